@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the tests need that npm does not: Prometheus' tools, the
+# Alertmanager, docker-compose (to validate the compose file) and Chromium
+# (status page). Uses Debian packages when running as root with apt-get;
+# otherwise fails naming exactly what is missing and how to install it.
+set -uo pipefail
+
+# command -> Debian package that provides it
+declare -A need=(
+  [promtool]=prometheus
+  [prometheus]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
+  [amtool]=prometheus-alertmanager
+  [docker-compose]=docker-compose
+  [chromium]=chromium
+  [setpriv]=util-linux
+  [tmux]=tmux
+  [gcc]=gcc
+)
+
+missing_pkgs=()
+missing_cmds=()
+for cmd in "${!need[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1; then
+    missing_cmds+=("$cmd")
+    pkg=${need[$cmd]}
+    [[ " ${missing_pkgs[*]-} " == *" $pkg "* ]] || missing_pkgs+=("$pkg")
+  fi
+done
+
+[ ${#missing_pkgs[@]} -eq 0 ] && exit 0
+
+echo "ensure-test-deps: missing ${missing_cmds[*]}; installing Debian packages: ${missing_pkgs[*]}" >&2
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  if apt-get update -qq >/dev/null && apt-get install -y -qq "${missing_pkgs[@]}" >/dev/null; then
+    exit 0
+  fi
+  echo "ensure-test-deps: apt-get install failed" >&2
+fi
+echo "ensure-test-deps: cannot run the tests without: ${missing_cmds[*]}" >&2
+echo "  install them with: sudo apt-get install ${missing_pkgs[*]}" >&2
+exit 1

@@ -1,0 +1,50 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from './config/schema.js';
+import type { AppContext } from './context.js';
+import { createTargetCollection } from './collectors/index.js';
+import { createChecker } from './checks/index.js';
+import { createHeartbeats } from './heartbeats/index.js';
+import metricsRoutes from './routes/metrics.js';
+import healthRoutes from './routes/health.js';
+import pingRoutes from './routes/ping.js';
+
+export interface BuildOptions {
+  /** Fastify logger options; false silences (tests). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** The whole sockeye app, not listening: tests use app.inject(). */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: 64 * 1024,
+    // Scrapes every few seconds would drown the log; problems are logged where they happen.
+    disableRequestLogging: true,
+  });
+  // A fresh registry per app: two apps in one process (tests) never share state.
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const ctx: AppContext = {
+    config,
+    registry,
+    log: app.log,
+    collection: createTargetCollection(config, registry, app.log),
+    checker: createChecker(config, registry, app.log),
+    heartbeats: await createHeartbeats(config, registry, app.log),
+    startedAt: Date.now(),
+  };
+
+  await app.register(metricsRoutes, { ctx });
+  await app.register(healthRoutes, { ctx });
+  await app.register(pingRoutes, { ctx });
+
+  app.addHook('onReady', async () => ctx.checker.start());
+  app.addHook('onClose', async () => {
+    await ctx.checker.stop();
+    await ctx.collection.close();
+    await ctx.heartbeats.close();
+  });
+  return app;
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { checkSchema } from './checks.js';
+import { heartbeatSchema } from './heartbeats.js';
+import { hostPort } from './fields.js';
+import { targetSchema } from './targets.js';
+
+export const DEFAULT_LISTEN = '0.0.0.0:9855';
+
+function uniqueNames<T extends { name: string }>(what: string) {
+  return (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, i) => {
+      const first = seen.get(item.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate ${what} name "${item.name}" (also at index ${first})` });
+      } else seen.set(item.name, i);
+    });
+  };
+}
+
+export const configSchema = z.strictObject({
+  listen: hostPort.default(DEFAULT_LISTEN),
+  procRoot: z.string({ error: 'expected a directory path' }).min(1, 'expected a directory path').default('/proc'),
+  topN: z.number({ error: 'expected a whole number from 1 to 1000' }).int('expected a whole number from 1 to 1000').min(1, 'expected a whole number from 1 to 1000').max(1000, 'expected a whole number from 1 to 1000').default(10),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  stateDir: z.string({ error: 'expected a directory path' }).min(1, 'expected a directory path').default('.sockeye-state'),
+  // Omitted: the zero-config default (every visible process but sockeye,
+  // grouped by command name). An explicit list replaces it.
+  targets: z.array(targetSchema, { error: 'expected a list of targets' }).superRefine(uniqueNames('target')).optional(),
+  checks: z.array(checkSchema, { error: 'expected a list of checks' }).superRefine(uniqueNames('check')).default([]),
+  heartbeats: z.array(heartbeatSchema, { error: 'expected a list of heartbeats' }).superRefine(uniqueNames('heartbeat')).default([]),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
