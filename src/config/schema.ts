@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkSchema } from './checks.js';
 import { heartbeatSchema } from './heartbeats.js';
 import { hostPort } from './fields.js';
+import { statusPageSchema } from './statusPage.js';
 import { targetSchema } from './targets.js';
 
 export const DEFAULT_LISTEN = '0.0.0.0:9855';
@@ -29,6 +30,7 @@ export const configSchema = z.strictObject({
   targets: z.array(targetSchema, { error: 'expected a list of targets' }).superRefine(uniqueNames('target')).optional(),
   checks: z.array(checkSchema, { error: 'expected a list of checks' }).superRefine(uniqueNames('check')).default([]),
   heartbeats: z.array(heartbeatSchema, { error: 'expected a list of heartbeats' }).superRefine(uniqueNames('heartbeat')).default([]),
+  statusPage: statusPageSchema,
 });
 
 export type Config = z.output<typeof configSchema>;
