@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { describe } from './errors.js';
 
 // Shared field types so every section reports bad input the same way.
 
@@ -9,7 +10,7 @@ export const duration = z
   .transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as "15s", "5m" or "1h", got ${JSON.stringify(value)}` });
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as "15s", "5m" or "1h", got ${describe(value)}` });
       return z.NEVER;
     }
     return ms;
@@ -20,14 +21,16 @@ export const regex = z.string({ error: 'expected a regular expression string' })
   try {
     new RegExp(src);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+    // V8 says "Invalid regular expression: /src/flags: reason"; keep the reason, quote the source once.
+    const reason = (err as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${reason.charAt(0).toLowerCase()}${reason.slice(1)} in ${JSON.stringify(src)}` });
   }
 });
 
 /** host:port, with IPv6 hosts in brackets ([::1]:9855). */
 export const hostPort = z.string({ error: 'expected host:port' }).superRefine((text, ctx) => {
   if (splitHostPort(text) === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected host:port (IPv6 in brackets, e.g. [::1]:9855), got ${JSON.stringify(text)}` });
+    ctx.addIssue({ code: 'custom', message: `expected host:port (IPv6 in brackets, e.g. [::1]:9855), got ${describe(text)}` });
   }
 });
 
