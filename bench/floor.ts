@@ -1,0 +1,52 @@
+// Builds and runs bench/floor/floor.c: the system work of one collection and
+// nothing else, timed inside the C program.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
+
+const BENCH = fileURLToPath(new URL('.', import.meta.url));
+export const OUT = join(BENCH, 'out');
+const SOURCE = join(BENCH, 'floor', 'floor.c');
+const BINARY = join(OUT, 'floor');
+
+export interface FloorResult {
+  fds: number;
+  netBytes: number;
+  statSize: number;
+  /** medians in ms */
+  total: number;
+  fdWalk: number;
+  netRead: number;
+  stat: number;
+}
+
+/** Compiles the floor with gcc -O2 when the binary is missing or older than its source. */
+export function buildFloor(): string {
+  mkdirSync(OUT, { recursive: true });
+  let fresh = false;
+  try {
+    fresh = statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs;
+  } catch {
+    // not built yet
+  }
+  if (!fresh) execFileSync('gcc', ['-O2', '-Wall', '-o', BINARY, SOURCE], { stdio: 'inherit' });
+  return BINARY;
+}
+
+export function runFloor(pid: number, reps: number, warmup = 3): FloorResult {
+  const out = execFileSync(BINARY, [String(pid), String(reps), String(warmup)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const r = JSON.parse(out) as { fds: number; netBytes: number; statSize: number; fdWalkNs: number[]; netReadNs: number[]; statNs: number[] };
+  const toMs = (ns: number) => ns / 1e6;
+  return {
+    fds: r.fds,
+    netBytes: r.netBytes,
+    statSize: r.statSize,
+    // The median of per-repetition sums, not the sum of medians.
+    total: toMs(median(r.fdWalkNs.map((t, i) => t + r.netReadNs[i]!))),
+    fdWalk: toMs(median(r.fdWalkNs)),
+    netRead: toMs(median(r.netReadNs)),
+    stat: toMs(median(r.statNs)),
+  };
+}

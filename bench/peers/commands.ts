@@ -1,0 +1,31 @@
+// Command-line peers, timed from spawn to exit (so their start-up counts, as
+// it does for an engineer typing them). Output goes to /dev/null, except
+// where it is counted.
+import { spawnSync } from 'node:child_process';
+import { median } from '../stats.js';
+import { installed, skipped, type PeerTiming } from './exporter.js';
+
+function timeCommand(name: string, file: string, args: string[], reps: number, warmup: number, pkg: string): PeerTiming {
+  if (!installed(file)) return skipped(name, file, pkg);
+  const samples: number[] = [];
+  let note = '';
+  for (let i = -warmup; i < reps; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20, encoding: 'utf8' });
+    const t = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`${name}: exited ${r.status ?? r.signal}: ${r.stderr.slice(0, 300)}`);
+    if (i >= 0) samples.push(t);
+    const lines = r.stdout.split('\n').length - 1;
+    note = lines > 1 ? `${lines} lines of output` : `printed ${r.stdout.trim()}`;
+  }
+  return { name, ms: median(samples), samples, note };
+}
+
+export function timeCommands(pid: number, reps: number, warmup: number): PeerTiming[] {
+  return [
+    timeCommand('ss -tanp', 'ss', ['-tanp'], reps, warmup, 'iproute2'),
+    timeCommand('lsof -p PID', 'lsof', ['-p', String(pid)], reps, warmup, 'lsof'),
+    timeCommand('ls -f /proc/PID/fd | wc -l', 'sh', ['-c', `ls -f /proc/${pid}/fd | wc -l`], reps, warmup, 'coreutils'),
+    timeCommand('ss -tan | wc -l', 'sh', ['-c', 'ss -tan | wc -l'], reps, warmup, 'iproute2'),
+  ];
+}
