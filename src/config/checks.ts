@@ -1,16 +1,153 @@
+import { createTask, validateDetailed } from 'node-cron';
 import { z } from 'zod';
-import { duration, name } from './fields.js';
+import { formatDuration } from './duration.js';
+import { duration, hostPort, name, regex } from './fields.js';
 
 // Owned by the checker (issue 3). Kept in its own file so the root schema
 // stays a list of sections.
-export const checkSchema = z.strictObject({
-  name,
-  every: duration.optional(),
-  schedule: z.string().optional(),
-  timeout: duration.optional(),
-  http: z.looseObject({}).optional(),
-  tcp: z.looseObject({}).optional(),
-  tls: z.looseObject({}).optional(),
+
+/** The scheduler ticks once a second; a shorter interval could not be honoured. */
+export const MIN_INTERVAL_MS = 1000;
+/** Without an explicit timeout: half the interval, at most 10s. */
+export const DEFAULT_TIMEOUT_CAP_MS = 10_000;
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+const bool = (what: string) => z.boolean({ error: `expected true or false (${what})` });
+const filePath = z.string({ error: 'expected a file path' }).min(1, 'expected a file path');
+const positiveInt = (max: number) =>
+  z
+    .number({ error: `expected a whole number from 1 to ${max}` })
+    .int(`expected a whole number from 1 to ${max}`)
+    .min(1, `expected a whole number from 1 to ${max}`)
+    .max(max, `expected a whole number from 1 to ${max}`);
+
+/** TLS client settings shared by http (https URLs), tcp (tls: {...}) and tls checks. */
+const tlsClient = {
+  serverName: z.string({ error: 'expected a host name' }).min(1, 'expected a host name').optional(),
+  caFile: filePath.optional(),
+  insecureSkipVerify: bool('skips certificate verification; an explicit opt-in').default(false),
+};
+
+const httpUrl = z.string({ error: 'expected an http:// or https:// URL' }).superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected an http:// or https:// URL, got a malformed URL' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: `expected an http:// or https:// URL, got scheme ${JSON.stringify(url.protocol.replace(/:$/, ''))}` });
+  } else if (url.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: 'expected an http:// or https:// URL with a host' });
+  }
 });
 
+const status = z
+  .number({ error: 'expected an HTTP status code from 100 to 599' })
+  .int('expected an HTTP status code from 100 to 599')
+  .min(100, 'expected an HTTP status code from 100 to 599')
+  .max(599, 'expected an HTTP status code from 100 to 599');
+
+export const httpCheckSchema = z.strictObject({
+  url: httpUrl,
+  method: z.enum(METHODS, { error: `expected one of ${METHODS.join(', ')}` }).default('GET'),
+  headers: z.record(z.string(), z.string({ error: 'expected a header value string' }), { error: 'expected a mapping of header names to values' }).default({}),
+  /** Request body to send (POST/PUT/PATCH). */
+  requestBody: z.string({ error: 'expected a string' }).optional(),
+  /** Accepted statuses; empty means any 2xx. */
+  status: z.array(status, { error: 'expected a list of HTTP status codes' }).default([]),
+  /** Regex the response body must match. */
+  body: regex.optional(),
+  maxBodyBytes: positiveInt(1024 * 1024 * 1024).default(1024 * 1024),
+  followRedirects: bool('follow redirects').default(false),
+  ...tlsClient,
+});
+
+const step = z.union(
+  [z.strictObject({ send: z.string({ error: 'expected a string to send' }) }), z.strictObject({ expect: regex })],
+  { error: 'expected a step with exactly one of send or expect' },
+);
+
+export const tcpCheckSchema = z.strictObject({
+  address: hostPort,
+  tls: z.union([z.boolean(), z.strictObject(tlsClient)], { error: 'expected true, false or a mapping of serverName, caFile, insecureSkipVerify' }).default(false),
+  conversation: z.array(step, { error: 'expected a list of send/expect steps' }).default([]),
+  /** Bytes an expect step may buffer while waiting for its match. */
+  maxReadBytes: positiveInt(16 * 1024 * 1024).default(64 * 1024),
+});
+
+export const tlsCheckSchema = z.strictObject({
+  address: hostPort,
+  ...tlsClient,
+  minValidDays: z.number({ error: 'expected a number of days >= 0' }).nonnegative('expected a number of days >= 0').default(0),
+});
+
+/** Shortest gap between the next runs of a cron expression, in ms; undefined if invalid. */
+export function cronInterval(expression: string, samples = 12): number | undefined {
+  if (!validateDetailed(expression).valid) return undefined;
+  const task = createTask(expression, () => undefined);
+  try {
+    const runs = task.getNextRuns(samples).map((d) => d.getTime());
+    let min = Infinity;
+    for (let i = 1; i < runs.length; i++) min = Math.min(min, runs[i]! - runs[i - 1]!);
+    return Number.isFinite(min) ? min : undefined;
+  } finally {
+    void task.destroy();
+  }
+}
+
+const cronExpression = z.string({ error: 'expected a cron expression' }).superRefine((text, ctx) => {
+  const v = validateDetailed(text);
+  if (!v.valid) {
+    const why = v.errors.map((e) => e.message).join('; ') || 'not a cron expression';
+    ctx.addIssue({ code: 'custom', message: `expected a cron expression such as "*/5 * * * *", got ${JSON.stringify(text)}: ${why}` });
+  }
+});
+
+const KINDS = ['http', 'tcp', 'tls'] as const;
+
+export const checkSchema = z
+  .strictObject({
+    name,
+    every: duration.optional(),
+    schedule: cronExpression.optional(),
+    timeout: duration.optional(),
+    http: httpCheckSchema.optional(),
+    tcp: tcpCheckSchema.optional(),
+    tls: tlsCheckSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const kinds = KINDS.filter((k) => c[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `expected exactly one of http, tcp, tls${kinds.length ? `, got ${kinds.join(' and ')}` : ''}` });
+    }
+    if ((c.every === undefined) === (c.schedule === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'expected exactly one of every (e.g. "15s") or schedule (a cron expression)' });
+      return;
+    }
+    if (c.every !== undefined && c.every < MIN_INTERVAL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['every'], message: `must be at least ${formatDuration(MIN_INTERVAL_MS)}, got ${formatDuration(c.every)}` });
+      return;
+    }
+    const interval = c.every ?? (c.schedule !== undefined ? cronInterval(c.schedule) : undefined);
+    if (interval !== undefined && c.timeout !== undefined) {
+      if (c.timeout <= 0) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'must be longer than 0' });
+      else if (c.timeout >= interval) {
+        ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${formatDuration(interval)})` });
+      }
+    }
+  })
+  .transform((c) => {
+    const type = KINDS.find((k) => c[k] !== undefined)!;
+    const intervalMs = c.every ?? cronInterval(c.schedule!)!;
+    const timeoutMs = c.timeout ?? Math.min(DEFAULT_TIMEOUT_CAP_MS, Math.floor(intervalMs / 2));
+    return { ...c, type, intervalMs, timeoutMs };
+  });
+
 export type CheckConfig = z.output<typeof checkSchema>;
+export type HttpCheckConfig = z.output<typeof httpCheckSchema>;
+export type TcpCheckConfig = z.output<typeof tcpCheckSchema>;
+export type TlsCheckConfig = z.output<typeof tlsCheckSchema>;
+export type CheckType = CheckConfig['type'];

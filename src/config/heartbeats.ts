@@ -2,11 +2,16 @@ import { z } from 'zod';
 import { duration, name } from './fields.js';
 
 // Owned by the heartbeats module (issue 3).
-export const heartbeatSchema = z.strictObject({
-  name,
-  period: duration,
-  grace: duration.default(0),
-  token: z.string().min(1).optional(),
-});
+export const heartbeatSchema = z
+  .strictObject({
+    name,
+    /** How often the job is expected to report success. */
+    period: duration.refine((ms) => ms >= 1000, 'must be at least 1s'),
+    /** Extra time allowed after the period before the heartbeat counts as missed. Default: a tenth of the period. */
+    grace: duration.optional(),
+    /** Optional shared secret for the ping API (Bearer header or ?token=). */
+    token: z.string({ error: 'expected a token string' }).min(8, 'must be at least 8 characters').optional(),
+  })
+  .transform((h) => ({ ...h, grace: h.grace ?? Math.round(h.period / 10) }));
 
 export type HeartbeatConfig = z.output<typeof heartbeatSchema>;

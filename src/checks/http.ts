@@ -1,0 +1,102 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { HttpCheckConfig } from '../config/checks.js';
+import { VERSION } from '../version.js';
+import { earliestExpiry, tlsConnectOptions } from './tls-client.js';
+import { ProbeFailure, type ProbeContext, type Prober } from './types.js';
+
+const MAX_REDIRECTS = 5;
+// Headers that must not follow a redirect to another origin.
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+interface Response {
+  status: number;
+  location: string | undefined;
+  body: Buffer;
+}
+
+/** Status and body against the expectations; redirects only when asked. */
+export const probeHttp: Prober<HttpCheckConfig> = async (cfg, ctx) => {
+  let url = new URL(cfg.url);
+  let method: string = cfg.method;
+  let headers = { ...cfg.headers };
+  for (let hop = 0; ; hop++) {
+    const res = await requestOnce(url, method, headers, cfg, ctx);
+    if (cfg.followRedirects && res.status >= 300 && res.status < 400 && res.location) {
+      if (hop >= MAX_REDIRECTS) throw new ProbeFailure('status', `more than ${MAX_REDIRECTS} redirects`);
+      const next = new URL(res.location, url);
+      if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())));
+      if (res.status === 303) method = 'GET';
+      url = next;
+      continue;
+    }
+    const ok = cfg.status.length === 0 ? res.status >= 200 && res.status < 300 : cfg.status.includes(res.status);
+    if (!ok) throw new ProbeFailure('status', `status ${res.status}, expected ${cfg.status.length ? cfg.status.join(' or ') : '2xx'}`);
+    if (cfg.body !== undefined && !new RegExp(cfg.body).test(res.body.toString('utf8'))) {
+      throw new ProbeFailure('body', `body does not match /${cfg.body}/`);
+    }
+    return;
+  }
+};
+
+function requestOnce(url: URL, method: string, headers: Record<string, string>, cfg: HttpCheckConfig, ctx: ProbeContext): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    let req: http.ClientRequest;
+    try {
+      req = (secure ? https : http).request(url, {
+        method,
+        headers: { 'user-agent': `sockeye/${VERSION}`, ...headers },
+        // No pooling: nothing may outlive the probe (the incident was a leak).
+        agent: false,
+        ...(secure ? tlsConnectOptions(cfg, url.hostname.replace(/^\[|\]$/g, '')) : {}),
+      });
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    let settled = false;
+    const finish = (err: unknown, value?: Response) => {
+      if (settled) return;
+      settled = true;
+      ctx.signal.removeEventListener('abort', onAbort);
+      // Destroy on every path: success, failure, body cap and timeout alike.
+      req.destroy();
+      if (err !== undefined) reject(err);
+      else resolve(value!);
+    };
+    const onAbort = () => finish(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    if (ctx.signal.aborted) return onAbort();
+
+    req.on('error', (err) => finish(err));
+    if (secure) {
+      req.once('socket', (socket) => {
+        socket.once('secureConnect', () => {
+          const expiry = earliestExpiry((socket as TLSSocket).getPeerCertificate(true));
+          if (expiry !== undefined) ctx.onCertExpiry(expiry);
+        });
+      });
+    }
+    req.on('response', (res) => {
+      res.on('error', (err) => finish(err));
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > cfg.maxBodyBytes) {
+        return finish(new ProbeFailure('body', `body of ${declared} bytes is larger than maxBodyBytes (${cfg.maxBodyBytes})`));
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > cfg.maxBodyBytes) finish(new ProbeFailure('body', `body is larger than maxBodyBytes (${cfg.maxBodyBytes})`));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, location: res.headers.location, body: Buffer.concat(chunks) }));
+      res.on('close', () => {
+        if (!res.complete) finish(Object.assign(new Error('connection closed mid-body'), { code: 'ECONNRESET' }));
+      });
+    });
+    req.end(cfg.requestBody);
+  });
+}

@@ -1,0 +1,33 @@
+import type { CheckConfig } from '../config/checks.js';
+
+/** The bounded failure reasons of the metric contract; nothing else becomes a label. */
+export const FAILURE_REASONS = ['timeout', 'refused', 'reset', 'dns', 'tls', 'status', 'body', 'expect'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** A failure whose reason the prober knows (status mismatch, body, expect, ...). */
+export class ProbeFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProbeFailure';
+  }
+}
+
+export interface ProbeContext {
+  /** Aborted on timeout (reason: a ProbeFailure 'timeout') or when the checker stops. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  /** Called with the earliest certificate expiry (unix ms) of a presented chain. */
+  onCertExpiry(expiryMs: number): void;
+}
+
+/**
+ * Every prober has this one signature: resolve on success, throw on failure
+ * (a ProbeFailure, or a Node error whose errno classify() maps). Probers own
+ * their sockets and destroy them on every path before settling.
+ */
+export type Prober<C> = (config: C, ctx: ProbeContext) => Promise<void>;
+
+export type CheckSpec = CheckConfig;
