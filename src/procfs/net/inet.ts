@@ -1,0 +1,129 @@
+import { endianness } from 'node:os';
+import { ProcParseError } from '../errors.js';
+
+// The shared row format of /proc/net/{tcp,tcp6,udp,udp6}:
+//   sl  local_address rem_address   st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+
+/** One socket row. Addresses stay in the kernel's hex until someone needs them. */
+export interface InetSocket {
+  inode: number;
+  localHex: string;
+  localPort: number;
+  remoteHex: string;
+  remotePort: number;
+  /** Kernel state number (TCP_ESTABLISHED = 1 ... TCP_LISTEN = 10). */
+  state: number;
+  txQueue: number;
+  rxQueue: number;
+}
+
+const FIELD_START = new Int32Array(12);
+const FIELD_END = new Int32Array(12);
+
+/** Records the first `want` field boundaries of line [from, to) in FIELD_START/END; returns how many were found. */
+function scanFields(text: string, from: number, to: number, want: number): number {
+  let n = 0;
+  let i = from;
+  while (i < to && n < want) {
+    while (i < to && text.charCodeAt(i) === 32) i++;
+    if (i >= to) break;
+    FIELD_START[n] = i;
+    while (i < to && text.charCodeAt(i) !== 32) i++;
+    FIELD_END[n] = i;
+    n++;
+  }
+  return n;
+}
+
+function hexAt(text: string, start: number, end: number): number {
+  const n = parseInt(text.slice(start, end), 16);
+  return Number.isNaN(n) ? -1 : n;
+}
+
+/**
+ * Parses a /proc/net/{tcp,udp}{,6} table. With `wanted`, rows whose inode is
+ * not in it are skipped before anything is allocated for them: a namespace
+ * may hold tens of thousands of sockets of which a target owns a few.
+ * Malformed rows are skipped (the kernel writes none; a truncated read may).
+ */
+export function parseInetTable(text: string, file: string, wanted?: { has(inode: number): boolean }): InetSocket[] {
+  const firstNl = text.indexOf('\n');
+  if (!text.trimStart().startsWith('sl')) throw new ProcParseError(file, 'missing header line');
+  const out: InetSocket[] = [];
+  let pos = firstNl < 0 ? text.length : firstNl + 1;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const lineStart = pos;
+    pos = end + 1;
+    if (scanFields(text, lineStart, end, 10) < 10) continue;
+    const inode = Number(text.slice(FIELD_START[9], FIELD_END[9]));
+    if (!Number.isSafeInteger(inode) || (wanted !== undefined && !wanted.has(inode))) continue;
+    const local = text.slice(FIELD_START[1], FIELD_END[1]);
+    const remote = text.slice(FIELD_START[2], FIELD_END[2]);
+    const lc = local.indexOf(':');
+    const rc = remote.indexOf(':');
+    const queues = text.slice(FIELD_START[4], FIELD_END[4]);
+    const qc = queues.indexOf(':');
+    const state = hexAt(text, FIELD_START[3]!, FIELD_END[3]!);
+    const localPort = parseInt(local.slice(lc + 1), 16);
+    const remotePort = parseInt(remote.slice(rc + 1), 16);
+    const txQueue = parseInt(queues.slice(0, qc), 16);
+    const rxQueue = parseInt(queues.slice(qc + 1), 16);
+    if (lc < 0 || rc < 0 || qc < 0 || state < 0 || [localPort, remotePort, txQueue, rxQueue].some(Number.isNaN)) continue;
+    out.push({ inode, localHex: local.slice(0, lc), localPort, remoteHex: remote.slice(0, rc), remotePort, state, txQueue, rxQueue });
+  }
+  return out;
+}
+
+const LITTLE = endianness() === 'LE';
+
+/** The 4 bytes of one 32-bit word the kernel printed in host byte order. */
+function wordBytes(hex: string, at: number): number[] {
+  const b = [0, 2, 4, 6].map((i) => parseInt(hex.slice(at + i, at + i + 2), 16));
+  return LITTLE ? b.reverse() : b;
+}
+
+/** IPv6 text form per RFC 5952: lowercase, longest zero run (2+ groups) as "::". */
+export function formatIpv6(groups: number[]): string {
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/**
+ * Kernel hex address → text. IPv4-mapped IPv6 (::ffff:a.b.c.d) is shown as
+ * the IPv4 address: it is the same peer whichever socket family saw it.
+ * Undefined for text that is not 8 or 32 hex digits.
+ */
+export function decodeAddress(hex: string): string | undefined {
+  if (!/^[0-9A-Fa-f]+$/.test(hex)) return undefined;
+  if (hex.length === 8) return wordBytes(hex, 0).join('.');
+  if (hex.length !== 32) return undefined;
+  const bytes = [0, 8, 16, 24].flatMap((at) => wordBytes(hex, at));
+  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (mapped) return bytes.slice(12).join('.');
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
+  return formatIpv6(groups);
+}
+
+/** True for 0.0.0.0 / :: in kernel hex (an unconnected socket's remote). */
+export function isZeroAddress(hex: string): boolean {
+  return /^0+$/.test(hex);
+}

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { parseInetTable, type InetSocket } from './inet.js';
+
+/** include/net/tcp_states.h, lowercased as label values. */
+export const TCP_STATES: Record<number, string> = {
+  1: 'established',
+  2: 'syn_sent',
+  3: 'syn_recv',
+  4: 'fin_wait1',
+  5: 'fin_wait2',
+  6: 'time_wait',
+  7: 'close',
+  8: 'close_wait',
+  9: 'last_ack',
+  10: 'listen',
+  11: 'closing',
+  12: 'new_syn_recv',
+};
+
+export const TCP_LISTEN = 10;
+
+export function tcpStateName(state: number): string {
+  return TCP_STATES[state] ?? 'unknown';
+}
+
+export function parseNetTcp(text: string, wanted?: { has(inode: number): boolean }): InetSocket[] {
+  return parseInetTable(text, 'net/tcp', wanted);
+}
+
+/** /proc/PID/net/tcp or tcp6 (the namespace of PID). */
+export function readNetTcp(procRoot: string, pid: number, family: 'tcp' | 'tcp6', wanted?: { has(inode: number): boolean }): InetSocket[] {
+  return parseInetTable(readFileSync(`${procRoot}/${pid}/net/${family}`, 'latin1'), `net/${family}`, wanted);
+}

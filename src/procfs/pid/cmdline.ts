@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+
+/** NUL-separated argv as one line with spaces, as `ps` shows it. Empty for kernel threads. */
+export function parseCmdline(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+  return text.slice(0, end).replaceAll('\0', ' ');
+}
+
+export function readPidCmdline(procRoot: string, pid: number): string {
+  return parseCmdline(readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8'));
+}

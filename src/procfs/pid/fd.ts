@@ -1,0 +1,63 @@
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { failureKind } from '../errors.js';
+
+/** fd kinds, as sockeye_process_fds{type} reports them. */
+export const FD_TYPES = ['file', 'socket', 'pipe', 'anon_inode', 'eventfd', 'eventpoll', 'timerfd', 'signalfd', 'inotify', 'device', 'other'] as const;
+export type FdType = (typeof FD_TYPES)[number];
+
+const ANON: Record<string, FdType> = {
+  '[eventfd]': 'eventfd',
+  '[eventpoll]': 'eventpoll',
+  '[timerfd]': 'timerfd',
+  '[signalfd]': 'signalfd',
+  inotify: 'inotify',
+  '[inotify]': 'inotify',
+};
+
+const SOCKET = 'socket:[';
+
+/** The kind of one /proc/PID/fd/N link target. Pure: tested on text. */
+export function classifyFdLink(link: string): FdType {
+  const c = link.charCodeAt(0);
+  if (c === 47 /* / */) return link.startsWith('/dev/') ? 'device' : 'file';
+  if (link.startsWith(SOCKET)) return 'socket';
+  if (link.startsWith('pipe:[')) return 'pipe';
+  if (link.startsWith('anon_inode:')) return ANON[link.slice(11)] ?? 'anon_inode';
+  return 'other';
+}
+
+/** "socket:[12345]" → 12345; undefined for anything else. */
+export function socketInode(link: string): number | undefined {
+  if (!link.startsWith(SOCKET) || link.length <= SOCKET.length + 1 || link.charCodeAt(link.length - 1) !== 93 /* ] */) return undefined;
+  const n = Number(link.slice(SOCKET.length, -1));
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * Every fd's link target, read once per collection and shared by the fd and
+ * socket collectors. An fd closed between readdir and readlink is skipped.
+ * Throws (EACCES, ENOENT) when the directory itself cannot be read.
+ */
+export function readPidFdLinks(procRoot: string, pid: number): string[] {
+  const dir = `${procRoot}/${pid}/fd`;
+  const names = readdirSync(dir);
+  const out: string[] = [];
+  for (const name of names) {
+    try {
+      out.push(readlinkSync(`${dir}/${name}`));
+    } catch (err) {
+      if (failureKind(err) !== 'vanished') throw err;
+    }
+  }
+  return out;
+}
+
+/**
+ * The open-fd count without per-fd work: since Linux 6.2, stat() of
+ * /proc/PID/fd reports it as st_size (and needs no ptrace access). Returns
+ * undefined where the kernel reports 0, so the caller counts entries instead.
+ */
+export function statPidFdCount(procRoot: string, pid: number): number | undefined {
+  const size = statSync(`${procRoot}/${pid}/fd`).size;
+  return size > 0 ? size : undefined;
+}
