@@ -1,0 +1,206 @@
+// The page's only script, as text: it renders a StatusReport (see schema.ts)
+// into #app and refreshes it from api/status. Plain ES2020 with no
+// dependencies; every value is put in with textContent, never innerHTML, so
+// a path or peer name can't inject markup. No backticks in here: this whole
+// file is one template literal.
+export const CLIENT_JS = String.raw`
+(function () {
+  'use strict';
+  var REFRESH_MS = 5000;
+  var app = document.getElementById('app');
+  var current = JSON.parse(document.getElementById('status-data').textContent);
+  var fetchedAt = Date.now();
+  var lastError = null;
+  // A token given as ?token= is sent as a header on refresh; it is never
+  // written into the document.
+  var token = new URLSearchParams(location.search).get('token');
+
+  var LABEL = { critical: 'CRITICAL', warning: 'WARNING', unknown: 'UNKNOWN', ok: 'OK' };
+
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) for (var k in attrs) {
+      if (attrs[k] === null || attrs[k] === undefined) continue;
+      if (k === 'text') el.textContent = attrs[k]; else el.setAttribute(k, attrs[k]);
+    }
+    for (var i = 2; i < arguments.length; i++) add(el, arguments[i]);
+    return el;
+  }
+  function add(el, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) { child.forEach(function (c) { add(el, c); }); return; }
+    el.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+  }
+  function svg(tag, attrs) {
+    var el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (var k in attrs) el.setAttribute(k, attrs[k]);
+    return el;
+  }
+
+  function age(s) {
+    if (s === null || s === undefined) return 'never';
+    if (s < 90) return Math.round(s) + 's';
+    if (s < 5400) return Math.round(s / 60) + 'm';
+    if (s < 129600) return (Math.round(s / 360) / 10) + 'h';
+    return (Math.round(s / 8640) / 10) + 'd';
+  }
+  function since(iso) {
+    if (!iso) return 'never';
+    return age(Math.max(0, (Date.parse(current.generatedAt) - Date.parse(iso)) / 1000)) + ' ago';
+  }
+  function bytes(n) {
+    if (n === null || n === undefined) return '?';
+    var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    var i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)) + ' ' + units[i];
+  }
+  function ms(seconds) {
+    if (seconds === null || seconds === undefined) return '?';
+    return seconds < 1 ? Math.round(seconds * 1000) + ' ms' : seconds.toFixed(2) + ' s';
+  }
+  function num(n) { return n === null || n === undefined ? '?' : n.toLocaleString('en-US'); }
+
+  function badge(severity, text) {
+    return h('span', { class: 'badge ' + severity, text: text || LABEL[severity] });
+  }
+  function bar(ratio, severity, label) {
+    var pct = Math.max(0, Math.min(1, ratio || 0)) * 100;
+    return h('div', { class: 'bar', role: 'img', 'aria-label': label },
+      h('div', { class: 'fill ' + severity, style: 'width:' + pct.toFixed(1) + '%' }));
+  }
+  function facts(list) {
+    return h('ul', { class: 'facts' }, list.filter(Boolean).map(function (f) {
+      return h('li', null, h('span', { class: 'k', text: f[0] }), ' ', h('span', { class: 'v', text: f[1] }));
+    }));
+  }
+  function section(id, title, count, body) {
+    return h('section', { id: id }, h('h2', null, title, count === null ? null : h('span', { class: 'count', text: String(count) })), body);
+  }
+
+  function sparkline(runs) {
+    var W = 120, H = 24, n = Math.max(runs.length, 20), w = W / n;
+    var max = runs.reduce(function (m, r) { return Math.max(m, r.durationSeconds); }, 0) || 1;
+    var failed = runs.filter(function (r) { return !r.ok; }).length;
+    var label = runs.length + ' recent runs: ' + (runs.length - failed) + ' passed, ' + failed + ' failed';
+    var s = svg('svg', { class: 'spark', width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': label });
+    var t = svg('title', {}); t.textContent = label; s.appendChild(t);
+    runs.forEach(function (r, i) {
+      var bh = r.ok ? 3 + (H - 3) * (r.durationSeconds / max) : H;
+      var rect = svg('rect', { x: ((n - runs.length + i) * w + 0.5).toFixed(2), y: (H - bh).toFixed(2), width: Math.max(1, w - 1).toFixed(2), height: bh.toFixed(2), class: r.ok ? 'ok' : 'critical' });
+      var rt = svg('title', {}); rt.textContent = r.at + ': ' + (r.ok ? 'passed' : 'failed' + (r.reason ? ' (' + r.reason + ')' : '')) + ' in ' + ms(r.durationSeconds);
+      rect.appendChild(rt); s.appendChild(rect);
+    });
+    return s;
+  }
+
+  function problems(d) {
+    if (d.problems.length === 0) return section('problems', 'Problems', 0, h('p', { class: 'none' }, badge('ok'), ' Nothing needs attention.'));
+    return section('problems', 'Problems', d.problems.length, h('ul', { class: 'problems' }, d.problems.map(function (p) {
+      return h('li', { class: 'problem ' + p.severity }, badge(p.severity), ' ', h('b', { text: p.kind + ' ' + p.name }), ' ', h('span', { text: p.message }));
+    })));
+  }
+
+  function checks(d) {
+    if (d.checks.length === 0) return null;
+    return section('checks', 'Checks', d.checks.length, d.checks.map(function (c) {
+      return h('article', { class: 'item ' + c.severity, 'data-name': c.name },
+        h('div', { class: 'head' }, badge(c.severity, c.state.toUpperCase()), ' ', h('h3', { text: c.name }), ' ', h('span', { class: 'muted', text: c.type + ' ' + c.target })),
+        c.state === 'failing' ? h('p', { class: 'why', text: [c.reason, c.message].filter(Boolean).join(': ') }) : null,
+        h('div', { class: 'row' },
+          facts([['last run', since(c.lastRunAt)], ['last success', since(c.lastSuccessAt)], ['latency', ms(c.latencySeconds)], c.intervalSeconds !== null && ['every', age(c.intervalSeconds)]]),
+          sparkline(c.recent)));
+    }));
+  }
+
+  function heartbeats(d) {
+    if (d.heartbeats.length === 0) return null;
+    return section('heartbeats', 'Heartbeats', d.heartbeats.length, d.heartbeats.map(function (b) {
+      var limit = b.periodSeconds + b.graceSeconds;
+      var ratio = b.ageSeconds === null || limit === 0 ? 0 : b.ageSeconds / limit;
+      return h('article', { class: 'item ' + b.severity, 'data-name': b.name },
+        h('div', { class: 'head' }, badge(b.severity, b.state.toUpperCase()), ' ', h('h3', { text: b.name })),
+        facts([['last success', since(b.lastSuccessAt)], ['expected every', age(b.periodSeconds) + ' + ' + age(b.graceSeconds) + ' grace'], b.lastFailAt && ['last failure', since(b.lastFailAt)], b.lastStartAt && ['last start', since(b.lastStartAt)]]),
+        bar(Math.min(ratio, 1), b.severity, 'age ' + age(b.ageSeconds) + ' of ' + age(limit)));
+    }));
+  }
+
+  function chips(list, cls) {
+    return h('ul', { class: 'chips' }, list.map(function (c) {
+      return h('li', { class: cls ? cls(c) : null }, h('span', { text: c[0] }), ' ', h('b', { text: num(c[1]) }));
+    }));
+  }
+  function table(title, rows) {
+    if (rows.length === 0) return null;
+    return h('div', { class: 'top' }, h('h4', { text: title }), h('ol', null, rows.map(function (r) {
+      return h('li', null, h('b', { class: 'n', text: num(r[0]) }), ' ', h('span', { class: 'name', text: r[1] }), r[2] ? h('span', { class: 'muted', text: ' ' + r[2] }) : null);
+    })));
+  }
+
+  function targets(d) {
+    if (d.targets.length === 0) return section('targets', 'Targets', 0, h('p', { class: 'none', text: 'No targets.' }));
+    return section('targets', 'Targets', d.targets.length, d.targets.map(function (t) {
+      var fdSev = t.fdUsageRatio === null ? 'unknown' : t.fdUsageRatio >= 0.9 ? 'critical' : t.fdUsageRatio >= 0.75 ? 'warning' : 'ok';
+      var memRatio = t.memoryLimitBytes ? t.residentMemoryBytes / t.memoryLimitBytes : null;
+      return h('article', { class: 'item target ' + t.severity, 'data-name': t.name },
+        h('div', { class: 'head' }, badge(t.severity), ' ', h('h3', { text: t.name }), ' ',
+          h('span', { class: 'muted', text: t.processes + ' process' + (t.processes === 1 ? '' : 'es') + (t.pids.length ? ' (pid ' + t.pids.slice(0, 8).join(', ') + (t.pids.length > 8 ? ', …' : '') + ')' : '') })),
+        t.reasons.length ? h('ul', { class: 'why' }, t.reasons.map(function (r) { return h('li', { text: r }); })) : null,
+        h('div', { class: 'meter' }, h('span', { text: 'fds ' + num(t.openFds) + ' / ' + num(t.maxFds) + (t.fdUsageRatio !== null ? ' (' + Math.round(t.fdUsageRatio * 100) + '%)' : '') }),
+          bar(t.fdUsageRatio, fdSev, 'file descriptors ' + num(t.openFds) + ' of ' + num(t.maxFds))),
+        h('div', { class: 'meter' }, h('span', { text: 'memory ' + bytes(t.residentMemoryBytes) + (t.memoryLimitBytes ? ' / ' + bytes(t.memoryLimitBytes) : ' (no limit)') }),
+          memRatio !== null ? bar(memRatio, memRatio >= 0.9 ? 'warning' : 'ok', 'memory ' + Math.round(memRatio * 100) + '% of limit') : null),
+        facts([['threads', num(t.threads)], ['started', t.startedAt ? since(t.startedAt) : '?'], !t.readable && ['readable', 'no (partial numbers)']]),
+        t.fdsByType.length ? chips(t.fdsByType.map(function (f) { return [f.name, f.count]; })) : null,
+        t.sockets.length ? chips(t.sockets.map(function (s) { return [s.protocol + ' ' + s.state.toUpperCase(), s.count]; }), function (c) { return /CLOSE_WAIT/.test(c[0]) ? 'hot' : null; }) : null,
+        h('div', { class: 'tops' },
+          table('Top paths', t.topPaths.slice(0, 5).map(function (p) { return [p.count, p.name]; })),
+          table('Top peers', t.topPeers.slice(0, 5).map(function (p) { return [p.count, p.peer, p.states.map(function (s) { return s.name.toUpperCase() + ' ' + s.count; }).join(', ')]; })),
+          table('Listening', t.listen.map(function (l) { return [l.queue, l.protocol + ' ' + l.address + ':' + l.port, 'queue of ' + l.backlog]; }))));
+    }));
+  }
+
+  function self(d) {
+    var s = d.sockeye;
+    return section('sockeye', 'sockeye itself', null, h('article', { class: 'item ' + d.scheduler.severity },
+      h('div', { class: 'head' }, badge(d.scheduler.severity, d.scheduler.severity === 'critical' ? 'STALLED' : LABEL[d.scheduler.severity]), ' ', h('h3', { text: 'scheduler' }),
+        ' ', h('span', { class: 'muted', text: 'last tick ' + (d.scheduler.ageSeconds === null ? 'never' : age(d.scheduler.ageSeconds) + ' ago') })),
+      facts([['fds', num(s.openFds) + ' / ' + num(s.maxFds)], ['memory', bytes(s.residentMemoryBytes)], ['up', age(s.uptimeSeconds)], ['pid', String(s.pid)], ['version', d.version]])));
+  }
+
+  function render() {
+    var d = current;
+    var crit = d.problems.filter(function (p) { return p.severity === 'critical'; }).length;
+    var warn = d.problems.length - crit;
+    var summary = d.problems.length === 0 ? 'all good' : [crit && crit + ' critical', warn && warn + ' warning'].filter(Boolean).join(', ');
+    document.title = (d.problems.length ? '(' + d.problems.length + ') ' : '') + 'sockeye status';
+    var staleFor = (Date.now() - fetchedAt) / 1000;
+    var root = h('main', null,
+      h('header', null, h('h1', null, 'sockeye'), ' ', badge(d.severity, d.severity === 'ok' ? 'OK' : LABEL[d.severity]), ' ', h('span', { class: 'summary', text: summary }),
+        h('span', { class: 'updated', id: 'updated', text: 'updated ' + age(staleFor) + ' ago' })),
+      lastError ? h('p', { class: 'stale', role: 'alert', text: 'Cannot refresh (' + lastError + '): showing data from ' + age(staleFor) + ' ago.' }) : null,
+      problems(d), checks(d), heartbeats(d), targets(d), self(d),
+      h('footer', null, h('a', { href: 'api/status', text: 'api/status (JSON)' }), ' · ', h('a', { href: 'metrics', text: 'metrics' })));
+    app.replaceChildren(root);
+  }
+
+  function refresh() {
+    var headers = { accept: 'application/json' };
+    if (token) headers.authorization = 'Bearer ' + token;
+    fetch('api/status', { headers: headers, cache: 'no-store' })
+      .then(function (res) {
+        if (!res.ok) throw new Error('HTTP ' + res.status);
+        return res.json();
+      })
+      .then(function (d) { current = d; fetchedAt = Date.now(); lastError = null; render(); },
+        function (err) { lastError = err && err.message ? err.message : String(err); render(); });
+  }
+
+  render();
+  setInterval(refresh, REFRESH_MS);
+  setInterval(function () {
+    var el = document.getElementById('updated');
+    if (el) el.textContent = 'updated ' + age((Date.now() - fetchedAt) / 1000) + ' ago';
+  }, 1000);
+})();
+`;
