@@ -1,0 +1,232 @@
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  TAGS,
+  booleanMapping,
+  colourSeries,
+  datasourceVariable,
+  matchers,
+  scopeVariables,
+  sockeyeLinks,
+  stacked,
+  statValue,
+  thresholds,
+  timeSeries,
+  topList,
+} from './common.js';
+
+// "sockeye / Process": what `lsof -p` and `ss -tanp` would show about the
+// app's processes, over time. Laid out in the order of the incidents: fds,
+// sockets, memory, then the processes themselves.
+
+const T = matchers(['job', 'instance', 'target']);
+const JI = matchers(['job', 'instance']);
+
+/** Hours ahead the trend lines look; matches the predict_linear alerts' horizon. */
+const TREND_HORIZON_S = 4 * 3600;
+
+export function processDashboard(): dashboard.Dashboard {
+  return new dashboard.DashboardBuilder('sockeye / Process')
+    .uid('sockeye-process')
+    .description('File descriptors, sockets, memory, CPU and restarts of the processes sockeye watches, read from /proc.')
+    .tags(TAGS)
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .time({ from: 'now-6h', to: 'now' })
+    .refresh('30s')
+    .link(sockeyeLinks())
+    .variables([datasourceVariable(), ...scopeVariables('sockeye_target_processes', [['target', 'Target']])])
+
+    .withRow(new dashboard.RowBuilder('Processes'))
+    .withPanel(
+      timeSeries({
+        title: 'Processes vs expected minimum',
+        description: 'Processes matching each target now, and the configured minimum the TargetMissing alerts compare against.',
+        queries: [
+          { expr: `sockeye_target_processes{${T}}`, legend: '{{target}}' },
+          { expr: `sockeye_target_processes_min{${T}}`, legend: '{{target}} minimum' },
+        ],
+        width: 8,
+        configure: (p) => p.decimals(0).min(0).withOverride(colourSeries('.* minimum$', 'red', true)),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Restarts',
+        description: 'Processes that went away and were replaced (a new pid or start time), per interval. Several in a row: workers dying one after another.',
+        queries: [{ expr: `increase(sockeye_process_restarts_total{${T}}[$__rate_interval])`, legend: '{{target}}' }],
+        width: 8,
+        configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80),
+      }),
+    )
+    .withPanel(
+      statValue({
+        title: '/proc readable',
+        description: 'Whether sockeye could read /proc/<pid>/fd of every process of the target. "denied" means it lacks the same uid or CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH.',
+        queries: [{ expr: `min by (target) (sockeye_target_readable{${T}})`, legend: '{{target}}' }],
+        width: 8,
+        height: 8,
+        configure: (p) => p.mappings(booleanMapping('readable', 'denied')).thresholds(thresholds([[null, 'red'], [1, 'green']])),
+      }),
+    )
+
+    .withRow(new dashboard.RowBuilder('File descriptors'))
+    .withPanel(
+      timeSeries({
+        title: 'Open fds vs limit',
+        description: 'Open file descriptors, the soft RLIMIT_NOFILE, and where the last hour\'s trend would be in 4 hours. A sawtooth that resets at restarts is a leak.',
+        queries: [
+          { expr: `sockeye_process_open_fds{${T}}`, legend: '{{target}} open' },
+          { expr: `sockeye_process_max_fds{${T}}`, legend: '{{target}} limit' },
+          { expr: `predict_linear(sockeye_process_open_fds{${T}}[1h], ${TREND_HORIZON_S})`, legend: '{{target}} trend in 4h' },
+        ],
+        configure: (p) =>
+          p
+            .decimals(0)
+            .min(0)
+            .withOverride(colourSeries('.* limit$', 'red', true))
+            .withOverride(colourSeries('.* trend in 4h$', 'orange', true)),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Fd usage of limit',
+        description: 'Worst open/limit ratio among the target\'s processes. The FdUsageHigh alert fires near the red line.',
+        queries: [{ expr: `sockeye_process_fd_usage_ratio{${T}}`, legend: '{{target}}' }],
+        configure: (p) =>
+          p
+            .unit('percentunit')
+            .min(0)
+            .max(1)
+            .thresholds(thresholds([[null, 'green'], [0.8, 'orange'], [0.9, 'red']]))
+            .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed)),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Fds by type',
+        description: 'Open fds by kind: regular files, sockets, pipes, eventfd/epoll and the rest. Tells a file leak from a socket leak at a glance.',
+        queries: [{ expr: `sum by (target, type) (sockeye_process_fds{${T}})`, legend: '{{target}} {{type}}' }],
+        configure: (p) => p.decimals(0).stacking(stacked()).fillOpacity(40),
+      }),
+    )
+    .withPanel(
+      topList({
+        title: 'Top paths by open handles',
+        description: 'Paths with the most open handles now (top N plus "other"). One path with thousands of handles is the file leak of incident 1.',
+        queries: [{ expr: `topk(10, sockeye_process_fds_by_path{${T}})`, legend: '{{target}} {{path}}' }],
+        configure: (p) => p.decimals(0).min(0),
+      }),
+    )
+
+    .withRow(new dashboard.RowBuilder('Sockets'))
+    .withPanel(
+      timeSeries({
+        title: 'Sockets by state',
+        description: 'The processes\' sockets by protocol and TCP state. CLOSE_WAIT (red) means the peer hung up and the app never closed its side.',
+        queries: [{ expr: `sum by (protocol, state) (sockeye_process_sockets{${T}})`, legend: '{{protocol}} {{state}}' }],
+        configure: (p) => p.decimals(0).stacking(stacked()).fillOpacity(40).withOverride(colourSeries('.*close_wait.*', 'red')),
+      }),
+    )
+    .withPanel(
+      statValue({
+        title: 'CLOSE_WAIT sockets',
+        description: 'Sockets in CLOSE_WAIT per target now. They only leave this state when the app calls close().',
+        queries: [{ expr: `sum by (target) (sockeye_process_sockets{${matchers(['job', 'instance', 'target'], ['state="close_wait"'])}})`, legend: '{{target}}' }],
+        height: 8,
+        configure: (p) => p.decimals(0).thresholds(thresholds([[null, 'green'], [10, 'orange'], [100, 'red']])),
+      }),
+    )
+    .withPanel(
+      topList({
+        title: 'Top peers',
+        description: 'Remote addresses with the most sockets now (top N plus "other"). Endless sockets to one IP is the leak of incident 3.',
+        queries: [{ expr: `topk(10, sockeye_process_sockets_by_peer{${T}})`, legend: '{{target}} → {{peer}}' }],
+        width: 6,
+        configure: (p) => p.decimals(0).min(0),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Sockets by peer',
+        description: 'Socket count per remote address over time.',
+        queries: [{ expr: `sockeye_process_sockets_by_peer{${T}}`, legend: '{{target}} → {{peer}}' }],
+        configure: (p) => p.decimals(0).min(0),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Socket queues',
+        description: 'Bytes waiting in the receive queue (the app is not reading) and send queue (the peer is not reading) of connected sockets.',
+        queries: [{ expr: `sockeye_process_socket_queue_bytes{${T}}`, legend: '{{target}} {{queue}}' }],
+        configure: (p) => p.unit('bytes').min(0),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Listen queue vs backlog',
+        description: 'Connections waiting to be accepted on each listening port, against the backlog limit. At the limit, the kernel drops new connections.',
+        queries: [
+          { expr: `sockeye_process_listen_queue_length{${T}}`, legend: '{{target}} :{{port}}' },
+          { expr: `sockeye_process_listen_queue_length_max{${T}}`, legend: '{{target}} :{{port}} backlog' },
+        ],
+        configure: (p) => p.decimals(0).min(0).withOverride(colourSeries('.* backlog$', 'red', true)),
+      }),
+    )
+
+    .withRow(new dashboard.RowBuilder('Memory and CPU'))
+    .withPanel(
+      timeSeries({
+        title: 'Memory vs limit',
+        description: 'Resident memory, the cgroup memory limit where there is one, and where the last hour\'s trend would be in 4 hours. Steady growth is a leak (incident 4).',
+        queries: [
+          { expr: `sockeye_process_resident_memory_bytes{${T}}`, legend: '{{target}} resident' },
+          { expr: `sockeye_process_memory_limit_bytes{${T}}`, legend: '{{target}} limit' },
+          { expr: `predict_linear(sockeye_process_resident_memory_bytes{${T}}[1h], ${TREND_HORIZON_S})`, legend: '{{target}} trend in 4h' },
+        ],
+        configure: (p) =>
+          p
+            .unit('bytes')
+            .min(0)
+            .withOverride(colourSeries('.* limit$', 'red', true))
+            .withOverride(colourSeries('.* trend in 4h$', 'orange', true)),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'CPU',
+        description: 'CPU time per second (cores) in user and system mode.',
+        queries: [{ expr: `sum by (target, mode) (rate(sockeye_process_cpu_seconds_total{${T}}[$__rate_interval]))`, legend: '{{target}} {{mode}}' }],
+        width: 6,
+        configure: (p) => p.unit('short').axisLabel('cores').min(0).stacking(stacked()),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Threads',
+        description: 'Threads across the target\'s processes.',
+        queries: [{ expr: `sockeye_process_threads{${T}}`, legend: '{{target}}' }],
+        width: 6,
+        configure: (p) => p.decimals(0).min(0),
+      }),
+    )
+
+    .withRow(new dashboard.RowBuilder('Collectors'))
+    .withPanel(
+      timeSeries({
+        title: 'Collector duration',
+        description: 'Time each sockeye collector took in the last scrape. A slow collector delays every scrape.',
+        queries: [{ expr: `sockeye_scrape_collector_duration_seconds{${JI}}`, legend: '{{instance}} {{collector}}' }],
+        configure: (p) => p.unit('s').min(0),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Collector success',
+        description: 'Whether each collector succeeded in the last scrape; a failing collector is isolated and the others still report.',
+        queries: [{ expr: `sockeye_scrape_collector_success{${JI}}`, legend: '{{instance}} {{collector}}' }],
+        configure: (p) => p.min(0).max(1).decimals(0).mappings(booleanMapping('ok', 'failed')),
+      }),
+    )
+    .build();
+}
