@@ -8,6 +8,7 @@ import { createHeartbeats } from './heartbeats/index.js';
 import metricsRoutes from './routes/metrics.js';
 import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
+import debugRoutes from './routes/debug.js';
 import statusRoutes from './routes/status.js';
 
 export interface BuildOptions {
@@ -40,6 +41,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(metricsRoutes, { ctx });
   await app.register(healthRoutes, { ctx });
   await app.register(pingRoutes, { ctx });
+  await app.register(debugRoutes, { ctx });
   await app.register(statusRoutes, { ctx });
 
   app.addHook('onReady', async () => ctx.checker.start());
