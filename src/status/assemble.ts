@@ -1,3 +1,4 @@
+import { formatDuration } from '../config/duration.js';
 import type { CheckStatus, HeartbeatStatus, Problem, Severity, StatusReport, TargetStatus } from './schema.js';
 
 // Pure: turns what the collectors and the checker know into the report the
@@ -130,7 +131,7 @@ export function assembleStatus(input: StatusInput): StatusReport {
     const severity = judgeHeartbeat(h);
     if (severity === 'critical' || severity === 'warning') {
       const age = h.ageSeconds === null ? '' : ` ${formatAge(h.ageSeconds)} ago`;
-      const expect = `expected every ${formatAge(h.periodSeconds)} + ${formatAge(h.graceSeconds)} grace`;
+      const expect = `expected every ${formatDuration(h.periodSeconds * 1000)} + ${formatDuration(h.graceSeconds * 1000)} grace`;
       const message =
         h.state === 'failed' ? 'the last run reported failure' : h.state === 'late' ? `late: last success${age}, ${expect}` : `missed: last success${age || ' never'}, ${expect}`;
       problems.push({ severity, kind: 'heartbeat', name: h.name, message });

@@ -55,6 +55,12 @@ export const CLIENT_JS = String.raw`
     while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
     return (i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)) + ' ' + units[i];
   }
+  // A configured period: exact units ("1h", "90s"), not a rounded age.
+  function dur(s) {
+    var units = [[604800, 'w'], [86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+    for (var i = 0; i < units.length; i++) if (s >= units[i][0] && s % units[i][0] === 0) return (s / units[i][0]) + units[i][1];
+    return s < 1 ? Math.round(s * 1000) + 'ms' : s + 's';
+  }
   function ms(seconds) {
     if (seconds === null || seconds === undefined) return '?';
     return seconds < 1 ? Math.round(seconds * 1000) + ' ms' : seconds.toFixed(2) + ' s';
@@ -66,8 +72,10 @@ export const CLIENT_JS = String.raw`
   }
   function bar(ratio, severity, label) {
     var pct = Math.max(0, Math.min(1, ratio || 0)) * 100;
-    return h('div', { class: 'bar', role: 'img', 'aria-label': label },
-      h('div', { class: 'fill ' + severity, style: 'width:' + pct.toFixed(1) + '%' }));
+    var fill = h('div', { class: 'fill ' + severity });
+    // CSSOM, not a style attribute: the page's CSP allows no inline style attributes.
+    fill.style.width = pct.toFixed(1) + '%';
+    return h('div', { class: 'bar', role: 'img', 'aria-label': label }, fill);
   }
   function facts(list) {
     return h('ul', { class: 'facts' }, list.filter(Boolean).map(function (f) {
@@ -108,7 +116,7 @@ export const CLIENT_JS = String.raw`
         h('div', { class: 'head' }, badge(c.severity, c.state.toUpperCase()), ' ', h('h3', { text: c.name }), ' ', h('span', { class: 'muted', text: c.type + ' ' + c.target })),
         c.state === 'failing' ? h('p', { class: 'why', text: [c.reason, c.message].filter(Boolean).join(': ') }) : null,
         h('div', { class: 'row' },
-          facts([['last run', since(c.lastRunAt)], ['last success', since(c.lastSuccessAt)], ['latency', ms(c.latencySeconds)], c.intervalSeconds !== null && ['every', age(c.intervalSeconds)]]),
+          facts([['last run', since(c.lastRunAt)], ['last success', since(c.lastSuccessAt)], ['latency', ms(c.latencySeconds)], c.intervalSeconds !== null && ['every', dur(c.intervalSeconds)]]),
           sparkline(c.recent)));
     }));
   }
@@ -120,7 +128,7 @@ export const CLIENT_JS = String.raw`
       var ratio = b.ageSeconds === null || limit === 0 ? 0 : b.ageSeconds / limit;
       return h('article', { class: 'item ' + b.severity, 'data-name': b.name },
         h('div', { class: 'head' }, badge(b.severity, b.state.toUpperCase()), ' ', h('h3', { text: b.name })),
-        facts([['last success', since(b.lastSuccessAt)], ['expected every', age(b.periodSeconds) + ' + ' + age(b.graceSeconds) + ' grace'], b.lastFailAt && ['last failure', since(b.lastFailAt)], b.lastStartAt && ['last start', since(b.lastStartAt)]]),
+        facts([['last success', since(b.lastSuccessAt)], ['expected every', dur(b.periodSeconds) + ' + ' + dur(b.graceSeconds) + ' grace'], b.lastFailAt && ['last failure', since(b.lastFailAt)], b.lastStartAt && ['last start', since(b.lastStartAt)]]),
         bar(Math.min(ratio, 1), b.severity, 'age ' + age(b.ageSeconds) + ' of ' + age(limit)));
     }));
   }
@@ -133,7 +141,7 @@ export const CLIENT_JS = String.raw`
   function table(title, rows) {
     if (rows.length === 0) return null;
     return h('div', { class: 'top' }, h('h4', { text: title }), h('ol', null, rows.map(function (r) {
-      return h('li', null, h('b', { class: 'n', text: num(r[0]) }), ' ', h('span', { class: 'name', text: r[1] }), r[2] ? h('span', { class: 'muted', text: ' ' + r[2] }) : null);
+      return h('li', null, h('b', { class: 'n', text: num(r[0]) }), h('span', null, h('span', { class: 'name', text: r[1] }), r[2] ? h('span', { class: 'muted', text: ' ' + r[2] }) : null));
     })));
   }
 
@@ -146,11 +154,11 @@ export const CLIENT_JS = String.raw`
         h('div', { class: 'head' }, badge(t.severity), ' ', h('h3', { text: t.name }), ' ',
           h('span', { class: 'muted', text: t.processes + ' process' + (t.processes === 1 ? '' : 'es') + (t.pids.length ? ' (pid ' + t.pids.slice(0, 8).join(', ') + (t.pids.length > 8 ? ', …' : '') + ')' : '') })),
         t.reasons.length ? h('ul', { class: 'why' }, t.reasons.map(function (r) { return h('li', { text: r }); })) : null,
-        h('div', { class: 'meter' }, h('span', { text: 'fds ' + num(t.openFds) + ' / ' + num(t.maxFds) + (t.fdUsageRatio !== null ? ' (' + Math.round(t.fdUsageRatio * 100) + '%)' : '') }),
+        t.processes === 0 ? null : h('div', { class: 'meter' }, h('span', { text: 'fds ' + num(t.openFds) + ' / ' + num(t.maxFds) + (t.fdUsageRatio !== null ? ' (' + Math.round(t.fdUsageRatio * 100) + '%)' : '') }),
           bar(t.fdUsageRatio, fdSev, 'file descriptors ' + num(t.openFds) + ' of ' + num(t.maxFds))),
-        h('div', { class: 'meter' }, h('span', { text: 'memory ' + bytes(t.residentMemoryBytes) + (t.memoryLimitBytes ? ' / ' + bytes(t.memoryLimitBytes) : ' (no limit)') }),
+        t.processes === 0 ? null : h('div', { class: 'meter' }, h('span', { text: 'memory ' + bytes(t.residentMemoryBytes) + (t.memoryLimitBytes ? ' / ' + bytes(t.memoryLimitBytes) : ' (no limit)') }),
           memRatio !== null ? bar(memRatio, memRatio >= 0.9 ? 'warning' : 'ok', 'memory ' + Math.round(memRatio * 100) + '% of limit') : null),
-        facts([['threads', num(t.threads)], ['started', t.startedAt ? since(t.startedAt) : '?'], !t.readable && ['readable', 'no (partial numbers)']]),
+        t.processes === 0 ? null : facts([['threads', num(t.threads)], ['started', t.startedAt ? since(t.startedAt) : '?'], !t.readable && ['readable', 'no (partial numbers)']]),
         t.fdsByType.length ? chips(t.fdsByType.map(function (f) { return [f.name, f.count]; })) : null,
         t.sockets.length ? chips(t.sockets.map(function (s) { return [s.protocol + ' ' + s.state.toUpperCase(), s.count]; }), function (c) { return /CLOSE_WAIT/.test(c[0]) ? 'hot' : null; }) : null,
         h('div', { class: 'tops' },

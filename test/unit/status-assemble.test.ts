@@ -120,7 +120,7 @@ describe('assembleStatus', () => {
     expect(report.checks.map((c) => `${c.name}:${c.severity}`)).toEqual(['beta:critical', 'gamma:unknown', 'alpha:ok']);
     expect(report.heartbeats.map((h) => `${h.name}:${h.severity}`)).toEqual(['nightly:critical', 'hourly:warning', 'backup:ok']);
     expect(report.problems[0]!.message).toBe('http check of GET http://127.0.0.1:1/health failing (refused: connect ECONNREFUSED 127.0.0.1:1)');
-    expect(report.problems[1]!.message).toBe('missed: last success 3m ago, expected every 60s + 30s grace');
+    expect(report.problems[1]!.message).toBe('missed: last success 3m ago, expected every 1m + 30s grace');
   });
 
   it('reports a stalled scheduler as a critical problem, and a missing one as unknown', () => {
