@@ -29,7 +29,10 @@ export function runPrimary(settings) {
 
   /** @param {number} index */
   function spawnWorker(index) {
-    const worker = cluster.fork({ APP_WORKER_INDEX: String(index) });
+    // Once ports are chosen (port 0), respawned workers must reuse them: when
+    // every worker has died the shared listening socket is gone with them.
+    const chosen = ports ? { APP_HTTP_PORT: String(ports.http), APP_LINE_PORT: String(ports.line), APP_PROTO_PORT: String(ports.proto) } : {};
+    const worker = cluster.fork({ APP_WORKER_INDEX: String(index), ...chosen });
     slots.set(index, worker);
     worker.on('message', (msg) => {
       if (msg?.type === 'up') {
