@@ -121,9 +121,9 @@ describe('example app', () => {
     const base = `http://127.0.0.1:${app.ports.admin}/admin/fault`;
     const unknown = await fetch(`${base}/nope/on`, { method: 'POST' });
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error).toMatch(/unknown fault "nope"/);
+    expect(((await unknown.json()) as { error: string }).error).toMatch(/unknown fault "nope"/);
     const bad = await fetch(`${base}/wedge?state=maybe`, { method: 'POST' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/on or \/off/);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/on or \/off/);
   });
 });
