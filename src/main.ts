@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { buildApp } from './app.js';
-import { splitHostPort } from './config/fields.js';
 import { ConfigError } from './config/errors.js';
+import { splitHostPort } from './config/fields.js';
 import { defaultConfig, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { VERSION } from './version.js';
@@ -12,34 +14,58 @@ runs its health checks, accepts heartbeats, and exposes it all on /metrics.
 
 Usage:
   sockeye [--config FILE] [--listen HOST:PORT]   serve /metrics (default 0.0.0.0:9855)
-  sockeye check-config FILE                      validate a config file and exit
+  sockeye check-config FILE...                   validate config files and exit
   sockeye --help | --version
 
 Options:
   -c, --config FILE      YAML config (also SOCKEYE_CONFIG). Without one, sockeye watches
                          every process it can see except itself, grouped by command name.
-  -l, --listen ADDR      listen address, overrides the config's listen (also SOCKEYE_LISTEN)
+  -l, --listen ADDR      listen address, overrides the config's listen (also SOCKEYE_LISTEN);
+                         IPv6 in brackets: [::1]:9855
   -h, --help             this help
   -V, --version          print the version
 
 Exit status: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
-class UsageError extends Error {}
+/** Bad command line: the message, a pointer to --help, exit 2. */
+export class UsageError extends Error {}
 
-async function configFrom(file: string | undefined): Promise<Config> {
-  return file ? loadConfig(file) : defaultConfig();
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+const GLOBAL_OPTIONS: Options = {
+  config: { type: 'string', short: 'c' },
+  listen: { type: 'string', short: 'l' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+};
+
+/**
+ * A subcommand: its own options on top of the global ones, and a run that
+ * returns the exit code (or never resolves while serving). Add one here.
+ */
+interface Command {
+  options?: Options;
+  run(values: Values, args: string[]): Promise<number | 'serving'>;
 }
 
-async function serve(values: { config?: string; listen?: string }): Promise<void> {
-  const config = await configFrom(values.config ?? process.env.SOCKEYE_CONFIG);
-  const listen = values.listen ?? process.env.SOCKEYE_LISTEN ?? config.listen;
+const str = (v: Values[string]): string | undefined => (typeof v === 'string' ? v : undefined);
+
+async function serve(values: Values, args: string[]): Promise<'serving'> {
+  if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`);
+  const file = str(values.config) ?? process.env.SOCKEYE_CONFIG;
+  const config: Config = file ? await loadConfig(file) : defaultConfig();
+  const [listen, from] = values.listen !== undefined ? [str(values.listen)!, '--listen'] : process.env.SOCKEYE_LISTEN ? [process.env.SOCKEYE_LISTEN, 'SOCKEYE_LISTEN'] : [config.listen, 'listen'];
   const addr = splitHostPort(listen);
-  if (!addr) throw new UsageError(`--listen: expected host:port (IPv6 in brackets), got ${JSON.stringify(listen)}`);
+  if (!addr) throw new UsageError(`${from}: expected host:port (IPv6 in brackets, e.g. [::1]:9855), got ${JSON.stringify(listen)}`);
   const app = await buildApp({ ...config, listen });
 
   let closing = false;
   const shutdown = (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      // A second Ctrl-C means "now".
+      process.exit(1);
+    }
     closing = true;
     app.log.info({ signal }, 'shutting down');
     // A stuck close must not keep the container from stopping.
@@ -52,67 +78,92 @@ async function serve(values: { config?: string; listen?: string }): Promise<void
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  await app.listen({ host: addr.host || '0.0.0.0', port: addr.port });
-}
-
-async function checkConfig(file: string | undefined): Promise<void> {
-  if (!file) throw new UsageError('check-config: expected a config file path');
-  const config = await loadConfig(file);
-  const t = config.targets ? `${config.targets.length} target(s)` : 'default targets (every process, by command name)';
-  process.stdout.write(`${file}: ok — ${t}, ${config.checks.length} check(s), ${config.heartbeats.length} heartbeat(s)\n`);
-}
-
-export async function main(argv: string[]): Promise<number> {
-  let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        listen: { type: 'string', short: 'l' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    });
+    await app.listen({ host: addr.host || '0.0.0.0', port: addr.port });
   } catch (err) {
-    process.stderr.write(`sockeye: ${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
+    await app.close().catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'address not available on this host' : (err as Error).message;
+    throw new RuntimeError(`cannot listen on ${listen}: ${why}`);
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (values.version) {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
-  try {
-    const [command, ...rest] = positionals;
-    switch (command) {
-      case undefined:
-        await serve(values);
-        return -1; // keep running
-      case 'check-config':
-        await checkConfig(rest[0] ?? values.config);
-        return 0;
-      default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  return 'serving';
+}
+
+/** An expected failure at run time (port taken): one line, exit 1, no stack. */
+class RuntimeError extends Error {}
+
+async function checkConfig(values: Values, args: string[]): Promise<number> {
+  const files = args.length > 0 ? args : [str(values.config) ?? process.env.SOCKEYE_CONFIG].filter((f): f is string => f !== undefined);
+  if (files.length === 0) throw new UsageError('check-config: expected a config file path');
+  let code = 0;
+  for (const file of files) {
+    try {
+      const config = await loadConfig(file);
+      const t = config.targets ? `${config.targets.length} target(s)` : 'default targets (every process, by command name)';
+      process.stdout.write(`${file}: ok — ${t}, ${config.checks.length} check(s), ${config.heartbeats.length} heartbeat(s)\n`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      code = 2;
     }
+  }
+  return code;
+}
+
+const COMMANDS: Record<string, Command> = {
+  'check-config': { run: checkConfig },
+};
+
+function parse(argv: string[]): { command: string | undefined; values: Values; args: string[] } {
+  // First pass only finds the command word, so that each command can bring its own options.
+  const { tokens } = parseArgs({ args: argv, options: GLOBAL_OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const first = tokens.find((t) => t.kind === 'positional');
+  const command = first?.kind === 'positional' ? first.value : undefined;
+  if (command !== undefined && !(command in COMMANDS)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...GLOBAL_OPTIONS, ...(command ? COMMANDS[command]!.options : {}) },
+    allowPositionals: true,
+  });
+  return { command, values, args: command ? positionals.slice(1) : positionals };
+}
+
+/** Runs the CLI; returns the exit code, or 'serving' while the server runs. */
+export async function main(argv: string[]): Promise<number | 'serving'> {
+  try {
+    const { command, values, args } = parse(argv);
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (values.version) {
+      process.stdout.write(`sockeye ${VERSION}\n`);
+      return 0;
+    }
+    return command ? await COMMANDS[command]!.run(values, args) : await serve(values, args);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }
-    if (err instanceof UsageError) {
-      process.stderr.write(`sockeye: ${err.message}\n\n${USAGE}\n`);
+    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_')) {
+      // node:util's unknown-option text runs on about "--" positionals; the option is what matters.
+      const message = (err as Error).message.replace(/^Unknown option '([^']+)'.*$/s, 'unknown option $1');
+      process.stderr.write(`sockeye: ${message}\nTry 'sockeye --help'.\n`);
       return 2;
+    }
+    if (err instanceof RuntimeError) {
+      process.stderr.write(`sockeye: ${err.message}\n`);
+      return 1;
     }
     process.stderr.write(`sockeye: ${(err as Error).stack ?? String(err)}\n`);
     return 1;
   }
 }
 
-const code = await main(process.argv.slice(2));
-if (code >= 0) process.exitCode = code;
+// Run only as the entry point (also through npm's bin symlink), so tests can import main().
+const entry = process.argv[1];
+if (entry && realpathSync(entry) === fileURLToPath(import.meta.url)) {
+  const code = await main(process.argv.slice(2));
+  if (code !== 'serving') process.exitCode = code;
+}

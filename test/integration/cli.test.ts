@@ -1,21 +1,214 @@
-import { describe, expect, it } from 'vitest';
-import { runSockeye, startSockeye } from '../support/sockeye.js';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, freePort, runSockeye, startSockeye } from '../support/sockeye.js';
 
-describe('sockeye serve', () => {
+// The real CLI, built: dist/main.js, as `sockeye` runs in a container.
+
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+const FIXTURES = join(REPO_ROOT, 'test/fixtures/config');
+const GOOD = join(FIXTURES, 'valid/full.yaml');
+const BAD = join(FIXTURES, 'invalid/several-problems.yaml');
+const tmp = mkdtempSync(join(tmpdir(), 'sockeye-cli-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The exact stderr check-config prints for an invalid fixture. */
+function expectedStderr(yamlFile: string): string {
+  const lines = readFileSync(yamlFile.replace(/\.yaml$/, '.err'), 'utf8').trimEnd().split('\n');
+  return `${yamlFile}: invalid configuration\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+}
+
+const NO_STACK = /^\s+at /m;
+
+describe('help and version', () => {
+  it.each([['--help'], ['-h'], ['check-config', '--help']])('%s prints usage on stdout and exits 0', async (...args) => {
+    const r = await runSockeye(args);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Usage:$/m);
+    expect(r.stdout).toContain('sockeye check-config FILE');
+    expect(r.stdout).toContain('--listen');
+  });
+
+  it.each([['--version'], ['-V']])('%s prints the package.json version', async (flag) => {
+    const r = await runSockeye([flag]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`sockeye ${pkg.version}\n`);
+  });
+});
+
+describe('bad usage exits 2 with a message', () => {
+  it.each([
+    [['--bogus'], 'sockeye: unknown option --bogus'],
+    [['frobnicate'], 'sockeye: unknown command "frobnicate"'],
+    [['--config'], "sockeye: Option '-c, --config <value>' argument missing"],
+    [['check-config'], 'sockeye: check-config: expected a config file path'],
+    [['--listen', 'localhost'], 'sockeye: --listen: expected host:port (IPv6 in brackets, e.g. [::1]:9855), got "localhost"'],
+    [['--listen', '[::1:80'], 'sockeye: --listen: expected host:port (IPv6 in brackets, e.g. [::1]:9855), got "[::1:80"'],
+    [['--listen', '127.0.0.1:99999'], 'sockeye: --listen: expected host:port (IPv6 in brackets, e.g. [::1]:9855), got "127.0.0.1:99999"'],
+  ])('%j', async (args, message) => {
+    const r = await runSockeye(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`${message}\nTry 'sockeye --help'.\n`);
+  });
+
+  it('an invalid SOCKEYE_LISTEN is named as such', async () => {
+    const r = await runSockeye([], { env: { SOCKEYE_LISTEN: 'nowhere' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('sockeye: SOCKEYE_LISTEN: expected host:port');
+  });
+});
+
+describe('check-config', () => {
+  it('accepts a good file (0, summary on stdout)', async () => {
+    const r = await runSockeye(['check-config', GOOD]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${GOOD}: ok — 4 target(s), 0 check(s), 1 heartbeat(s)\n`);
+  });
+
+  it('accepts the shipped example config', async () => {
+    const example = join(REPO_ROOT, 'examples/sockeye.yaml');
+    const r = await runSockeye(['check-config', example]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: ok — 3 target\(s\), 3 check\(s\), 1 heartbeat\(s\)\n$/);
+  });
+
+  it('rejects a bad file (2, every problem on stderr with its key path, no stack)', async () => {
+    const r = await runSockeye(['check-config', BAD]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(expectedStderr(BAD));
+  });
+
+  it('checks every file given and fails if any is bad', async () => {
+    const missing = join(tmp, 'missing.yaml');
+    const r = await runSockeye(['check-config', GOOD, BAD, missing]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(`${GOOD}: ok — 4 target(s), 0 check(s), 1 heartbeat(s)\n`);
+    expect(r.stderr).toBe(`${expectedStderr(BAD)}${missing}: cannot read config file: no such file\n`);
+  });
+
+  it('reads the file from --config or SOCKEYE_CONFIG when none is given', async () => {
+    const viaFlag = await runSockeye(['check-config', '--config', GOOD]);
+    expect(viaFlag.code).toBe(0);
+    expect(viaFlag.stdout).toContain(`${GOOD}: ok`);
+    const viaEnv = await runSockeye(['check-config'], { env: { SOCKEYE_CONFIG: BAD } });
+    expect(viaEnv.code).toBe(2);
+    expect(viaEnv.stderr).toBe(expectedStderr(BAD));
+  });
+
+  it('reports a file another uid cannot read as permission denied', async () => {
+    if (process.getuid!() !== 0) {
+      // Not root: our own uid cannot read a mode-000 file either.
+      const file = join(tmp, 'secret-self.yaml');
+      writeFileSync(file, 'topN: 3\n');
+      chmodSync(file, 0o000);
+      const r = await runSockeye(['check-config', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`${file}: cannot read config file: permission denied\n`);
+      return;
+    }
+    // Root reads everything: drop to nobody with setpriv (util-linux, in ensure-test-deps.sh).
+    const dir = mkdtempSync(join(tmpdir(), 'sockeye-cli-perm-'));
+    try {
+      chmodSync(dir, 0o755);
+      const file = join(dir, 'secret.yaml');
+      writeFileSync(file, 'topN: 3\n', { mode: 0o600 });
+      const wrapper = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+      const r = await runSockeye(['check-config', file], { wrapper, cwd: dir });
+      expect(r.stderr).toBe(`${file}: cannot read config file: permission denied\n`);
+      expect(r.code).toBe(2);
+      // The same file is fine for its owner: the failure above is the permission.
+      expect((await runSockeye(['check-config', file])).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a directory given as the config', async () => {
+    const r = await runSockeye(['check-config', tmp]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`${tmp}: cannot read config file: is a directory, expected a file\n`);
+  });
+});
+
+describe('serving', () => {
   it('zero-config default serves /metrics and exits 0 on SIGTERM', async () => {
     const s = await startSockeye();
     const res = await fetch(`${s.url}/metrics`);
     expect(res.status).toBe(200);
-    expect(await res.text()).toMatch(/^process_open_fds \d+$/m);
-    const exit = await s.stop('SIGTERM');
-    expect(exit).toEqual({ code: 0, signal: null });
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const body = await res.text();
+    // sockeye's own process metrics, from its own fresh registry.
+    expect(body).toMatch(/^process_open_fds \d+$/m);
+    expect(body).toMatch(/^# HELP process_cpu_seconds_total /m);
+    expect(await s.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
-});
 
-describe('sockeye --help', () => {
-  it('prints usage on stdout and exits 0', async () => {
-    const r = await runSockeye(['--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage:/m);
+  it('exits 0 on SIGINT as well', async () => {
+    const s = await startSockeye({ config: 'logLevel: warn\n' });
+    expect(await s.stop('SIGINT')).toEqual({ code: 0, signal: null });
+  });
+
+  it('--config missing file exits 2 naming the file', async () => {
+    const missing = join(tmp, 'nope.yaml');
+    const r = await runSockeye(['--config', missing, '--listen', '127.0.0.1:0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`${missing}: cannot read config file: no such file\n`);
+  });
+
+  it('an invalid --config exits 2 before listening, with every problem', async () => {
+    const r = await runSockeye(['--config', BAD, '--listen', '127.0.0.1:0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(expectedStderr(BAD));
+    expect(r.stderr).not.toMatch(NO_STACK);
+  });
+
+  it('takes the config from SOCKEYE_CONFIG and listens where it says', async () => {
+    const port = await freePort();
+    const file = join(tmp, 'env.yaml');
+    writeFileSync(file, `listen: 127.0.0.1:${port}\nlogLevel: warn\n`);
+    const s = await startSockeye({ env: { SOCKEYE_CONFIG: file }, listenFlag: false, port });
+    expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+    expect(await s.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('SOCKEYE_LISTEN overrides the config, --listen overrides both', async () => {
+    const [fromConfig, fromEnv] = [await freePort(), await freePort()];
+    const config = `listen: 127.0.0.1:${fromConfig}\nlogLevel: warn\n`;
+    const env = await startSockeye({ config, env: { SOCKEYE_LISTEN: `127.0.0.1:${fromEnv}` }, listenFlag: false, port: fromEnv });
+    await expect(fetch(`http://127.0.0.1:${fromConfig}/readyz`)).rejects.toThrow();
+    await env.stop();
+    // startSockeye passes --listen on a port of its own choosing.
+    const flag = await startSockeye({ config, env: { SOCKEYE_LISTEN: `127.0.0.1:${fromEnv}` } });
+    expect([fromConfig, fromEnv]).not.toContain(flag.port);
+    expect((await fetch(`${flag.url}/readyz`)).status).toBe(200);
+    await expect(fetch(`http://127.0.0.1:${fromEnv}/readyz`)).rejects.toThrow();
+    await flag.stop();
+  });
+
+  it('listens on IPv6 loopback', async () => {
+    const s = await startSockeye({ host: '::1', config: 'logLevel: warn\n' });
+    expect(s.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+    expect((await fetch(`${s.url}/metrics`)).status).toBe(200);
+    await s.stop();
+  });
+
+  describe('a port already taken', () => {
+    let holder: Server | undefined;
+    afterAll(() => holder?.close());
+
+    it('exits 1 with one clear line, no stack trace', async () => {
+      holder = createServer();
+      const port = await new Promise<number>((resolve) => holder!.listen(0, '127.0.0.1', () => resolve((holder!.address() as { port: number }).port)));
+      const r = await runSockeye(['--listen', `127.0.0.1:${port}`], { env: { SOCKEYE_CONFIG: '' } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`sockeye: cannot listen on 127.0.0.1:${port}: address already in use\n`);
+    });
   });
 });

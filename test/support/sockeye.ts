@@ -16,14 +16,18 @@
  *                    (removed by stop()), which is where the default
  *                    stateDir lands. Reuse a cwd to restart with the same state.
  *   options.host     listen host, default 127.0.0.1 (use "::1" for IPv6).
+ *   options.port     listen port, default a free one.
+ *   options.listenFlag  false: pass no --listen (the port must come from the
+ *                    config or SOCKEYE_LISTEN; give it as options.port).
  *   options.readyTimeoutMs  bound for /readyz to answer, default 15000.
  * Sockeye: url (http://127.0.0.1:PORT), port, pid, proc (ChildProcess),
  *   dir (temp dir holding the config), configPath, logs() (stdout+stderr so
  *   far), stderr(), exited (promise of {code, signal}),
  *   stop(signal = 'SIGTERM', timeoutMs = 5000) → {code, signal}.
  *
- * runSockeye(args, {env, cwd, timeoutMs}) → {code, signal, stdout, stderr}:
- *   one CLI invocation that is expected to exit by itself (--help, check-config).
+ * runSockeye(args, {env, cwd, timeoutMs, wrapper}) → {code, signal, stdout, stderr}:
+ *   one CLI invocation that is expected to exit by itself (--help, check-config);
+ *   wrapper prefixes the command (e.g. ['setpriv', '--reuid=65534', ...]).
  * freePort(host?) → a port that was free a moment ago (bind 0, close).
  * ensureBuilt() → builds dist/ once per test process when dist/main.js is
  *   missing or older than a file under src/ (startSockeye/runSockeye call it).
@@ -50,6 +54,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   cwd?: string;
   host?: string;
+  port?: number;
+  listenFlag?: boolean;
   readyTimeoutMs?: number;
 }
 
@@ -197,7 +203,8 @@ function hostInUrl(host: string): string {
 
 async function launch(options: StartOptions, port: number, dir: string, configPath: string | undefined): Promise<Sockeye> {
   const host = options.host ?? '127.0.0.1';
-  const args = [MAIN_JS, ...(configPath ? ['--config', configPath] : []), '--listen', `${hostInUrl(host)}:${port}`, ...(options.args ?? [])];
+  const listen = options.listenFlag === false ? [] : ['--listen', `${hostInUrl(host)}:${port}`];
+  const args = [MAIN_JS, ...(configPath ? ['--config', configPath] : []), ...listen, ...(options.args ?? [])];
   const proc = spawn(process.execPath, args, {
     cwd: options.cwd ?? dir,
     env: childEnv(options.env),
@@ -275,13 +282,13 @@ export async function startSockeye(options: StartOptions = {}): Promise<Sockeye>
       configPath = join(dir, 'sockeye.yaml');
       writeFileSync(configPath, typeof options.config === 'string' ? options.config : stringify(options.config));
     }
-    const port = await freePort(options.host ?? '127.0.0.1');
+    const port = options.port ?? (await freePort(options.host ?? '127.0.0.1'));
     const s = await launch(options, port, dir, configPath);
     const state = await waitReady(s, timeoutMs);
     if (state === 'ready') return s;
     const exit = await s.stop('SIGKILL', 1000);
     // Someone took the port between freePort() and listen: try another.
-    if (state === 'exited' && /EADDRINUSE/.test(s.logs()) && attempt < 3) continue;
+    if (state === 'exited' && /address already in use/.test(s.logs()) && options.port === undefined && attempt < 3) continue;
     throw new Error(
       `sockeye did not become ready on ${s.url} (${state === 'exited' ? `exited with ${exit.code ?? exit.signal}` : `no /readyz within ${timeoutMs} ms`}); output:\n${s.logs()}`,
     );
@@ -294,10 +301,11 @@ export interface RunResult extends Exit {
 }
 
 /** Runs the CLI to completion (killed after timeoutMs, default 15 s). */
-export async function runSockeye(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export async function runSockeye(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; wrapper?: string[] } = {}): Promise<RunResult> {
   await ensureBuilt();
+  const [cmd, ...cmdArgs] = [...(options.wrapper ?? []), process.execPath, MAIN_JS, ...args];
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [MAIN_JS, ...args], {
+    const proc = spawn(cmd!, cmdArgs, {
       cwd: options.cwd ?? REPO_ROOT,
       env: childEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
