@@ -1,14 +1,80 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
+import { collectTargets, type CollectOptions } from './collect.js';
+import { ProblemLog } from './denials.js';
+import { TargetMetrics } from './metrics.js';
+import type { TargetSpec } from './resolve.js';
+import type { CollectionSnapshot } from './snapshot.js';
+import { CollectionWorker } from './worker-client.js';
 
-// STUB: the core collectors (issue 2) replace this.
+export { collectTargets, collectPid, type CollectOptions } from './collect.js';
+export type { TargetSpec } from './resolve.js';
+export type * from './snapshot.js';
+export { FD_TYPES, OTHER } from './snapshot.js';
+export { explainDenied } from './reader.js';
+export { COLLECTOR_NAMES } from './registry.js';
+
 export interface TargetCollection {
-  /** One collection of every target; concurrent callers share the one in flight. */
-  collect(): Promise<unknown>;
+  /** One collection of every target, metrics set from it; concurrent callers share the one in flight. */
+  collect(): Promise<CollectionSnapshot>;
+  /** The last finished collection (for the status page), if any. */
+  last(): CollectionSnapshot | undefined;
   close(): Promise<void>;
 }
 
-export function createTargetCollection(_config: Config, _registry: Registry, _log: FastifyBaseLogger): TargetCollection {
-  return { collect: async () => undefined, close: async () => undefined };
+export interface CollectionOptions {
+  /** worker (default): off the main thread; inline: in this thread (tests, `inspect`). */
+  mode?: 'worker' | 'inline';
+}
+
+/** The configured targets as the collection takes them; undefined is the zero-config default. */
+export function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | undefined {
+  return config.targets?.map((t) => ({ name: t.name, match: t.match, processesMin: t.processes.min, processesMax: t.processes.max }));
+}
+
+export function collectOptions(config: Config): CollectOptions {
+  return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid };
+}
+
+export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
+  const metrics = new TargetMetrics(registry);
+  const problems = new ProblemLog(log);
+  const worker = options.mode === 'inline' ? undefined : new CollectionWorker();
+  const collectOpts = collectOptions(config);
+  let inFlight: Promise<CollectionSnapshot> | undefined;
+  let last: CollectionSnapshot | undefined;
+
+  async function run(): Promise<CollectionSnapshot> {
+    let snap: CollectionSnapshot;
+    if (worker) {
+      try {
+        snap = await worker.collect(collectOpts);
+      } catch (err) {
+        // A broken worker must not turn a scrape into a 500: collect here this once.
+        log.error({ err }, 'collection worker failed; collecting on the main thread');
+        snap = collectTargets(collectOpts);
+      }
+    } else {
+      snap = collectTargets(collectOpts);
+    }
+    metrics.apply(snap);
+    problems.observe(snap);
+    last = snap;
+    return snap;
+  }
+
+  return {
+    collect() {
+      inFlight ??= run().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    },
+    last: () => last,
+    close: async () => {
+      await inFlight?.catch(() => undefined);
+      await worker?.close();
+    },
+  };
 }

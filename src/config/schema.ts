@@ -22,6 +22,8 @@ function uniqueNames<T extends { name: string }>(what: string) {
 export const configSchema = z.strictObject({
   listen: hostPort.default(DEFAULT_LISTEN),
   procRoot: z.string({ error: 'expected a directory path' }).min(1, 'expected a directory path').default('/proc'),
+  // Where the cgroup hierarchy is mounted, for the memory limit (tests point it at fixtures).
+  cgroupRoot: z.string({ error: 'expected a directory path' }).min(1, 'expected a directory path').default('/sys/fs/cgroup'),
   topN: z.number({ error: 'expected a whole number from 1 to 1000' }).int('expected a whole number from 1 to 1000').min(1, 'expected a whole number from 1 to 1000').max(1000, 'expected a whole number from 1 to 1000').default(10),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   stateDir: z.string({ error: 'expected a directory path' }).min(1, 'expected a directory path').default('.sockeye-state'),

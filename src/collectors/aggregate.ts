@@ -1,0 +1,114 @@
+import { decodeAddress } from '../procfs/net/inet.js';
+import { USER_HZ } from '../procfs/pid/stat.js';
+import type { ProcContext, SocketInfo } from './context.js';
+import { emptyFdCounts } from './fd.js';
+import { OTHER, type ListenPort, type PeerCount, type SocketCount, type SocketProtocol, type Usage } from './snapshot.js';
+import { topWithOther } from './top.js';
+
+function sumOrNull(values: Array<number | undefined>): number | null {
+  let total: number | null = null;
+  for (const v of values) if (v !== undefined) total = (total ?? 0) + v;
+  return total;
+}
+
+function minOrNull(values: Array<number | null | undefined>): number | null {
+  let best: number | null = null;
+  for (const v of values) if (v !== null && v !== undefined && (best === null || v < best)) best = v;
+  return best;
+}
+
+/** Decodes kernel hex addresses once per collection: peers repeat. */
+export class PeerNames {
+  private readonly names = new Map<string, string>();
+  get(hex: string): string {
+    let name = this.names.get(hex);
+    if (name === undefined) {
+      name = decodeAddress(hex) ?? hex;
+      this.names.set(hex, name);
+    }
+    return name;
+  }
+}
+
+function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: PeerNames): Pick<Usage, 'sockets' | 'peers' | 'queues' | 'listen'> {
+  const byState = new Map<string, SocketCount>();
+  const peers = new Map<string, Record<string, number>>();
+  const peerCounts = new Map<string, number>();
+  const listen = new Map<number, ListenPort>();
+  const queues = { rx: 0, tx: 0 };
+  for (const s of sockets) {
+    const key = `${s.protocol}\0${s.state}`;
+    const row = byState.get(key);
+    if (row) row.count++;
+    else byState.set(key, { protocol: s.protocol, state: s.state, count: 1 });
+    if (s.listenPort !== undefined) {
+      const l = listen.get(s.listenPort);
+      if (l) {
+        l.queue += s.rx;
+        l.backlog += s.tx;
+      } else listen.set(s.listenPort, { port: s.listenPort, queue: s.rx, backlog: s.tx });
+      continue;
+    }
+    if (s.protocol === 'unix' || s.protocol === 'other') continue;
+    queues.rx += s.rx;
+    queues.tx += s.tx;
+    if (s.peerHex !== undefined) {
+      const peer = peerNames.get(s.peerHex);
+      peerCounts.set(peer, (peerCounts.get(peer) ?? 0) + 1);
+      let states = peers.get(peer);
+      if (!states) peers.set(peer, (states = {}));
+      states[s.state] = (states[s.state] ?? 0) + 1;
+    }
+  }
+  const peerRows: PeerCount[] = topWithOther(peerCounts, topN).map(({ key, count }) => ({ peer: key, count, states: key === OTHER ? {} : { ...peers.get(key) } }));
+  const other = peerRows.find((r) => r.peer === OTHER && !peers.has(OTHER));
+  if (other) {
+    const shown = new Set(peerRows.map((r) => r.peer));
+    for (const [peer, states] of peers) {
+      if (shown.has(peer)) continue;
+      for (const [state, n] of Object.entries(states)) other.states[state] = (other.states[state] ?? 0) + n;
+    }
+  }
+  const order: SocketProtocol[] = ['tcp', 'tcp6', 'udp', 'udp6', 'unix', 'other'];
+  return {
+    sockets: [...byState.values()].sort((a, b) => order.indexOf(a.protocol) - order.indexOf(b.protocol) || (a.state < b.state ? -1 : a.state > b.state ? 1 : 0)),
+    peers: peerRows,
+    queues,
+    listen: [...listen.values()].sort((a, b) => a.port - b.port),
+  };
+}
+
+/**
+ * Resource use of one process or a target's processes. fds and memory are
+ * summed per process; a socket held by several processes (a forked listener)
+ * is one socket, counted once.
+ */
+export function summarize(procs: ProcContext[], topN: number, peerNames: PeerNames): Usage {
+  let fds: Usage['fds'] = null;
+  const paths = new Map<string, number>();
+  const sockets = new Map<number, SocketInfo>();
+  let ratio: number | null = null;
+  for (const p of procs) {
+    if (p.fdTypes) {
+      fds ??= emptyFdCounts();
+      for (const [type, n] of Object.entries(p.fdTypes) as Array<[keyof typeof fds, number]>) fds[type] += n;
+    }
+    if (p.paths) for (const [path, n] of p.paths) paths.set(path, (paths.get(path) ?? 0) + n);
+    if (p.sockets) for (const [inode, s] of p.sockets) sockets.set(inode, s);
+    const soft = p.openFilesLimit?.soft;
+    if (p.openFds !== undefined && soft) ratio = Math.max(ratio ?? 0, p.openFds / soft);
+  }
+  return {
+    openFds: sumOrNull(procs.map((p) => p.openFds)),
+    maxFds: minOrNull(procs.map((p) => p.openFilesLimit?.soft)),
+    fdUsageRatio: ratio,
+    fds,
+    paths: topWithOther(paths, topN).map(({ key, count }) => ({ path: key, count })),
+    ...socketUsage(sockets.values(), topN, peerNames),
+    residentBytes: sumOrNull(procs.map((p) => p.residentBytes)),
+    memoryLimitBytes: minOrNull(procs.map((p) => p.memoryLimitBytes)),
+    cpuUserSeconds: procs.reduce((s, p) => s + p.stat.utimeTicks, 0) / USER_HZ,
+    cpuSystemSeconds: procs.reduce((s, p) => s + p.stat.stimeTicks, 0) / USER_HZ,
+    threads: procs.reduce((s, p) => s + p.stat.threads, 0),
+  };
+}

@@ -1,0 +1,58 @@
+// What the collectors share during one collection (worker-side, never exported
+// as data: the snapshot is built from it at the end).
+import type { Limit } from '../procfs/pid/limits.js';
+import type { PidStat } from '../procfs/pid/stat.js';
+import type { FdType } from '../procfs/pid/fd.js';
+import type { Problem, SocketProtocol } from './snapshot.js';
+
+export interface CollectEnv {
+  procRoot: string;
+  cgroupRoot: string;
+  topN: number;
+}
+
+/** One socket of a process, after the inode join with the namespace's tables. */
+export interface SocketInfo {
+  protocol: SocketProtocol;
+  state: string;
+  /** Kernel hex of the remote address, for connected TCP sockets only. */
+  peerHex?: string;
+  rx: number;
+  tx: number;
+  /** Set for listening TCP sockets. */
+  listenPort?: number;
+}
+
+/** One process being collected. Collectors fill the fields they own. */
+export interface ProcContext {
+  pid: number;
+  stat: PidStat;
+  /** The process exited during collection: it is dropped from the snapshot. */
+  gone: boolean;
+  readable: boolean;
+  problems: Problem[];
+  // process collector
+  uid?: number;
+  residentBytes?: number;
+  cmdline?: string;
+  // limits collector
+  openFilesLimit?: Limit;
+  // fd collector: the fd directory is read once and shared
+  openFds?: number;
+  fdTypes?: Record<FdType, number>;
+  paths?: Map<string, number>;
+  socketInodes?: number[];
+  // sockets collector
+  netns?: number;
+  sockets?: Map<number, SocketInfo>;
+  // memory collector
+  memoryLimitBytes?: number | null;
+}
+
+export interface Collector {
+  readonly name: string;
+  /** Work for one process. Throws on failure; the runner records it against this collector. */
+  process?(p: ProcContext, env: CollectEnv): void;
+  /** Work across all processes after `process` (joins such as socket inode → table row). */
+  finish?(procs: ProcContext[], env: CollectEnv, fail: (p: ProcContext | undefined, err: unknown) => void): void;
+}

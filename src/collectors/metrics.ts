@@ -1,0 +1,86 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { FD_TYPES, type CollectionSnapshot } from './snapshot.js';
+import { identity, RestartTracker } from './restarts.js';
+
+// The target half of DESIGN.md's metric contract, set from one snapshot.
+// Gauges are reset each time so label sets that vanished (a closed peer, a
+// process gone) disappear; restarts persist.
+export class TargetMetrics {
+  private readonly restartTracker = new RestartTracker();
+  private readonly configured = new Set<string>();
+  private readonly g;
+  private readonly cpu: Counter<'target' | 'mode'>;
+  private readonly restarts: Counter<'target'>;
+
+  constructor(registry: Registry) {
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers: [registry] });
+    this.g = {
+      processes: gauge('sockeye_target_processes', 'Number of processes matching the target now.', ['target']),
+      processesMin: gauge('sockeye_target_processes_min', 'Configured minimum number of processes for the target.', ['target']),
+      readable: gauge('sockeye_target_readable', "Whether every process of the target could be read completely (1) or access to some /proc file was denied (0).", ['target']),
+      openFds: gauge('sockeye_process_open_fds', "Open file descriptors, summed over the target's processes.", ['target']),
+      maxFds: gauge('sockeye_process_max_fds', 'Soft limit on open file descriptors (RLIMIT_NOFILE), the lowest among the processes.', ['target']),
+      fdRatio: gauge('sockeye_process_fd_usage_ratio', 'Open file descriptors over their limit, for the process closest to its limit.', ['target']),
+      fds: gauge('sockeye_process_fds', 'Open file descriptors by type.', ['target', 'type']),
+      fdsByPath: gauge('sockeye_process_fds_by_path', 'Open file descriptors by path, the top N paths plus an "other" row.', ['target', 'path']),
+      sockets: gauge('sockeye_process_sockets', 'Sockets by protocol and state; a socket shared by several processes counts once.', ['target', 'protocol', 'state']),
+      peers: gauge('sockeye_process_sockets_by_peer', 'TCP sockets by remote address, the top N addresses plus an "other" row.', ['target', 'peer']),
+      queues: gauge('sockeye_process_socket_queue_bytes', 'Bytes waiting in the receive (rx) and send (tx) queues of non-listening TCP and UDP sockets.', ['target', 'queue']),
+      listenQueue: gauge('sockeye_process_listen_queue_length', 'Connections waiting to be accepted on a listening TCP port.', ['target', 'port']),
+      listenMax: gauge('sockeye_process_listen_queue_max', 'Accept queue limit (listen backlog) of a listening TCP port.', ['target', 'port']),
+      rss: gauge('sockeye_process_resident_memory_bytes', "Resident memory, summed over the target's processes.", ['target']),
+      memLimit: gauge('sockeye_process_memory_limit_bytes', 'Memory limit of the cgroup the processes run in, where one is set.', ['target']),
+      threads: gauge('sockeye_process_threads', "Threads, summed over the target's processes.", ['target']),
+      collectorDuration: gauge('sockeye_scrape_collector_duration_seconds', 'How long a collector took in the last collection.', ['collector']),
+      collectorSuccess: gauge('sockeye_scrape_collector_success', 'Whether a collector succeeded in the last collection (1) or hit an error (0).', ['collector']),
+    };
+    this.cpu = new Counter({ name: 'sockeye_process_cpu_seconds_total', help: "CPU time consumed by the target's current processes, by mode.", labelNames: ['target', 'mode'], registers: [registry] });
+    this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target that went away and were replaced.', labelNames: ['target'], registers: [registry] });
+  }
+
+  /** Sets every series from one collection. */
+  apply(snap: CollectionSnapshot): void {
+    const g = this.g;
+    for (const gauge of Object.values(g)) gauge.reset();
+    this.cpu.reset();
+    for (const s of snap.collectors) {
+      g.collectorDuration.set({ collector: s.name }, s.durationSeconds);
+      g.collectorSuccess.set({ collector: s.name }, s.success ? 1 : 0);
+    }
+    for (const t of snap.targets) {
+      const target = t.name;
+      const u = t.total;
+      g.processes.set({ target }, t.processes.length);
+      g.processesMin.set({ target }, t.processesMin);
+      g.readable.set({ target }, t.readable ? 1 : 0);
+      if (!t.auto) this.configured.add(target);
+      const n = this.restartTracker.observe(target, t.processes.map((p) => identity(p.pid, p.starttime)), snap.time);
+      this.restarts.inc({ target }, n);
+      if (t.processes.length === 0) continue;
+      if (u.openFds !== null) g.openFds.set({ target }, u.openFds);
+      if (u.maxFds !== null) g.maxFds.set({ target }, u.maxFds);
+      if (u.fdUsageRatio !== null) g.fdRatio.set({ target }, u.fdUsageRatio);
+      if (u.fds) for (const type of FD_TYPES) g.fds.set({ target, type }, u.fds[type]);
+      for (const p of u.paths) g.fdsByPath.set({ target, path: p.path }, p.count);
+      for (const s of u.sockets) g.sockets.set({ target, protocol: s.protocol, state: s.state }, s.count);
+      for (const p of u.peers) g.peers.set({ target, peer: p.peer }, p.count);
+      if (u.fds && u.fds.socket > 0) {
+        g.queues.set({ target, queue: 'rx' }, u.queues.rx);
+        g.queues.set({ target, queue: 'tx' }, u.queues.tx);
+      }
+      for (const l of u.listen) {
+        g.listenQueue.set({ target, port: String(l.port) }, l.queue);
+        g.listenMax.set({ target, port: String(l.port) }, l.backlog);
+      }
+      if (u.residentBytes !== null) g.rss.set({ target }, u.residentBytes);
+      if (u.memoryLimitBytes !== null) g.memLimit.set({ target }, u.memoryLimitBytes);
+      g.threads.set({ target }, u.threads);
+      this.cpu.inc({ target, mode: 'user' }, u.cpuUserSeconds);
+      this.cpu.inc({ target, mode: 'system' }, u.cpuSystemSeconds);
+    }
+    // Zero-config groups come and go with short-lived commands: forget their restart series after a while.
+    for (const target of this.restartTracker.expire(snap.time)) {
+      if (!this.configured.has(target)) this.restarts.remove({ target });
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { failureKind } from '../procfs/errors.js';
+import { readPidCmdline } from '../procfs/pid/cmdline.js';
+import { readPidExe } from '../procfs/pid/exe.js';
+import { isKernelThread, readPidStat, type PidStat } from '../procfs/pid/stat.js';
+import type { MatchConfig } from '../config/targets.js';
+import type { Problem } from './snapshot.js';
+
+/** A target as the collection needs it (plain data: it is posted to the worker). */
+export interface TargetSpec {
+  name: string;
+  /** Undefined for a zero-config group (filled in by resolution). */
+  match?: MatchConfig;
+  processesMin: number;
+  processesMax?: number;
+}
+
+export interface ResolvedTarget {
+  spec: TargetSpec;
+  auto: boolean;
+  pids: number[];
+  problems: Problem[];
+}
+
+const regexCache = new Map<string, RegExp>();
+function compiled(source: string): RegExp {
+  let re = regexCache.get(source);
+  if (!re) {
+    re = new RegExp(source);
+    regexCache.set(source, re);
+  }
+  return re;
+}
+
+/**
+ * Reads each process's identity at most once per collection, however many
+ * targets look at it. A process that vanished reads as undefined.
+ */
+export class ProcessTable {
+  private all: number[] | undefined;
+  private readonly stats = new Map<number, PidStat | undefined>();
+  private readonly cmdlines = new Map<number, string | undefined>();
+  private readonly exes = new Map<number, string | Error>();
+
+  constructor(readonly procRoot: string) {}
+
+  pids(): number[] {
+    if (!this.all) {
+      this.all = [];
+      for (const name of readdirSync(this.procRoot)) {
+        const c = name.charCodeAt(0);
+        if (c >= 48 && c <= 57 && /^\d+$/.test(name)) this.all.push(Number(name));
+      }
+      this.all.sort((a, b) => a - b);
+    }
+    return this.all;
+  }
+
+  /** The process's stat if it is a live user-space process; undefined for gone, zombie and kernel threads. */
+  stat(pid: number): PidStat | undefined {
+    if (!this.stats.has(pid)) {
+      let s: PidStat | undefined;
+      try {
+        s = readPidStat(this.procRoot, pid);
+        if (isKernelThread(s) || s.state === 'Z' || s.state === 'X') s = undefined;
+      } catch {
+        s = undefined; // gone, or not a process directory we understand
+      }
+      this.stats.set(pid, s);
+    }
+    return this.stats.get(pid);
+  }
+
+  cmdline(pid: number): string | undefined {
+    if (!this.cmdlines.has(pid)) {
+      let c: string | undefined;
+      try {
+        c = readPidCmdline(this.procRoot, pid);
+      } catch {
+        c = undefined;
+      }
+      this.cmdlines.set(pid, c);
+    }
+    return this.cmdlines.get(pid);
+  }
+
+  /** The exe link, or the error (EACCES without ptrace access). */
+  exe(pid: number): string | Error {
+    let e = this.exes.get(pid);
+    if (e === undefined) {
+      try {
+        e = readPidExe(this.procRoot, pid);
+      } catch (err) {
+        e = err as Error;
+      }
+      this.exes.set(pid, e);
+    }
+    return e;
+  }
+}
+
+function readPidfile(path: string): number | Error {
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    const pid = Number(text.split(/\s/)[0]);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : new Error(`does not hold a pid: ${JSON.stringify(text.slice(0, 40))}`);
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/** All given matchers must match (AND); regexes are unanchored. */
+function resolveOne(spec: TargetSpec, table: ProcessTable): ResolvedTarget {
+  const match = spec.match ?? {};
+  const problems: Problem[] = [];
+  let candidates: number[];
+  const fixed: number[] = [];
+  if (match.pid !== undefined) fixed.push(match.pid);
+  if (match.pidfile !== undefined) {
+    const p = readPidfile(match.pidfile);
+    if (p instanceof Error) {
+      problems.push({ collector: 'targets', kind: failureKind(p) === 'denied' ? 'denied' : 'error', path: match.pidfile, message: `pidfile ${match.pidfile}: ${p.message}` });
+      return { spec, auto: false, pids: [], problems };
+    }
+    fixed.push(p);
+  }
+  if (fixed.length > 0) candidates = fixed.every((p) => p === fixed[0]) ? [fixed[0]!] : [];
+  else candidates = table.pids();
+
+  const comm = match.comm !== undefined ? compiled(match.comm) : undefined;
+  const cmdline = match.cmdline !== undefined ? compiled(match.cmdline) : undefined;
+  const exe = match.exe !== undefined ? compiled(match.exe) : undefined;
+  const pids: number[] = [];
+  let exeDenied = 0;
+  for (const pid of candidates) {
+    const stat = table.stat(pid);
+    if (!stat) continue;
+    if (comm && !comm.test(stat.comm)) continue;
+    if (cmdline) {
+      const c = table.cmdline(pid);
+      if (c === undefined || !cmdline.test(c)) continue;
+    }
+    if (exe) {
+      const e = table.exe(pid);
+      if (e instanceof Error) {
+        if (failureKind(e) === 'denied') exeDenied++;
+        continue;
+      }
+      if (!exe.test(e)) continue;
+    }
+    pids.push(pid);
+  }
+  if (exeDenied > 0) {
+    problems.push({ collector: 'targets', kind: 'denied', path: 'PID/exe', message: `exe of ${exeDenied} process(es) not readable: cannot tell whether they match` });
+  }
+  return { spec, auto: false, pids, problems };
+}
+
+/** Zero-config: every live user-space process but `selfPid`, grouped by command name. */
+function resolveAuto(table: ProcessTable, selfPid: number): ResolvedTarget[] {
+  const groups = new Map<string, number[]>();
+  for (const pid of table.pids()) {
+    if (pid === selfPid) continue;
+    const stat = table.stat(pid);
+    if (!stat) continue;
+    let g = groups.get(stat.comm);
+    if (!g) groups.set(stat.comm, (g = []));
+    g.push(pid);
+  }
+  return [...groups.keys()].sort().map((name) => ({ spec: { name, processesMin: 0 }, auto: true, pids: groups.get(name)!, problems: [] }));
+}
+
+/** Targets → live pids, read afresh. `specs` undefined means the zero-config default. */
+export function resolveTargets(specs: TargetSpec[] | undefined, table: ProcessTable, selfPid: number): ResolvedTarget[] {
+  return specs === undefined ? resolveAuto(table, selfPid) : specs.map((s) => resolveOne(s, table));
+}

@@ -1,0 +1,59 @@
+import { Worker } from 'node:worker_threads';
+import type { CollectOptions } from './collect.js';
+import type { CollectionSnapshot } from './snapshot.js';
+import type { WorkerReply } from './worker.js';
+
+/**
+ * Runs collections in one long-lived worker thread. Under vitest/tsx the
+ * sources are TypeScript: the worker then registers tsx's loader before
+ * importing its entry (execArgv --import does not reach workers on Node 20).
+ */
+export class CollectionWorker {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (s: CollectionSnapshot) => void; reject: (e: Error) => void }>();
+
+  private start(): Worker {
+    const ts = import.meta.url.endsWith('.ts');
+    const entry = new URL(ts ? './worker.ts' : './worker.js', import.meta.url);
+    const worker = ts
+      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true })
+      : new Worker(entry);
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => {
+      const w = this.waiting.get(reply.id);
+      if (!w) return;
+      this.waiting.delete(reply.id);
+      if ('error' in reply) w.reject(new Error(`collection failed: ${reply.error}`));
+      else w.resolve(reply.snapshot);
+    });
+    const failAll = (err: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`collection worker exited with code ${code}`)));
+    return worker;
+  }
+
+  collect(options: CollectOptions): Promise<CollectionSnapshot> {
+    this.worker ??= this.start();
+    const id = this.nextId++;
+    const worker = this.worker;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      // Keep the process alive only while a collection is in flight.
+      worker.ref();
+      worker.postMessage({ id, options });
+    }).finally(() => {
+      if (this.waiting.size === 0) worker.unref();
+    }) as Promise<CollectionSnapshot>;
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+}
