@@ -6,7 +6,15 @@ import { z } from 'zod';
 export const statusPageSchema = z
   .strictObject({
     enabled: z.boolean({ error: 'expected true or false' }).default(true),
-    token: z.string({ error: 'expected a token string' }).min(1, 'expected a non-empty token string').optional(),
+    // Custom issues only, so an error line never echoes the secret back (as for heartbeat tokens).
+    token: z
+      .unknown()
+      .transform((t, ctx) => {
+        if (typeof t !== 'string') ctx.addIssue({ code: 'custom', message: 'expected a token string (quote it in YAML)' });
+        else if (t.length < 8) ctx.addIssue({ code: 'custom', message: 'must be at least 8 characters' });
+        return t as string;
+      })
+      .optional(),
   })
   .default({ enabled: true });
 

@@ -12,8 +12,7 @@ export interface StatusInput {
   nowMs: number;
   version: string;
   startedAtMs: number;
-  /** Last scheduler tick (ms since epoch), undefined before the first. */
-  schedulerTickMs: number | undefined;
+  scheduler: { running: boolean; lastTickMs: number | null; staleAfterSeconds: number };
   sockeye: StatusReport['sockeye'];
   targets: TargetFacts[];
   checks: CheckFacts[];
@@ -27,8 +26,6 @@ export const THRESHOLDS = {
   closeWaitWarning: 10,
   listenQueueWarningRatio: 0.8,
   memoryWarningRatio: 0.9,
-  /** The scheduler ticks every second or so; this long without one is a stall. */
-  schedulerStaleSeconds: 30,
 } as const;
 
 const RANK: Record<Severity, number> = { critical: 0, warning: 1, unknown: 2, ok: 3 };
@@ -80,12 +77,10 @@ export function judgeCheck(c: CheckFacts): Severity {
 
 export function judgeHeartbeat(h: HeartbeatFacts): Severity {
   switch (h.state) {
-    case 'missed':
+    case 'late':
     case 'failed':
       return 'critical';
-    case 'late':
-      return 'warning';
-    case 'new':
+    case 'never':
       return 'unknown';
     default:
       return 'ok';
@@ -106,9 +101,16 @@ export function formatAge(seconds: number): string {
 export function assembleStatus(input: StatusInput): StatusReport {
   const problems: Problem[] = [];
 
-  const schedulerAge = input.schedulerTickMs === undefined ? null : Math.max(0, (input.nowMs - input.schedulerTickMs) / 1000);
-  const schedulerSeverity: Severity = schedulerAge === null ? 'unknown' : schedulerAge > THRESHOLDS.schedulerStaleSeconds ? 'critical' : 'ok';
-  if (schedulerAge !== null && schedulerSeverity === 'critical') {
+  const sched = input.scheduler;
+  const schedulerAge = sched.lastTickMs === null ? null : Math.max(0, (input.nowMs - sched.lastTickMs) / 1000);
+  let schedulerSeverity: Severity = 'ok';
+  if (!sched.running) {
+    schedulerSeverity = 'critical';
+    problems.push({ severity: 'critical', kind: 'scheduler', name: 'scheduler', message: 'the scheduler is not running: checks are not running' });
+  } else if (schedulerAge === null) {
+    schedulerSeverity = 'unknown';
+  } else if (schedulerAge > sched.staleAfterSeconds) {
+    schedulerSeverity = 'critical';
     problems.push({ severity: 'critical', kind: 'scheduler', name: 'scheduler', message: `no scheduler tick for ${formatAge(schedulerAge)}: checks are not running` });
   }
 
@@ -130,10 +132,10 @@ export function assembleStatus(input: StatusInput): StatusReport {
   const heartbeats: HeartbeatStatus[] = input.heartbeats.map((h) => {
     const severity = judgeHeartbeat(h);
     if (severity === 'critical' || severity === 'warning') {
-      const age = h.ageSeconds === null ? '' : ` ${formatAge(h.ageSeconds)} ago`;
+      const age = h.ageSeconds === null ? ' never' : ` ${formatAge(h.ageSeconds)} ago`;
       const expect = `expected every ${formatDuration(h.periodSeconds * 1000)} + ${formatDuration(h.graceSeconds * 1000)} grace`;
-      const message =
-        h.state === 'failed' ? 'the last run reported failure' : h.state === 'late' ? `late: last success${age}, ${expect}` : `missed: last success${age || ' never'}, ${expect}`;
+      const exit = h.lastExitStatus !== null && h.lastExitStatus !== 0 ? ` (exit status ${h.lastExitStatus})` : '';
+      const message = h.state === 'failed' ? `the last run reported failure${exit}` : `missed: last success${age}, ${expect}`;
       problems.push({ severity, kind: 'heartbeat', name: h.name, message });
     }
     return { ...h, severity };
@@ -149,9 +151,16 @@ export function assembleStatus(input: StatusInput): StatusReport {
     version: input.version,
     generatedAt: iso(input.nowMs),
     startedAt: iso(input.startedAtMs),
-    severity: worst([schedulerSeverity === 'unknown' ? 'ok' : schedulerSeverity, ...targets.map((t) => t.severity), ...checks.map((c) => c.severity), ...heartbeats.map((h) => h.severity)].filter((s) => s !== 'unknown')),
+    // Unknown (nothing run yet) does not colour the whole page.
+    severity: worst([schedulerSeverity, ...targets.map((t) => t.severity), ...checks.map((c) => c.severity), ...heartbeats.map((h) => h.severity)].filter((s) => s !== 'unknown')),
     problems,
-    scheduler: { severity: schedulerSeverity, lastTickAt: input.schedulerTickMs === undefined ? null : iso(input.schedulerTickMs), ageSeconds: schedulerAge },
+    scheduler: {
+      severity: schedulerSeverity,
+      running: sched.running,
+      lastTickAt: sched.lastTickMs === null ? null : iso(sched.lastTickMs),
+      ageSeconds: schedulerAge,
+      staleAfterSeconds: sched.staleAfterSeconds,
+    },
     sockeye: input.sockeye,
     targets: targets.sort(byProblemsFirst),
     checks: checks.sort(byProblemsFirst),

@@ -16,6 +16,8 @@ export const CLIENT_JS = String.raw`
   var token = new URLSearchParams(location.search).get('token');
 
   var LABEL = { critical: 'CRITICAL', warning: 'WARNING', unknown: 'UNKNOWN', ok: 'OK' };
+  // late means past period + grace: what an operator calls missed.
+  var HEARTBEAT = { up: 'UP', late: 'MISSED', failed: 'FAILED', never: 'NO PING YET' };
 
   function h(tag, attrs) {
     var el = document.createElement(tag);
@@ -96,7 +98,7 @@ export const CLIENT_JS = String.raw`
     runs.forEach(function (r, i) {
       var bh = r.ok ? 3 + (H - 3) * (r.durationSeconds / max) : H;
       var rect = svg('rect', { x: ((n - runs.length + i) * w + 0.5).toFixed(2), y: (H - bh).toFixed(2), width: Math.max(1, w - 1).toFixed(2), height: bh.toFixed(2), class: r.ok ? 'ok' : 'critical' });
-      var rt = svg('title', {}); rt.textContent = r.at + ': ' + (r.ok ? 'passed' : 'failed' + (r.reason ? ' (' + r.reason + ')' : '')) + ' in ' + ms(r.durationSeconds);
+      var rt = svg('title', {}); rt.textContent = r.at + ': ' + (r.ok ? 'passed' : 'failed') + ' in ' + ms(r.durationSeconds);
       rect.appendChild(rt); s.appendChild(rect);
     });
     return s;
@@ -116,7 +118,8 @@ export const CLIENT_JS = String.raw`
         h('div', { class: 'head' }, badge(c.severity, c.state.toUpperCase()), ' ', h('h3', { text: c.name }), ' ', h('span', { class: 'muted', text: c.type + ' ' + c.target })),
         c.state === 'failing' ? h('p', { class: 'why', text: [c.reason, c.message].filter(Boolean).join(': ') }) : null,
         h('div', { class: 'row' },
-          facts([['last run', since(c.lastRunAt)], ['last success', since(c.lastSuccessAt)], ['latency', ms(c.latencySeconds)], c.intervalSeconds !== null && ['every', dur(c.intervalSeconds)]]),
+          facts([['last run', c.running ? 'running now' : since(c.lastRunAt)], ['last success', since(c.lastSuccessAt)], ['latency', ms(c.latencySeconds)], ['every', dur(c.intervalSeconds)],
+            c.certExpiresAt && ['cert expires', c.certExpiresAt.slice(0, 10)]]),
           sparkline(c.recent)));
     }));
   }
@@ -127,8 +130,10 @@ export const CLIENT_JS = String.raw`
       var limit = b.periodSeconds + b.graceSeconds;
       var ratio = b.ageSeconds === null || limit === 0 ? 0 : b.ageSeconds / limit;
       return h('article', { class: 'item ' + b.severity, 'data-name': b.name },
-        h('div', { class: 'head' }, badge(b.severity, b.state.toUpperCase()), ' ', h('h3', { text: b.name })),
-        facts([['last success', since(b.lastSuccessAt)], ['expected every', dur(b.periodSeconds) + ' + ' + dur(b.graceSeconds) + ' grace'], b.lastFailAt && ['last failure', since(b.lastFailAt)], b.lastStartAt && ['last start', since(b.lastStartAt)]]),
+        h('div', { class: 'head' }, badge(b.severity, HEARTBEAT[b.state] || b.state.toUpperCase()), ' ', h('h3', { text: b.name }), b.running ? h('span', { class: 'muted', text: 'running now' }) : null),
+        facts([['last success', since(b.lastSuccessAt)], ['expected every', dur(b.periodSeconds) + ' + ' + dur(b.graceSeconds) + ' grace'], b.lastFailAt && ['last failure', since(b.lastFailAt)],
+          b.lastExitStatus !== null && b.lastExitStatus !== 0 && ['exit status', String(b.lastExitStatus)], b.lastStartAt && ['last start', since(b.lastStartAt)],
+          b.lastDurationSeconds !== null && ['last run took', ms(b.lastDurationSeconds)]]),
         bar(Math.min(ratio, 1), b.severity, 'age ' + age(b.ageSeconds) + ' of ' + age(limit)));
     }));
   }
@@ -171,8 +176,8 @@ export const CLIENT_JS = String.raw`
   function self(d) {
     var s = d.sockeye;
     return section('sockeye', 'sockeye itself', null, h('article', { class: 'item ' + d.scheduler.severity },
-      h('div', { class: 'head' }, badge(d.scheduler.severity, d.scheduler.severity === 'critical' ? 'STALLED' : LABEL[d.scheduler.severity]), ' ', h('h3', { text: 'scheduler' }),
-        ' ', h('span', { class: 'muted', text: 'last tick ' + (d.scheduler.ageSeconds === null ? 'never' : age(d.scheduler.ageSeconds) + ' ago') })),
+      h('div', { class: 'head' }, badge(d.scheduler.severity, !d.scheduler.running ? 'STOPPED' : d.scheduler.severity === 'critical' ? 'STALLED' : LABEL[d.scheduler.severity]), ' ', h('h3', { text: 'scheduler' }),
+        ' ', h('span', { class: 'muted', text: 'last tick ' + (d.scheduler.ageSeconds === null ? 'never' : age(d.scheduler.ageSeconds) + ' ago') + ' (stalled after ' + dur(d.scheduler.staleAfterSeconds) + ')' })),
       facts([['fds', num(s.openFds) + ' / ' + num(s.maxFds)], ['memory', bytes(s.residentMemoryBytes)], ['up', age(s.uptimeSeconds)], ['pid', String(s.pid)], ['version', d.version]])));
   }
 

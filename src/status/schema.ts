@@ -60,10 +60,9 @@ const target = z.object({
 });
 
 const run = z.object({
-  at: timestamp,
+  at: timestamp.describe('when the run finished'),
   ok: z.boolean(),
   durationSeconds: seconds,
-  reason: z.string().nullable(),
 });
 
 const check = z.object({
@@ -77,21 +76,26 @@ const check = z.object({
   lastRunAt: timestamp.nullable(),
   lastSuccessAt: timestamp.nullable(),
   latencySeconds: seconds.nullable().describe("the last run's duration"),
-  intervalSeconds: seconds.nullable(),
+  intervalSeconds: seconds,
+  timeoutSeconds: seconds,
+  running: z.boolean().describe('a run is in progress now'),
+  certExpiresAt: timestamp.nullable().describe('earliest certificate expiry seen (TLS)'),
   recent: z.array(run).describe('recent runs, oldest first'),
 });
 
 const heartbeat = z.object({
   name: z.string(),
   severity,
-  state: z.enum(['up', 'late', 'missed', 'failed', 'running', 'new']).describe('late: past the period but within grace; missed: past period + grace; new: never pinged'),
+  state: z.enum(['up', 'late', 'failed', 'never']).describe('late: no success within period + grace (the page shows MISSED); failed: the last outcome was a failure; never: no ping yet'),
+  running: z.boolean().describe('a start ping newer than the last success or failure: the job is running now'),
   periodSeconds: seconds,
   graceSeconds: seconds,
-  lastPingAt: timestamp.nullable().describe('last ping of any kind'),
   lastSuccessAt: timestamp.nullable(),
   lastFailAt: timestamp.nullable(),
   lastStartAt: timestamp.nullable(),
-  ageSeconds: seconds.nullable().describe('since the last success (or since sockeye started, when never pinged)'),
+  lastDurationSeconds: seconds.nullable().describe('start to success of the last run'),
+  lastExitStatus: z.number().int().nullable(),
+  ageSeconds: seconds.nullable().describe('since the last success; null when never'),
 });
 
 export const statusReportSchema = z
@@ -101,11 +105,15 @@ export const statusReportSchema = z
     startedAt: timestamp.describe('when this sockeye started'),
     severity: severity.describe('the worst of everything below'),
     problems: z.array(problem).describe('critical first'),
-    scheduler: z.object({
-      severity,
-      lastTickAt: timestamp.nullable(),
-      ageSeconds: seconds.nullable(),
-    }),
+    scheduler: z
+      .object({
+        severity,
+        running: z.boolean(),
+        lastTickAt: timestamp.nullable(),
+        ageSeconds: seconds.nullable(),
+        staleAfterSeconds: seconds.describe('a tick older than this means the checks are not running'),
+      })
+      .describe("the checker's own loop; it ticks every second"),
     sockeye: z
       .object({
         pid: z.number().int().positive(),

@@ -40,13 +40,16 @@ function check(name: string, state: CheckFacts['state'], over: Partial<CheckFact
     lastSuccessAt: null,
     latencySeconds: null,
     intervalSeconds: 15,
+    timeoutSeconds: 5,
+    running: false,
+    certExpiresAt: null,
     recent: [],
     ...over,
   };
 }
 
 function heartbeat(name: string, state: HeartbeatFacts['state'], ageSeconds: number | null): HeartbeatFacts {
-  return { name, state, periodSeconds: 60, graceSeconds: 30, lastPingAt: null, lastSuccessAt: null, lastFailAt: null, lastStartAt: null, ageSeconds };
+  return { name, state, running: false, periodSeconds: 60, graceSeconds: 30, lastSuccessAt: null, lastFailAt: null, lastStartAt: null, lastDurationSeconds: null, lastExitStatus: state === 'failed' ? 3 : null, ageSeconds };
 }
 
 function input(over: Partial<StatusInput> = {}): StatusInput {
@@ -54,7 +57,7 @@ function input(over: Partial<StatusInput> = {}): StatusInput {
     nowMs: NOW,
     version: '1.2.3',
     startedAtMs: NOW - 60_000,
-    schedulerTickMs: NOW - 1000,
+    scheduler: { running: true, lastTickMs: NOW - 1000, staleAfterSeconds: 10 },
     sockeye: { pid: 1, openFds: 20, maxFds: 1024, residentMemoryBytes: 5e7, uptimeSeconds: 60 },
     targets: [],
     checks: [],
@@ -104,39 +107,38 @@ describe('assembleStatus', () => {
       input({
         targets: [target({ name: 'a-fine' }), target({ name: 'b-warn', readable: false }), target({ name: 'c-down', processes: 0, pids: [] })],
         checks: [check('alpha', 'passing'), check('beta', 'failing'), check('gamma', 'pending')],
-        heartbeats: [heartbeat('backup', 'up', 10), heartbeat('nightly', 'missed', 200), heartbeat('hourly', 'late', 70)],
+        heartbeats: [heartbeat('backup', 'up', 10), heartbeat('nightly', 'late', 200), heartbeat('new-job', 'never', null), heartbeat('hourly', 'failed', 70)],
       }),
     );
     expect(statusReportSchema.parse(report)).toEqual(report);
     expect(report.severity).toBe('critical');
     expect(report.problems.map((p) => `${p.severity} ${p.kind} ${p.name}`)).toEqual([
       'critical check beta',
+      'critical heartbeat hourly',
       'critical heartbeat nightly',
       'critical target c-down',
-      'warning heartbeat hourly',
       'warning target b-warn',
     ]);
     expect(report.targets.map((t) => t.name)).toEqual(['c-down', 'b-warn', 'a-fine']);
     expect(report.checks.map((c) => `${c.name}:${c.severity}`)).toEqual(['beta:critical', 'gamma:unknown', 'alpha:ok']);
-    expect(report.heartbeats.map((h) => `${h.name}:${h.severity}`)).toEqual(['nightly:critical', 'hourly:warning', 'backup:ok']);
+    expect(report.heartbeats.map((h) => `${h.name}:${h.severity}`)).toEqual(['hourly:critical', 'nightly:critical', 'new-job:unknown', 'backup:ok']);
     expect(report.problems[0]!.message).toBe('http check of GET http://127.0.0.1:1/health failing (refused: connect ECONNREFUSED 127.0.0.1:1)');
-    expect(report.problems[1]!.message).toBe('missed: last success 3m ago, expected every 1m + 30s grace');
+    expect(report.problems[1]!.message).toBe('the last run reported failure (exit status 3)');
+    expect(report.problems[2]!.message).toBe('missed: last success 3m ago, expected every 1m + 30s grace');
   });
 
-  it('reports a stalled scheduler as a critical problem, and a missing one as unknown', () => {
-    const stalled = assembleStatus(input({ schedulerTickMs: NOW - 45_000 }));
-    expect(stalled.scheduler).toEqual({ severity: 'critical', lastTickAt: '2026-11-22T07:59:15.000Z', ageSeconds: 45 });
+  it('reports a stalled or stopped scheduler as a critical problem, and one that has not ticked yet as unknown', () => {
+    const stalled = assembleStatus(input({ scheduler: { running: true, lastTickMs: NOW - 45_000, staleAfterSeconds: 10 } }));
+    expect(stalled.scheduler).toEqual({ severity: 'critical', running: true, lastTickAt: '2026-11-22T07:59:15.000Z', ageSeconds: 45, staleAfterSeconds: 10 });
     expect(stalled.problems).toEqual([{ severity: 'critical', kind: 'scheduler', name: 'scheduler', message: 'no scheduler tick for 45s: checks are not running' }]);
     expect(stalled.severity).toBe('critical');
 
-    const fresh = assembleStatus(input({ schedulerTickMs: undefined }));
+    const stopped = assembleStatus(input({ scheduler: { running: false, lastTickMs: NOW - 1000, staleAfterSeconds: 10 } }));
+    expect(stopped.problems.map((p) => p.message)).toEqual(['the scheduler is not running: checks are not running']);
+
+    const fresh = assembleStatus(input({ scheduler: { running: true, lastTickMs: null, staleAfterSeconds: 10 } }));
     expect(fresh.scheduler.severity).toBe('unknown');
     expect(fresh.problems).toEqual([]);
     expect(fresh.severity).toBe('ok');
-  });
-
-  it('says when a heartbeat reported failure', () => {
-    const report = assembleStatus(input({ heartbeats: [heartbeat('job', 'failed', 5)] }));
-    expect(report.problems).toEqual([{ severity: 'critical', kind: 'heartbeat', name: 'job', message: 'the last run reported failure' }]);
   });
 });
