@@ -16,6 +16,7 @@ declare -A need=(
   [setpriv]=util-linux
   [tmux]=tmux
   [gcc]=gcc
+  [openssl]=openssl
 )
 
 missing_pkgs=()

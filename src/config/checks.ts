@@ -65,10 +65,12 @@ export const httpCheckSchema = z.strictObject({
   ...tlsClient,
 });
 
-const step = z.union(
-  [z.strictObject({ send: z.string({ error: 'expected a string to send' }) }), z.strictObject({ expect: regex })],
-  { error: 'expected a step with exactly one of send or expect' },
-);
+// One object with a refinement rather than a union: errors then point at
+// the key that is wrong instead of "matched no option".
+const step = z
+  .strictObject({ send: z.string({ error: 'expected a string to send' }).optional(), expect: regex.optional() }, { error: 'expected a step: a mapping with send or expect' })
+  .refine((s) => (s.send === undefined) !== (s.expect === undefined), 'expected a step with exactly one of send or expect')
+  .transform((s): { send: string } | { expect: string } => (s.send !== undefined ? { send: s.send } : { expect: s.expect! }));
 
 export const tcpCheckSchema = z.strictObject({
   address: hostPort,

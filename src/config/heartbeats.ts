@@ -10,7 +10,15 @@ export const heartbeatSchema = z
     /** Extra time allowed after the period before the heartbeat counts as missed. Default: a tenth of the period. */
     grace: duration.optional(),
     /** Optional shared secret for the ping API (Bearer header or ?token=). */
-    token: z.string({ error: 'expected a token string' }).min(8, 'must be at least 8 characters').optional(),
+    // Custom issues only, so an error line never echoes the secret back.
+    token: z
+      .unknown()
+      .transform((t, ctx) => {
+        if (typeof t !== 'string') ctx.addIssue({ code: 'custom', message: 'expected a token string (quote it in YAML)' });
+        else if (t.length < 8) ctx.addIssue({ code: 'custom', message: 'must be at least 8 characters' });
+        return t as string;
+      })
+      .optional(),
   })
   .transform((h) => ({ ...h, grace: h.grace ?? Math.round(h.period / 10) }));
 
