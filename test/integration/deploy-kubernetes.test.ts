@@ -1,0 +1,162 @@
+// deploy/kubernetes: every manifest parses, the sidecar has what it needs to
+// read the app's /proc, the PodMonitor finds it under the job name the rules
+// select, and the PrometheusRule carries exactly the rules of alerts/.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { alertsConfig } from '../../alerts/config.js';
+import { ruleGroups } from '../../alerts/rules.js';
+import { prometheusRuleYaml } from '../../scripts/gen-prometheusrule.js';
+import { parseConfig } from '../../src/config/load.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DIR = join(ROOT, 'deploy/kubernetes');
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+// Manifests are untyped YAML read as `any`: the assertions are the schema.
+function load(file: string): Manifest[] {
+  const docs = parseAllDocuments(readFileSync(join(DIR, file), 'utf8'));
+  for (const d of docs) expect(d.errors.map((e) => e.message), file).toEqual([]);
+  return docs.map((d) => d.toJS() as Manifest).filter(Boolean);
+}
+
+const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const manifests = files.flatMap((f) => load(f).map((m) => ({ file: f, m })));
+const one = (kind: string) => {
+  const found = manifests.filter((x) => x.m.kind === kind);
+  expect(found, kind).toHaveLength(1);
+  return found[0]!.m as any;
+};
+
+const deployment = one('Deployment');
+const pod = deployment.spec.template.spec;
+const sockeye = pod.containers.find((c: any) => c.name === 'sockeye');
+const configMap = one('ConfigMap');
+
+describe('deploy/kubernetes manifests', () => {
+  it('are the expected kinds and API versions, each named', () => {
+    expect(manifests.map((x) => `${x.file}: ${x.m.apiVersion} ${x.m.kind}`)).toEqual([
+      'deployment.yaml: v1 ConfigMap',
+      'deployment.yaml: apps/v1 Deployment',
+      'kustomization.yaml: kustomize.config.k8s.io/v1beta1 Kustomization',
+      'podmonitor.yaml: monitoring.coreos.com/v1 PodMonitor',
+      'prometheusrule.yaml: monitoring.coreos.com/v1 PrometheusRule',
+    ]);
+    for (const { file, m } of manifests) if (m.kind !== 'Kustomization') expect(m.metadata?.name, file).toMatch(/^[a-z0-9-]+$/);
+  });
+
+  it('kustomization lists every other manifest', () => {
+    const k = one('Kustomization');
+    expect([...k.resources].sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml'));
+  });
+
+  describe('the sidecar', () => {
+    it('shares the pod process namespace and runs next to the app', () => {
+      expect(pod.shareProcessNamespace).toBe(true);
+      expect(pod.containers.map((c: any) => c.name).sort()).toEqual(['app', 'sockeye']);
+      const labels = deployment.spec.template.metadata.labels;
+      for (const [k, v] of Object.entries(deployment.spec.selector.matchLabels)) expect(labels[k], k).toBe(v);
+    });
+
+    it('adds SYS_PTRACE and DAC_READ_SEARCH, drops everything else, on a read-only root', () => {
+      const sc = sockeye.securityContext;
+      expect(sc.capabilities.drop).toEqual(['ALL']);
+      expect([...sc.capabilities.add].sort()).toEqual(['DAC_READ_SEARCH', 'SYS_PTRACE']);
+      expect(sc.readOnlyRootFilesystem).toBe(true);
+      expect(sc.allowPrivilegeEscalation).toBe(false);
+      // Added capabilities are effective for uid 0 only; the app stays non-root.
+      expect(sc.runAsUser).toBe(0);
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      const app = pod.containers.find((c: any) => c.name === 'app');
+      expect(app.securityContext?.runAsUser ?? pod.securityContext.runAsUser).not.toBe(0);
+    });
+
+    it('probes /healthz for liveness and /readyz for readiness on its metrics port', () => {
+      const port = sockeye.ports.find((p: any) => p.containerPort === 9855);
+      expect(port?.name).toBeDefined();
+      expect(port.name.length).toBeLessThanOrEqual(15); // IANA_SVC_NAME
+      expect(sockeye.livenessProbe.httpGet).toEqual({ path: '/healthz', port: port.name });
+      expect(sockeye.readinessProbe.httpGet).toEqual({ path: '/readyz', port: port.name });
+    });
+
+    it('has resource requests and a memory limit', () => {
+      expect(sockeye.resources.requests.cpu).toBeDefined();
+      expect(sockeye.resources.requests.memory).toBeDefined();
+      expect(sockeye.resources.limits.memory).toBeDefined();
+    });
+
+    it('loads its config from the ConfigMap, and keeps heartbeat state and /tmp on writable volumes', () => {
+      const configPath: string = sockeye.args[sockeye.args.indexOf('--config') + 1];
+      const mounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> = sockeye.volumeMounts;
+      const volume = (name: string) => pod.volumes.find((v: any) => v.name === name);
+      const configMount = mounts.find((m) => configPath.startsWith(`${m.mountPath}/`));
+      expect(configMount?.readOnly).toBe(true);
+      expect(volume(configMount!.name).configMap.name).toBe(configMap.metadata.name);
+      const key = configPath.slice(configMount!.mountPath.length + 1);
+      const config = parseConfig(configMap.data[key], { source: `ConfigMap ${key}`, env: {} });
+      const stateMount = mounts.find((m) => m.mountPath === config.stateDir);
+      expect(stateMount, `a volume at stateDir ${config.stateDir}`).toBeDefined();
+      expect(stateMount!.readOnly).not.toBe(true);
+      expect(volume(stateMount!.name).emptyDir ?? volume(stateMount!.name).persistentVolumeClaim).toBeDefined();
+      expect(mounts.some((m) => m.mountPath === '/tmp')).toBe(true);
+    });
+
+    it("its config checks the app over the pod's shared loopback, with the protocol conversation", () => {
+      const config = parseConfig(configMap.data['sockeye.yml'], { env: {} });
+      const tcp = config.checks.find((c) => c.type === 'tcp');
+      expect(tcp?.tcp?.address).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(tcp?.tcp?.conversation.length).toBeGreaterThanOrEqual(3);
+      expect(config.checks.find((c) => c.type === 'http')?.http?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    });
+
+    it('a broken ConfigMap config would be caught (parseConfig rejects it, naming the key)', () => {
+      const broken = (configMap.data['sockeye.yml'] as string).replace('min: 3', 'min: three');
+      expect(() => parseConfig(broken, { env: {} })).toThrow(/targets\[0\]\.processes\.min/);
+    });
+  });
+
+  describe('PodMonitor', () => {
+    const pm = one('PodMonitor');
+
+    it("selects the pod template's labels and scrapes the sidecar's named port", () => {
+      const labels = deployment.spec.template.metadata.labels;
+      for (const [k, v] of Object.entries(pm.spec.selector.matchLabels)) expect(labels[k], k).toBe(v);
+      const endpoint = pm.spec.podMetricsEndpoints[0];
+      expect(sockeye.ports.map((p: any) => p.name)).toContain(endpoint.port);
+      expect(endpoint.path).toBe('/metrics');
+    });
+
+    it('sets the job label the shipped rules select', () => {
+      const relabel = pm.spec.podMetricsEndpoints[0].relabelings.find((r: any) => r.targetLabel === 'job');
+      expect(`job="${relabel.replacement}"`).toBe(alertsConfig().selectors.sockeye);
+    });
+  });
+
+  describe('PrometheusRule', () => {
+    const committed = readFileSync(join(DIR, 'prometheusrule.yaml'), 'utf8');
+    const rule = one('PrometheusRule');
+
+    it('carries exactly the rule groups of alerts/sockeye.rules.yml', () => {
+      const rules = parse(readFileSync(join(ROOT, 'alerts/sockeye.rules.yml'), 'utf8')) as { groups: unknown[] };
+      expect(rules.groups.length).toBeGreaterThan(0);
+      expect(rule.spec.groups).toEqual(rules.groups);
+    });
+
+    it('is what npm run deploy:k8s writes from the alerts generator', () => {
+      expect(prometheusRuleYaml()).toBe(committed);
+    });
+
+    it('drift is detected: one changed threshold makes the groups differ', () => {
+      const groups = ruleGroups();
+      groups[0]!.rules[0]!.expr += ' * 2';
+      expect((parse(prometheusRuleYaml(groups)) as any).spec.groups).not.toEqual(rule.spec.groups);
+    });
+  });
+});
