@@ -4,7 +4,6 @@ import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
 import { readStatus } from '../status/gather.js';
 import { STATUS_PAGE_CSP, renderStatusPage } from '../status/page.js';
-import { statusSources } from '../status/sources.js';
 
 // GET / (the page) and GET /api/status (the same as JSON). Registered only
 // when statusPage.enabled; behind statusPage.token when one is set.
@@ -26,7 +25,6 @@ function sameToken(given: string, expected: string): boolean {
 export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
   const { enabled, token } = ctx.config.statusPage;
   if (!enabled) return;
-  const from = statusSources(ctx);
 
   const authorized = async (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'no-store');
@@ -38,10 +36,10 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
     }
   };
 
-  app.get('/api/status', { onRequest: authorized }, async () => readStatus(ctx, from));
+  app.get('/api/status', { onRequest: authorized }, async () => readStatus(ctx));
 
   app.get('/', { onRequest: authorized }, async (_req, reply) => {
-    const report = await readStatus(ctx, from);
+    const report = await readStatus(ctx);
     reply.type('text/html; charset=utf-8');
     reply.header('content-security-policy', STATUS_PAGE_CSP);
     reply.header('x-content-type-options', 'nosniff');

@@ -65,7 +65,7 @@ export function judgeTarget(t: TargetFacts): { severity: Severity; reasons: { se
       reasons.push({ severity: 'warning', text: `accept queue on port ${l.port} at ${l.queue} of ${l.backlog}` });
     }
   }
-  if (t.memoryLimitBytes && t.residentMemoryBytes >= t.memoryLimitBytes * THRESHOLDS.memoryWarningRatio) {
+  if (t.memoryLimitBytes && t.residentMemoryBytes !== null && t.residentMemoryBytes >= t.memoryLimitBytes * THRESHOLDS.memoryWarningRatio) {
     reasons.push({ severity: 'warning', text: `memory at ${pct(t.residentMemoryBytes / t.memoryLimitBytes)} of the cgroup limit` });
   }
   return { severity: worst(reasons.map((r) => r.severity)), reasons };

@@ -154,7 +154,7 @@ export const CLIENT_JS = String.raw`
     if (d.targets.length === 0) return section('targets', 'Targets', 0, h('p', { class: 'none', text: 'No targets.' }));
     return section('targets', 'Targets', d.targets.length, d.targets.map(function (t) {
       var fdSev = t.fdUsageRatio === null ? 'unknown' : t.fdUsageRatio >= 0.9 ? 'critical' : t.fdUsageRatio >= 0.75 ? 'warning' : 'ok';
-      var memRatio = t.memoryLimitBytes ? t.residentMemoryBytes / t.memoryLimitBytes : null;
+      var memRatio = t.memoryLimitBytes && t.residentMemoryBytes !== null ? t.residentMemoryBytes / t.memoryLimitBytes : null;
       return h('article', { class: 'item target ' + t.severity, 'data-name': t.name },
         h('div', { class: 'head' }, badge(t.severity), ' ', h('h3', { text: t.name }), ' ',
           h('span', { class: 'muted', text: t.processes + ' process' + (t.processes === 1 ? '' : 'es') + (t.pids.length ? ' (pid ' + t.pids.slice(0, 8).join(', ') + (t.pids.length > 8 ? ', …' : '') + ')' : '') })),
@@ -169,7 +169,7 @@ export const CLIENT_JS = String.raw`
         h('div', { class: 'tops' },
           table('Top paths', t.topPaths.slice(0, 5).map(function (p) { return [p.count, p.name]; })),
           table('Top peers', t.topPeers.slice(0, 5).map(function (p) { return [p.count, p.peer, p.states.map(function (s) { return s.name.toUpperCase() + ' ' + s.count; }).join(', ')]; })),
-          table('Listening', t.listen.map(function (l) { return [l.queue, l.protocol + ' ' + l.address + ':' + l.port, 'queue of ' + l.backlog]; }))));
+          table('Listening', t.listen.map(function (l) { return [l.queue, 'port ' + l.port, 'in accept queue, backlog ' + l.backlog]; }))));
     }));
   }
 

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import { VERSION } from '../version.js';
 import { assembleStatus } from './assemble.js';
 import type { StatusReport } from './schema.js';
-import { checkFacts, heartbeatFacts } from './sources.js';
+import { checkFacts, heartbeatFacts, targetFacts } from './sources.js';
 
 // The I/O half of the status report: asks the collectors, the checker, the
 // heartbeats and the registry what they already know. Nothing here measures
@@ -17,8 +17,19 @@ async function gauge(registry: Registry, name: string): Promise<number | undefin
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+// A page refreshing every few seconds in several tabs shares scrapes'
+// collections instead of adding its own.
+const FRESH_ENOUGH_MS = 5000;
+
+async function snapshot(ctx: AppContext, nowMs: number) {
+  const last = ctx.collection.last();
+  if (last && nowMs - last.time < FRESH_ENOUGH_MS) return last;
+  return ctx.collection.collect();
+}
+
 export async function readStatus(ctx: AppContext, nowMs = Date.now()): Promise<StatusReport> {
-  const [openFds, maxFds, rss] = await Promise.all([
+  const [snap, openFds, maxFds, rss] = await Promise.all([
+    snapshot(ctx, nowMs),
     // prom-client's default metrics: sockeye's own process, read on demand.
     gauge(ctx.registry, 'process_open_fds'),
     gauge(ctx.registry, 'process_max_fds'),
@@ -37,7 +48,7 @@ export async function readStatus(ctx: AppContext, nowMs = Date.now()): Promise<S
       residentMemoryBytes: rss ?? null,
       uptimeSeconds: Math.max(0, (nowMs - ctx.startedAt) / 1000),
     },
-    targets: [],
+    targets: snap.targets.map(targetFacts),
     checks: checker.checks.map(checkFacts),
     heartbeats: ctx.heartbeats.status(nowMs).map((h) => heartbeatFacts(h, nowMs)),
   });

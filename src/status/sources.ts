@@ -1,9 +1,10 @@
 import type { CheckStatus as CheckerCheck } from '../checks/index.js';
+import type { TargetSnapshot } from '../collectors/index.js';
 import type { HeartbeatStatus as StoredHeartbeat } from '../heartbeats/index.js';
-import type { CheckFacts, HeartbeatFacts } from './assemble.js';
+import type { CheckFacts, HeartbeatFacts, TargetFacts } from './assemble.js';
 
-// Maps what the checker and the heartbeats expose to the status report's
-// facts: the only place that knows both shapes.
+// Maps what the collectors, the checker and the heartbeats expose to the status report's
+// facts: the only place that knows their shapes.
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -40,5 +41,42 @@ export function heartbeatFacts(h: StoredHeartbeat, nowMs: number): HeartbeatFact
     lastDurationSeconds: h.lastDurationSeconds,
     lastExitStatus: h.lastExitStatus,
     ageSeconds: success === null ? null : Math.max(0, (nowMs - success) / 1000),
+  };
+}
+
+const byCount = (a: { count: number; name: string }, b: { count: number; name: string }) => b.count - a.count || a.name.localeCompare(b.name);
+
+/** A target as the status page and `sockeye inspect` summarise it. */
+export function targetFacts(t: TargetSnapshot): TargetFacts {
+  const u = t.total;
+  const starts = t.processes.map((p) => p.startTimeSeconds).filter((s): s is number => s !== null);
+  return {
+    name: t.name,
+    pids: t.processes.map((p) => p.pid),
+    processes: t.processes.length,
+    processesMin: t.processesMin,
+    processesMax: t.processesMax,
+    readable: t.readable,
+    openFds: u.openFds,
+    maxFds: u.maxFds,
+    fdUsageRatio: u.fdUsageRatio,
+    fdsByType: Object.entries(u.fds ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([name, count]) => ({ name, count }))
+      .sort(byCount),
+    sockets: [...u.sockets].sort((a, b) => b.count - a.count || a.protocol.localeCompare(b.protocol) || a.state.localeCompare(b.state)),
+    topPaths: u.paths.map((p) => ({ name: p.path, count: p.count })),
+    topPeers: u.peers.map((p) => ({
+      peer: p.peer,
+      count: p.count,
+      states: Object.entries(p.states)
+        .map(([name, count]) => ({ name, count }))
+        .sort(byCount),
+    })),
+    listen: u.listen.map((l) => ({ port: l.port, queue: l.queue, backlog: l.backlog })),
+    residentMemoryBytes: u.residentBytes,
+    memoryLimitBytes: u.memoryLimitBytes,
+    threads: u.threads,
+    startedAt: starts.length ? new Date(Math.min(...starts) * 1000).toISOString() : null,
   };
 }

@@ -55,6 +55,10 @@ heartbeats:
     expect(statusReportSchema.parse(body)).toEqual(body);
     expect(body.checks.map((c: { name: string }) => c.name)).toEqual(['closed-port']);
     expect(body.heartbeats).toMatchObject([{ name: 'nightly', state: 'never', periodSeconds: 86400, graceSeconds: 8640 }]);
+    // The same collection as /metrics: this test process as target "me".
+    expect(body.targets).toHaveLength(1);
+    expect(body.targets[0]).toMatchObject({ name: 'me', pids: [process.pid], processes: 1, readable: true });
+    expect(body.targets[0].openFds).toBeGreaterThan(0);
     expect(body.sockeye.pid).toBe(process.pid);
     expect(body.sockeye.openFds).toBeGreaterThan(0);
   });

@@ -79,7 +79,7 @@ describe('judgeTarget', () => {
     ['fds near the limit', { fdUsageRatio: 0.8 }, 'warning', 'file descriptors at 80% of the limit'],
     ['fds at the limit', { fdUsageRatio: 0.95 }, 'critical', 'file descriptors at 95% of the limit'],
     ['CLOSE_WAIT pile-up', { sockets: [{ protocol: 'tcp', state: 'close_wait', count: 7 }, { protocol: 'tcp6', state: 'close_wait', count: 5 }] }, 'warning', '12 sockets in CLOSE_WAIT (the peer closed, the app did not)'],
-    ['accept queue filling', { listen: [{ protocol: 'tcp', address: '0.0.0.0', port: 8080, queue: 110, backlog: 128 }] }, 'warning', 'accept queue on port 8080 at 110 of 128'],
+    ['accept queue filling', { listen: [{ port: 8080, queue: 110, backlog: 128 }] }, 'warning', 'accept queue on port 8080 at 110 of 128'],
     ['memory near the cgroup limit', { residentMemoryBytes: 950, memoryLimitBytes: 1000 }, 'warning', 'memory at 95% of the cgroup limit'],
   ] as const)('%s', (_what, over, severity, text) => {
     const judged = judgeTarget(target(over as Partial<TargetFacts>));
@@ -92,7 +92,7 @@ describe('judgeTarget', () => {
       target({
         fdUsageRatio: 0.74,
         sockets: [{ protocol: 'tcp', state: 'close_wait', count: 9 }],
-        listen: [{ protocol: 'tcp', address: '0.0.0.0', port: 80, queue: 10, backlog: 128 }],
+        listen: [{ port: 80, queue: 10, backlog: 128 }],
         residentMemoryBytes: 899,
         memoryLimitBytes: 1000,
       }),
