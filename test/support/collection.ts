@@ -1,0 +1,53 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Registry } from 'prom-client';
+
+/** Every sample of one metric as {labels, value}, read from the registry (not from text). */
+export async function samples(registry: Registry, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name} in the registry`);
+  const data = await metric.get();
+  return data.values.map((v) => ({ labels: v.labels as Record<string, string | number>, value: v.value }));
+}
+
+/** Samples of one metric as "label=value,..." → value, for exact comparison with toEqual. */
+export async function sampleMap(registry: Registry, name: string, filter: Record<string, string> = {}): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const s of await samples(registry, name)) {
+    if (Object.entries(filter).some(([k, v]) => String(s.labels[k]) !== v)) continue;
+    const key = Object.entries(s.labels)
+      .filter(([k]) => !(k in filter))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    out[key] = s.value;
+  }
+  return out;
+}
+
+export interface LogLine {
+  level: string;
+  obj: unknown;
+  msg: string;
+}
+
+/** A Fastify-compatible logger that keeps what was logged, for "logged once" assertions. */
+export function captureLogger(): FastifyBaseLogger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at =
+    (level: string) =>
+    (obj: unknown, msg?: string): void => {
+      lines.push({ level, obj, msg: typeof obj === 'string' ? obj : (msg ?? '') });
+    };
+  const log = {
+    lines,
+    level: 'trace',
+    fatal: at('fatal'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    trace: at('trace'),
+    silent: () => undefined,
+    child: () => log,
+  };
+  return log as unknown as FastifyBaseLogger & { lines: LogLine[] };
+}
