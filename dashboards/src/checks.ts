@@ -1,14 +1,14 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import {
-  TAGS,
   booleanMapping,
   colourSeries,
   datasourceVariable,
   labelVariable,
+  limitSeries,
   matchers,
   scopeVariables,
-  sockeyeLinks,
+  sockeyeDashboard,
   stateTimeline,
   statValue,
   thresholds,
@@ -25,15 +25,7 @@ const C = matchers(['job', 'instance', 'check']);
 const H = matchers(['job', 'instance', 'heartbeat']);
 
 export function checksDashboard(): dashboard.Dashboard {
-  return new dashboard.DashboardBuilder('sockeye / Checks & heartbeats')
-    .uid('sockeye-checks')
-    .description('Scheduled health checks, external heartbeats, and the health of sockeye itself.')
-    .tags(TAGS)
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('30s')
-    .link(sockeyeLinks())
+  return sockeyeDashboard('sockeye / Checks & heartbeats', 'sockeye-checks', 'Scheduled health checks, external heartbeats, and the health of sockeye itself.')
     .variables([
       datasourceVariable(),
       ...scopeVariables('sockeye_scheduler_heartbeat_timestamp_seconds'),
@@ -76,7 +68,7 @@ export function checksDashboard(): dashboard.Dashboard {
           { expr: `time() - sockeye_check_last_run_timestamp_seconds{${C}}`, legend: '{{check}} age' },
           { expr: `sockeye_check_interval_seconds{${C}}`, legend: '{{check}} interval' },
         ],
-        configure: (p) => p.unit('s').min(0).withOverride(colourSeries('.* interval$', 'red', true)),
+        configure: (p) => p.unit('s').min(0).withOverride(limitSeries('interval')),
       }),
     )
     .withPanel(
@@ -121,7 +113,7 @@ export function checksDashboard(): dashboard.Dashboard {
           { expr: `time() - sockeye_heartbeat_last_ping_timestamp_seconds{${matchers(['job', 'instance', 'heartbeat'], ['kind="success"'])}}`, legend: '{{heartbeat}} age' },
           { expr: `sockeye_heartbeat_period_seconds{${H}} + sockeye_heartbeat_grace_seconds{${H}}`, legend: '{{heartbeat}} period + grace' },
         ],
-        configure: (p) => p.unit('s').min(0).withOverride(colourSeries('.* period \\+ grace$', 'red', true)),
+        configure: (p) => p.unit('s').min(0).withOverride(limitSeries('period \\+ grace')),
       }),
     )
     .withPanel(
@@ -168,7 +160,7 @@ export function checksDashboard(): dashboard.Dashboard {
           { expr: `process_max_fds{${JI}}`, legend: '{{instance}} limit' },
         ],
         width: 6,
-        configure: (p) => p.decimals(0).min(0).withOverride(colourSeries('.* limit$', 'red', true)),
+        configure: (p) => p.decimals(0).min(0).withOverride(limitSeries('limit')),
       }),
     )
     .withPanel(

@@ -136,6 +136,24 @@ export function booleanMapping(ok: string, bad: string): dashboard.ValueMapping[
   ];
 }
 
+/** A dashboard with the settings all three share; panels and variables are added by the caller. */
+export function sockeyeDashboard(title: string, uid: string, description: string): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(TAGS)
+    .editable()
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .time({ from: 'now-6h', to: 'now' })
+    .refresh('30s')
+    .link(sockeyeLinks());
+}
+
+/** The dashed red line of a limit, for series whose legend ends with the suffix. */
+export function limitSeries(suffix: string): ReturnType<typeof colourSeries> {
+  return colourSeries(`.* ${suffix}$`, 'red', true);
+}
+
 /** Cross-links between the sockeye dashboards, keeping the time range and variables. */
 export function sockeyeLinks(): dashboard.DashboardLinkBuilder {
   return new dashboard.DashboardLinkBuilder('sockeye dashboards')

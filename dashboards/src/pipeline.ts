@@ -1,14 +1,14 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import {
-  TAGS,
   booleanMapping,
   colourSeries,
   datasourceVariable,
   labelVariable,
+  limitSeries,
   matchers,
   scopeVariables,
-  sockeyeLinks,
+  sockeyeDashboard,
   stateTimeline,
   statValue,
   thresholds,
@@ -24,15 +24,7 @@ const P = 'job=~"$prometheus"';
 const A = 'job=~"$alertmanager"';
 
 export function pipelineDashboard(): dashboard.Dashboard {
-  return new dashboard.DashboardBuilder('sockeye / Alerting pipeline')
-    .uid('sockeye-pipeline')
-    .description('Meta-monitoring: is sockeye scraped, does Prometheus evaluate the rules and reach Alertmanager, does Alertmanager deliver.')
-    .tags(TAGS)
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('30s')
-    .link(sockeyeLinks())
+  return sockeyeDashboard('sockeye / Alerting pipeline', 'sockeye-pipeline', 'Meta-monitoring: is sockeye scraped, does Prometheus evaluate the rules and reach Alertmanager, does Alertmanager deliver.')
     .variables([
       datasourceVariable(),
       ...scopeVariables('sockeye_scheduler_heartbeat_timestamp_seconds'),
@@ -81,7 +73,7 @@ export function pipelineDashboard(): dashboard.Dashboard {
           { expr: `max by (rule_group) (prometheus_rule_group_last_duration_seconds{${P}})`, legend: '{{rule_group}}' },
           { expr: `max by (rule_group) (prometheus_rule_group_interval_seconds{${P}})`, legend: '{{rule_group}} interval' },
         ],
-        configure: (p) => p.unit('s').min(0).withOverride(colourSeries('.* interval$', 'red', true)),
+        configure: (p) => p.unit('s').min(0).withOverride(limitSeries('interval')),
       }),
     )
     .withPanel(
@@ -115,7 +107,7 @@ export function pipelineDashboard(): dashboard.Dashboard {
           { expr: `prometheus_notifications_queue_capacity{${P}}`, legend: '{{instance}} capacity' },
         ],
         width: 8,
-        configure: (p) => p.decimals(0).min(0).withOverride(colourSeries('.* capacity$', 'red', true)),
+        configure: (p) => p.decimals(0).min(0).withOverride(limitSeries('capacity')),
       }),
     )
 

@@ -1,13 +1,13 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import {
-  TAGS,
   booleanMapping,
   colourSeries,
   datasourceVariable,
+  limitSeries,
   matchers,
   scopeVariables,
-  sockeyeLinks,
+  sockeyeDashboard,
   stacked,
   statValue,
   thresholds,
@@ -26,15 +26,7 @@ const JI = matchers(['job', 'instance']);
 const TREND_HORIZON_S = 4 * 3600;
 
 export function processDashboard(): dashboard.Dashboard {
-  return new dashboard.DashboardBuilder('sockeye / Process')
-    .uid('sockeye-process')
-    .description('File descriptors, sockets, memory, CPU and restarts of the processes sockeye watches, read from /proc.')
-    .tags(TAGS)
-    .editable()
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .time({ from: 'now-6h', to: 'now' })
-    .refresh('30s')
-    .link(sockeyeLinks())
+  return sockeyeDashboard('sockeye / Process', 'sockeye-process', 'File descriptors, sockets, memory, CPU and restarts of the processes sockeye watches, read from /proc.')
     .variables([datasourceVariable(), ...scopeVariables('sockeye_target_processes', [['target', 'Target']])])
 
     .withRow(new dashboard.RowBuilder('Processes'))
@@ -47,7 +39,7 @@ export function processDashboard(): dashboard.Dashboard {
           { expr: `sockeye_target_processes_min{${T}}`, legend: '{{target}} minimum' },
         ],
         width: 8,
-        configure: (p) => p.decimals(0).min(0).withOverride(colourSeries('.* minimum$', 'red', true)),
+        configure: (p) => p.decimals(0).min(0).withOverride(limitSeries('minimum')),
       }),
     )
     .withPanel(
@@ -84,7 +76,7 @@ export function processDashboard(): dashboard.Dashboard {
           p
             .decimals(0)
             .min(0)
-            .withOverride(colourSeries('.* limit$', 'red', true))
+            .withOverride(limitSeries('limit'))
             .withOverride(colourSeries('.* trend in 4h$', 'orange', true)),
       }),
     )
@@ -170,7 +162,7 @@ export function processDashboard(): dashboard.Dashboard {
           { expr: `sockeye_process_listen_queue_length{${T}}`, legend: '{{target}} :{{port}}' },
           { expr: `sockeye_process_listen_queue_length_max{${T}}`, legend: '{{target}} :{{port}} backlog' },
         ],
-        configure: (p) => p.decimals(0).min(0).withOverride(colourSeries('.* backlog$', 'red', true)),
+        configure: (p) => p.decimals(0).min(0).withOverride(limitSeries('backlog')),
       }),
     )
 
@@ -188,7 +180,7 @@ export function processDashboard(): dashboard.Dashboard {
           p
             .unit('bytes')
             .min(0)
-            .withOverride(colourSeries('.* limit$', 'red', true))
+            .withOverride(limitSeries('limit'))
             .withOverride(colourSeries('.* trend in 4h$', 'orange', true)),
       }),
     )
