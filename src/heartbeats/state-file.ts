@@ -30,6 +30,8 @@ function batch(): Batch {
 export class StateFile {
   private next: Batch | undefined;
   private draining: Promise<void> | undefined;
+  /** Completed writes; group commit keeps this far below the number of saves. */
+  writes = 0;
 
   constructor(
     readonly path: string,
@@ -92,6 +94,7 @@ export class StateFile {
       this.next = undefined;
       try {
         await this.write(JSON.stringify(this.snapshot()));
+        this.writes++;
         current.resolve();
       } catch (err) {
         current.reject(err);
