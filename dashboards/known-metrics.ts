@@ -1,7 +1,11 @@
 // Metric names the dashboards may use. Anything else in a panel query is a
 // typo that would draw an empty panel, so the tests fail on it.
 
-/** sockeye's metric contract (DESIGN.md, "Metric contract"). */
+/**
+ * sockeye's metric contract (DESIGN.md, "Metric contract"), named as the
+ * exporter names them: test/unit/dashboards-metrics.test.ts checks each one
+ * against a real app's /metrics.
+ */
 export const SOCKEYE_METRICS: readonly string[] = [
   'sockeye_target_processes',
   'sockeye_target_processes_min',
@@ -16,7 +20,8 @@ export const SOCKEYE_METRICS: readonly string[] = [
   'sockeye_process_sockets_by_peer',
   'sockeye_process_socket_queue_bytes',
   'sockeye_process_listen_queue_length',
-  'sockeye_process_listen_queue_length_max',
+  'sockeye_process_listen_queue_max',
+  'sockeye_check_overruns_total',
   'sockeye_process_resident_memory_bytes',
   'sockeye_process_memory_limit_bytes',
   'sockeye_process_cpu_seconds_total',

@@ -92,7 +92,17 @@ export function checksDashboard(): dashboard.Dashboard {
         title: 'Runs by result',
         description: 'Check runs per second by result.',
         queries: [{ expr: `sum by (check, result) (rate(sockeye_check_runs_total{${C}}[$__rate_interval]))`, legend: '{{check}} {{result}}' }],
+        width: 6,
         configure: (p) => p.unit('ops').min(0),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Overruns',
+        description: 'Runs skipped because the previous run of the check was still going: the check takes longer than its interval.',
+        queries: [{ expr: `sum by (check) (increase(sockeye_check_overruns_total{${C}}[$__rate_interval]))`, legend: '{{check}}' }],
+        width: 6,
+        configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80),
       }),
     )
     .withPanel(

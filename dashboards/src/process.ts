@@ -160,7 +160,7 @@ export function processDashboard(): dashboard.Dashboard {
         description: 'Connections waiting to be accepted on each listening port, against the backlog limit. At the limit, the kernel drops new connections.',
         queries: [
           { expr: `sockeye_process_listen_queue_length{${T}}`, legend: '{{target}} :{{port}}' },
-          { expr: `sockeye_process_listen_queue_length_max{${T}}`, legend: '{{target}} :{{port}} backlog' },
+          { expr: `sockeye_process_listen_queue_max{${T}}`, legend: '{{target}} :{{port}} backlog' },
         ],
         configure: (p) => p.decimals(0).min(0).withOverride(limitSeries('backlog')),
       }),
