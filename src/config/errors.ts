@@ -108,6 +108,9 @@ function unknownKey(key: string, allowed: string[] | undefined): string {
   return `unknown key${guess ? `, did you mean "${guess}"?` : ''} (allowed: ${allowed.join(', ')})`;
 }
 
+// Values under these keys are secrets: an error line (logs, CI output) never repeats them.
+const SECRET = /token|password|secret|authorization|api[-_]?key/i;
+
 // zod's stock messages ("Invalid input: expected object, received null") are
 // replaced by our own words; messages we wrote in the schema are kept.
 const STOCK = /^Invalid input: expected (\w+)/;
@@ -141,7 +144,9 @@ export function describeIssues(issues: ReadonlyArray<z.core.$ZodIssue>, schema?:
       // Custom checks already say what they saw, or are about the whole mapping.
       out.push({ path, text: `${where}: ${expected}` });
     } else {
-      out.push({ path, text: `${where}: ${expected}, got ${describe(input)}` });
+      const hide = SECRET.test(String(path.at(-1) ?? '')) && (typeof input === 'string' || typeof input === 'number');
+      const got = hide ? `a ${typeof input} (not shown)` : describe(input);
+      out.push({ path, text: `${where}: ${expected}, got ${got}` });
     }
   }
   return out;

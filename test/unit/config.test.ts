@@ -156,3 +156,18 @@ describe('closest key suggestion', () => {
     expect(closest(key, keys)).toBeUndefined();
   });
 });
+
+describe('error lines', () => {
+  it('the root unknown-key line lists the core keys', () => {
+    const [line] = problemsOf(() => parseConfig('colour: red\n', { env: {} }));
+    expect(line).toMatch(/^colour: unknown key \(allowed: listen, procRoot, .*topN, logLevel, stateDir, targets, checks, heartbeats/);
+  });
+
+  it('never repeat a value given under a secret-looking key', () => {
+    const lines = problemsOf(() =>
+      parseConfig('checks:\n  - name: c\n    every: 10s\n    http: { url: "http://127.0.0.1:1/", headers: { Authorization: 12345678 } }\n', { env: {} }),
+    );
+    expect(lines).toContain('checks[0].http.headers.Authorization: expected a header value string, got a number (not shown)');
+    expect(lines.join('\n')).not.toContain('12345678');
+  });
+});
