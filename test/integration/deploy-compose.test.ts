@@ -209,4 +209,25 @@ describe('docker-compose.yml', () => {
     const alertmanager = (resolved.services.alertmanager!.volumes ?? []).map(splitVolume);
     expect(alertmanager.find((m) => m.target === '/etc/alertmanager/alertmanager.yml')?.source).toBe(join(ROOT, 'deploy/alertmanager/alertmanager.yml'));
   });
+
+  it("the mounted prometheus.yml loads the rules where they are mounted and scrapes the compose services", async () => {
+    const prom = parse(await readFile(join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+      rule_files: string[];
+      alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    const ruleTargets = (resolved.services.prometheus!.volumes ?? []).map(splitVolume).filter((m) => m.source.endsWith('.rules.yml'));
+    const globs = prom.rule_files.map((g) => new RegExp(`^${g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`));
+    for (const m of ruleTargets) expect(globs.some((g) => g.test(m.target)), m.target).toBe(true);
+
+    const services = Object.keys(resolved.services);
+    const hosts = (targets: string[]) => targets.map((t) => t.split(':')[0]!);
+    const scrape = (job: string) => hosts(prom.scrape_configs.find((s) => s.job_name === job)?.static_configs.flatMap((s) => s.targets) ?? []);
+    expect(scrape('sockeye')).toEqual(['sockeye']);
+    expect(services).toEqual(expect.arrayContaining([...scrape('sockeye'), ...scrape('alertmanager')]));
+    const sockeyePort = Number(prom.scrape_configs.find((s) => s.job_name === 'sockeye')!.static_configs[0]!.targets[0]!.split(':')[1]);
+    const config = parseConfig(await readFile(join(ROOT, 'deploy/sockeye/sockeye.yml'), 'utf8'), { env: {} });
+    expect(config.listen.endsWith(`:${sockeyePort}`)).toBe(true);
+    for (const host of hosts(prom.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((s) => s.targets)))) expect(services).toContain(host);
+  });
 });
