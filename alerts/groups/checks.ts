@@ -15,7 +15,7 @@ export const checksGroup: GroupSpec = {
     label_replace(
       sockeye_check_interval_seconds{${sk}} * 0
       + on (job, instance) group_left max by (job, instance) (process_start_time_seconds{${sk}}),
-      "clock", "sockeye_start", "", ""
+      "clock", "start", "", ""
     )
 )`;
     const expiresIn = `(sockeye_check_tls_cert_expiry_timestamp_seconds{${sk}} > 0) - time()`;

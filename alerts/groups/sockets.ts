@@ -30,7 +30,7 @@ export const socketsGroup: GroupSpec = {
         expr: `
 max by (job, instance, target, port) (sockeye_process_listen_queue_length{${sk}})
   / on (job, instance, target, port)
-max by (job, instance, target, port) (sockeye_process_listen_queue_length_max{${sk}} > 0)
+max by (job, instance, target, port) (sockeye_process_listen_queue_max{${sk}} > 0)
 >= ${c.listenQueue.ratio}`,
         for: c.for.listenQueueOverflowing,
         severity: 'warning',
