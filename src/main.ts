@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { ConfigError } from './config/errors.js';
 import { splitHostPort } from './config/fields.js';
 import { defaultConfig, loadConfig } from './config/load.js';
+import { INSPECT_OPTIONS, runInspect } from './inspect/command.js';
 import type { Config } from './config/schema.js';
 import { VERSION } from './version.js';
 
@@ -15,6 +16,10 @@ runs its health checks, accepts heartbeats, and exposes it all on /metrics.
 Usage:
   sockeye [--config FILE] [--listen HOST:PORT]   serve /metrics (default 0.0.0.0:9855)
   sockeye check-config FILE...                   validate config files and exit
+  sockeye inspect PID|TARGET [--json] [--watch 2s] [--proc-root DIR]
+                                                 print a process's or target's fds, sockets, peers
+                                                 and memory, as /metrics sees them (--watch: refresh
+                                                 and show what changed)
   sockeye --help | --version
 
 Options:
@@ -112,6 +117,7 @@ async function checkConfig(values: Values, args: string[]): Promise<number> {
 
 const COMMANDS: Record<string, Command> = {
   'check-config': { run: checkConfig },
+  inspect: { options: INSPECT_OPTIONS, run: runInspect },
 };
 
 function parse(argv: string[]): { command: string | undefined; values: Values; args: string[] } {

@@ -21,11 +21,19 @@ function timeCommand(name: string, file: string, args: string[], reps: number, w
   return { name, ms: median(samples), samples, note };
 }
 
-export function timeCommands(pid: number, reps: number, warmup: number): PeerTiming[] {
+/**
+ * Per-process commands (`scope` process) or namespace-wide ones, whose cost is
+ * the same for any pid. The slow ones (seconds at 19,000 fds) run `slowReps` times.
+ */
+export function timeCommands(pid: number, reps: number, slowReps: number, warmup: number, scope: 'process' | 'namespace'): PeerTiming[] {
+  if (scope === 'process') {
+    return [
+      timeCommand('lsof -p PID', 'lsof', ['-p', String(pid)], slowReps, warmup, 'lsof'),
+      timeCommand('ls -f /proc/PID/fd | wc -l', 'sh', ['-c', `ls -f /proc/${pid}/fd | wc -l`], reps, warmup, 'coreutils'),
+    ];
+  }
   return [
-    timeCommand('ss -tanp', 'ss', ['-tanp'], reps, warmup, 'iproute2'),
-    timeCommand('lsof -p PID', 'lsof', ['-p', String(pid)], reps, warmup, 'lsof'),
-    timeCommand('ls -f /proc/PID/fd | wc -l', 'sh', ['-c', `ls -f /proc/${pid}/fd | wc -l`], reps, warmup, 'coreutils'),
+    timeCommand('ss -tanp', 'ss', ['-tanp'], slowReps, warmup, 'iproute2'),
     timeCommand('ss -tan | wc -l', 'sh', ['-c', 'ss -tan | wc -l'], reps, warmup, 'iproute2'),
   ];
 }

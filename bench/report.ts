@@ -1,0 +1,218 @@
+// Turns one run's figures into a table, one summary line per figure, and the
+// targets of issues 6 and 2 marked met / not met. Pure: results in, text out.
+import type { FloorResult } from './floor.js';
+import type { Target } from './fixtures/index.js';
+import type { PeerTiming } from './peers/exporter.js';
+import type { CheckFigures } from './sockeye/checks.js';
+import type { CollectionFigures } from './sockeye/collection.js';
+import type { ConcurrentFigures, ScrapeFigures, SoakFigures } from './sockeye/server.js';
+import { mib, ms, ratio, sig } from './stats.js';
+
+export interface SizeResults {
+  fds: number;
+  target: Target;
+  floor: FloorResult;
+  worker: CollectionFigures;
+  inline: CollectionFigures;
+  statCount: { median: number; count: number | undefined };
+  peers: PeerTiming[];
+  http: ScrapeFigures | undefined;
+}
+
+export interface Results {
+  when: string;
+  command: string;
+  machine: string;
+  /** 1-minute load average at the start and the end of the run */
+  load: [number, number];
+  reps: number;
+  namespaceSockets: number;
+  sizes: SizeResults[];
+  namespacePeers: PeerTiming[];
+  concurrent: (ConcurrentFigures & { single: number }) | undefined;
+  soak: SoakFigures | undefined;
+  checks: CheckFigures | undefined;
+  seconds: number;
+}
+
+type Verdict = 'MET' | 'NOT MET' | 'n/a';
+interface TargetLine {
+  verdict: Verdict;
+  text: string;
+}
+
+const peer = (s: SizeResults | undefined, name: string) => s?.peers.find((p) => p.name === name);
+const peerText = (p: PeerTiming | undefined) => (p === undefined ? 'n/a' : p.skipped ? 'skipped' : ms(p.ms!));
+const verdict = (ok: boolean | undefined): Verdict => (ok === undefined ? 'n/a' : ok ? 'MET' : 'NOT MET');
+const usPer = (totalMs: number, n: number) => `${sig((totalMs * 1000) / n)} µs`;
+// No growth: the last window's median RSS within 5% of the first window's.
+const GROWTH_TOLERANCE = 0.05;
+
+function rows(r: Results): { header: string[]; body: string[][] } {
+  const header = ['figure (median)', ...r.sizes.map((s) => `${s.fds.toLocaleString('en')} fds`)];
+  const row = (name: string, f: (s: SizeResults) => string) => [name, ...r.sizes.map(f)];
+  const body = [
+    row('floor (C): fd walk + net read', (s) => ms(s.floor.total)),
+    row('  floor: readdir+readlinkat of fd/', (s) => ms(s.floor.fdWalk)),
+    row('  floor: read net/tcp + tcp6', (s) => ms(s.floor.netRead)),
+    row('sockeye collection, worker (default)', (s) => ms(s.worker.median)),
+    row('  = x floor', (s) => ratio(s.worker.median, s.floor.total)),
+    row('sockeye collection, inline', (s) => ms(s.inline.median)),
+    row('  µs per fd (worker)', (s) => usPer(s.worker.median, s.fds)),
+    row('  µs per namespace socket (worker)', (s) => usPer(s.worker.median, r.namespaceSockets)),
+    row('event-loop max delay, worker', (s) => ms(s.worker.loopDelayMax)),
+    row('event-loop max delay, inline', (s) => ms(s.inline.loopDelayMax)),
+    row('  same time idle (machine noise)', (s) => ms(s.worker.loopDelayIdleMax)),
+    row('sockeye /metrics over HTTP', (s) => (s.http ? ms(s.http.median) : 'n/a')),
+    row('  /readyz worst latency meanwhile', (s) => (s.http ? ms(s.http.readyzMax) : 'n/a')),
+    row('  sockeye RSS after the scrapes', (s) => (s.http ? mib(s.http.rss) : 'n/a')),
+    row('open-fd count: stat() (sockeye)', (s) => ms(s.statCount.median)),
+    row('open-fd count: stat() (C)', (s) => ms(s.floor.stat)),
+    row('process-exporter scrape', (s) => peerText(peer(s, 'process-exporter'))),
+    row('lsof -p PID', (s) => peerText(peer(s, 'lsof -p PID'))),
+    row('ls -f /proc/PID/fd | wc -l', (s) => peerText(peer(s, 'ls -f /proc/PID/fd | wc -l'))),
+  ];
+  for (const p of r.namespacePeers) body.push([`${p.name} (namespace-wide)`, ...r.sizes.map(() => peerText(p))]);
+  return { header, body };
+}
+
+function textTable({ header, body }: { header: string[]; body: string[][] }): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function markdownTable({ header, body }: { header: string[]; body: string[][] }): string {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...body.map((b) => `| ${b.map((c) => esc(c.trimStart() === c ? c : `↳ ${c.trim()}`)).join(' | ')} |`),
+  ].join('\n');
+}
+
+function summaries(r: Results): string[] {
+  const out: string[] = [];
+  for (const s of r.sizes) {
+    const pe = peer(s, 'process-exporter');
+    const ssp = r.namespacePeers.find((p) => p.name === 'ss -tanp');
+    out.push(
+      `collection@${s.fds}fds: ${ms(s.worker.median)} = ${ratio(s.worker.median, s.floor.total)} floor (${ms(s.floor.total)}); inline ${ms(s.inline.median)}; ` +
+        `lsof ${peerText(peer(s, 'lsof -p PID'))}; process-exporter ${peerText(pe)}; ss -tanp ${peerText(ssp)}; ` +
+        `${usPer(s.worker.median, s.fds)}/fd, ${usPer(s.worker.median, r.namespaceSockets)}/socket`,
+    );
+  }
+  for (const s of r.sizes) {
+    const pe = peer(s, 'process-exporter');
+    out.push(
+      `fd-count@${s.fds}fds: stat() ${ms(s.statCount.median)} (reads ${s.statCount.count ?? 'nothing: kernel reports 0, readdir fallback'}) = ` +
+        `${pe?.ms !== undefined ? `${sig(pe.ms / s.statCount.median)}x faster than` : 'vs'} process-exporter's scrape (${peerText(pe)}); ls -f | wc -l ${peerText(peer(s, 'ls -f /proc/PID/fd | wc -l'))}`,
+    );
+  }
+  for (const s of r.sizes) {
+    out.push(
+      `event-loop@${s.fds}fds: worst delay ${ms(s.worker.loopDelayMax)} during a collection in the worker (inline: ${ms(s.inline.loopDelayMax)}; idle for as long: ${ms(s.worker.loopDelayIdleMax)})` +
+        (s.http ? `; /readyz worst ${ms(s.http.readyzMax)} (median ${ms(s.http.readyzMedian)}) while a real sockeye was scraped` : ''),
+    );
+  }
+  for (const s of r.sizes) {
+    if (s.http) out.push(`scrape@${s.fds}fds: ${ms(s.http.median)} over HTTP (${s.http.bytes} bytes, open_fds ${s.http.openFds ?? 'missing'}); sockeye RSS ${mib(s.http.rss)}`);
+  }
+  const c = r.concurrent;
+  if (c) out.push(`concurrent@${r.sizes.at(-1)?.fds}fds: ${c.scrapers} scrapers × ${c.rounds} rounds: p99 ${ms(c.p99)} = ${ratio(c.p99, c.single)} the single-scrape median (${ms(c.single)}); median ${ms(c.median)}, max ${ms(c.max)}, ${c.failures} failed`);
+  const k = r.soak;
+  if (k) {
+    const growth = (k.lastMedian - k.firstMedian) / k.firstMedian;
+    out.push(
+      `memory@${r.sizes.at(-1)?.fds}fds: ${k.scrapes} scrapes over ${k.seconds} s: RSS first ${k.windowSeconds} s median ${mib(k.firstMedian)} (max ${mib(k.firstMax)}), ` +
+        `last ${k.windowSeconds} s median ${mib(k.lastMedian)} (max ${mib(k.lastMax)}): ${growth >= 0 ? '+' : ''}${sig(growth * 100)}%; ${k.failures} failed`,
+    );
+  }
+  const ch = r.checks;
+  if (ch) {
+    out.push(
+      `checks: ${ch.checks} http checks every 1 s for ${ch.seconds} s (with a scrape of ${r.sizes.at(-1)?.fds} fds each second): ` +
+        `start jitter p99 ${ms(ch.jitterP99)} (max ${ms(ch.jitterMax)}); start after the tick's second p99 ${ms(ch.latenessP99)} (median ${ms(ch.latenessMedian)}); ` +
+        `runs ${ch.runsSeen}/${ch.runsExpected}; ${ch.passing}/${ch.checks} passing; sockeye CPU ${sig(ch.cpuPercent)}% of a core (${sig(ch.cpuSeconds)} s), RSS ${mib(ch.rss)}`,
+    );
+  }
+  return out;
+}
+
+function targets(r: Results): TargetLine[] {
+  const big = r.sizes.reduce<SizeResults | undefined>((a, b) => (a === undefined || b.fds > a.fds ? b : a), undefined);
+  const out: TargetLine[] = [];
+  if (!big) return out;
+  const floorRatio = big.worker.median / big.floor.total;
+  out.push({ verdict: verdict(floorRatio <= 1.3), text: `issue 6: full collection at ${big.fds} fds ≤ 1.3x the floor: ${sig(floorRatio)}x (${ms(big.worker.median)} vs ${ms(big.floor.total)})` });
+
+  // Linear: the marginal cost per fd between consecutive sizes stays within 1.5x.
+  const sorted = [...r.sizes].sort((a, b) => a.fds - b.fds);
+  const slopes: number[] = [];
+  for (let i = 1; i < sorted.length; i++) slopes.push(((sorted[i]!.worker.median - sorted[i - 1]!.worker.median) * 1000) / (sorted[i]!.fds - sorted[i - 1]!.fds));
+  const linear = slopes.length < 2 ? undefined : Math.max(...slopes) <= 1.5 * Math.min(...slopes) && Math.min(...slopes) > 0;
+  out.push({
+    verdict: verdict(linear),
+    text: `issue 6: cost linear in fds (marginal µs/fd between sizes within 1.5x of each other): ${slopes.map((s) => `${sig(s)} µs/fd`).join(', ') || 'needs two sizes'}; sockets fixed at ${r.namespaceSockets} in the namespace`,
+  });
+
+  const pe = peer(big, 'process-exporter');
+  const speedup = pe?.ms !== undefined ? pe.ms / big.statCount.median : undefined;
+  out.push({ verdict: verdict(speedup === undefined ? undefined : speedup >= 10), text: `issue 6: open-fd count ≥ 10x faster than process-exporter's scrape: ${speedup === undefined ? 'process-exporter not measured' : `${sig(speedup)}x`}` });
+
+  out.push({ verdict: verdict(big.worker.loopDelayMax < 20), text: `issue 6: event loop never blocked ≥ 20 ms by a ${big.fds}-fd collection (default mode): worst ${ms(big.worker.loopDelayMax)}` });
+
+  const c = r.concurrent;
+  out.push({ verdict: verdict(c ? c.p99 <= 1.5 * c.single && c.failures === 0 : undefined), text: `issue 6: ${c?.scrapers ?? 50} concurrent scrapers p99 ≤ 1.5x single-scrape median: ${c ? `${ratio(c.p99, c.single)}${c.failures ? `, ${c.failures} failed` : ''}` : 'not run'}` });
+
+  const rss = Math.max(big.http?.rss ?? NaN, r.soak?.lastMax ?? NaN);
+  const rssKnown = Number.isFinite(rss) ? rss : (big.http?.rss ?? r.soak?.lastMax);
+  out.push({ verdict: verdict(rssKnown === undefined ? undefined : rssKnown < 80 * 2 ** 20), text: `issue 6: RSS under 80 MB at ${big.fds} fds: ${rssKnown === undefined ? 'not measured' : mib(rssKnown)}` });
+
+  const k = r.soak;
+  const growth = k ? (k.lastMedian - k.firstMedian) / k.firstMedian : undefined;
+  out.push({
+    verdict: verdict(growth === undefined ? undefined : growth <= GROWTH_TOLERANCE && k!.failures === 0),
+    text: `issue 6: no RSS growth over ${k?.seconds ?? 300} s of one scrape a second (last window median within ${GROWTH_TOLERANCE * 100}% of the first): ${growth === undefined ? 'not run' : `${mib(k!.firstMedian)} → ${mib(k!.lastMedian)}`}${k && k.seconds < 300 ? ' (short run: 300 s is the target)' : ''}`,
+  });
+
+  const ch = r.checks;
+  out.push({
+    verdict: verdict(ch ? ch.jitterP99 < 50 && ch.runsSeen >= 0.95 * ch.runsExpected : undefined),
+    text: `issue 6: ${ch?.checks ?? 500} checks/s, start-time jitter p99 under 50 ms (and ≥ 95% of runs seen): ${ch ? `${ms(ch.jitterP99)}, ${ch.runsSeen}/${ch.runsExpected} runs, CPU ${sig(ch.cpuPercent)}%` : 'not run'}`,
+  });
+
+  out.push({ verdict: verdict(big.worker.median < 400), text: `issue 2: full collection at ${big.fds} fds under 400 ms: ${ms(big.worker.median)}` });
+  out.push({ verdict: verdict(rssKnown === undefined ? undefined : rssKnown < 120 * 2 ** 20), text: `issue 2: RSS under 120 MB: ${rssKnown === undefined ? 'not measured' : mib(rssKnown)}` });
+  return out;
+}
+
+function skippedPeers(r: Results): string[] {
+  const all = [...r.sizes.flatMap((s) => s.peers), ...r.namespacePeers];
+  const seen = new Set<string>();
+  return all.filter((p) => p.skipped && !seen.has(p.name) && seen.add(p.name)).map((p) => `skipped ${p.name}: ${p.skipped}`);
+}
+
+export function render(r: Results): { text: string; markdown: string } {
+  const table = rows(r);
+  const sum = summaries(r);
+  const goals = targets(r);
+  const goalLine = (g: TargetLine) => `[${g.verdict}] ${g.text}`;
+  const load = `load average ${sig(r.load[0])} at the start, ${sig(r.load[1])} at the end`;
+  const head = `sockeye bench, ${r.when} — ${r.machine}; ${load}\n${r.namespaceSockets} TCP sockets in the namespace; medians of ${r.reps} runs after warm-up`;
+  const text = [head, '', textTable(table), '', ...skippedPeers(r), ...sum, '', 'targets:', ...goals.map(goalLine), ''].join('\n');
+  const markdown = [
+    `Run of \`${r.command}\` on ${r.when.slice(0, 10)}: ${r.machine}; ${load}. ${r.namespaceSockets} TCP sockets in the network namespace; medians of ${r.reps} runs after warm-up.`,
+    '',
+    markdownTable(table),
+    '',
+    '```',
+    ...skippedPeers(r),
+    ...sum,
+    '```',
+    '',
+    ...goals.map((g) => `- **${g.verdict}** ${g.text}`),
+    '',
+  ].join('\n');
+  return { text, markdown };
+}

@@ -1,0 +1,78 @@
+// sockeye's collection in this process: the same TargetCollection the app
+// uses, timed per collect(), with the event loop's worst delay recorded
+// during each one (perf_hooks samples the loop every millisecond).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Registry } from 'prom-client';
+import type { FastifyBaseLogger } from 'fastify';
+import { createTargetCollection } from '../../src/collectors/index.js';
+import { configSchema } from '../../src/config/schema.js';
+import { statPidFdCount } from '../../src/procfs/pid/fd.js';
+import { max, median } from '../stats.js';
+
+export interface CollectionFigures {
+  mode: string;
+  median: number;
+  samples: number[];
+  /** Worst event-loop delay (ms) seen during any collection. */
+  loopDelayMax: number;
+  /** Median over collections of each one's worst delay (ms). */
+  loopDelayMedian: number;
+  /** Worst delay over the same time with no collection (worker mode only): what the machine alone does to the loop. */
+  loopDelayIdleMax: number;
+}
+
+const quiet = (): FastifyBaseLogger => {
+  const noop = () => {};
+  const log = { level: 'silent', fatal: noop, error: noop, warn: noop, info: noop, debug: noop, trace: noop, silent: noop, child: () => log };
+  return log as unknown as FastifyBaseLogger;
+};
+
+export async function timeCollection(pid: number, mode: 'worker' | 'inline', reps: number, warmup: number): Promise<CollectionFigures> {
+  const config = configSchema.parse({ targets: [{ name: 'bench', match: { pid } }] });
+  const collection = createTargetCollection(config, new Registry(), quiet(), { mode });
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const samples: number[] = [];
+  const delays: number[] = [];
+  try {
+    for (let i = -warmup; i < reps; i++) {
+      histogram.reset();
+      histogram.enable();
+      const t0 = performance.now();
+      await collection.collect();
+      const t = performance.now() - t0;
+      // Let the loop turn once: a collection that blocked it is recorded when
+      // the histogram's timer finally fires, after collect() returned.
+      await sleep(2);
+      histogram.disable();
+      if (i >= 0) {
+        samples.push(t);
+        // The histogram reports ns; with no sample yet (a collection shorter than 1 ms) max is 0.
+        delays.push(histogram.max / 1e6);
+      }
+    }
+  } finally {
+    await collection.close();
+  }
+  let loopDelayIdleMax = NaN;
+  if (mode === 'worker') {
+    histogram.reset();
+    histogram.enable();
+    await sleep(samples.reduce((a, b) => a + b, 0));
+    histogram.disable();
+    loopDelayIdleMax = histogram.max / 1e6;
+  }
+  return { mode, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax };
+}
+
+/** The open-fd count without per-fd work (stat of /proc/PID/fd), as sockeye does it. */
+export function timeStatCount(pid: number, reps: number): { median: number; count: number | undefined } {
+  const samples: number[] = [];
+  let count: number | undefined;
+  for (let i = -3; i < reps; i++) {
+    const t0 = performance.now();
+    count = statPidFdCount('/proc', pid);
+    if (i >= 0) samples.push(performance.now() - t0);
+  }
+  return { median: median(samples), count };
+}

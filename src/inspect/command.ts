@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import type { ParseArgsConfig } from 'node:util';
+import { collectOptions, collectPid, collectTargets, explainDenied, type CollectionSnapshot } from '../collectors/index.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
+import { defaultConfig, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { describeDiff, diffReports } from './diff.js';
+import { inspectReport, type InspectReport } from './report.js';
+import { makeStyle, wantsColour } from './style.js';
+import { renderText } from './text.js';
+
+// `sockeye inspect <pid | target-name>`: the collection /metrics uses, run
+// once in this process and printed for a person (or --json for scripts);
+// --watch refreshes it and says what changed.
+
+export const INSPECT_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  json: { type: 'boolean' },
+  watch: { type: 'string', short: 'w' },
+  'proc-root': { type: 'string' },
+};
+
+export interface InspectIO {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+  /** Resolves when the user asks to stop watching (Ctrl-C). */
+  interrupted: Promise<void>;
+}
+
+/** A failure of the command line: message, exit 2. */
+class BadUsage extends Error {}
+/** A failure to find or read what was asked for: message, exit 1. */
+class NotFound extends Error {}
+
+const MIN_WATCH_MS = 200;
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
+
+interface Plan {
+  what: string;
+  collect(): CollectionSnapshot;
+  /** Throws when the first collection shows the target can't be inspected at all. */
+  check(snap: CollectionSnapshot): void;
+  report(snap: CollectionSnapshot): InspectReport;
+}
+
+function planFor(arg: string, config: Config, configFile: string | undefined): Plan {
+  const opts = collectOptions(config);
+  if (/^\d+$/.test(arg)) {
+    const pid = Number(arg);
+    return {
+      what: `pid ${pid}`,
+      collect: () => collectPid(pid, opts),
+      check(snap) {
+        if (!existsSync(`${opts.procRoot}/${pid}`)) throw new NotFound(`no process with pid ${pid} (${opts.procRoot}/${pid} does not exist)`);
+        const t = snap.targets[0];
+        const p = t?.processes[0];
+        if (!t || !p) throw new NotFound(`pid ${pid} is not a user-space process sockeye can inspect (a kernel thread, a zombie, or it just exited)`);
+        const denied = p.problems.find((x) => x.kind === 'denied');
+        if (denied) throw new NotFound(`cannot read ${opts.procRoot}/${denied.path}: ${explainDenied(snap.reader, p.uid)}`);
+      },
+      report: (snap) => inspectReport(snap),
+    };
+  }
+  if (config.targets) {
+    const spec = opts.targets!.find((t) => t.name === arg);
+    if (!spec) {
+      const names = opts.targets!.map((t) => t.name);
+      throw new BadUsage(`no target named ${JSON.stringify(arg)} in ${configFile ?? 'the config'} (targets: ${names.length ? names.join(', ') : 'none'}); give a target name or a pid`);
+    }
+    return {
+      what: `target ${arg}`,
+      collect: () => collectTargets({ ...opts, targets: [spec] }),
+      check() {},
+      report: (snap) => inspectReport(snap),
+    };
+  }
+  // Zero-config: targets are the command-name groups, exactly as /metrics has them.
+  return {
+    what: `command ${arg}`,
+    collect: () => collectTargets(opts),
+    check(snap) {
+      if (!snap.targets.some((t) => t.name === arg)) {
+        throw new NotFound(`no process with command name ${JSON.stringify(arg)} (without --config, targets are command names as in /proc/PID/comm; or give a pid)`);
+      }
+    },
+    report: (snap) => inspectReport(snap, (t) => t.name === arg),
+  };
+}
+
+const HOME = '\x1b[H';
+const CLEAR_LINE_END = '\x1b[K';
+const CLEAR_BELOW = '\x1b[J';
+
+async function run(values: Values, args: string[], io: InspectIO): Promise<number> {
+  if (args.length === 0) throw new BadUsage('inspect: expected a pid or a target name');
+  if (args.length > 1) throw new BadUsage(`inspect: expected one pid or target name, got ${args.length} (${args.join(' ')})`);
+  let watchMs: number | undefined;
+  if (values.watch !== undefined) {
+    const text = str(values.watch) ?? '';
+    watchMs = parseDuration(text);
+    if (watchMs === undefined || watchMs < MIN_WATCH_MS) {
+      throw new BadUsage(`--watch: expected a duration of at least ${formatDuration(MIN_WATCH_MS)} such as "2s", got ${JSON.stringify(text)}`);
+    }
+  }
+  const file = str(values.config) ?? io.env.SOCKEYE_CONFIG;
+  let config = file ? await loadConfig(file) : defaultConfig();
+  const procRoot = str(values['proc-root']);
+  if (procRoot !== undefined) {
+    if (!existsSync(procRoot)) throw new BadUsage(`--proc-root: ${procRoot} does not exist`);
+    config = { ...config, procRoot };
+  }
+
+  const plan = planFor(args[0]!, config, file);
+  const json = values.json === true;
+  const style = makeStyle(!json && wantsColour(io.stdout, io.env));
+  const first = plan.collect();
+  plan.check(first);
+
+  if (watchMs === undefined) {
+    const report = plan.report(first);
+    io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { style }));
+    return 0;
+  }
+
+  // Redraw in place on a terminal (home, overwrite, clear the rest: no
+  // flicker); append blocks when piped; one JSON document per line with --json.
+  const tty = !json && io.stdout.isTTY === true;
+  let stop = false;
+  void io.interrupted.then(() => (stop = true));
+  let prev: InspectReport | undefined;
+  let snap = first;
+  for (;;) {
+    const report = plan.report(snap);
+    if (json) {
+      io.stdout.write(`${JSON.stringify(report)}\n`);
+    } else {
+      const diff = prev ? diffReports(prev, report) : undefined;
+      const time = report.generatedAt.slice(11, 19);
+      const head = `sockeye inspect ${plan.what} · every ${formatDuration(watchMs)} · ${time} UTC${tty ? ' · Ctrl-C to quit' : ''}`;
+      const changes = report.targets.map((t) => {
+        const d = diff?.get(t.name);
+        const what = d ? describeDiff(d) : [];
+        return `${report.targets.length > 1 ? `${t.name}: ` : ''}${prev === undefined ? 'first sample' : what.length ? what.join(', ') : 'no change'}`;
+      });
+      const body = `${style.bold(head)}\nchanged since last refresh: ${changes.map((c) => (/[+-]\d/.test(c) ? style.yellow(c) : c)).join('; ')}\n\n${renderText(report, { style, diff })}`;
+      if (tty) io.stdout.write(`${HOME}${body.replace(/\n/g, `${CLEAR_LINE_END}\n`)}${CLEAR_BELOW}`);
+      else io.stdout.write(`${body}\n`);
+    }
+    prev = report;
+    await Promise.race([new Promise((r) => setTimeout(r, watchMs)), io.interrupted]);
+    if (stop) return 0;
+    snap = plan.collect();
+  }
+}
+
+/** The `inspect` subcommand; returns the exit code. */
+export async function runInspect(values: Values, args: string[], io?: Partial<InspectIO>): Promise<number> {
+  const stderr = io?.stderr ?? process.stderr;
+  let onSigint: (() => void) | undefined;
+  const interrupted =
+    io?.interrupted ??
+    new Promise<void>((resolve) => {
+      onSigint = () => resolve();
+      process.once('SIGINT', onSigint);
+    });
+  try {
+    return await run(values, args, { stdout: io?.stdout ?? process.stdout, stderr, env: io?.env ?? process.env, interrupted });
+  } catch (err) {
+    if (err instanceof BadUsage) {
+      stderr.write(`sockeye: ${err.message}\nTry 'sockeye --help'.\n`);
+      return 2;
+    }
+    if (err instanceof NotFound) {
+      stderr.write(`sockeye: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    if (onSigint) process.off('SIGINT', onSigint);
+  }
+}
