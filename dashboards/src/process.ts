@@ -124,7 +124,8 @@ export function processDashboard(): dashboard.Dashboard {
       statValue({
         title: 'CLOSE_WAIT sockets',
         description: 'Sockets in CLOSE_WAIT per target now. They only leave this state when the app calls close().',
-        queries: [{ expr: `sum by (target) (sockeye_process_sockets{${matchers(['job', 'instance', 'target'], ['state="close_wait"'])}})`, legend: '{{target}}' }],
+        // "or … * 0": a healthy target shows 0, not "No data".
+        queries: [{ expr: `sum by (target) (sockeye_process_sockets{${matchers(['job', 'instance', 'target'], ['state="close_wait"'])}}) or sum by (target) (sockeye_target_processes{${T}}) * 0`, legend: '{{target}}' }],
         height: 8,
         configure: (p) => p.decimals(0).thresholds(thresholds([[null, 'green'], [10, 'orange'], [100, 'red']])),
       }),
