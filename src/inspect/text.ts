@@ -1,4 +1,4 @@
-import { formatAge } from '../status/assemble.js';
+import { THRESHOLDS, formatAge } from '../status/assemble.js';
 import { signed, type TargetDiff } from './diff.js';
 import type { InspectReport, InspectTarget } from './report.js';
 import type { Style } from './style.js';
@@ -33,7 +33,7 @@ export function formatBytes(n: number | null): string {
 }
 
 function severityOfRatio(r: number | null): string {
-  return r === null ? 'unknown' : r >= 0.9 ? 'critical' : r >= 0.75 ? 'warning' : 'ok';
+  return r === null ? 'unknown' : r >= THRESHOLDS.fdCriticalRatio ? 'critical' : r >= THRESHOLDS.fdWarningRatio ? 'warning' : 'ok';
 }
 
 /** [#####-----] in plain text, block characters in colour. */
@@ -108,7 +108,7 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
   if (t.listen.length) {
     out.push('  listening');
     for (const l of t.listen) {
-      const full = l.backlog > 0 && l.queue >= l.backlog * 0.8;
+      const full = l.backlog !== null && l.backlog > 0 && l.queue >= l.backlog * THRESHOLDS.listenQueueWarningRatio;
       const text = `    port ${String(l.port).padEnd(6)} accept queue ${num(l.queue)} / ${num(l.backlog)}`;
       out.push(full ? style.yellow(text) : text);
     }

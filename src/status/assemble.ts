@@ -61,7 +61,7 @@ export function judgeTarget(t: TargetFacts): { severity: Severity; reasons: { se
   const closeWait = t.sockets.filter((s) => s.state === 'close_wait').reduce((n, s) => n + s.count, 0);
   if (closeWait >= THRESHOLDS.closeWaitWarning) reasons.push({ severity: 'warning', text: `${closeWait} sockets in CLOSE_WAIT (the peer closed, the app did not)` });
   for (const l of t.listen) {
-    if (l.backlog > 0 && l.queue >= l.backlog * THRESHOLDS.listenQueueWarningRatio) {
+    if (l.backlog !== null && l.backlog > 0 && l.queue >= l.backlog * THRESHOLDS.listenQueueWarningRatio) {
       reasons.push({ severity: 'warning', text: `accept queue on port ${l.port} at ${l.queue} of ${l.backlog}` });
     }
   }

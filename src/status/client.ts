@@ -169,7 +169,7 @@ export const CLIENT_JS = String.raw`
         h('div', { class: 'tops' },
           table('Top paths', t.topPaths.slice(0, 5).map(function (p) { return [p.count, p.name]; })),
           table('Top peers', t.topPeers.slice(0, 5).map(function (p) { return [p.count, p.peer, p.states.map(function (s) { return s.name.toUpperCase() + ' ' + s.count; }).join(', ')]; })),
-          table('Listening', t.listen.map(function (l) { return [l.queue, 'port ' + l.port, 'in accept queue, backlog ' + l.backlog]; }))));
+          table('Listening', t.listen.map(function (l) { return [l.queue, 'port ' + l.port, 'in accept queue, backlog ' + num(l.backlog)]; }))));
     }));
   }
 

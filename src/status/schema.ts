@@ -48,7 +48,7 @@ const target = z.object({
     z.object({
       port: z.number().int().nonnegative().describe('listening TCP port'),
       queue: z.number().int().nonnegative().describe('connections waiting to be accepted'),
-      backlog: z.number().int().nonnegative().describe('the accept queue limit'),
+      backlog: z.number().int().nonnegative().nullable().describe('the accept queue limit (the listen() backlog); null when the kernel does not show it'),
     }),
   ),
   residentMemoryBytes: z.number().nonnegative().nullable(),
