@@ -26,17 +26,17 @@ const PACKAGE: Record<string, string> = {
 export function runTool(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { cwd: options.cwd, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
-      if (e && e.code === 'ENOENT') {
+      const code: unknown = (err as { code?: unknown } | null)?.code;
+      if (code === 'ENOENT') {
         const pkg = PACKAGE[command];
         reject(new Error(`${command} is not installed${pkg ? ` (Debian package ${pkg})` : ''}: run bash scripts/ensure-test-deps.sh`));
         return;
       }
-      if (e && typeof e.code !== 'number') {
-        reject(new Error(`${command} ${args.join(' ')}: ${e.killed ? 'timed out' : e.message}\n${stdout}${stderr}`));
+      if (err && typeof code !== 'number') {
+        reject(new Error(`${command} ${args.join(' ')}: ${err.killed ? 'timed out' : err.message}\n${stdout}${stderr}`));
         return;
       }
-      resolve({ code: e ? (e.code as number) : 0, stdout, stderr, output: `${stdout}${stderr}` });
+      resolve({ code: typeof code === 'number' ? code : 0, stdout, stderr, output: `${stdout}${stderr}` });
     });
   });
 }
