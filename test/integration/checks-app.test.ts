@@ -140,7 +140,7 @@ describe('the test-only scheduler stall, through the CLI', () => {
     try {
       const bad = await fetch(`${s.url}/debug/scheduler/stall?seconds=abc`, { method: 'POST' });
       expect(bad.status).toBe(400);
-      expect((await bad.json()).error).toMatch(/seconds/);
+      expect(((await bad.json()) as { error: string }).error).toMatch(/seconds/);
       expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
       const stall = await fetch(`${s.url}/debug/scheduler/stall?seconds=60`, { method: 'POST' });
       expect(stall.status).toBe(200);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckRunner } from '../../src/checks/runner.js';
 import type { CheckConfig } from '../../src/config/checks.js';
 import { startHostileServers, type HostileServers } from './checks-servers.js';
-import { capturingLogger, checkFrom, metricValue, newRegistry } from './checks-support.js';
+import { checkFrom, metricValue, newRegistry } from './checks-support.js';
+import { captureLogger } from '../support/collection.js';
 
 // Every prober against real servers on 127.0.0.1 (in a child process), each
 // failure with the reason an on-call engineer would expect.
@@ -70,7 +71,7 @@ const cases: Case[] = [
 describe('probers against real servers', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const registry = newRegistry();
-    const { log } = capturingLogger();
+    const log = captureLogger();
     const check = checkFrom(c.name, c.check());
     const runner = new CheckRunner([check], registry, log);
     const result = await runner.run(check);
@@ -86,7 +87,7 @@ describe('probers against real servers', () => {
 describe('certificate expiry', () => {
   async function expiryOf(check: CheckConfig): Promise<number | undefined> {
     const registry = newRegistry();
-    const runner = new CheckRunner([check], registry, capturingLogger().log);
+    const runner = new CheckRunner([check], registry, captureLogger());
     await runner.run(check);
     return metricValue(registry, 'sockeye_check_tls_cert_expiry_timestamp_seconds', { check: check.name });
   }
@@ -107,14 +108,14 @@ describe('certificate expiry', () => {
 describe('credentials stay out of logs, labels and status', () => {
   it('redacts userinfo and token query values', async () => {
     const registry = newRegistry();
-    const { log, lines } = capturingLogger();
+    const log = captureLogger();
     // A wrong password: the check fails (401) and logs its failure.
     const check = checkFrom('secret-url', { http: { url: `http://user:hunter2secret@127.0.0.1:${srv.ports.http}/auth?token=tok3nvalue&x=1` } });
     const runner = new CheckRunner([check], registry, log);
     const result = await runner.run(check);
     expect(result!.reason).toBe('status');
-    expect(lines.some((l) => l.includes('check failed'))).toBe(true);
-    const everything = [lines.join('\n'), await registry.metrics(), JSON.stringify(runner.status())].join('\n');
+    expect(log.lines.some((l) => l.level === 'warn' && l.msg === 'check failed')).toBe(true);
+    const everything = [JSON.stringify(log.lines), await registry.metrics(), JSON.stringify(runner.status())].join('\n');
     expect(everything).not.toContain('hunter2secret');
     expect(everything).not.toContain('tok3nvalue');
     expect(runner.status()[0]!.target).toBe(`GET http://***@127.0.0.1:${srv.ports.http}/auth?token=***&x=1`);

@@ -5,7 +5,8 @@ import { createChecker, SCHEDULER_STALE_MS, checkStaleBoundMs, type Checker } fr
 import { CheckRunner } from '../../src/checks/runner.js';
 import { Scheduler } from '../../src/checks/scheduler.js';
 import { parseConfig } from '../../src/config/load.js';
-import { capturingLogger, checkFrom, metricValue, newRegistry } from './checks-support.js';
+import { checkFrom, metricValue, newRegistry } from './checks-support.js';
+import { captureLogger } from '../support/collection.js';
 
 // The scheduler with the real runner and real servers on 127.0.0.1.
 let okServer: http.Server;
@@ -47,7 +48,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
 describe('scheduler ticks driven by hand', () => {
   it('runs checks when due, stamps the heartbeat on every tick, counts an overrun instead of stacking, and stops cleanly', async () => {
     const registry = newRegistry();
-    const { log } = capturingLogger();
+    const log = captureLogger();
     const ok = checkFrom('ok', { http: { url: `http://127.0.0.1:${okPort}/` } }, '5s');
     const slow = checkFrom('slow', { timeout: '1500ms', tcp: { address: `127.0.0.1:${silentPort}`, conversation: [{ expect: 'HELLO' }] } }, '2s');
     const runner = new CheckRunner([ok, slow], registry, log);
@@ -91,7 +92,7 @@ describe('scheduler ticks driven by hand', () => {
 
   it('starts cron checks at their next matching time, not at start', async () => {
     const registry = newRegistry();
-    const { log } = capturingLogger();
+    const log = captureLogger();
     const yearly = parseConfig(`checks:\n  - name: yearly\n    schedule: "0 0 1 1 *"\n    http: { url: "http://127.0.0.1:${okPort}/" }`, { env: {} }).checks[0]!;
     const runner = new CheckRunner([yearly], registry, log);
     const scheduler = new Scheduler([yearly], runner, registry, log);
@@ -106,7 +107,7 @@ describe('scheduler on real node-cron ticks', () => {
   it('keeps ticking and running an every: 1s check', async () => {
     const registry = newRegistry();
     const config = parseConfig(`checks:\n  - name: fast\n    every: 1s\n    http: { url: "http://127.0.0.1:${okPort}/" }`, { env: {} });
-    const checker = createChecker(config, registry, capturingLogger().log);
+    const checker = createChecker(config, registry, captureLogger());
     stops.push(() => checker.stop());
     checker.start();
     const started = Date.now();
@@ -127,7 +128,7 @@ describe('deep health', () => {
 
   it('names the stale scheduler heartbeat and the check that has not run, with their bounds', async () => {
     const config = parseConfig(`checks:\n  - name: minutely\n    every: 1m\n    timeout: 2s\n    tcp: { address: "127.0.0.1:${silentPort}", conversation: [{ expect: "x" }] }`, { env: {} });
-    checker = createChecker(config, newRegistry(), capturingLogger().log);
+    checker = createChecker(config, newRegistry(), captureLogger());
     expect(checker.health(Date.now())).toEqual({ ok: false, problems: ['scheduler is not running'] });
     checker.start();
     const s = checker.status();

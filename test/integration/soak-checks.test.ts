@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckRunner, type RunResult } from '../../src/checks/runner.js';
 import type { CheckConfig } from '../../src/config/checks.js';
 import { startHostileServers, type HostileServers } from './checks-servers.js';
-import { capturingLogger, checkFrom, metricValue, newRegistry, openFds } from './checks-support.js';
+import { checkFrom, metricValue, newRegistry, openFds } from './checks-support.js';
+import { captureLogger } from '../support/collection.js';
 
 // The incident: a checker that leaked a socket per check until it hit its fd
 // limit and silently stopped checking. Thousands of checks against hostile
@@ -83,7 +84,7 @@ describe('soak: the checker does not leak', () => {
   it(`runs at least 2,000 checks against hostile servers; every failure has the right reason and /proc/self/fd returns to baseline`, { timeout: 50_000 }, async () => {
     const list = hostiles();
     const registry = newRegistry();
-    const { log } = capturingLogger();
+    const log = captureLogger();
     const runner = new CheckRunner(
       list.map((h) => h.check),
       registry,
