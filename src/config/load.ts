@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { isNode, parseDocument, type Document, type YAMLError } from 'yaml';
+import { isNode, isPair, isScalar, isSeq, parse, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { ConfigError, describe, describeIssues, formatPath, type Problem } from './errors.js';
 import { configSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
 
 // ${VAR} (must be set), ${VAR:-fallback} (fallback when unset or empty);
-// $${ is a literal "${". Interpolation happens on parsed string values, never
+// $${ is a literal "${". Interpolation happens on parsed scalar values, never
 // on the YAML text, so a variable can't inject structure.
 const VAR = /\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\})?/g;
 
@@ -26,13 +26,43 @@ export function interpolateString(text: string, env: Env, where: string, problem
   });
 }
 
-function interpolate(value: unknown, env: Env, path: PropertyKey[], problems: string[]): unknown {
-  if (typeof value === 'string') return interpolateString(value, env, formatPath(path), problems);
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, [...path, i], problems));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, [...path, k], problems)]));
+/** The config key path of a node, from visit()'s ancestors: targets[0].match.comm. */
+function keyPath(ancestors: readonly unknown[], node: unknown): PropertyKey[] {
+  const chain = [...ancestors, node];
+  const out: PropertyKey[] = [];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const parent = chain[i];
+    if (isPair(parent)) out.push(isScalar(parent.key) ? String(parent.key.value) : String(parent.key));
+    else if (isSeq(parent)) out.push(parent.items.indexOf(chain[i + 1] as never));
   }
-  return value;
+  return out;
+}
+
+const WHOLE_REFERENCE = /^\$\{[^}]*\}$/;
+
+/**
+ * Expands variables in every string value of the document (keys are left
+ * alone). An unquoted value that is exactly one reference (`topN: ${TOP_N}`)
+ * takes the number or boolean the variable spells, as if it had been written
+ * there; anything else stays a string.
+ */
+function interpolateDocument(doc: Document, env: Env, problems: string[]): void {
+  visit(doc, {
+    Scalar(key, node, ancestors) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const source = node.value;
+      const value = interpolateString(source, env, formatPath(keyPath(ancestors, node)), problems);
+      node.value = value;
+      if (node.type === 'PLAIN' && WHOLE_REFERENCE.test(source) && value !== '') {
+        try {
+          const typed: unknown = parse(value);
+          if (typeof typed === 'number' || typeof typed === 'boolean') node.value = typed;
+        } catch {
+          // not a scalar YAML would read: keep the string
+        }
+      }
+    },
+  });
 }
 
 function yamlProblem(e: YAMLError, text: string): string {
@@ -44,7 +74,10 @@ function yamlProblem(e: YAMLError, text: string): string {
   }
   // prettyErrors appends " at line L, column C:" and a code excerpt; we lead with the position instead.
   const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  return `${where}: ${message}`;
+  // In { } or [ ], YAML reads the "{" of an unquoted ${VAR} as a mapping: say so.
+  const line = pos ? (text.split('\n')[pos.line - 1] ?? '') : '';
+  const hint = /[[{][^"'\n]*(?<!\$)\$\{/.test(line) ? ' (quote ${…} references inside { } or [ ])' : '';
+  return `${where}: ${message}${hint}`;
 }
 
 // zod reports a mapping's unknown keys after its fields; a person reads the
@@ -64,11 +97,26 @@ function inFileOrder(doc: Document, problems: Problem[]): string[] {
     .map((p) => p.text);
 }
 
+// One broken token often yields several errors on its line; the first says it.
+function firstPerLine(problems: string[]): string[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const line = /^line \d+/.exec(p)?.[0];
+    if (line === undefined) return true;
+    if (seen.has(line)) return false;
+    seen.add(line);
+    return true;
+  });
+}
+
 /** Parses and validates config text. Throws ConfigError listing every problem. */
 export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
   const source = options.source ?? 'config';
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => yamlProblem(e, text)), source);
+  if (doc.errors.length > 0) throw new ConfigError(firstPerLine(doc.errors.map((e) => yamlProblem(e, text))), source);
+  const problems: string[] = [];
+  interpolateDocument(doc, options.env ?? process.env, problems);
+  if (problems.length > 0) throw new ConfigError(problems, source);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
@@ -79,10 +127,7 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError([`(root): expected a mapping of settings, got ${describe(raw)}`], source);
   }
-  const problems: string[] = [];
-  const expanded = interpolate(raw, options.env ?? process.env, [], problems);
-  if (problems.length > 0) throw new ConfigError(problems, source);
-  const result = configSchema.safeParse(expanded, { reportInput: true });
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(inFileOrder(doc, describeIssues(result.error.issues, configSchema)), source);
   return result.data;
 }

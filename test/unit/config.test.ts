@@ -97,6 +97,20 @@ describe('environment interpolation', () => {
     ]);
   });
 
+  it('an unquoted whole reference takes the number or boolean it spells, as if written there', () => {
+    const text = 'topN: ${TOP_N}\nstatusPage:\n  enabled: ${PAGE:-false}\ntargets:\n  - name: web\n    match: { comm: node }\n    processes:\n      min: ${MIN:-2}\n';
+    const c = parseConfig(text, { env: { TOP_N: '25' } });
+    expect(c.topN).toBe(25);
+    expect(c.statusPage.enabled).toBe(false);
+    expect(c.targets![0]!.processes.min).toBe(2);
+  });
+
+  it('a quoted or partial reference stays a string', () => {
+    expect(problemsOf(() => parseConfig('topN: "${TOP_N}"\n', { env: { TOP_N: '25' } }))).toEqual(['topN: expected a whole number from 1 to 1000, got the string "25"']);
+    expect(parseConfig('stateDir: ${N}\n', { env: { N: 'data' } }).stateDir).toBe('data');
+    expect(parseConfig('listen: 127.0.0.1:${PORT}\n', { env: { PORT: '9000' } }).listen).toBe('127.0.0.1:9000');
+  });
+
   it('a value cannot inject YAML structure', () => {
     const c = parseConfig('stateDir: ${EVIL}\n', { env: { EVIL: 'x\ntopN: 999' } });
     expect(c.stateDir).toBe('x\ntopN: 999');
