@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
 import type { PingKind } from '../heartbeats/index.js';
+import { presentedToken } from './token.js';
 
 /** Ping bodies (a job's output) are accepted but small; they are never logged. */
 export const PING_BODY_LIMIT = 10 * 1024;
@@ -21,14 +22,6 @@ export function parsePingAction(action: string | undefined): { kind: PingKind; e
     return { kind: exitStatus === 0 ? 'success' : 'fail', exitStatus };
   }
   return undefined;
-}
-
-function tokenOf(req: FastifyRequest): string | undefined {
-  const auth = req.headers.authorization;
-  const m = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
-  if (m) return m[1];
-  const q = (req.query as Record<string, unknown>).token;
-  return typeof q === 'string' ? q : undefined;
 }
 
 // The URL shapes of healthchecks.io, so cron wrappers only change their base URL.
@@ -52,7 +45,7 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
       if (!parsed) {
         return reply.code(404).send({ error: `unknown ping action ${JSON.stringify(action)}; expected start, fail or an exit status 0-255` });
       }
-      const auth = ctx.heartbeats.authorize(name, tokenOf(req));
+      const auth = ctx.heartbeats.authorize(name, presentedToken(req));
       if (auth === 'unknown') return reply.code(404).send({ error: `unknown heartbeat ${JSON.stringify(name)}` });
       if (auth === 'unauthorized') {
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong token (Authorization: Bearer or ?token=)' });
