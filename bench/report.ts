@@ -1,6 +1,7 @@
 // Turns one run's figures into a table, one summary line per figure, and the
 // targets of issues 6 and 2 marked met / not met. Pure: results in, text out.
 import type { FloorResult } from './floor.js';
+import type { NodeFloor } from './floor-node.js';
 import type { Target } from './fixtures/index.js';
 import type { PeerTiming } from './peers/exporter.js';
 import type { CheckFigures } from './sockeye/checks.js';
@@ -12,6 +13,7 @@ export interface SizeResults {
   fds: number;
   target: Target;
   floor: FloorResult;
+  nodeFloor: NodeFloor;
   worker: CollectionFigures;
   inline: CollectionFigures;
   statCount: { median: number; count: number | undefined };
@@ -55,6 +57,9 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('floor (C): fd walk + net read', (s) => ms(s.floor.total)),
     row('  floor: readdir+readlinkat of fd/', (s) => ms(s.floor.fdWalk)),
     row('  floor: read net/tcp + tcp6', (s) => ms(s.floor.netRead)),
+    row('same work from Node: fd walk', (s) => ms(s.nodeFloor.fdWalk)),
+    row('  Node: net read, readFileSync', (s) => ms(s.nodeFloor.netReadFile)),
+    row('  Node: net read, 4 MiB readSync', (s) => ms(s.nodeFloor.netReadLarge)),
     row('sockeye collection, worker (default)', (s) => ms(s.worker.median)),
     row('  = x floor', (s) => ratio(s.worker.median, s.floor.total)),
     row('sockeye collection, inline', (s) => ms(s.inline.median)),
@@ -65,6 +70,7 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('  same time idle (machine noise)', (s) => ms(s.worker.loopDelayIdleMax)),
     row('sockeye /metrics over HTTP', (s) => (s.http ? ms(s.http.median) : 'n/a')),
     row('  /readyz worst latency meanwhile', (s) => (s.http ? ms(s.http.readyzMax) : 'n/a')),
+    row('  sockeye RSS before the first scrape', (s) => (s.http ? mib(s.http.rssBefore) : 'n/a')),
     row('  sockeye RSS after the scrapes', (s) => (s.http ? mib(s.http.rss) : 'n/a')),
     row('open-fd count: stat() (sockeye)', (s) => ms(s.statCount.median)),
     row('open-fd count: stat() (C)', (s) => ms(s.floor.stat)),
@@ -116,7 +122,7 @@ function summaries(r: Results): string[] {
     );
   }
   for (const s of r.sizes) {
-    if (s.http) out.push(`scrape@${s.fds}fds: ${ms(s.http.median)} over HTTP (${s.http.bytes} bytes, open_fds ${s.http.openFds ?? 'missing'}); sockeye RSS ${mib(s.http.rss)}`);
+    if (s.http) out.push(`scrape@${s.fds}fds: ${ms(s.http.median)} over HTTP (${s.http.bytes} bytes, open_fds ${s.http.openFds ?? 'missing'}); sockeye RSS ${mib(s.http.rss)} (${mib(s.http.rssBefore)} before the first scrape)`);
   }
   const c = r.concurrent;
   if (c) out.push(`concurrent@${r.sizes.at(-1)?.fds}fds: ${c.scrapers} scrapers × ${c.rounds} rounds: p99 ${ms(c.p99)} = ${ratio(c.p99, c.single)} the single-scrape median (${ms(c.single)}); median ${ms(c.median)}, max ${ms(c.max)}, ${c.failures} failed`);

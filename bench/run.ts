@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { cleanup, installCleanupHandlers } from './cleanup.js';
 import { namespaceSockets, startFixtures, type Target } from './fixtures/index.js';
 import { buildFloor, OUT, runFloor, type FloorResult } from './floor.js';
+import { runNodeFloor } from './floor-node.js';
 import { timeCommands } from './peers/commands.js';
 import type { PeerTiming } from './peers/exporter.js';
 import { timeNodeExporter } from './peers/node-exporter.js';
@@ -86,6 +87,7 @@ const log = (line: string) => process.stderr.write(`${new Date().toISOString().s
 async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string): Promise<SizeResults> {
   log(`${t.fds} fds: floor`);
   const floor: FloorResult = runFloor(t.pid, Math.max(o.reps, 15));
+  const nodeFloor = runNodeFloor(t.pid, Math.max(o.reps, 15));
   log(`${t.fds} fds: sockeye collection (worker, then inline)`);
   const worker = await timeCollection(t.pid, 'worker', o.reps, 3);
   const inline = await timeCollection(t.pid, 'inline', o.reps, 3);
@@ -106,7 +108,7 @@ async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string
       await s.stop();
     }
   }
-  return { fds: t.fds, target: t, floor, worker, inline, statCount, peers, http };
+  return { fds: t.fds, target: t, floor, nodeFloor, worker, inline, statCount, peers, http };
 }
 
 async function main(): Promise<void> {

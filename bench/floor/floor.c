@@ -24,7 +24,7 @@ static long long now_ns(void) {
 
 // A large buffer: seq_file fills as much as asked per read(2), so fewer
 // syscalls; a collector can do the same.
-static char buf[1 << 20];
+static char buf[4 << 20];
 
 static long fd_walk(const char *dir, long *links_out) {
   DIR *d = opendir(dir);

@@ -22,7 +22,7 @@ export interface CollectionFigures {
   loopDelayIdleMax: number;
 }
 
-const quiet = (): FastifyBaseLogger => {
+export const quietLogger = (): FastifyBaseLogger => {
   const noop = () => {};
   const log = { level: 'silent', fatal: noop, error: noop, warn: noop, info: noop, debug: noop, trace: noop, silent: noop, child: () => log };
   return log as unknown as FastifyBaseLogger;
@@ -30,7 +30,7 @@ const quiet = (): FastifyBaseLogger => {
 
 export async function timeCollection(pid: number, mode: 'worker' | 'inline', reps: number, warmup: number): Promise<CollectionFigures> {
   const config = configSchema.parse({ targets: [{ name: 'bench', match: { pid } }] });
-  const collection = createTargetCollection(config, new Registry(), quiet(), { mode });
+  const collection = createTargetCollection(config, new Registry(), quietLogger(), { mode });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const samples: number[] = [];
   const delays: number[] = [];

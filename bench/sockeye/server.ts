@@ -28,6 +28,8 @@ export interface ScrapeFigures {
   samples: number[];
   bytes: number;
   openFds: number | undefined;
+  /** RSS before the first scrape (started, nothing collected yet) and after the timed scrapes. */
+  rssBefore: number;
   rss: number;
   /** Worst /readyz latency seen while scrapes ran: the server's event loop blocking, seen from outside. */
   readyzMax: number;
@@ -39,6 +41,7 @@ export interface ScrapeFigures {
  * few ms: a scrape that blocks sockeye's event loop shows up as a slow /readyz.
  */
 export async function timeSockeyeScrapes(s: Sockeye, reps: number, warmup: number): Promise<ScrapeFigures> {
+  const rssBefore = rssBytes(s.pid);
   let polling = true;
   const readyz: number[] = [];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -50,7 +53,7 @@ export async function timeSockeyeScrapes(s: Sockeye, reps: number, warmup: numbe
   })();
   try {
     const { samples, last } = await timeScrapes(`${s.url}/metrics`, reps, warmup);
-    return { median: median(samples), samples, bytes: last.bytes, openFds: reportedFds(last.body), rss: rssBytes(s.pid), readyzMax: max(readyz), readyzMedian: median(readyz) };
+    return { median: median(samples), samples, bytes: last.bytes, openFds: reportedFds(last.body), rssBefore, rss: rssBytes(s.pid), readyzMax: max(readyz), readyzMedian: median(readyz) };
   } finally {
     polling = false;
     await poller;

@@ -1,0 +1,61 @@
+// The floor's system work done from Node, with no parsing: readdirSync +
+// readlinkSync over /proc/PID/fd, and /proc/PID/net/tcp{,6} read two ways —
+// readFileSync (which reads a size-0 /proc file in 64 KiB chunks) and
+// readSync into one reused 4 MiB buffer. The gap to the C floor is what Node's
+// fs calls cost; the gap from here to sockeye is parsing and aggregation.
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { median } from './stats.js';
+
+const BUFFER = Buffer.allocUnsafe(4 << 20);
+
+/** Whole file through one reused buffer; grows into extra chunks only past 4 MiB. */
+export function readLarge(path: string): number {
+  const fd = openSync(path, 'r');
+  let total = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, BUFFER, 0, BUFFER.length, null);
+      if (n <= 0) break;
+      total += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return total;
+}
+
+export interface NodeFloor {
+  fdWalk: number;
+  netReadFile: number;
+  netReadLarge: number;
+}
+
+/** Medians in ms; the two read strategies alternate so machine noise hits both alike. */
+export function runNodeFloor(pid: number, reps: number, warmup = 3): NodeFloor {
+  const dir = `/proc/${pid}/fd`;
+  const net = [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`];
+  const fdWalk: number[] = [];
+  const netReadFile: number[] = [];
+  const netReadLarge: number[] = [];
+  for (let i = -warmup; i < reps; i++) {
+    const t0 = performance.now();
+    for (const name of readdirSync(dir)) {
+      try {
+        readlinkSync(`${dir}/${name}`);
+      } catch {
+        // closed between readdir and readlink
+      }
+    }
+    const t1 = performance.now();
+    for (const f of net) readFileSync(f);
+    const t2 = performance.now();
+    for (const f of net) readLarge(f);
+    const t3 = performance.now();
+    if (i >= 0) {
+      fdWalk.push(t1 - t0);
+      netReadFile.push(t2 - t1);
+      netReadLarge.push(t3 - t2);
+    }
+  }
+  return { fdWalk: median(fdWalk), netReadFile: median(netReadFile), netReadLarge: median(netReadLarge) };
+}
