@@ -16,6 +16,8 @@ declare -A need=(
   [setpriv]=util-linux
   [tmux]=tmux
   [gcc]=gcc
+  [python3]=python3
+  [ss]=iproute2
   [openssl]=openssl
 )
 

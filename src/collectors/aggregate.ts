@@ -43,10 +43,12 @@ function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: Pee
     else byState.set(key, { protocol: s.protocol, state: s.state, count: 1 });
     if (s.listenPort !== undefined) {
       const l = listen.get(s.listenPort);
+      // The backlog of a port is known only if known for every socket on it.
+      const backlog = s.backlog ?? null;
       if (l) {
         l.queue += s.rx;
-        l.backlog += s.tx;
-      } else listen.set(s.listenPort, { port: s.listenPort, queue: s.rx, backlog: s.tx });
+        l.backlog = l.backlog === null || backlog === null ? null : l.backlog + backlog;
+      } else listen.set(s.listenPort, { port: s.listenPort, queue: s.rx, backlog });
       continue;
     }
     if (s.protocol === 'unix' || s.protocol === 'other') continue;

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { failureKind } from '../procfs/errors.js';
 import { readBootTime } from '../procfs/stat.js';
-import { USER_HZ } from '../procfs/pid/stat.js';
+import { readPidStat, USER_HZ } from '../procfs/pid/stat.js';
 import { PeerNames, summarize } from './aggregate.js';
 import type { CollectEnv, ProcContext } from './context.js';
 import { readerIdentity } from './reader.js';
@@ -22,6 +21,16 @@ export interface CollectOptions {
   selfPid?: number;
   /** Collector names to run; default all. */
   collectors?: string[];
+}
+
+/** The process is no longer the one resolved: gone, a zombie now, or its pid reused. */
+function exited(procRoot: string, p: ProcContext): boolean {
+  try {
+    const now = readPidStat(procRoot, p.pid);
+    return now.state === 'Z' || now.state === 'X' || now.starttimeTicks !== p.stat.starttimeTicks;
+  } catch {
+    return true;
+  }
 }
 
 function relative(procRoot: string, path: unknown): string {
@@ -69,7 +78,7 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
     const fail = (p: ProcContext | undefined, err: unknown): void => {
       const kind = failureKind(err);
       const path = relative(options.procRoot, (err as NodeJS.ErrnoException).path);
-      if (p && kind === 'vanished' && !existsSync(`${options.procRoot}/${p.pid}`)) {
+      if (p && kind === 'vanished' && exited(options.procRoot, p)) {
         p.gone = true;
         return;
       }
@@ -139,6 +148,7 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
     procRoot: options.procRoot,
     targets,
     collectors: stats,
+    vanished: all.filter((p) => p.gone).length,
     netnsRead: new Set(all.filter((p) => p.sockets).map((p) => p.netns ?? `pid:${p.pid}`)).size,
     reader: readerIdentity(),
   };

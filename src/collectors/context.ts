@@ -21,6 +21,8 @@ export interface SocketInfo {
   tx: number;
   /** Set for listening TCP sockets. */
   listenPort?: number;
+  /** The listen backlog, where known (see listen-backlog.ts). */
+  backlog?: number;
 }
 
 /** One process being collected. Collectors fill the fields they own. */

@@ -70,7 +70,7 @@ export class TargetMetrics {
       }
       for (const l of u.listen) {
         g.listenQueue.set({ target, port: String(l.port) }, l.queue);
-        g.listenMax.set({ target, port: String(l.port) }, l.backlog);
+        if (l.backlog !== null) g.listenMax.set({ target, port: String(l.port) }, l.backlog);
       }
       if (u.residentBytes !== null) g.rss.set({ target }, u.residentBytes);
       if (u.memoryLimitBytes !== null) g.memLimit.set({ target }, u.memoryLimitBytes);

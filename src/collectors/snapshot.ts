@@ -37,8 +37,8 @@ export interface ListenPort {
   port: number;
   /** Connections waiting in the accept queue now (rx_queue of the LISTEN socket). */
   queue: number;
-  /** The accept queue's limit, the listen() backlog (tx_queue of the LISTEN socket). */
-  backlog: number;
+  /** The accept queue's limit, the listen() backlog (from `ss`; null where unknown). */
+  backlog: number | null;
 }
 
 /** Something that could not be read. The collection goes on without it. */
@@ -131,6 +131,8 @@ export interface CollectionSnapshot {
   procRoot: string;
   targets: TargetSnapshot[];
   collectors: CollectorStat[];
+  /** Processes that matched a target but exited before they were fully read (left out). */
+  vanished: number;
   /** Network namespaces whose socket tables were read. */
   netnsRead: number;
   reader: ReaderIdentity;

@@ -21,9 +21,14 @@ function readTable(procs: ProcContext[], read: (pid: number) => void): void {
   }
 }
 
+// After the peer's FIN, rx_queue (rcv_nxt - copied_seq) includes the one
+// sequence number the FIN takes: not a byte anyone can read.
+const FIN_RECEIVED = new Set([8 /* close_wait */, 9 /* last_ack */, 11 /* closing */]);
+
 function inetInfo(family: Family, row: InetSocket): SocketInfo {
   const tcp = family === 'tcp' || family === 'tcp6';
-  const info: SocketInfo = { protocol: family, state: tcp ? tcpStateName(row.state) : udpStateName(row.state), rx: row.rxQueue, tx: row.txQueue };
+  const rx = tcp && FIN_RECEIVED.has(row.state) ? Math.max(0, row.rxQueue - 1) : row.rxQueue;
+  const info: SocketInfo = { protocol: family, state: tcp ? tcpStateName(row.state) : udpStateName(row.state), rx, tx: row.txQueue };
   if (tcp && row.state === TCP_LISTEN) info.listenPort = row.localPort;
   else if (tcp && !isZeroAddress(row.remoteHex)) info.peerHex = row.remoteHex;
   return info;

@@ -1,4 +1,4 @@
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync, statfsSync } from 'node:fs';
 import { failureKind } from '../errors.js';
 
 /** fd kinds, as sockeye_process_fds{type} reports them. */
@@ -58,6 +58,24 @@ export function readPidFdLinks(procRoot: string, pid: number): string[] {
  * undefined where the kernel reports 0, so the caller counts entries instead.
  */
 export function statPidFdCount(procRoot: string, pid: number): number | undefined {
+  if (!isProcfs(procRoot)) return undefined;
   const size = statSync(`${procRoot}/${pid}/fd`).size;
   return size > 0 ? size : undefined;
+}
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+const procfsRoots = new Map<string, boolean>();
+
+/** st_size means "fd count" only on procfs; a fixture tree on disk reports its directory size. */
+function isProcfs(procRoot: string): boolean {
+  let yes = procfsRoots.get(procRoot);
+  if (yes === undefined) {
+    try {
+      yes = statfsSync(procRoot).type === PROC_SUPER_MAGIC;
+    } catch {
+      yes = false;
+    }
+    procfsRoots.set(procRoot, yes);
+  }
+  return yes;
 }
