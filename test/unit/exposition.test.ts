@@ -10,6 +10,13 @@ describe('negotiateFormat', () => {
     [undefined, 'text'],
     ['', 'text'],
     [PROMETHEUS_ACCEPT, 'openmetrics'],
+    // Prometheus 3 style: escaping parameters and text 1.0.0 in between.
+    [
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1',
+      'openmetrics',
+    ],
+    // Only text 1.0.0 wanted: our 0.0.4 text is the fallback.
+    ['text/plain;version=1.0.0;escaping=allow-utf-8', 'text'],
     ['application/openmetrics-text', 'openmetrics'],
     ['application/openmetrics-text; version=1.0.0; charset=utf-8', 'openmetrics'],
     ['APPLICATION/OpenMetrics-Text;Version=1.0.0', 'openmetrics'],
