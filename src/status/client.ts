@@ -146,7 +146,7 @@ export const CLIENT_JS = String.raw`
   function table(title, rows) {
     if (rows.length === 0) return null;
     return h('div', { class: 'top' }, h('h4', { text: title }), h('ol', null, rows.map(function (r) {
-      return h('li', null, h('b', { class: 'n', text: num(r[0]) }), h('span', null, h('span', { class: 'name', text: r[1] }), r[2] ? h('span', { class: 'muted', text: ' ' + r[2] }) : null));
+      return h('li', null, h('b', { class: 'n', text: typeof r[0] === 'number' ? num(r[0]) : r[0] }), h('span', null, h('span', { class: 'name', text: r[1] }), r[2] ? h('span', { class: 'muted', text: ' ' + r[2] }) : null));
     })));
   }
 
@@ -169,7 +169,7 @@ export const CLIENT_JS = String.raw`
         h('div', { class: 'tops' },
           table('Top paths', t.topPaths.slice(0, 5).map(function (p) { return [p.count, p.name]; })),
           table('Top peers', t.topPeers.slice(0, 5).map(function (p) { return [p.count, p.peer, p.states.map(function (s) { return s.name.toUpperCase() + ' ' + s.count; }).join(', ')]; })),
-          table('Listening', t.listen.map(function (l) { return [l.queue, 'port ' + l.port, 'in accept queue, backlog ' + num(l.backlog)]; }))));
+          table('Listening: accept queue / backlog', t.listen.map(function (l) { return [num(l.queue) + ' / ' + num(l.backlog), 'port ' + l.port]; }))));
     }));
   }
 

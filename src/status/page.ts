@@ -50,7 +50,7 @@ p.why { padding-left: 0; }
 .tops { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 8px 16px; margin-top: 8px; }
 .tops:empty { display: none; }
 .top ol { list-style: none; margin: 0; padding: 0; font-size: 13px; }
-.top li { display: grid; grid-template-columns: 3.5em minmax(0, 1fr); gap: 0 8px; overflow-wrap: anywhere; } .top .n { text-align: right; font-variant-numeric: tabular-nums; }
+.top li { display: grid; grid-template-columns: minmax(3.5em, max-content) minmax(0, 1fr); gap: 0 8px; overflow-wrap: anywhere; } .top .n { text-align: right; font-variant-numeric: tabular-nums; }
 .top .name { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 footer { margin-top: 24px; color: var(--muted); font-size: 12px; }
 a { color: inherit; }
