@@ -30,7 +30,11 @@ export const targetsGroup: GroupSpec = {
       },
       {
         alert: 'TargetRestarting',
-        expr: `increase(sockeye_process_restarts_total{${sk}}[${c.restarts.window}]) >= ${c.restarts.atLeast}`,
+        // Only targets expected to run (min > 0): in the zero-config default
+        // (min 0) a command run every minute would count as restarting.
+        expr: `
+increase(sockeye_process_restarts_total{${sk}}[${c.restarts.window}]) >= ${c.restarts.atLeast}
+and on (${by}) ${min} > 0`,
         for: c.for.targetRestarting,
         severity: 'warning',
         summary: 'Processes of target {{ $labels.target }} keep restarting.',
