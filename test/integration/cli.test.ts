@@ -199,6 +199,12 @@ describe('serving', () => {
     await s.stop();
   });
 
+  it('the test spawner reports a sockeye that exits early, with its output', async () => {
+    await expect(startSockeye({ config: 'topN: many\n' })).rejects.toThrow(
+      /exited with 2\); output:\n.*sockeye\.yaml: invalid configuration\n {2}topN: expected a whole number from 1 to 1000, got the string "many"/s,
+    );
+  });
+
   describe('a port already taken', () => {
     let holder: Server | undefined;
     afterAll(() => holder?.close());
