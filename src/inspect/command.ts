@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import { describeDiff, diffReports } from './diff.js';
 import { inspectReport, type InspectReport } from './report.js';
 import { makeStyle, wantsColour } from './style.js';
-import { renderText } from './text.js';
+import { clean, renderText } from './text.js';
 
 // `sockeye inspect <pid | target-name>`: the collection /metrics uses, run
 // once in this process and printed for a person (or --json for scripts);
@@ -142,7 +142,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
       const changes = report.targets.map((t) => {
         const d = diff?.get(t.name);
         const what = d ? describeDiff(d) : [];
-        return `${report.targets.length > 1 ? `${t.name}: ` : ''}${prev === undefined ? 'first sample' : what.length ? what.join(', ') : 'no change'}`;
+        return `${report.targets.length > 1 ? `${clean(t.name)}: ` : ''}${prev === undefined ? 'first sample' : what.length ? what.join(', ') : 'no change'}`;
       });
       const body = `${style.bold(head)}\nchanged since last refresh: ${changes.map((c) => (/[+-]\d/.test(c) ? style.yellow(c) : c)).join('; ')}\n\n${renderText(report, { style, diff })}`;
       if (tty) io.stdout.write(`${HOME}${body.replace(/\n/g, `${CLEAR_LINE_END}\n`)}${CLEAR_BELOW}`);

@@ -43,6 +43,5 @@ export function wantsColour(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv =
 
 /** Visible width: escape sequences take no columns. */
 export function visibleLength(s: string): number {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-9;]*m/g, '').length;
 }

@@ -19,6 +19,14 @@ export interface TextOptions {
 const BAR_WIDTH = 24;
 const LABEL = 10;
 
+// File names, command lines and comm are chosen by whoever runs the
+// process: a newline or an escape sequence in one must not redraw the
+// operator's terminal. Control characters are shown escaped.
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
+export function clean(text: string): string {
+  return text.replace(CONTROL, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '?' : n.toLocaleString('en-US'));
 
 export function formatBytes(n: number | null): string {
@@ -62,12 +70,12 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
   const out: string[] = [];
   const sev = t.severity === 'ok' ? 'OK' : t.severity.toUpperCase();
   const pids = t.pids.length ? ` (pid ${t.pids.slice(0, 10).join(', ')}${t.pids.length > 10 ? ', …' : ''})` : '';
-  out.push(`${style.bold(t.name)}  ${style.severity(t.severity, sev)}  ${t.processes} process${t.processes === 1 ? '' : 'es'}${pids}${change(d?.processes, style)}`);
+  out.push(`${style.bold(clean(t.name))}  ${style.severity(t.severity, sev)}  ${t.processes} process${t.processes === 1 ? '' : 'es'}${pids}${change(d?.processes, style)}`);
   if (d && (d.started.length || d.exited.length)) {
     out.push(style.yellow(`  ${[...d.started.map((p) => `pid ${p} started`), ...d.exited.map((p) => `pid ${p} exited`)].join(', ')}`));
   }
   for (const r of t.reasons) out.push(style.severity(t.severity, `  ! ${r}`));
-  for (const p of t.problems) out.push(style.yellow(`  ! ${p}`));
+  for (const p of t.problems) out.push(style.yellow(`  ! ${clean(p)}`));
   if (t.processes === 0) return out;
 
   out.push(line('fds', `${bar(t.fdUsageRatio, style)} ${num(t.openFds)} / ${num(t.maxFds)}${pct(t.fdUsageRatio)}${change(d?.fds, style)}`));
@@ -96,7 +104,7 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
   }
   if (t.topPaths.length) {
     out.push('  top paths');
-    for (const p of t.topPaths.slice(0, top)) out.push(`    ${num(p.count).padStart(8)}  ${p.name}${change(d?.paths.get(p.name), style)}`);
+    for (const p of t.topPaths.slice(0, top)) out.push(`    ${num(p.count).padStart(8)}  ${clean(p.name)}${change(d?.paths.get(p.name), style)}`);
   }
   if (t.topPeers.length) {
     out.push('  top peers');
@@ -118,7 +126,7 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
     // Biggest fd holders first: the leaking process is the one to look at.
     const procs = [...t.processList].sort((a, b) => (b.openFds ?? -1) - (a.openFds ?? -1) || a.pid - b.pid);
     for (const p of procs.slice(0, top)) {
-      const cmd = (p.cmdline || p.comm).slice(0, 80);
+      const cmd = clean(p.cmdline || p.comm).slice(0, 80);
       out.push(
         `  ${String(p.pid).padStart(8)} ${num(p.openFds).padStart(7)} ${num(p.maxFds).padStart(8)} ${formatBytes(p.residentMemoryBytes).padStart(9)} ${String(p.threads).padStart(4)}  ${since(p.startedAt, nowMs).padEnd(8)} ${cmd}${p.readable ? '' : style.yellow(' (unreadable)')}`,
       );
@@ -126,7 +134,7 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
     if (t.processList.length > top) out.push(style.dim(`  … ${t.processList.length - top} more`));
   } else if (t.processList.length === 1) {
     const p = t.processList[0]!;
-    out.push(line('command', (p.cmdline || p.comm).slice(0, 200)));
+    out.push(line('command', clean(p.cmdline || p.comm).slice(0, 200)));
   }
   return out;
 }

@@ -88,6 +88,21 @@ describe('sockeye inspect PID (plain text, not a terminal)', () => {
   });
 });
 
+describe('names chosen by the inspected process', () => {
+  it('a path with a newline and an escape sequence is printed escaped, never raw', async () => {
+    const evil = join(dir, 'evil\n\x1b[2Jname');
+    const p = await spawnHolder({ files: [{ path: evil, count: 2 }] });
+    const r = await runSockeye(['inspect', String(p.pid)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\x1b');
+    expect(r.stdout).toContain(`2  ${join(dir, 'evil')}\\n\\x1b[2Jname`);
+    // JSON keeps the real name: a script gets the exact path.
+    const j = await runSockeye(['inspect', String(p.pid), '--json']);
+    expect((JSON.parse(j.stdout) as InspectReport).targets[0]!.topPaths[0]).toEqual({ name: evil, count: 2 });
+    await p.kill();
+  });
+});
+
 describe('sockeye inspect TARGET', () => {
   it('with --config, inspects the configured target by name', async () => {
     const cfg = join(dir, 'sockeye.yaml');
