@@ -28,6 +28,9 @@ export function readerIdentity(): ReaderIdentity {
 export function explainDenied(reader: ReaderIdentity, processUid: number | null): string {
   const missing = [!reader.capSysPtrace && 'CAP_SYS_PTRACE', !reader.capDacReadSearch && 'CAP_DAC_READ_SEARCH'].filter(Boolean);
   const who = `sockeye runs as uid ${reader.uid}${processUid !== null ? `, the process as uid ${processUid}` : ''}`;
-  const lacks = missing.length > 0 ? `; missing ${missing.join(' and ')}` : '';
-  return `reading another user's /proc/PID/fd needs the same uid, or CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (${who}${lacks})`;
+  if (missing.length === 0 || reader.uid === processUid) {
+    // Nothing sockeye could add: the kernel's ptrace check said no anyway.
+    return `sockeye has the same uid or CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, so a ptrace restriction forbids it: Yama ptrace_scope, AppArmor/SELinux, or a process in another user namespace (${who})`;
+  }
+  return `reading another user's /proc/PID/fd needs the same uid, or CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (${who}; missing ${missing.join(' and ')})`;
 }

@@ -38,7 +38,8 @@ describe('explainDenied', () => {
   it.each([
     [reader, 1000, 'missing CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH'],
     [{ ...reader, capSysPtrace: true }, 1000, 'missing CAP_DAC_READ_SEARCH)'],
-    [{ ...reader, capSysPtrace: true, capDacReadSearch: true }, null, '(sockeye runs as uid 65534)'],
+    [{ ...reader, capSysPtrace: true, capDacReadSearch: true }, null, 'a ptrace restriction forbids it: Yama ptrace_scope, AppArmor/SELinux, or a process in another user namespace (sockeye runs as uid 65534)'],
+    [reader, 65534, 'a ptrace restriction forbids it'],
   ])('names what %j lacks', (r, uid, text) => {
     expect(explainDenied(r, uid)).toContain(text);
   });
