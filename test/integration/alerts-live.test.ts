@@ -85,7 +85,7 @@ describe('the shipped rules against a real sockeye', () => {
   it('a heartbeat reporting failure fires HeartbeatFailed at once', async () => {
     const res = await fetch(`${sockeye.url}/ping/nightly/fail`, { method: 'POST', signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(200);
-    const alert = await poll(async () => find(await active(), 'HeartbeatFailed', { heartbeat: 'nightly', instance }), {
+    const alert = await poll(async () => find(await active(), 'HeartbeatFailed', { heartbeat: 'nightly', job: 'sockeye' }), {
       timeoutMs: 20_000,
       what: 'HeartbeatFailed for nightly',
     });
