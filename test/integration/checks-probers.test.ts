@@ -44,7 +44,7 @@ const cases: Case[] = [
   { name: 'https-expired', check: () => ({ http: { url: url(srv.ports.expired, '/health', 'https'), caFile: ca() } }), reason: 'tls' },
   { name: 'https-wrong-host', check: () => ({ http: { url: url(srv.ports.wrongHost, '/health', 'https'), caFile: ca(), serverName: 'localhost' } }), reason: 'tls' },
   { name: 'https-5mb-capped', check: () => ({ http: { url: url(srv.ports.https, '/big', 'https'), caFile: ca(), maxBodyBytes: 65536 } }), reason: 'body' },
-  { name: 'https-5mb-read', check: () => ({ timeout: '5s', http: { url: url(srv.ports.https, '/big', 'https'), caFile: ca(), maxBodyBytes: 8_000_000, body: 'x{1000}' } }), reason: null },
+  { name: 'https-5mb-read', check: () => ({ timeout: '9s', http: { url: url(srv.ports.https, '/big', 'https'), caFile: ca(), maxBodyBytes: 8_000_000, body: 'x{1000}' } }), reason: null },
   {
     name: 'tcp-party',
     check: () => ({ tcp: { address: `127.0.0.1:${srv.ports.party}`, conversation: [{ expect: 'PLSAUTH' }, { send: '{"cmd":"RING"}\\r\\n' }, { expect: 'AHOY-HOY' }] } }),

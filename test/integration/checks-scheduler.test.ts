@@ -50,7 +50,7 @@ describe('scheduler ticks driven by hand', () => {
     const registry = newRegistry();
     const log = captureLogger();
     const ok = checkFrom('ok', { http: { url: `http://127.0.0.1:${okPort}/` } }, '5s');
-    const slow = checkFrom('slow', { timeout: '1500ms', tcp: { address: `127.0.0.1:${silentPort}`, conversation: [{ expect: 'HELLO' }] } }, '2s');
+    const slow = checkFrom('slow', { timeout: '9s', tcp: { address: `127.0.0.1:${silentPort}`, conversation: [{ expect: 'HELLO' }] } }, '10s');
     const runner = new CheckRunner([ok, slow], registry, log);
     const scheduler = new Scheduler([ok, slow], runner, registry, log);
     stops.push(() => scheduler.stop());
@@ -68,18 +68,19 @@ describe('scheduler ticks driven by hand', () => {
     expect(await heartbeat()).toBe(t0 / 1000 + 1);
     expect(await runs('ok', 'success')).toBe(1);
 
-    // slow is due again while its first run waits for its 1.5s timeout.
-    scheduler.tick(t0 + 2000);
-    expect(await metricValue(registry, 'sockeye_check_overruns_total', { check: 'slow' })).toBe(1);
-    expect(held.size).toBe(1); // not stacked: still one connection
-
     scheduler.tick(t0 + 5000);
     await until('second ok run', async () => (await runs('ok', 'success')) === 2);
 
-    // A stall: ticks do nothing, heartbeat and checks stay where they were.
-    scheduler.stall(60_000, t0 + 5000);
+    // slow is due again while its first run waits for its 9s timeout.
     scheduler.tick(t0 + 10_000);
-    expect(await heartbeat()).toBe(t0 / 1000 + 5);
+    expect(await metricValue(registry, 'sockeye_check_overruns_total', { check: 'slow' })).toBe(1);
+    expect(held.size).toBe(1); // not stacked: still one connection
+    await until('third ok run', async () => (await runs('ok', 'success')) === 3);
+
+    // A stall: ticks do nothing, heartbeat and checks stay where they were.
+    scheduler.stall(60_000, t0 + 10_000);
+    scheduler.tick(t0 + 15_000);
+    expect(await heartbeat()).toBe(t0 / 1000 + 10);
     expect(runner.isRunning('ok')).toBe(false);
 
     await scheduler.stop();

@@ -39,7 +39,7 @@ function hostiles(): Hostile[] {
     h('reset-mid-body', { http: { url: `http://127.0.0.1:${p.resetMidBody}/` } }, 'reset'),
     h('tls-5mb-get-capped', { http: { url: `https://127.0.0.1:${p.https}/big`, caFile: ca, maxBodyBytes: 65536 } }, 'body'),
     // The incident's trigger: GET with a large body over TLS, read to the end.
-    h('tls-5mb-get-read', { timeout: '5s', http: { url: `https://127.0.0.1:${p.https}/big`, caFile: ca, maxBodyBytes: 6_000_000 } }, null, 1),
+    h('tls-5mb-get-read', { timeout: '9s', http: { url: `https://127.0.0.1:${p.https}/big`, caFile: ca, maxBodyBytes: 6_000_000 } }, null, 1),
     h('tls-handshake-never-completes', { timeout: T, tls: { address: `127.0.0.1:${p.silent}` } }, 'timeout'),
     h('tls-expired', { tls: { address: `127.0.0.1:${p.expired}`, caFile: ca, serverName: 'localhost' } }, 'tls'),
     h('tls-wrong-hostname', { tls: { address: `127.0.0.1:${p.wrongHost}`, caFile: ca, serverName: 'localhost' } }, 'tls'),
