@@ -1,30 +1,15 @@
 // The whole pipeline (resolution → collectors → snapshot → metrics) over the
 // fixture tree test/fixtures/proc. Every expected number below is what the
 // fixture's make.sh encodes (see its comments), worked out by hand.
-import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
-import { parseConfig } from '../../src/config/load.js';
 import { collectTargets, collectPid, createTargetCollection, collectOptions } from '../../src/collectors/index.js';
-import { captureLogger, sampleMap } from '../support/collection.js';
+import { captureLogger, FIXTURE_CGROUP_ROOT, FIXTURE_PROC_ROOT, fixtureConfig, sampleMap } from '../support/collection.js';
 
-const procRoot = fileURLToPath(new URL('../fixtures/proc', import.meta.url));
-const cgroupRoot = `${procRoot}/sys-fs-cgroup`;
-
-const config = parseConfig(`
-procRoot: ${procRoot}
-cgroupRoot: ${cgroupRoot}
-topN: 2
-targets:
-  - name: web
-    match: { comm: "^web$" }
-    processes: { min: 2 }
-  - name: worker
-    match: { cmdline: "worker\\\\.py" }
-  - name: gone
-    match: { pid: 4999 }
-`);
+const procRoot = FIXTURE_PROC_ROOT;
+const cgroupRoot = FIXTURE_CGROUP_ROOT;
+const config = fixtureConfig();
 
 describe('fixture proc tree', () => {
   it('resolves targets: comm and cmdline matchers, zombie and kernel thread excluded, missing pid empty', () => {

@@ -3,13 +3,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createTargetCollection } from '../../src/collectors/index.js';
-import { captureLogger } from '../support/collection.js';
+import { captureLogger, fixtureConfig } from '../support/collection.js';
 import { killAllHolders, spawnHolder } from '../support/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-worker-'));
@@ -57,8 +56,7 @@ describe('collection worker', () => {
 
 describe('the app', () => {
   it('serves the target metrics on /metrics from a collection per scrape', async () => {
-    const procRoot = fileURLToPath(new URL('../fixtures/proc', import.meta.url));
-    const config = parseConfig(`procRoot: ${procRoot}\ncgroupRoot: ${procRoot}/sys-fs-cgroup\ntargets:\n  - name: web\n    match: { comm: "^web$" }\n`);
+    const config = fixtureConfig();
     const app = await buildApp(config, { logger: false });
     try {
       const res = await app.inject({ method: 'GET', url: '/metrics' });

@@ -10,24 +10,10 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { createTargetCollection } from '../../src/collectors/index.js';
-import { parseConfig } from '../../src/config/load.js';
-import { captureLogger } from '../support/collection.js';
+import { captureLogger, fixtureConfig } from '../support/collection.js';
 
-const procRoot = fileURLToPath(new URL('../fixtures/proc', import.meta.url));
 const golden = fileURLToPath(new URL('../fixtures/golden/fixture.prom', import.meta.url));
-const config = parseConfig(`
-procRoot: ${procRoot}
-cgroupRoot: ${procRoot}/sys-fs-cgroup
-topN: 2
-targets:
-  - name: web
-    match: { comm: "^web$" }
-    processes: { min: 2 }
-  - name: worker
-    match: { cmdline: "worker\\\\.py" }
-  - name: gone
-    match: { pid: 4999 }
-`);
+const config = fixtureConfig();
 
 /** promtool check metrics on `text`; resolves with its exit code and output. */
 function promtoolCheck(text: string): Promise<{ code: number; output: string }> {

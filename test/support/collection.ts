@@ -1,4 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
 import type { Registry } from 'prom-client';
 
 /** Every sample of one metric as {labels, value}, read from the registry (not from text). */
@@ -50,4 +53,25 @@ export function captureLogger(): FastifyBaseLogger & { lines: LogLine[] } {
     child: () => log,
   };
   return log as unknown as FastifyBaseLogger & { lines: LogLine[] };
+}
+
+/** The fixture proc tree (test/fixtures/proc, built by its make.sh) and its cgroup mount. */
+export const FIXTURE_PROC_ROOT = fileURLToPath(new URL('../fixtures/proc', import.meta.url));
+export const FIXTURE_CGROUP_ROOT = `${FIXTURE_PROC_ROOT}/sys-fs-cgroup`;
+
+/** The config the fixture's expected numbers are worked out for: web (2 processes), worker (1), gone (none); topN 2. */
+export function fixtureConfig(): Config {
+  return parseConfig(`
+procRoot: ${FIXTURE_PROC_ROOT}
+cgroupRoot: ${FIXTURE_CGROUP_ROOT}
+topN: 2
+targets:
+  - name: web
+    match: { comm: "^web$" }
+    processes: { min: 2 }
+  - name: worker
+    match: { cmdline: "worker\\\\.py" }
+  - name: gone
+    match: { pid: 4999 }
+`);
 }

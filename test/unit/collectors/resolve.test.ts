@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessTable, resolveTargets, type TargetSpec } from '../../../src/collectors/resolve.js';
 import type { MatchConfig } from '../../../src/config/targets.js';
+import { FIXTURE_PROC_ROOT } from '../../support/collection.js';
 
-const procRoot = fileURLToPath(new URL('../../fixtures/proc', import.meta.url));
+const procRoot = FIXTURE_PROC_ROOT;
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-resolve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string) => {
