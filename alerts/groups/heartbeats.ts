@@ -47,7 +47,7 @@ ${anyUp}`,
         severity: 'warning',
         summary: 'Heartbeat {{ $labels.heartbeat }} has never reported success.',
         description:
-          'Heartbeat {{ $labels.heartbeat }} (job {{ $labels.job }}) has been configured for {{ $value | humanizeDuration }}, longer than its period plus grace, and has never been pinged with success: the job is not set up to ping, pings the wrong URL, or has never run.',
+          'sockeye (job {{ $labels.job }}) has been running with heartbeat {{ $labels.heartbeat }} for {{ $value | humanizeDuration }}, longer than its period plus grace, and it has never been pinged with success: the job is not set up to ping, pings the wrong URL, or has never run.',
       },
       {
         alert: 'HeartbeatFailed',
