@@ -66,10 +66,13 @@ export async function createHeartbeats(config: Config, registry: Registry, log: 
   // Without heartbeats configured, sockeye never touches the disk.
   if (configs.size > 0) {
     const loaded = await file.load((raw) => stateFileSchema.parse(raw));
+    let dropped = false;
     for (const [name, s] of Object.entries(loaded?.heartbeats ?? {})) {
       // Heartbeats removed from the config are dropped from the state.
       if (configs.has(name)) state.set(name, s);
+      else dropped = true;
     }
+    if (dropped) await file.save().catch((err: Error) => log.warn({ error: err.message }, 'could not rewrite heartbeat state'));
   }
 
   const registers = [registry];

@@ -112,6 +112,8 @@ describe('state across restarts', () => {
     await first.close();
 
     const second = await app(dir, '\n  - name: open\n    period: 1h\n');
+    // Dropped from the file at start, not only at the next ping.
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, STATE_FILE_NAME), 'utf8')).heartbeats)).toEqual(['open']);
     const m = (await second.inject({ method: 'GET', url: '/metrics' })).body;
     expect(m).toMatch(/sockeye_heartbeat_pings_total\{heartbeat="open",kind="success"\} 3\n/);
     expect(m).toContain(`sockeye_heartbeat_last_ping_timestamp_seconds{heartbeat="open",kind="success"} ${before.heartbeats.open.lastPing.success / 1000}\n`);
