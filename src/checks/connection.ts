@@ -16,9 +16,8 @@ export class Connection {
   private ended = false;
   private error: Error | undefined;
   private wake: (() => void) | undefined;
-  private readonly onAbort = () => this.socket.destroy();
-
   private connected = false;
+  private readonly onAbort = () => this.socket.destroy();
 
   private constructor(
     readonly socket: Socket | TLSSocket,
