@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { REPO_ROOT, startSockeye } from '../support/sockeye.js';
+import { REPO_ROOT, runSockeye, startSockeye } from '../support/sockeye.js';
 
 // The checker inside the whole app: routes, exposition, shutdown, CLI.
 let silent: net.Server;
@@ -163,6 +163,34 @@ describe('the test-only scheduler stall, through the CLI', () => {
       expect(Date.now() / 1000 - beat).toBeGreaterThan(10);
     } finally {
       await s.stop();
+    }
+  });
+});
+
+describe('invalid checks through the CLI', () => {
+  it('exits 2 naming every bad key, for serving and for check-config', async () => {
+    const file = join(stateDir, 'bad.yaml');
+    writeFileSync(
+      file,
+      `checks:
+  - name: web
+    every: 15s
+    timeout: 15s
+    http: { url: "http://127.0.0.1:8080/health" }
+  - name: party
+    every: 30s
+    tcp: { address: "127.0.0.1", conversation: [{ expect: "(AHOY" }] }
+`,
+    );
+    const want = [
+      `${file}: invalid configuration`,
+      '  checks[0].timeout: must be shorter than the interval (15s)',
+      '  checks[1].tcp.address: expected host:port (IPv6 in brackets, e.g. [::1]:9855), got the string "127.0.0.1"',
+      '  checks[1].tcp.conversation[0].expect: invalid regular expression: unterminated group in "(AHOY"',
+    ];
+    for (const args of [['check-config', file], ['--config', file, '--listen', '127.0.0.1:0']]) {
+      const r = await runSockeye(args);
+      expect({ code: r.code, stderr: r.stderr.trimEnd().split('\n') }, args.join(' ')).toEqual({ code: 2, stderr: want });
     }
   });
 });
