@@ -14,44 +14,7 @@ import { startFixtures } from './fixtures/index.js';
 import { OUT } from './floor.js';
 import { quietLogger } from './sockeye/collection.js';
 import { sig } from './stats.js';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples?: number[];
-  timeDeltas?: number[];
-}
-
-/** Self time by function (name + file:line), largest first, as [label, ms, share]. */
-export function topFrames(profile: Profile, n: number): Array<[string, number, number]> {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<string, number>();
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  let total = 0;
-  // timeDeltas[i] is the time before sample i; attribute it to the sampled node.
-  for (let i = 0; i < samples.length; i++) {
-    const node = byId.get(samples[i]!);
-    const us = deltas[i] ?? 0;
-    if (!node || us <= 0) continue;
-    const f = node.callFrame;
-    const file = f.url.replace(/^.*\/(node_modules|src|bench)\//, '$1/').replace(/^node:/, '');
-    const label = `${f.functionName || '(anonymous)'}${file ? ` ${file}:${f.lineNumber + 1}` : ''}`;
-    self.set(label, (self.get(label) ?? 0) + us);
-    total += us;
-  }
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([label, us]) => [label, us / 1000, us / total]);
-}
+import { topFrames, type Profile } from './cpuprofile.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { fds: { type: 'string', default: '19000' }, reps: { type: 'string', default: '20' }, top: { type: 'string', default: '25' } } });

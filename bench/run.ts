@@ -2,7 +2,7 @@
 // to the tools an engineer would otherwise use, all measured in one run on the
 // same fixture processes. Reports; never fails on a missed target (exit 0),
 // but marks each target of issue 6 (and issue 2's first floor) met or not.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,8 +17,9 @@ import { timeProcessExporter } from './peers/process-exporter.js';
 import { render, type Results, type SizeResults } from './report.js';
 import { benchChecks, type CheckFigures } from './sockeye/checks.js';
 import { timeCollection, timeStatCount } from './sockeye/collection.js';
-import { soak, startBenchSockeye, timeConcurrentScrapes, timeSockeyeScrapes, type SoakFigures } from './sockeye/server.js';
+import { profileSockeyeInto, soak, startBenchSockeye, timeConcurrentScrapes, timeSockeyeScrapes, type SoakFigures } from './sockeye/server.js';
 import { ensureBuilt } from '../test/support/sockeye.js';
+import { summarizeProfiles } from './cpuprofile.js';
 
 const USAGE = `npm run bench [-- options]
 
@@ -30,6 +31,8 @@ const USAGE = `npm run bench [-- options]
   --checks-seconds S   how long the checks run (default 60, --quick 10)
   --scrapers N         concurrent scrapers (default 50)
   --skip LIST          leave out parts: peers,http,soak,checks (comma-separated)
+  --cpu-prof           CPU-profile every sockeye server's main thread (bench/out/profiles/) and print
+                       each profile's top frames; timings then include the profiler's overhead
   -h, --help`;
 
 function options() {
@@ -43,6 +46,7 @@ function options() {
       'checks-seconds': { type: 'string' },
       scrapers: { type: 'string' },
       skip: { type: 'string', default: '' },
+      'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -79,6 +83,7 @@ function options() {
     // lsof and ss -tanp take seconds each at 19,000 fds / 30,000 sockets.
     slowReps: values.quick ? 3 : int('reps', values.reps, 15, 1, 1000),
     skip,
+    cpuProf: values['cpu-prof'],
   };
 }
 
@@ -101,7 +106,7 @@ async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string
   let http: SizeResults['http'];
   if (!o.skip.has('http')) {
     log(`${t.fds} fds: sockeye over HTTP`);
-    const s = await startBenchSockeye(t.pid);
+    const s = await startBenchSockeye(t.pid, {}, `scrape-${t.fds}`);
     try {
       http = await timeSockeyeScrapes(s, o.reps, 3);
     } finally {
@@ -116,6 +121,11 @@ async function main(): Promise<void> {
   installCleanupHandlers();
   const started = Date.now();
   const loadStart = os.loadavg()[0]!;
+  const profiles = join(OUT, 'profiles');
+  if (o.cpuProf) {
+    rmSync(profiles, { recursive: true, force: true });
+    profileSockeyeInto(profiles);
+  }
   log(`bench: building sockeye and the floor`);
   await ensureBuilt();
   buildFloor();
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
   let concurrent: Results['concurrent'];
   let soakFigures: SoakFigures | undefined;
   if (!o.skip.has('http') || !o.skip.has('soak')) {
-    const s = await startBenchSockeye(largest.pid);
+    const s = await startBenchSockeye(largest.pid, {}, 'concurrent-and-soak');
     try {
       if (!o.skip.has('http')) {
         log(`${largest.fds} fds: ${o.scrapers} concurrent scrapers × ${o.rounds} rounds`);
@@ -158,7 +168,7 @@ async function main(): Promise<void> {
 
   let checks: CheckFigures | undefined;
   if (!o.skip.has('checks')) {
-    log(`checks: ${o.checks} http checks every 1 s for ${o.checksSeconds} s, scraping ${largest.fds} fds once a second`);
+    log(`checks: ${o.checks} http checks every 1 s for ${o.checksSeconds} s, the second half also scraping ${largest.fds} fds once a second`);
     checks = await benchChecks(largest.pid, o.checks, o.checksSeconds, log);
   }
 
@@ -180,6 +190,7 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   writeFileSync(join(OUT, 'report.md'), markdown);
   process.stdout.write(text);
+  if (o.cpuProf) process.stdout.write(`\nCPU profiles of the sockeye servers (self time, top frames):\n${summarizeProfiles(profiles, 12).join('\n')}\n`);
   log(`bench: done in ${results.seconds.toFixed(0)} s; bench/out/report.md and results.json written`);
 }
 

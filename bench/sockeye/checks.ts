@@ -1,6 +1,6 @@
-// 500 http checks every second against a local server, for a while, with
-// /metrics scraped once a second at the same time: do scrapes of a large
-// target delay the checks? Start times are seen from the server, by arrival.
+// 500 http checks every second against a local server: half of the time
+// alone, half with /metrics of the large target scraped once a second — do
+// scrapes delay the checks? Start times are seen from the server, by arrival.
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -15,22 +15,31 @@ import { startBenchSockeye } from './server.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SERVER_PORTS = 10;
 
-export interface CheckFigures {
-  checks: number;
+/** Figures of one half of the run. */
+export interface CheckHalf {
   seconds: number;
   runsSeen: number;
   runsExpected: number;
   /** p99 of each run's start minus its check's best phase (ms): variation, whatever the constant offset. */
   jitterP99: number;
   jitterMax: number;
-  /** p99 of start minus the wall-clock second the scheduler ticks on (ms). */
+  /** p99 and median of start minus the wall-clock second the scheduler ticks on (ms). */
   latenessP99: number;
   latenessMedian: number;
   cpuSeconds: number;
   cpuPercent: number;
+}
+
+export interface CheckFigures {
+  checks: number;
+  /** First half: checks alone. Second half: /metrics of the large target scraped once a second as well. */
+  quiet: CheckHalf;
+  scraped: CheckHalf;
   rss: number;
   scrapes: number;
   passing: number;
+  /** The check server's own worst event-loop delay (ms): how late it may have recorded an arrival. */
+  serverLoopDelayMax: number;
 }
 
 function message<T>(child: ChildProcess, type: string): Promise<T> {
@@ -77,49 +86,56 @@ export async function benchChecks(targetPid: number, checks: number, seconds: nu
         http: { url: `http://127.0.0.1:${ports[i % ports.length]}/c/c${i}` },
       })),
     };
-    const s = await startBenchSockeye(targetPid, config);
+    const s = await startBenchSockeye(targetPid, config, 'checks');
     try {
       // Let the scheduler settle (first ticks, connection set-up), then record.
       await sleep(3000);
       server.send({ type: 'record' });
       await message(server, 'recording');
-      const cpu0 = cpuSeconds(s.pid);
-      const t0 = performance.now();
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       let scrapes = 0;
       let last = '';
-      for (let i = 0; i < seconds; i++) {
-        const r = await scrape(`${s.url}/metrics`, agent);
-        if (r.status === 200) {
-          scrapes++;
-          last = r.body;
+      const half = Math.max(1, Math.floor(seconds / 2));
+      const halves: Array<{ from: number; to: number; cpu: number }> = [];
+      for (const scraping of [false, true]) {
+        const from = performance.timeOrigin + performance.now();
+        const cpu0 = cpuSeconds(s.pid);
+        const t0 = performance.now();
+        for (let i = 0; i < half; i++) {
+          if (scraping) {
+            const r = await scrape(`${s.url}/metrics`, agent);
+            if (r.status === 200) {
+              scrapes++;
+              last = r.body;
+            }
+          }
+          const wait = t0 + (i + 1) * 1000 - performance.now();
+          if (wait > 0) await sleep(wait);
         }
-        if (i > 0 && i % 20 === 0) log(`checks: ${i}/${seconds} s`);
-        const wait = t0 + (i + 1) * 1000 - performance.now();
-        if (wait > 0) await sleep(wait);
+        halves.push({ from, to: performance.timeOrigin + performance.now(), cpu: cpuSeconds(s.pid) - cpu0 });
+        log(`checks: ${scraping ? 'with' : 'without'} scrapes done`);
       }
       agent.destroy();
-      const elapsed = (performance.now() - t0) / 1000;
-      const cpu = cpuSeconds(s.pid) - cpu0;
       server.send({ type: 'report' });
-      const { arrivals } = await message<{ arrivals: Record<string, number[]> }>(server, 'report');
-      const { jitter, lateness, runs } = startTimeFigures(arrivals, 1000);
-      const passing = [...last.matchAll(/^sockeye_check_success\{[^}]*\} 1$/gm)].length;
-      return {
-        checks,
-        seconds,
-        runsSeen: runs,
-        runsExpected: checks * Math.floor(elapsed),
-        jitterP99: percentile(jitter, 99),
-        jitterMax: max(jitter),
-        latenessP99: percentile(lateness, 99),
-        latenessMedian: median(lateness),
-        cpuSeconds: cpu,
-        cpuPercent: (cpu / elapsed) * 100,
-        rss: rssBytes(s.pid),
-        scrapes,
-        passing,
+      const { arrivals, loopDelayMaxMs } = await message<{ arrivals: Record<string, number[]>; loopDelayMaxMs: number }>(server, 'report');
+      const figures = ({ from, to, cpu }: { from: number; to: number; cpu: number }): CheckHalf => {
+        const inHalf = Object.fromEntries(Object.entries(arrivals).map(([k, v]) => [k, v.filter((t) => t >= from && t < to)]));
+        const { jitter, lateness, runs } = startTimeFigures(inHalf, 1000);
+        const elapsed = (to - from) / 1000;
+        return {
+          seconds: elapsed,
+          runsSeen: runs,
+          runsExpected: checks * Math.round(elapsed),
+          jitterP99: percentile(jitter, 99),
+          jitterMax: max(jitter),
+          latenessP99: percentile(lateness, 99),
+          latenessMedian: median(lateness),
+          cpuSeconds: cpu,
+          cpuPercent: (cpu / elapsed) * 100,
+        };
       };
+      const passing = [...last.matchAll(/^sockeye_check_success\{[^}]*\} 1$/gm)].length;
+      return { checks, quiet: figures(halves[0]!), scraped: figures(halves[1]!), rss: rssBytes(s.pid), scrapes, passing, serverLoopDelayMax: loopDelayMaxMs };
     } finally {
       await s.stop();
     }

@@ -8,10 +8,19 @@ import { scrape, timeScrapes } from '../http.js';
 import { cpuSeconds, rssBytes } from '../proc.js';
 import { max, median, percentile } from '../stats.js';
 
-export async function startBenchSockeye(pid: number, extra: Record<string, unknown> = {}): Promise<Sockeye> {
+let profileDir: string | undefined;
+const PRELOAD = new URL('./cpu-prof.mjs', import.meta.url).href;
+
+/** With a directory, every sockeye started from now on writes a CPU profile of its main thread there when it exits. */
+export function profileSockeyeInto(dir: string | undefined): void {
+  profileDir = dir;
+}
+
+export async function startBenchSockeye(pid: number, extra: Record<string, unknown> = {}, label = 'sockeye'): Promise<Sockeye> {
   const s = await startSockeye({
     config: { logLevel: 'warn', targets: [{ name: 'bench', match: { pid } }], ...extra },
     readyTimeoutMs: 30_000,
+    ...(profileDir ? { env: { NODE_OPTIONS: `--import=${PRELOAD}`, BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } } : {}),
   });
   track(s.proc);
   return s;
