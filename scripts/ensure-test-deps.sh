@@ -14,6 +14,7 @@ declare -A need=(
   [docker-compose]=docker-compose
   [chromium]=chromium
   [setpriv]=util-linux
+  [prlimit]=util-linux
   [tmux]=tmux
   [gcc]=gcc
   [python3]=python3

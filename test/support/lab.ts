@@ -8,6 +8,7 @@
  *   await app.fault('close-wait', true);
  *   await app.stop();
  */
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnChild, type Child } from './child.js';
 import { getJson, poll } from './poll.js';
@@ -54,6 +55,12 @@ export interface LabAppOptions {
   /** Lowered RLIMIT_NOFILE (soft = hard) for the app, through prlimit(1). */
   nofile?: number;
   workers?: number;
+  /**
+   * Run the app in a memory cgroup of its own with this limit (a real one,
+   * created under the test process's own cgroup), so that
+   * sockeye_process_memory_limit_bytes exists and the OOM killer is real.
+   */
+  memoryLimitBytes?: number;
   /** Extra APP_* settings (see examples/app/settings.js). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -78,7 +85,11 @@ export async function startLabApp(options: LabAppOptions): Promise<LabApp> {
     ...options.env,
   };
   const node = [process.execPath, APP_SERVER, `--lab=${options.name}`];
-  const [cmd, ...args] = options.nofile ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--', ...node] : node;
+  let argv = options.nofile ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--', ...node] : node;
+  const cgroup = options.memoryLimitBytes ? createMemoryCgroup(`sockeye-lab-${process.pid}-${options.name}`, options.memoryLimitBytes) : undefined;
+  // Join the cgroup before exec, so the workers forked later are born in it.
+  if (cgroup) argv = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup.dir, ...argv];
+  const [cmd, ...args] = argv;
   let ready: { pid: number; ports: LabPorts } | undefined;
   let buffered = '';
   const child = spawnChild(`app ${options.name}`, cmd!, args, {
@@ -107,6 +118,7 @@ export async function startLabApp(options: LabAppOptions): Promise<LabApp> {
     );
   } catch (err) {
     await child.stop();
+    cgroup?.remove();
     throw new Error(`${(err as Error).message}\napp output:\n${child.logs()}`);
   }
   const { ports } = ready!;
@@ -123,6 +135,46 @@ export async function startLabApp(options: LabAppOptions): Promise<LabApp> {
     state: () => getJson<LabState>(`${admin}/admin/faults`),
     async stop() {
       await child.stop();
+      await cgroup?.remove();
+    },
+  };
+}
+
+export interface MemoryCgroup {
+  dir: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * A child of this process's memory cgroup with a limit (cgroup v1
+ * memory.limit_in_bytes, or v2 memory.max). Throws, naming the path, when
+ * the hierarchy is not writable here.
+ */
+export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgroup {
+  const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+  const v1 = lines.map((l) => l.split(':')).find((f) => f[1]?.split(',').includes('memory'));
+  const v2 = lines.map((l) => l.split(':')).find((f) => f[0] === '0' && f[1] === '');
+  const [base, file] = v1 ? [`/sys/fs/cgroup/memory${v1[2]}`, 'memory.limit_in_bytes'] : [`/sys/fs/cgroup${v2?.[2] ?? ''}`, 'memory.max'];
+  const dir = join(base.replace(/\/$/, ''), name);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, file), String(limitBytes));
+  } catch (err) {
+    throw new Error(`cannot create a memory cgroup with a limit at ${dir} (${(err as Error).message}); the memory incident needs a writable cgroup hierarchy (root, or a delegated cgroup)`);
+  }
+  return {
+    dir,
+    async remove() {
+      // Its processes may take a moment to be reaped.
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(dir);
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     },
   };
 }

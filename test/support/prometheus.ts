@@ -50,6 +50,8 @@ export interface PrometheusOptions {
   config: Record<string, unknown>;
   /** Rules file text (YAML). */
   rules?: string;
+  /** Extra command-line flags. */
+  args?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -76,6 +78,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-lifecycle',
     '--log.level=warn',
+    ...(options.args ?? []),
   ]);
   const api = async <T>(path: string, init?: RequestInit): Promise<T> => {
     const body = await getJson<ApiResponse<T>>(`${url}${path}`, init);

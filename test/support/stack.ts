@@ -1,0 +1,151 @@
+/**
+ * The incident lab's monitoring stack, all real and all on 127.0.0.1: one or
+ * more sockeye instances, Prometheus scraping them (and itself and the
+ * Alertmanagers) every second with the SHIPPED rules at lab scale, one or two
+ * Alertmanagers, and a webhook receiver recording what they deliver.
+ *
+ *   const stack = await startStack({ sockeyes: [{ name: 'main', config }] });
+ *   stack.instance('main')                       // "127.0.0.1:PORT", the `instance` label
+ *   await stack.webhook.waitFor({ alertname: 'SockeyeDown', labels: { instance } }, 30_000);
+ *   await stack.stop();
+ *
+ * Receivers (webhook paths): /pager/<am> everything but Watchdog, /deadman/<am>
+ * Watchdog only, repeated every WATCHDOG_REPEAT_SECONDS — the dead man's switch.
+ */
+import { rulesYaml, type RulesOptions } from '../../alerts/rules.js';
+import { startAlertmanager, type Alertmanager } from './alertmanager.js';
+import { startPrometheus, type Prometheus } from './prometheus.js';
+import { startSockeye, type Sockeye } from './sockeye.js';
+import { startWebhook, type Webhook } from './webhook.js';
+
+/** `for:` at lab scale: a minute becomes a second, never under 2s (two evaluations). */
+export const labShortenFor = (forSeconds: number) => Math.max(2, Math.round(forSeconds / 60));
+
+/** Windows and staleness bounds at lab scale; thresholds (ratios, counts) stay as shipped. */
+export const LAB_ALERTS_CONFIG: NonNullable<RulesOptions['config']> = {
+  schedulerStallAfter: '5s',
+  checkNotRunning: { atLeast: '10s' },
+  restarts: { window: '1m' },
+  fdExhaustion: { window: '30s', horizon: '2m' },
+  memoryExhaustion: { window: '30s', horizon: '5m' },
+  pipeline: { window: '20s' },
+};
+
+/** The shipped rules, generated with lab-scale `for:` and windows. */
+export function labRules(): string {
+  return rulesYaml({ shortenFor: labShortenFor, config: LAB_ALERTS_CONFIG });
+}
+
+export const SCRAPE_INTERVAL = '1s';
+export const WATCHDOG_REPEAT_SECONDS = 2;
+
+export interface StackSockeye {
+  name: string;
+  config: string | Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
+export interface StackOptions {
+  sockeyes: StackSockeye[];
+  /** A second Alertmanager ("am2"): Prometheus sends to both; stopping it is the pipeline's failure. */
+  secondAlertmanager?: boolean;
+}
+
+export interface PrometheusConfigOptions {
+  /**
+   * Keep this scrape job but with no targets, as when service discovery loses
+   * them: Prometheus marks their series stale at once. (Removing the whole job
+   * from the config writes no staleness markers: its last samples stay
+   * visible for the 5m lookback, and absent() stays empty that long.)
+   */
+  noTargetsFor?: string;
+  /** No alerting section at all (the "not connected to Alertmanager" failure). */
+  withoutAlertmanagers?: boolean;
+}
+
+export interface Stack {
+  webhook: Webhook;
+  alertmanagers: Map<string, Alertmanager>;
+  prometheus: Prometheus;
+  sockeyes: Map<string, Sockeye>;
+  /** The `instance` label Prometheus gives a sockeye. */
+  instance(name: string): string;
+  prometheusConfig(options?: PrometheusConfigOptions): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export function alertmanagerConfig(hookUrl: string, am: string): Record<string, unknown> {
+  return {
+    route: {
+      receiver: 'pager',
+      group_by: ['alertname', 'job', 'instance', 'target', 'check', 'heartbeat', 'peer', 'alertmanager'],
+      group_wait: '0s',
+      group_interval: '1s',
+      repeat_interval: '1h',
+      routes: [
+        {
+          matchers: ['alertname="Watchdog"'],
+          receiver: 'deadman',
+          group_wait: '0s',
+          group_interval: '1s',
+          repeat_interval: `${WATCHDOG_REPEAT_SECONDS}s`,
+        },
+      ],
+    },
+    receivers: [
+      { name: 'pager', webhook_configs: [{ url: `${hookUrl}/pager/${am}`, send_resolved: true }] },
+      { name: 'deadman', webhook_configs: [{ url: `${hookUrl}/deadman/${am}`, send_resolved: false }] },
+    ],
+  };
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const webhook = await startWebhook();
+  const alertmanagers = new Map<string, Alertmanager>();
+  const sockeyes = new Map<string, Sockeye>();
+  let prometheus: Prometheus | undefined;
+
+  const stop = async () => {
+    await prometheus?.stop();
+    await Promise.all([...sockeyes.values()].map((s) => s.stop('SIGTERM', 3000)));
+    await Promise.all([...alertmanagers.values()].map((a) => a.stop()));
+    await webhook.close();
+  };
+
+  try {
+    const amNames = options.secondAlertmanager ? ['am1', 'am2'] : ['am1'];
+    for (const am of amNames) alertmanagers.set(am, await startAlertmanager({ config: alertmanagerConfig(webhook.url, am) }));
+    for (const s of options.sockeyes) {
+      sockeyes.set(s.name, await startSockeye({ config: s.config, env: s.env }));
+    }
+    const instance = (name: string) => {
+      const s = sockeyes.get(name);
+      if (!s) throw new Error(`no sockeye named ${name} in this stack`);
+      return `127.0.0.1:${s.port}`;
+    };
+    const prometheusConfig = (o: PrometheusConfigOptions = {}) => {
+      const amTargets = [...alertmanagers.values()].map((a) => `127.0.0.1:${a.port}`);
+      const jobs = [
+        // One static config per sockeye so a `sockeye` label names it in queries.
+        { job_name: 'sockeye', static_configs: options.sockeyes.map((s) => ({ targets: [instance(s.name)], labels: { sockeye: s.name } })) },
+        { job_name: 'prometheus', static_configs: [{ targets: [`127.0.0.1:${prometheus?.port ?? 0}`] }] },
+        { job_name: 'alertmanager', static_configs: [{ targets: amTargets }] },
+      ];
+      return {
+        global: { scrape_interval: SCRAPE_INTERVAL, scrape_timeout: SCRAPE_INTERVAL, evaluation_interval: SCRAPE_INTERVAL },
+        ...(o.withoutAlertmanagers ? {} : { alerting: { alertmanagers: [{ static_configs: [{ targets: amTargets }] }] } }),
+        scrape_configs: jobs.map((j) => (j.job_name === o.noTargetsFor ? { ...j, static_configs: [] } : j)),
+      };
+    };
+    // Prometheus' own port is only known once it runs: start, then reload with the self-scrape target.
+    // Firing alerts are re-sent every second (default 1m): an alert that fired
+    // before the Alertmanagers were discovered, or while one was down, arrives
+    // within the lab's bounds.
+    prometheus = await startPrometheus({ config: prometheusConfig(), rules: labRules(), args: ['--rules.alert.resend-delay=1s'] });
+    await prometheus.reload(prometheusConfig());
+    return { webhook, alertmanagers, prometheus, sockeyes, instance, prometheusConfig, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
