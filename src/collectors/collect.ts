@@ -46,7 +46,7 @@ function relative(procRoot: string, path: unknown): string {
 export function collectTargets(options: CollectOptions): CollectionSnapshot {
   const time = Date.now();
   const started = performance.now();
-  const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN };
+  const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, memoryLimits: new Map() };
   const table = new ProcessTable(options.procRoot);
   let resolved;
   const resolveProblems: Problem[] = [];
@@ -63,7 +63,7 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
   for (const t of resolved) {
     for (const pid of t.pids) {
       if (procs.has(pid)) continue;
-      procs.set(pid, { pid, stat: { ...table.stat(pid)! }, gone: false, readable: true, problems: [] });
+      procs.set(pid, { pid, stat: { ...table.stat(pid)! }, gone: false, readable: true, problems: [], cmdline: table.knownCmdline(pid) });
     }
   }
   const all = [...procs.values()];

@@ -9,6 +9,8 @@ export interface CollectEnv {
   procRoot: string;
   cgroupRoot: string;
   topN: number;
+  /** Memory limit by /proc/PID/cgroup text, for this collection: processes of one container share it. */
+  memoryLimits: Map<string, number | null>;
 }
 
 /** One socket of a process, after the inode join with the namespace's tables. */

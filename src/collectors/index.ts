@@ -6,7 +6,9 @@ import { ProblemLog } from './denials.js';
 import { TargetMetrics } from './metrics.js';
 import type { TargetSpec } from './resolve.js';
 import type { CollectionSnapshot } from './snapshot.js';
-import { CollectionWorker } from './worker-client.js';
+import { COLLECTOR_NAMES } from './registry.js';
+import { readerIdentity } from './reader.js';
+import { CollectionTimeout, CollectionWorker } from './worker-client.js';
 
 export { collectTargets, collectPid, type CollectOptions } from './collect.js';
 export type { TargetSpec } from './resolve.js';
@@ -26,7 +28,11 @@ export interface TargetCollection {
 export interface CollectionOptions {
   /** worker (default): off the main thread; inline: in this thread (tests, `inspect`). */
   mode?: 'worker' | 'inline';
+  /** Worker mode: give up on a collection after this long (default 30 s). */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The configured targets as the collection takes them; undefined is the zero-config default. */
 export function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | undefined {
@@ -35,6 +41,20 @@ export function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | und
 
 export function collectOptions(config: Config): CollectOptions {
   return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid };
+}
+
+/** What a collection that timed out reports: the last targets seen, every collector failed. */
+function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapshot | undefined): CollectionSnapshot {
+  return {
+    time: Date.now(),
+    durationSeconds: seconds,
+    procRoot: opts.procRoot,
+    targets: last?.targets ?? [],
+    collectors: COLLECTOR_NAMES.map((name) => ({ name, durationSeconds: seconds, success: false })),
+    vanished: 0,
+    netnsRead: 0,
+    reader: last?.reader ?? readerIdentity(),
+  };
 }
 
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
@@ -49,8 +69,16 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
     let snap: CollectionSnapshot;
     if (worker) {
       try {
-        snap = await worker.collect(collectOpts);
+        snap = await worker.collect(collectOpts, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       } catch (err) {
+        if (err instanceof CollectionTimeout) {
+          // Stuck in the kernel: collecting here would block this thread too. The
+          // target series keep their last values; every collector reports failure.
+          log.error({ err }, `${err.message}: a /proc read is stuck; target metrics are stale, sockeye_scrape_collector_success is 0`);
+          const failed = timedOut(collectOpts, err.timeoutMs / 1000, last);
+          metrics.applyCollectors(failed);
+          return failed;
+        }
         // A broken worker must not turn a scrape into a 500: collect here this once.
         log.error({ err }, 'collection worker failed; collecting on the main thread');
         snap = collectTargets(collectOpts);

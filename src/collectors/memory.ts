@@ -1,10 +1,16 @@
 import { readCgroupMemoryLimit } from '../procfs/cgroup-memory.js';
-import { readPidCgroup } from '../procfs/pid/cgroup.js';
+import { parsePidCgroup, readPidCgroupText } from '../procfs/pid/cgroup.js';
 import type { Collector } from './context.js';
 
 export const memoryCollector: Collector = {
   name: 'memory',
   process(p, env) {
-    p.memoryLimitBytes = readCgroupMemoryLimit(env.cgroupRoot, readPidCgroup(env.procRoot, p.pid));
+    const text = readPidCgroupText(env.procRoot, p.pid);
+    let limit = env.memoryLimits.get(text);
+    if (limit === undefined) {
+      limit = readCgroupMemoryLimit(env.cgroupRoot, parsePidCgroup(text));
+      env.memoryLimits.set(text, limit);
+    }
+    p.memoryLimitBytes = limit;
   },
 };

@@ -38,15 +38,22 @@ export class TargetMetrics {
     this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target that went away and were replaced.', labelNames: ['target'], registers: [registry] });
   }
 
+  /** Only the per-collector series (a collection that did not finish leaves the rest as it was). */
+  applyCollectors(snap: CollectionSnapshot): void {
+    this.g.collectorDuration.reset();
+    this.g.collectorSuccess.reset();
+    for (const s of snap.collectors) {
+      this.g.collectorDuration.set({ collector: s.name }, s.durationSeconds);
+      this.g.collectorSuccess.set({ collector: s.name }, s.success ? 1 : 0);
+    }
+  }
+
   /** Sets every series from one collection. */
   apply(snap: CollectionSnapshot): void {
     const g = this.g;
     for (const gauge of Object.values(g)) gauge.reset();
     this.cpu.reset();
-    for (const s of snap.collectors) {
-      g.collectorDuration.set({ collector: s.name }, s.durationSeconds);
-      g.collectorSuccess.set({ collector: s.name }, s.success ? 1 : 0);
-    }
+    this.applyCollectors(snap);
     for (const t of snap.targets) {
       const target = t.name;
       const u = t.total;

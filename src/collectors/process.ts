@@ -3,7 +3,8 @@ import { readPidStatus } from '../procfs/pid/status.js';
 import type { Collector } from './context.js';
 
 // CPU, threads and start time come from the stat read during resolution;
-// this adds status (uid, RSS, threads) and the command line.
+// this adds status (uid, RSS, threads) and the command line (unless a
+// cmdline matcher already read it).
 export const processCollector: Collector = {
   name: 'process',
   process(p, env) {
@@ -11,6 +12,6 @@ export const processCollector: Collector = {
     p.uid = status.uid;
     p.residentBytes = status.residentBytes;
     p.stat.threads = status.threads;
-    p.cmdline = readPidCmdline(env.procRoot, p.pid);
+    p.cmdline ??= readPidCmdline(env.procRoot, p.pid);
   },
 };

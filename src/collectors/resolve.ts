@@ -84,6 +84,11 @@ export class ProcessTable {
     return this.cmdlines.get(pid);
   }
 
+  /** The command line if resolution already read it (no read here). */
+  knownCmdline(pid: number): string | undefined {
+    return this.cmdlines.get(pid);
+  }
+
   /** The exe link, or the error (EACCES without ptrace access). */
   exe(pid: number): string | Error {
     let e = this.exes.get(pid);

@@ -8,6 +8,13 @@ import type { WorkerReply } from './worker.js';
  * sources are TypeScript: the worker then registers tsx's loader before
  * importing its entry (execArgv --import does not reach workers on Node 20).
  */
+export class CollectionTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`collection did not finish within ${timeoutMs} ms`);
+    this.name = 'CollectionTimeout';
+  }
+}
+
 export class CollectionWorker {
   private worker: Worker | undefined;
   private nextId = 1;
@@ -37,17 +44,38 @@ export class CollectionWorker {
     return worker;
   }
 
-  collect(options: CollectOptions): Promise<CollectionSnapshot> {
+  /**
+   * One collection in the worker. After `timeoutMs` (a /proc read stuck in
+   * the kernel, a hung FUSE or NFS path) the worker is abandoned — a thread
+   * blocked in a syscall cannot be stopped — and the next call starts a new one.
+   */
+  collect(options: CollectOptions, timeoutMs: number): Promise<CollectionSnapshot> {
     this.worker ??= this.start();
     const id = this.nextId++;
     const worker = this.worker;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        if (this.worker === worker) this.worker = undefined;
+        void worker.terminate();
+        reject(new CollectionTimeout(timeoutMs));
+      }, timeoutMs);
+      timer.unref();
+      this.waiting.set(id, {
+        resolve: (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
       // Keep the process alive only while a collection is in flight.
       worker.ref();
       worker.postMessage({ id, options });
     }).finally(() => {
-      if (this.waiting.size === 0) worker.unref();
+      if (this.waiting.size === 0 || this.worker !== worker) worker.unref();
     }) as Promise<CollectionSnapshot>;
   }
 

@@ -1,6 +1,7 @@
 // Collection runs off the main thread, concurrent scrapes share one
 // collection, and the app serves it all on /metrics.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -8,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createTargetCollection } from '../../src/collectors/index.js';
-import { captureLogger, fixtureConfig } from '../support/collection.js';
+import { captureLogger, fixtureConfig, sampleMap } from '../support/collection.js';
 import { killAllHolders, spawnHolder } from '../support/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-worker-'));
@@ -66,6 +67,55 @@ describe('the app', () => {
       expect(res.body).toMatch(/^sockeye_scrape_collector_success\{collector="sockets"\} 1$/m);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('a collection stuck in a /proc read', () => {
+  it('times out: scrapes get an answer with every collector failed, and the next collection uses a fresh worker', async () => {
+    // A FIFO in place of /proc/123/stat, held open by us without writing: a real read that hangs.
+    const procRoot = mkdtempSync(join(tmpdir(), 'sockeye-stuck-'));
+    try {
+      mkdirSync(join(procRoot, '123'));
+      const stat = join(procRoot, '123', 'stat');
+      const statText = '123 (stuck) S 1 123 123 0 -1 4194560 0 0 0 0 5 5 0 0 20 0 1 0 1000 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n';
+      writeFileSync(stat, statText);
+      const config = parseConfig(`procRoot: ${procRoot}\ntargets:\n  - name: stuck\n    match: { pid: 123 }\n`);
+      const registry = new Registry();
+      const log = captureLogger();
+      const collection = createTargetCollection(config, registry, log, { timeoutMs: 3000 });
+      // Warm: the worker is up, so the timeout below measures only the stuck read.
+      expect((await collection.collect()).collectors.every((c) => c.success)).toBe(true);
+      rmSync(stat);
+      execFileSync('mkfifo', [stat]);
+      const writer = openSync(stat, constants.O_RDWR);
+      const pending = collection.collect();
+      // The worker thread shares our fd table: a second fd on the FIFO appears once its read is under way.
+      const onFifo = (fd: string) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === stat;
+        } catch {
+          return false;
+        }
+      };
+      const reading = () => readdirSync('/proc/self/fd').filter(onFifo).length >= 2;
+      for (let i = 0; i < 200 && !reading(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(reading()).toBe(true);
+      const snap = await pending;
+      expect(snap.collectors.map((c) => c.success)).toEqual(snap.collectors.map(() => false));
+      expect(Object.values(await sampleMap(registry, 'sockeye_scrape_collector_success'))).toEqual(snap.collectors.map(() => 0));
+      expect(log.lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([expect.stringContaining('collection did not finish within 3000 ms')]);
+
+      // Release the stuck thread, give the process a real stat file: the next collection works.
+      closeSync(writer);
+      rmSync(stat);
+      writeFileSync(stat, statText);
+      const next = await collection.collect();
+      expect(next.collectors.every((c) => c.success)).toBe(true);
+      expect(next.targets[0]!.processes.map((p) => p.pid)).toEqual([123]);
+      await collection.close();
+    } finally {
+      rmSync(procRoot, { recursive: true, force: true });
     }
   });
 });

@@ -23,6 +23,7 @@ export function parsePidCgroup(text: string): CgroupEntry[] {
   });
 }
 
-export function readPidCgroup(procRoot: string, pid: number): CgroupEntry[] {
-  return parsePidCgroup(readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8'));
+/** The raw text: processes of one container have the same, so callers can cache by it. */
+export function readPidCgroupText(procRoot: string, pid: number): string {
+  return readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8');
 }
