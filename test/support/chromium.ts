@@ -35,9 +35,13 @@ export interface Chromium {
 }
 
 const open = new Set<Chromium>();
-afterAll(async () => {
-  await Promise.all([...open].map((b) => b.close()));
-});
+try {
+  afterAll(async () => {
+    await Promise.all([...open].map((b) => b.close()));
+  });
+} catch {
+  // Imported outside a test file (a script): the exit hook or the caller cleans up.
+}
 
 export async function openChromium(): Promise<Chromium> {
   const profile = mkdtempSync(join(tmpdir(), 'sockeye-chromium-'));

@@ -4,7 +4,7 @@
  *
  *   const term = await openTerminal('node dist/main.js inspect 123 --watch 1s', { width: 160, height: 50 });
  *   await term.waitFor(/first sample/);           // bounded polling of the screen
- *   term.screen();                                 // visible text; screen({ escapes: true }) keeps colours
+ *   term.screen();                                 // scrollback + visible text; screen({ escapes: true }) keeps colours
  *   await term.keys('C-c');
  *   await term.close();                            // also in afterAll, whatever happened
  */
@@ -24,9 +24,13 @@ export interface Terminal {
 }
 
 const open = new Set<Terminal>();
-afterAll(async () => {
-  await Promise.all([...open].map((t) => t.close()));
-});
+try {
+  afterAll(async () => {
+    await Promise.all([...open].map((t) => t.close()));
+  });
+} catch {
+  // Imported outside a test file (a script): the exit hook or the caller cleans up.
+}
 process.on('exit', () => {
   for (const t of open) {
     try {
@@ -43,17 +47,31 @@ export async function openTerminal(command: string, options: { width?: number; h
   const socket = `sockeye-test-${process.pid}-${++n}`;
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
   const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  // -f /dev/null: no user config; remain-on-exit keeps the last screen readable after the command ends.
+  const width = options.width ?? 160;
+  const height = options.height ?? 50;
+  // -f /dev/null: no user config. The pane may start smaller than asked and
+  // be resized a moment later, so the command waits for a go (Enter, not
+  // echoed) until the size is right and remain-on-exit (which keeps the last
+  // screen readable after the command ends) is set.
   execFileSync(
     'tmux',
-    ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'test', '-x', String(options.width ?? 160), '-y', String(options.height ?? 50), ...(options.cwd ? ['-c', options.cwd] : []), ...env, command],
+    ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', 'test', '-x', String(width), '-y', String(height), ...(options.cwd ? ['-c', options.cwd] : []), ...env, `stty -echo; read go; stty echo; ${command}`],
     { timeout: 10_000, env: { ...process.env, TERM: 'xterm-256color' } },
   );
   tmux('set-option', '-t', 'test', 'remain-on-exit', 'on');
+  await poll(() => tmux('display-message', '-p', '-t', 'test', '#{pane_width}x#{pane_height}').trim() === `${width}x${height}`, {
+    timeoutMs: 5000,
+    intervalMs: 20,
+    what: `the tmux pane to be ${width}x${height}`,
+  });
+  tmux('send-keys', '-t', 'test', 'Enter');
   let closed = false;
   const term: Terminal = {
     socket,
-    screen: (o = {}) => tmux('capture-pane', '-p', ...(o.escapes ? ['-e'] : []), '-t', 'test'),
+    // With the scrollback (-S -): tmux's "Pane is dead" line scrolls the
+    // screen by one when the command ends, and output that scrolled instead
+    // of redrawing in place should be seen, not hidden.
+    screen: (o = {}) => tmux('capture-pane', '-p', '-S', '-', ...(o.escapes ? ['-e'] : []), '-t', 'test'),
     waitFor: (pattern, o = {}) =>
       poll(
         () => {
