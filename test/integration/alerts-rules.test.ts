@@ -131,6 +131,19 @@ describe('alerts/sockeye.rules.yml', () => {
     }
   });
 
+  it('docs/alerts.md lists every alert, with its severities, in the at-a-glance table', () => {
+    const rows = new Map<string, string>();
+    for (const m of readFileSync(join(REPO_ROOT, 'docs', 'alerts.md'), 'utf8').matchAll(/^\| \[(\w+)\]\(runbooks\.md#(\w+)\) \| ([^|]+) \|/gm)) {
+      expect(m[2], m[1]).toBe(m[1]!.toLowerCase());
+      rows.set(m[1]!, m[3]!.trim());
+    }
+    expect([...rows.keys()].sort()).toEqual([...alertNames].sort());
+    for (const name of alertNames) {
+      const severities = rules.filter((r) => r.alert === name).map((r) => r.labels.severity);
+      expect(rows.get(name), name).toBe(severities.join(' / '));
+    }
+  });
+
   it('uses only sockeye_ metrics that sockeye registers (names in src/)', () => {
     const registered = new Set<string>();
     const walk = (dir: string): void => {
