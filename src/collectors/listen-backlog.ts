@@ -11,6 +11,10 @@ function ownNetNs(): number | undefined {
   }
 }
 
+// A listener's backlog is fixed by listen(): known inodes are not asked again,
+// so ss runs only when a new listening socket appears. Lives in the worker.
+const known = new Map<number, number>();
+
 // The listen backlog via ss, for listeners in sockeye's own network namespace
 // (a sidecar shares its pod's); elsewhere, and without ss, the backlog stays
 // unknown and sockeye_process_listen_queue_max is not exported.
@@ -18,16 +22,27 @@ export const listenBacklogCollector: Collector = {
   name: 'listen_backlog',
   finish(procs) {
     const own = ownNetNs();
-    const listeners = procs.filter((p) => !p.gone && p.netns !== undefined && p.netns === own && p.sockets && [...p.sockets.values()].some((s) => s.listenPort !== undefined));
-    if (listeners.length === 0) return;
-    const ss = readSsListen();
-    if (!ss) return;
-    for (const p of listeners) {
-      for (const [inode, s] of p.sockets!) {
+    const listening = new Map<number, Array<{ backlog?: number }>>();
+    for (const p of procs) {
+      if (p.gone || p.netns === undefined || p.netns !== own || !p.sockets) continue;
+      for (const [inode, s] of p.sockets) {
         if (s.listenPort === undefined) continue;
-        const row = ss.get(inode);
-        if (row) s.backlog = row.backlog;
+        let list = listening.get(inode);
+        if (!list) listening.set(inode, (list = []));
+        list.push(s);
       }
+    }
+    if ([...listening.keys()].some((inode) => !known.has(inode))) {
+      const ss = readSsListen();
+      if (ss) for (const inode of listening.keys()) {
+        const row = ss.get(inode);
+        if (row) known.set(inode, row.backlog);
+      }
+    }
+    for (const inode of known.keys()) if (!listening.has(inode)) known.delete(inode);
+    for (const [inode, sockets] of listening) {
+      const backlog = known.get(inode);
+      if (backlog !== undefined) for (const s of sockets) s.backlog = backlog;
     }
   },
 };

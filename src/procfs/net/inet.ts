@@ -35,9 +35,34 @@ function scanFields(text: string, from: number, to: number, want: number): numbe
   return n;
 }
 
+// Numbers are read in place: a table of 30,000 rows must not become 30,000 substrings.
 function hexAt(text: string, start: number, end: number): number {
-  const n = parseInt(text.slice(start, end), 16);
-  return Number.isNaN(n) ? -1 : n;
+  if (end <= start || end - start > 13) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    n = n * 16 + d;
+  }
+  return n;
+}
+
+function decAt(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Position of `ch` in text[start, end), or -1. */
+function indexIn(text: string, ch: number, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === ch) return i;
+  return -1;
 }
 
 /**
@@ -57,21 +82,20 @@ export function parseInetTable(text: string, file: string, wanted?: { has(inode:
     const lineStart = pos;
     pos = end + 1;
     if (scanFields(text, lineStart, end, 10) < 10) continue;
-    const inode = Number(text.slice(FIELD_START[9], FIELD_END[9]));
-    if (!Number.isSafeInteger(inode) || (wanted !== undefined && !wanted.has(inode))) continue;
-    const local = text.slice(FIELD_START[1], FIELD_END[1]);
-    const remote = text.slice(FIELD_START[2], FIELD_END[2]);
-    const lc = local.indexOf(':');
-    const rc = remote.indexOf(':');
-    const queues = text.slice(FIELD_START[4], FIELD_END[4]);
-    const qc = queues.indexOf(':');
+    const inode = decAt(text, FIELD_START[9]!, FIELD_END[9]!);
+    if (inode < 0 || (wanted !== undefined && !wanted.has(inode))) continue;
+    const [ls, le, rs, re, qs, qe] = [FIELD_START[1]!, FIELD_END[1]!, FIELD_START[2]!, FIELD_END[2]!, FIELD_START[4]!, FIELD_END[4]!];
+    const lc = indexIn(text, 58 /* : */, ls, le);
+    const rc = indexIn(text, 58, rs, re);
+    const qc = indexIn(text, 58, qs, qe);
+    if (lc < 0 || rc < 0 || qc < 0) continue;
     const state = hexAt(text, FIELD_START[3]!, FIELD_END[3]!);
-    const localPort = parseInt(local.slice(lc + 1), 16);
-    const remotePort = parseInt(remote.slice(rc + 1), 16);
-    const txQueue = parseInt(queues.slice(0, qc), 16);
-    const rxQueue = parseInt(queues.slice(qc + 1), 16);
-    if (lc < 0 || rc < 0 || qc < 0 || state < 0 || [localPort, remotePort, txQueue, rxQueue].some(Number.isNaN)) continue;
-    out.push({ inode, localHex: local.slice(0, lc), localPort, remoteHex: remote.slice(0, rc), remotePort, state, txQueue, rxQueue });
+    const localPort = hexAt(text, lc + 1, le);
+    const remotePort = hexAt(text, rc + 1, re);
+    const txQueue = hexAt(text, qs, qc);
+    const rxQueue = hexAt(text, qc + 1, qe);
+    if (state < 0 || localPort < 0 || remotePort < 0 || txQueue < 0 || rxQueue < 0) continue;
+    out.push({ inode, localHex: text.slice(ls, lc), localPort, remoteHex: text.slice(rs, rc), remotePort, state, txQueue, rxQueue });
   }
   return out;
 }
