@@ -63,6 +63,7 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
   const worker = options.mode === 'inline' ? undefined : new CollectionWorker();
   const collectOpts = collectOptions(config);
   let inFlight: Promise<CollectionSnapshot> | undefined;
+  let closed = false;
   let last: CollectionSnapshot | undefined;
 
   async function run(): Promise<CollectionSnapshot> {
@@ -79,6 +80,7 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
           metrics.applyCollectors(failed);
           return failed;
         }
+        if (closed) return timedOut(collectOpts, 0, last);
         // A broken worker must not turn a scrape into a 500: collect here this once.
         log.error({ err }, 'collection worker failed; collecting on the main thread');
         snap = collectTargets(collectOpts);
@@ -101,8 +103,9 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
     },
     last: () => last,
     close: async () => {
-      await inFlight?.catch(() => undefined);
+      closed = true;
       await worker?.close();
+      await inFlight?.catch(() => undefined);
     },
   };
 }

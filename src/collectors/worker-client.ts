@@ -79,9 +79,16 @@ export class CollectionWorker {
     }) as Promise<CollectionSnapshot>;
   }
 
+  /** Stops the worker; a thread stuck in a syscall is not waited for beyond a second. */
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
-    if (w) await w.terminate();
+    for (const waiting of this.waiting.values()) waiting.reject(new Error('collection worker closed'));
+    this.waiting.clear();
+    if (!w) return;
+    w.unref();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([w.terminate(), new Promise((r) => (timer = setTimeout(r, 1000).unref()))]);
+    clearTimeout(timer);
   }
 }

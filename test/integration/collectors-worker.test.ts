@@ -72,49 +72,75 @@ describe('the app', () => {
 });
 
 describe('a collection stuck in a /proc read', () => {
-  it('times out: scrapes get an answer with every collector failed, and the next collection uses a fresh worker', async () => {
-    // A FIFO in place of /proc/123/stat, held open by us without writing: a real read that hangs.
-    const procRoot = mkdtempSync(join(tmpdir(), 'sockeye-stuck-'));
-    try {
-      mkdirSync(join(procRoot, '123'));
-      const stat = join(procRoot, '123', 'stat');
-      const statText = '123 (stuck) S 1 123 123 0 -1 4194560 0 0 0 0 5 5 0 0 20 0 1 0 1000 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n';
-      writeFileSync(stat, statText);
-      const config = parseConfig(`procRoot: ${procRoot}\ntargets:\n  - name: stuck\n    match: { pid: 123 }\n`);
-      const registry = new Registry();
-      const log = captureLogger();
-      const collection = createTargetCollection(config, registry, log, { timeoutMs: 3000 });
-      // Warm: the worker is up, so the timeout below measures only the stuck read.
-      expect((await collection.collect()).collectors.every((c) => c.success)).toBe(true);
-      rmSync(stat);
-      execFileSync('mkfifo', [stat]);
-      const writer = openSync(stat, constants.O_RDWR);
-      const pending = collection.collect();
-      // The worker thread shares our fd table: a second fd on the FIFO appears once its read is under way.
-      const onFifo = (fd: string) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`) === stat;
-        } catch {
-          return false;
-        }
-      };
-      const reading = () => readdirSync('/proc/self/fd').filter(onFifo).length >= 2;
-      for (let i = 0; i < 200 && !reading(); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(reading()).toBe(true);
-      const snap = await pending;
-      expect(snap.collectors.map((c) => c.success)).toEqual(snap.collectors.map(() => false));
-      expect(Object.values(await sampleMap(registry, 'sockeye_scrape_collector_success'))).toEqual(snap.collectors.map(() => 0));
-      expect(log.lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([expect.stringContaining('collection did not finish within 3000 ms')]);
+  const statText = '123 (stuck) S 1 123 123 0 -1 4194560 0 0 0 0 5 5 0 0 20 0 1 0 1000 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n';
 
-      // Release the stuck thread, give the process a real stat file: the next collection works.
+  /**
+   * A proc root whose /proc/123/stat becomes a FIFO we hold open without
+   * writing: a real read that hangs. Resolves once the worker is in that read.
+   */
+  async function stuckCollection(timeoutMs: number) {
+    const procRoot = mkdtempSync(join(tmpdir(), 'sockeye-stuck-'));
+    mkdirSync(join(procRoot, '123'));
+    const stat = join(procRoot, '123', 'stat');
+    writeFileSync(stat, statText);
+    const config = parseConfig(`procRoot: ${procRoot}\ntargets:\n  - name: stuck\n    match: { pid: 123 }\n`);
+    const registry = new Registry();
+    const log = captureLogger();
+    const collection = createTargetCollection(config, registry, log, { timeoutMs });
+    // Warm: the worker is up, so the timeout measures only the stuck read.
+    expect((await collection.collect()).collectors.every((c) => c.success)).toBe(true);
+    rmSync(stat);
+    execFileSync('mkfifo', [stat]);
+    const writer = openSync(stat, constants.O_RDWR);
+    const pending = collection.collect();
+    // The worker thread shares our fd table: a second fd on the FIFO appears once its read is under way.
+    const onFifo = (fd: string) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === stat;
+      } catch {
+        return false;
+      }
+    };
+    const reading = () => readdirSync('/proc/self/fd').filter(onFifo).length >= 2;
+    for (let i = 0; i < 200 && !reading(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(reading()).toBe(true);
+    const release = () => {
       closeSync(writer);
       rmSync(stat);
       writeFileSync(stat, statText);
+    };
+    return { procRoot, registry, log, collection, pending, release };
+  }
+
+  it('times out: scrapes get an answer with every collector failed, and the next collection uses a fresh worker', async () => {
+    const { procRoot, registry, log, collection, pending, release } = await stuckCollection(3000);
+    try {
+      const snap = await pending;
+      expect(snap.collectors.map((c) => c.success)).toEqual(snap.collectors.map(() => false));
+      expect(snap.targets.map((t) => t.name)).toEqual(['stuck']);
+      expect(Object.values(await sampleMap(registry, 'sockeye_scrape_collector_success'))).toEqual(snap.collectors.map(() => 0));
+      // The target series of the last good collection stay.
+      expect(await sampleMap(registry, 'sockeye_target_processes')).toEqual({ 'target=stuck': 1 });
+      expect(log.lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([expect.stringContaining('collection did not finish within 3000 ms')]);
+
+      release();
       const next = await collection.collect();
       expect(next.collectors.every((c) => c.success)).toBe(true);
       expect(next.targets[0]!.processes.map((p) => p.pid)).toEqual([123]);
       await collection.close();
     } finally {
+      rmSync(procRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('close() does not wait for it: the pending scrape is answered and close returns', async () => {
+    const { procRoot, collection, pending, release } = await stuckCollection(60_000);
+    try {
+      await collection.close();
+      const snap = await pending;
+      expect(snap.collectors.every((c) => !c.success)).toBe(true);
+    } finally {
+      release();
       rmSync(procRoot, { recursive: true, force: true });
     }
   });
