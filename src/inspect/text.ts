@@ -78,7 +78,12 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
   for (const p of t.problems) out.push(style.yellow(`  ! ${clean(p)}`));
   if (t.processes === 0) return out;
 
-  out.push(line('fds', `${bar(t.fdUsageRatio, style)} ${num(t.openFds)} / ${num(t.maxFds)}${pct(t.fdUsageRatio)}${change(d?.fds, style)}`));
+  // RLIMIT_NOFILE is per process: with several, the bar is the fullest process, not the total.
+  const fds =
+    t.processes > 1
+      ? `${num(t.openFds)}${change(d?.fds, style)} in ${t.processes} processes, fullest at${pct(t.fdUsageRatio) || ' ?'} of its limit (lowest limit ${num(t.maxFds)})`
+      : `${num(t.openFds)} / ${num(t.maxFds)}${pct(t.fdUsageRatio)}${change(d?.fds, style)}`;
+  out.push(line('fds', `${bar(t.fdUsageRatio, style)} ${fds}`));
   const memRatio = t.memoryLimitBytes && t.residentMemoryBytes !== null ? t.residentMemoryBytes / t.memoryLimitBytes : null;
   const rssChange = d && Math.abs(d.residentMemoryBytes) >= 1024 * 1024 ? ` ${style.yellow(`(${d.residentMemoryBytes > 0 ? '+' : '-'}${formatBytes(Math.abs(d.residentMemoryBytes))})`)}` : '';
   out.push(

@@ -150,16 +150,28 @@ export const CLIENT_JS = String.raw`
     })));
   }
 
+  // Targets a person opened or closed stay so across refreshes.
+  var userOpen = {};
+
   function targets(d) {
     if (d.targets.length === 0) return section('targets', 'Targets', 0, h('p', { class: 'none', text: 'No targets.' }));
     return section('targets', 'Targets', d.targets.length, d.targets.map(function (t) {
       var fdSev = t.fdUsageRatio === null ? 'unknown' : t.fdUsageRatio >= 0.9 ? 'critical' : t.fdUsageRatio >= 0.75 ? 'warning' : 'ok';
       var memRatio = t.memoryLimitBytes && t.residentMemoryBytes !== null ? t.residentMemoryBytes / t.memoryLimitBytes : null;
-      return h('article', { class: 'item target ' + t.severity, 'data-name': t.name },
-        h('div', { class: 'head' }, badge(t.severity), ' ', h('h3', { text: t.name }), ' ',
-          h('span', { class: 'muted', text: t.processes + ' process' + (t.processes === 1 ? '' : 'es') + (t.pids.length ? ' (pid ' + t.pids.slice(0, 8).join(', ') + (t.pids.length > 8 ? ', …' : '') + ')' : '') })),
+      // Fullest accept queues first; a server with many ports lists a few.
+      var listen = t.listen.slice().sort(function (a, b) { return (b.backlog ? b.queue / b.backlog : 0) - (a.backlog ? a.queue / a.backlog : 0) || a.port - b.port; });
+      var pctText = t.fdUsageRatio !== null ? Math.round(t.fdUsageRatio * 100) + '%' : '?';
+      // The limit is per process: with several, the total is not compared to it; the fullest process is.
+      var fdText = t.processes > 1
+        ? 'fds ' + num(t.openFds) + ' in ' + t.processes + ' processes, fullest at ' + pctText + ' of its limit (lowest limit ' + num(t.maxFds) + ')'
+        : 'fds ' + num(t.openFds) + ' / ' + num(t.maxFds) + ' (' + pctText + ')';
+      // Healthy targets fold to one line when there are many (the zero-config default lists every command).
+      var open = t.name in userOpen ? userOpen[t.name] : t.severity === 'critical' || t.severity === 'warning' || d.targets.length <= 3;
+      var summary = h('summary', null, h('div', { class: 'head' }, badge(t.severity), ' ', h('h3', { text: t.name }), ' ',
+        h('span', { class: 'muted', text: t.processes + ' process' + (t.processes === 1 ? '' : 'es') + (t.pids.length ? ' (pid ' + t.pids.slice(0, 8).join(', ') + (t.pids.length > 8 ? ', …' : '') + ')' : '') + (t.processes ? ' · ' + fdText : '') })));
+      var details = h('details', open ? { open: '' } : null, summary,
         t.reasons.length ? h('ul', { class: 'why' }, t.reasons.map(function (r) { return h('li', { text: r }); })) : null,
-        t.processes === 0 ? null : h('div', { class: 'meter' }, h('span', { text: 'fds ' + num(t.openFds) + ' / ' + num(t.maxFds) + (t.fdUsageRatio !== null ? ' (' + Math.round(t.fdUsageRatio * 100) + '%)' : '') }),
+        t.processes === 0 ? null : h('div', { class: 'meter' }, h('span', { text: fdText }),
           bar(t.fdUsageRatio, fdSev, 'file descriptors ' + num(t.openFds) + ' of ' + num(t.maxFds))),
         t.processes === 0 ? null : h('div', { class: 'meter' }, h('span', { text: 'memory ' + bytes(t.residentMemoryBytes) + (t.memoryLimitBytes ? ' / ' + bytes(t.memoryLimitBytes) : ' (no limit)') }),
           memRatio !== null ? bar(memRatio, memRatio >= 0.9 ? 'warning' : 'ok', 'memory ' + Math.round(memRatio * 100) + '% of limit') : null),
@@ -169,7 +181,10 @@ export const CLIENT_JS = String.raw`
         h('div', { class: 'tops' },
           table('Top paths', t.topPaths.slice(0, 5).map(function (p) { return [p.count, p.name]; })),
           table('Top peers', t.topPeers.slice(0, 5).map(function (p) { return [p.count, p.peer, p.states.map(function (s) { return s.name.toUpperCase() + ' ' + s.count; }).join(', ')]; })),
-          table('Listening: accept queue / backlog', t.listen.map(function (l) { return [num(l.queue) + ' / ' + num(l.backlog), 'port ' + l.port]; }))));
+          table('Listening: accept queue / backlog', listen.slice(0, 5).map(function (l) { return [num(l.queue) + ' / ' + num(l.backlog), 'port ' + l.port]; })
+            .concat(listen.length > 5 ? [['', '… ' + (listen.length - 5) + ' more ports']] : []))));
+      summary.addEventListener('click', function () { userOpen[t.name] = !details.open; });
+      return h('article', { class: 'item target ' + t.severity, 'data-name': t.name }, details);
     }));
   }
 
