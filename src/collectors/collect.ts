@@ -49,14 +49,18 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
   const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, memoryLimits: new Map() };
   const table = new ProcessTable(options.procRoot);
   let resolved;
-  const resolveProblems: Problem[] = [];
+  const problems: Problem[] = [];
+  // Resolution is reported like a collector: with zero-config it reads every process's stat.
+  const stats: CollectorStat[] = [];
+  const t0 = performance.now();
   try {
     resolved = resolveTargets(options.targets, table, options.selfPid ?? -1);
   } catch (err) {
-    // procRoot itself unreadable: every target is empty, and says why.
+    // procRoot itself unreadable: every target is empty, and the collection says why.
     resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as Problem[] }));
-    resolveProblems.push({ collector: 'targets', kind: failureKind(err) === 'denied' ? 'denied' : 'error', path: options.procRoot, message: (err as Error).message });
+    problems.push({ collector: 'targets', kind: 'error', path: options.procRoot, message: `cannot list processes: ${(err as Error).message}` });
   }
+  stats.push({ name: 'targets', durationSeconds: (performance.now() - t0) / 1000, success: problems.length === 0 });
 
   // A process matched by several targets is read once.
   const procs = new Map<number, ProcContext>();
@@ -68,7 +72,6 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
   }
   const all = [...procs.values()];
 
-  const stats: CollectorStat[] = [];
   const names = options.collectors ?? COLLECTOR_NAMES;
   for (const name of names) {
     const collector = COLLECTORS.get(name);
@@ -138,7 +141,7 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
       processes: mine.map((p) => snapshots.get(p.pid)!),
       readable: mine.every((p) => p.readable) && !t.problems.some((x) => x.kind === 'denied'),
       total: summarize(mine, options.topN, peerNames),
-      problems: [...resolveProblems, ...t.problems],
+      problems: t.problems,
     };
   });
 
@@ -148,6 +151,7 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
     procRoot: options.procRoot,
     targets,
     collectors: stats,
+    problems,
     vanished: all.filter((p) => p.gone).length,
     netnsRead: new Set(all.filter((p) => p.sockets).map((p) => p.netns ?? `pid:${p.pid}`)).size,
     reader: readerIdentity(),

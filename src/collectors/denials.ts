@@ -13,6 +13,11 @@ export class ProblemLog {
 
   observe(snap: CollectionSnapshot): void {
     const now = new Set<string>();
+    for (const problem of snap.problems ?? []) {
+      const key = `\0${problem.collector}\0${problem.path}`;
+      now.add(key);
+      if (!this.active.has(key)) this.log.error({ collector: problem.collector, path: problem.path }, `collection: ${problem.message}`);
+    }
     for (const t of snap.targets) {
       const seen: Array<{ problem: Problem; pid?: number; uid?: number | null; count: number }> = [];
       const byKey = new Map<string, (typeof seen)[number]>();

@@ -111,6 +111,7 @@ export interface TargetSnapshot {
 }
 
 export interface CollectorStat {
+  /** "targets" is the resolution of targets to processes; the rest are the collectors. */
   name: string;
   durationSeconds: number;
   /** False when the collector hit an unexpected error (not a vanished process, not denied access). */
@@ -131,6 +132,8 @@ export interface CollectionSnapshot {
   procRoot: string;
   targets: TargetSnapshot[];
   collectors: CollectorStat[];
+  /** Problems of the collection as a whole (procRoot not readable). */
+  problems: Problem[];
   /** Processes that matched a target but exited before they were fully read (left out). */
   vanished: number;
   /** Network namespaces whose socket tables were read. */

@@ -20,6 +20,7 @@ describe('fixture proc tree', () => {
       ['gone', []],
     ]);
     expect(snap.collectors.map((c) => [c.name, c.success])).toEqual([
+      ['targets', true],
       ['process', true],
       ['limits', true],
       ['fd', true],
@@ -128,7 +129,20 @@ describe('fixture proc tree', () => {
     expect(await sampleMap(registry, 'sockeye_process_cpu_seconds_total', { target: 'web' })).toEqual({ 'mode=user': 20, 'mode=system': 4 });
     expect(await sampleMap(registry, 'sockeye_target_readable')).toEqual({ 'target=web': 1, 'target=worker': 1, 'target=gone': 1 });
     expect(await sampleMap(registry, 'sockeye_process_restarts_total')).toEqual({ 'target=web': 0, 'target=worker': 0, 'target=gone': 0 });
-    expect(Object.keys(await sampleMap(registry, 'sockeye_scrape_collector_success'))).toEqual(['collector=process', 'collector=limits', 'collector=fd', 'collector=sockets', 'collector=listen_backlog', 'collector=memory']);
+    expect(Object.keys(await sampleMap(registry, 'sockeye_scrape_collector_success'))).toEqual(['collector=targets', 'collector=process', 'collector=limits', 'collector=fd', 'collector=sockets', 'collector=listen_backlog', 'collector=memory']);
+    await collection.close();
+  });
+
+  it('a procRoot that cannot be listed fails the targets collector and is logged once, without throwing', async () => {
+    const registry = new Registry();
+    const log = captureLogger();
+    const collection = createTargetCollection({ ...config, procRoot: `${procRoot}/does-not-exist`, targets: undefined }, registry, log, { mode: 'inline' });
+    const snap = await collection.collect();
+    await collection.collect();
+    expect(snap.targets).toEqual([]);
+    expect(snap.problems).toEqual([expect.objectContaining({ collector: 'targets', kind: 'error', message: expect.stringContaining('ENOENT') })]);
+    expect(await sampleMap(registry, 'sockeye_scrape_collector_success')).toMatchObject({ 'collector=targets': 0, 'collector=fd': 1 });
+    expect(log.lines.map((l) => [l.level, l.msg])).toEqual([['error', expect.stringContaining('collection: cannot list processes: ENOENT')]]);
     await collection.close();
   });
 });
