@@ -111,6 +111,9 @@ describe('fixture proc tree', () => {
   it('reads a cgroup v1 memory limit and skips the network tables for a process without sockets', () => {
     const worker = collectTargets(collectOptions(config)).targets[1]!;
     expect(worker.total).toMatchObject({ openFds: 3, maxFds: 1024, memoryLimitBytes: 268435456, sockets: [], peers: [], listen: [], paths: [{ path: '/dev/null', count: 3 }] });
+    const alone = collectTargets({ ...collectOptions(config), targets: [{ name: 'worker', match: { pid: 4200 }, processesMin: 1 }] });
+    expect(alone.targets[0]!.processes.map((p) => p.pid)).toEqual([4200]);
+    expect(alone.netnsRead).toBe(0);
   });
 
   it('sets the metrics from the collection', async () => {
