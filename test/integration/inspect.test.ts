@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,38 @@ describe('sockeye inspect PID (plain text, not a terminal)', () => {
     expect(out).toMatch(/^ +8  127\.0\.0\.1 +(CLOSE_WAIT 3, ESTABLISHED 5|ESTABLISHED 5, CLOSE_WAIT 3)$/m);
     expect(out).toMatch(new RegExp(`^    port ${port()} +accept queue 1 / 16$`, 'm'));
     expect(out).toMatch(/^  command   \S*python3 -I \S*holder\.py /m);
+  });
+});
+
+describe('sockeye inspect --watch, piped', () => {
+  // Not a terminal: no redraw codes; --json gives one document per refresh.
+  async function watch(args: string[], until: (out: string) => boolean): Promise<{ code: number | null; out: string }> {
+    const child = spawn(process.execPath, [MAIN_JS, 'inspect', String(holder.pid), '--watch', '300ms', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (until(out)) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    clearTimeout(killer);
+    return { code, out };
+  }
+
+  it('appends one plain block per refresh and ends with status 0 on SIGINT', async () => {
+    const { code, out } = await watch([], (o) => (o.match(/^sockeye inspect pid/gm) ?? []).length >= 2);
+    expect(code).toBe(0);
+    expect(out).not.toContain('\x1b');
+    expect(out).toMatch(new RegExp(`^sockeye inspect pid ${holder.pid} · every 300ms · \\d\\d:\\d\\d:\\d\\d UTC\nchanged since last refresh: first sample\n`, 'm'));
+    expect(out).toMatch(/^changed since last refresh: (no change|.*fds.*)$/m);
+  });
+
+  it('--json prints one report per line', async () => {
+    const { code, out } = await watch(['--json'], (o) => o.split('\n').length > 2);
+    expect(code).toBe(0);
+    const docs = out.trim().split('\n').map((l) => JSON.parse(l) as InspectReport);
+    expect(docs.length).toBeGreaterThanOrEqual(2);
+    for (const d of docs) expect(d.targets[0]).toMatchObject({ pids: [holder.pid], openFds: EXPECTED_FDS });
   });
 });
 
