@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openChromium, watchConsole, type Chromium } from '../support/chromium.js';
@@ -160,6 +162,21 @@ describe('status page in Chromium', () => {
     // The last good data stays on screen.
     expect(await page.locator('#problems li.problem').count()).toBe(3);
     await page.close();
+  });
+});
+
+describe('GET /api/status of this sockeye', () => {
+  it('validates against docs/status.schema.json, with every section filled', async () => {
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'status.schema.json'), 'utf8')) as object);
+    const body = (await (await api('/api/status')).json()) as { targets: { topPeers: unknown[]; listen: unknown[] }[]; checks: { recent: unknown[] }[]; heartbeats: unknown[] };
+    validate(body);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(body.targets[0]!.topPeers.length).toBeGreaterThan(0);
+    expect(body.targets[0]!.listen.length).toBe(1);
+    expect(body.checks.every((c) => c.recent.length > 0)).toBe(true);
+    expect(body.heartbeats).toHaveLength(2);
   });
 });
 
