@@ -109,13 +109,13 @@ export async function createHeartbeats(config: Config, registry: Registry, log: 
       if (!configs.has(name)) throw new Error(`unknown heartbeat ${name}`);
       const now = Date.now();
       const s = state.get(name) ?? { lastPing: {}, counts: { success: 0, start: 0, fail: 0 } };
+      // A duration only for a run that started after the previous outcome (no stale start).
+      const started = s.lastPing.start;
+      const openRun = started !== undefined && started > Math.max(s.lastPing.success ?? -Infinity, s.lastPing.fail ?? -Infinity);
       s.lastPing[kind] = now;
       s.counts[kind]++;
       if (exitStatus !== undefined) s.lastExitStatus = exitStatus;
-      const started = s.lastPing.start;
-      if (kind === 'success' && started !== undefined && started <= now) {
-        s.lastDurationSeconds = (now - started) / 1000;
-      }
+      if (kind === 'success' && openRun) s.lastDurationSeconds = (now - started) / 1000;
       state.set(name, s);
       await file.save();
       // Metrics follow the durable state: nothing is shown that a crash could take back.

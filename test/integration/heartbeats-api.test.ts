@@ -158,6 +158,17 @@ describe('status()', () => {
     await hb.ping('a', 'start');
     await hb.ping('a', 'success');
     await hb.ping('b', 'fail', 2);
+    const duration = hb.status()[0]!.lastDurationSeconds;
+    expect(duration).toBeGreaterThanOrEqual(0);
+    // A success without a new start keeps the last run's duration (no stale start).
+    await new Promise((r) => setTimeout(r, 20));
+    await hb.ping('a', 'success');
+    expect(hb.status()[0]!.lastDurationSeconds).toBe(duration);
+    await hb.ping('a', 'start');
+    expect(hb.status()[0]!.running).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    await hb.ping('a', 'success');
+    expect(hb.status()[0]!.lastDurationSeconds).toBeGreaterThanOrEqual(0.02);
     const now = Date.now();
     const status = hb.status(now);
     expect(status.map((s) => [s.name, s.state])).toEqual([
@@ -166,7 +177,7 @@ describe('status()', () => {
       ['c', 'never'],
     ]);
     expect(hb.status(now + 2 * 3_600_000)[0]!.state).toBe('late');
-    expect(status[0]).toMatchObject({ periodSeconds: 3600, graceSeconds: 360, pings: { success: 1, start: 1, fail: 0 }, running: false });
+    expect(status[0]).toMatchObject({ periodSeconds: 3600, graceSeconds: 360, pings: { success: 3, start: 2, fail: 0 }, running: false });
     expect(status[1]).toMatchObject({ lastExitStatus: 2, lastPing: { success: null, start: null } });
     expect(JSON.stringify(status)).not.toContain(TOKEN);
     expect(await metricValue(registry, 'sockeye_heartbeat_pings_total', { heartbeat: 'b', kind: 'fail' })).toBe(1);
