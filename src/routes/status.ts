@@ -1,26 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
 import { readStatus } from '../status/gather.js';
 import { STATUS_PAGE_CSP, renderStatusPage } from '../status/page.js';
+import { presentedToken, tokenMatches } from './token.js';
 
 // GET / (the page) and GET /api/status (the same as JSON). Registered only
 // when statusPage.enabled; behind statusPage.token when one is set.
-
-function presentedToken(req: FastifyRequest): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '');
-  const q = (req.query as Record<string, unknown> | undefined)?.token;
-  return typeof q === 'string' ? q : undefined;
-}
-
-/** Constant-time in the token's content and length: both sides are hashed first. */
-function sameToken(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
   const { enabled, token } = ctx.config.statusPage;
@@ -30,7 +16,7 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
     reply.header('cache-control', 'no-store');
     if (token === undefined) return;
     const given = presentedToken(req);
-    if (given === undefined || !sameToken(given, token)) {
+    if (!tokenMatches(given, token)) {
       reply.code(401).header('www-authenticate', 'Bearer realm="sockeye status"');
       return reply.send({ error: 'unauthorized', reason: given === undefined ? 'this status page needs a token: Authorization: Bearer <token> or ?token=<token>' : 'wrong token' });
     }
