@@ -121,3 +121,20 @@ describe('credentials stay out of logs, labels and status', () => {
     expect(runner.status()[0]!.target).toBe(`GET http://***@127.0.0.1:${srv.ports.http}/auth?token=***&x=1`);
   });
 });
+
+describe('IPv6 loopback', () => {
+  it('probes http://[::1] and tcp [::1]:port', async () => {
+    const http = await import('node:http');
+    const server = http.createServer((_req, res) => res.end('ok6'));
+    await new Promise<void>((r) => server.listen(0, '::1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const checks = [checkFrom('v6-http', { http: { url: `http://[::1]:${port}/`, body: '^ok6$' } }), checkFrom('v6-tcp', { tcp: { address: `[::1]:${port}`, conversation: [{ send: 'GET / HTTP/1.0\\r\\n\\r\\n' }, { expect: 'ok6' }] } })];
+      const runner = new CheckRunner(checks, newRegistry(), captureLogger());
+      for (const c of checks) expect(await runner.run(c), c.name).toMatchObject({ success: true });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
