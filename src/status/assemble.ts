@@ -17,6 +17,8 @@ export interface StatusInput {
   targets: TargetFacts[];
   checks: CheckFacts[];
   heartbeats: HeartbeatFacts[];
+  /** sockeye's own trouble found while gathering (a failed collection). */
+  sockeyeProblems?: string[];
 }
 
 // Thresholds a person would want to hear about before the alerts fire.
@@ -114,6 +116,8 @@ export function assembleStatus(input: StatusInput): StatusReport {
     problems.push({ severity: 'critical', kind: 'scheduler', name: 'scheduler', message: `no scheduler tick for ${formatAge(schedulerAge)}: checks are not running` });
   }
 
+  for (const message of input.sockeyeProblems ?? []) problems.push({ severity: 'critical', kind: 'sockeye', name: 'sockeye', message });
+
   const targets: TargetStatus[] = input.targets.map((t) => {
     const { severity, reasons } = judgeTarget(t);
     for (const r of reasons) problems.push({ severity: r.severity, kind: 'target', name: t.name, message: r.text });
@@ -152,7 +156,7 @@ export function assembleStatus(input: StatusInput): StatusReport {
     generatedAt: iso(input.nowMs),
     startedAt: iso(input.startedAtMs),
     // Unknown (nothing run yet) does not colour the whole page.
-    severity: worst([schedulerSeverity, ...targets.map((t) => t.severity), ...checks.map((c) => c.severity), ...heartbeats.map((h) => h.severity)].filter((s) => s !== 'unknown')),
+    severity: worst([schedulerSeverity, ...(input.sockeyeProblems?.length ? ['critical' as const] : []), ...targets.map((t) => t.severity), ...checks.map((c) => c.severity), ...heartbeats.map((h) => h.severity)].filter((s) => s !== 'unknown')),
     problems,
     scheduler: {
       severity: schedulerSeverity,

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
 import { VERSION } from '../version.js';
-import { assembleStatus } from './assemble.js';
+import { assembleStatus, type TargetFacts } from './assemble.js';
 import type { StatusReport } from './schema.js';
 import { checkFacts, heartbeatFacts, targetFacts } from './sources.js';
 
@@ -21,10 +21,16 @@ async function gauge(registry: Registry, name: string): Promise<number | undefin
 // collections instead of adding its own.
 const FRESH_ENOUGH_MS = 5000;
 
-async function snapshot(ctx: AppContext, nowMs: number) {
+/** The targets, or why there are none: the page must render even when the collection fails. */
+async function snapshot(ctx: AppContext, nowMs: number): Promise<{ targets: TargetFacts[]; problem?: string }> {
   const last = ctx.collection.last();
-  if (last && nowMs - last.time < FRESH_ENOUGH_MS) return last;
-  return ctx.collection.collect();
+  try {
+    const snap = last && nowMs - last.time < FRESH_ENOUGH_MS ? last : await ctx.collection.collect();
+    return { targets: snap.targets.map(targetFacts) };
+  } catch (err) {
+    ctx.log.error({ err }, 'status page: target collection failed');
+    return { targets: last ? last.targets.map(targetFacts) : [], problem: `target collection failed: ${(err as Error).message}${last ? ' (showing the previous one)' : ''}` };
+  }
 }
 
 export async function readStatus(ctx: AppContext, nowMs = Date.now()): Promise<StatusReport> {
@@ -48,7 +54,8 @@ export async function readStatus(ctx: AppContext, nowMs = Date.now()): Promise<S
       residentMemoryBytes: rss ?? null,
       uptimeSeconds: Math.max(0, (nowMs - ctx.startedAt) / 1000),
     },
-    targets: snap.targets.map(targetFacts),
+    targets: snap.targets,
+    sockeyeProblems: snap.problem ? [snap.problem] : [],
     checks: checker.checks.map(checkFacts),
     heartbeats: ctx.heartbeats.status(nowMs).map((h) => heartbeatFacts(h, nowMs)),
   });

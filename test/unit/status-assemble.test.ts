@@ -127,6 +127,15 @@ describe('assembleStatus', () => {
     expect(report.problems[2]!.message).toBe('missed: last success 3m ago, expected every 1m + 30s grace');
   });
 
+  it("puts sockeye's own trouble (a failed collection) first, as critical", () => {
+    const report = assembleStatus(input({ sockeyeProblems: ['target collection failed: boom'], checks: [check('x', 'failing')] }));
+    expect(report.problems.map((p) => `${p.severity} ${p.kind} ${p.message}`)).toEqual([
+      'critical sockeye target collection failed: boom',
+      'critical check http check of GET http://127.0.0.1:1/health failing (refused: connect ECONNREFUSED 127.0.0.1:1)',
+    ]);
+    expect(assembleStatus(input({ sockeyeProblems: ['x'] })).severity).toBe('critical');
+  });
+
   it('reports a stalled or stopped scheduler as a critical problem, and one that has not ticked yet as unknown', () => {
     const stalled = assembleStatus(input({ scheduler: { running: true, lastTickMs: NOW - 45_000, staleAfterSeconds: 10 } }));
     expect(stalled.scheduler).toEqual({ severity: 'critical', running: true, lastTickAt: '2026-11-22T07:59:15.000Z', ageSeconds: 45, staleAfterSeconds: 10 });
