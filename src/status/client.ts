@@ -168,7 +168,9 @@ export const CLIENT_JS = String.raw`
       // Healthy targets fold to one line when there are many (the zero-config default lists every command).
       var open = t.name in userOpen ? userOpen[t.name] : t.severity === 'critical' || t.severity === 'warning' || d.targets.length <= 3;
       var summary = h('summary', null, h('div', { class: 'head' }, badge(t.severity), ' ', h('h3', { text: t.name }), ' ',
-        h('span', { class: 'muted', text: t.processes + ' process' + (t.processes === 1 ? '' : 'es') + (t.pids.length ? ' (pid ' + t.pids.slice(0, 8).join(', ') + (t.pids.length > 8 ? ', …' : '') + ')' : '') + (t.processes ? ' · ' + fdText : '') })));
+        h('span', { class: 'muted', text: t.processes + ' process' + (t.processes === 1 ? '' : 'es') + (t.pids.length ? ' (pid ' + t.pids.slice(0, 8).join(', ') + (t.pids.length > 8 ? ', …' : '') + ')' : '') }),
+        // Folded, the one line carries the fds; unfolded, the meter below does.
+        t.processes ? h('span', { class: 'muted fdsum', text: '· fds ' + num(t.openFds) + ' · ' + pctText + ' of limit' }) : null));
       var details = h('details', open ? { open: '' } : null, summary,
         t.reasons.length ? h('ul', { class: 'why' }, t.reasons.map(function (r) { return h('li', { text: r }); })) : null,
         t.processes === 0 ? null : h('div', { class: 'meter' }, h('span', { text: fdText }),

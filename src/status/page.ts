@@ -33,7 +33,7 @@ h4 { font-size: 12px; margin: 0 0 4px; color: var(--muted); font-weight: 600; }
 .none { margin: 0; }
 .item { background: var(--card); border: 1px solid var(--line); border-left: 4px solid var(--ok); border-radius: 6px; padding: 10px 12px; margin: 0 0 8px; min-width: 0; }
 .item.critical { border-left-color: var(--critical); } .item.warning { border-left-color: var(--warning); } .item.unknown { border-left-color: var(--unknown); }
-summary { cursor: pointer; list-style: none; } summary::-webkit-details-marker { display: none; }
+summary { cursor: pointer; list-style: none; } details[open] > summary .fdsum { display: none; } summary::-webkit-details-marker { display: none; }
 summary .head::before { content: "▸"; color: var(--muted); width: 1em; } details[open] > summary .head::before { content: "▾"; }
 .head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 8px; }
 .why { margin: 6px 0 0; padding-left: 18px; color: var(--critical); overflow-wrap: anywhere; }
