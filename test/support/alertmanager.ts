@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { spawnChild, type Child } from './child.js';
-import { getJson, poll } from './poll.js';
+import { spawnChild, untilReady, type Child } from './child.js';
+import { getJson } from './poll.js';
 import { freePort } from './sockeye.js';
 
 export const ALERTMANAGER_BIN = process.env.ALERTMANAGER_BIN ?? 'prometheus-alertmanager';
@@ -53,18 +53,6 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  try {
-    await poll(
-      async () => {
-        if (!child.isRunning()) throw new Error('alertmanager exited');
-        const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-        return res.ok;
-      },
-      { timeoutMs: options.readyTimeoutMs ?? 30_000, what: `alertmanager ready on ${url}` },
-    );
-  } catch (err) {
-    await am.stop();
-    throw new Error(`${(err as Error).message}\nalertmanager output:\n${child.logs()}`);
-  }
+  await untilReady(child, `${url}/-/ready`, options.readyTimeoutMs ?? 30_000, () => am.stop());
   return am;
 }

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll } from 'vitest';
+import { poll } from './poll.js';
 
 export interface Exit {
   code: number | null;
@@ -111,4 +112,24 @@ export function spawnChild(name: string, command: string, args: string[], option
   };
   if (proc.pid !== undefined) running.add(child);
   return child;
+}
+
+/**
+ * Waits until `url` answers 2xx. If the child exits or the bound passes,
+ * runs cleanup and throws with the child's output.
+ */
+export async function untilReady(child: Child, url: string, timeoutMs: number, cleanup: () => Promise<void>): Promise<void> {
+  try {
+    await poll(
+      async () => {
+        if (!child.isRunning()) throw new Error(`${child.name} exited`);
+        const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+        return res.ok;
+      },
+      { timeoutMs, what: `${child.name} ready at ${url}` },
+    );
+  } catch (err) {
+    await cleanup();
+    throw new Error(`${(err as Error).message}\n${child.name} output:\n${child.logs()}`);
+  }
 }

@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { spawnChild, type Child } from './child.js';
-import { getJson, poll } from './poll.js';
+import { spawnChild, untilReady, type Child } from './child.js';
+import { getJson } from './poll.js';
 import { freePort } from './sockeye.js';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';
@@ -113,18 +113,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  try {
-    await poll(
-      async () => {
-        if (!child.isRunning()) throw new Error('prometheus exited');
-        const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-        return res.ok;
-      },
-      { timeoutMs: options.readyTimeoutMs ?? 30_000, what: `prometheus ready on ${url}` },
-    );
-  } catch (err) {
-    await prom.stop();
-    throw new Error(`${(err as Error).message}\nprometheus output:\n${child.logs()}`);
-  }
+  await untilReady(child, `${url}/-/ready`, options.readyTimeoutMs ?? 30_000, () => prom.stop());
   return prom;
 }

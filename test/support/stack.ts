@@ -14,6 +14,7 @@
  */
 import { rulesYaml, type RulesOptions } from '../../alerts/rules.js';
 import { startAlertmanager, type Alertmanager } from './alertmanager.js';
+import { poll } from './poll.js';
 import { startPrometheus, type Prometheus } from './prometheus.js';
 import { startSockeye, type Sockeye } from './sockeye.js';
 import { startWebhook, type Webhook } from './webhook.js';
@@ -141,8 +142,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // Firing alerts are re-sent every second (default 1m): an alert that fired
     // before the Alertmanagers were discovered, or while one was down, arrives
     // within the lab's bounds.
-    prometheus = await startPrometheus({ config: prometheusConfig(), rules: labRules(), args: ['--rules.alert.resend-delay=1s'] });
+    // Rules are loaded only once every target has been scraped: evaluated
+    // earlier, absent() would see a Prometheus with no data yet, and at lab
+    // scale (SockeyeAbsent after 5s) a slow first scrape would page.
+    prometheus = await startPrometheus({ config: prometheusConfig(), rules: 'groups: []\n', args: ['--rules.alert.resend-delay=1s'] });
     await prometheus.reload(prometheusConfig());
+    const expected = options.sockeyes.length + alertmanagers.size + 1;
+    const prom = prometheus;
+    await poll(async () => (await prom.query('up == 1')).length === expected, { timeoutMs: 30_000, what: `all ${expected} scrape targets up` });
+    await prometheus.reload(prometheusConfig(), labRules());
     return { webhook, alertmanagers, prometheus, sockeyes, instance, prometheusConfig, stop };
   } catch (err) {
     await stop();
