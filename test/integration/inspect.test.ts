@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectReport } from '../../src/inspect/report.js';
 import { killAllHolders, spawnHolder, type HoldSpec, type Holder } from '../support/procs.js';
-import { MAIN_JS, runSockeye } from '../support/sockeye.js';
+import { MAIN_JS, REPO_ROOT, runSockeye } from '../support/sockeye.js';
 
 // `sockeye inspect` (the built CLI) against a real process holding a known
 // set of fds and sockets: what it prints must be what the process holds.
@@ -164,6 +164,26 @@ describe('sockeye inspect TARGET', () => {
     expect([...t[0]!.pids].sort()).toEqual([a.pid, b.pid].sort());
     expect(t[0]!.topPaths[0]).toEqual({ name: join(dir, 'a.log'), count: 7 });
     await Promise.all([a.kill(), b.kill()]);
+  });
+});
+
+describe('sockeye inspect --proc-root (the fixture proc tree of test/fixtures/proc)', () => {
+  const FIXTURE = join(REPO_ROOT, 'test', 'fixtures', 'proc');
+
+  it('reads another /proc: pid 4101 of the fixture holds 30 fds against a limit of 1024, one of them a deleted file', async () => {
+    const r = await runSockeye(['inspect', '4101', '--proc-root', FIXTURE, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const t = (JSON.parse(r.stdout) as InspectReport).targets[0]!;
+    expect(t).toMatchObject({ pids: [4101], openFds: 30, maxFds: 1024 });
+    expect(t.topPaths.map((p) => p.name)).toContain('/var/log/app.log (deleted)');
+    expect(t.processList[0]!.cmdline).toBe('node server.js --port 8080');
+  });
+
+  it('a zombie is not inspectable, and says so', async () => {
+    const r = await runSockeye(['inspect', '4300', '--proc-root', FIXTURE]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('sockeye: pid 4300 is not a user-space process sockeye can inspect (a kernel thread, a zombie, or it just exited)\n');
   });
 });
 
