@@ -16,10 +16,11 @@ runs its health checks, accepts heartbeats, and exposes it all on /metrics.
 Usage:
   sockeye [--config FILE] [--listen HOST:PORT]   serve /metrics (default 0.0.0.0:9855)
   sockeye check-config FILE...                   validate config files and exit
-  sockeye inspect PID|TARGET [--json] [--watch 2s] [--proc-root DIR]
+  sockeye inspect [PID|TARGET] [--json] [--watch 2s] [--proc-root DIR]
                                                  print a process's or target's fds, sockets, peers
                                                  and memory, as /metrics sees them (--watch: refresh
-                                                 and show what changed)
+                                                 and show what changed); with --config and no
+                                                 argument, every configured target
   sockeye --help | --version
 
 Options:

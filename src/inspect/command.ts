@@ -45,8 +45,12 @@ interface Plan {
   report(snap: CollectionSnapshot): InspectReport;
 }
 
-function planFor(arg: string, config: Config, configFile: string | undefined): Plan {
+function planFor(arg: string | undefined, config: Config, configFile: string | undefined): Plan {
   const opts = collectOptions(config);
+  if (arg === undefined) {
+    // `inspect --config FILE`: every configured target.
+    return { what: `every target of ${configFile}`, collect: () => collectTargets(opts), check() {}, report: (snap) => inspectReport(snap) };
+  }
   if (/^\d+$/.test(arg)) {
     const pid = Number(arg);
     return {
@@ -94,7 +98,6 @@ const CLEAR_LINE_END = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
 
 async function run(values: Values, args: string[], io: InspectIO): Promise<number> {
-  if (args.length === 0) throw new BadUsage('inspect: expected a pid or a target name');
   if (args.length > 1) throw new BadUsage(`inspect: expected one pid or target name, got ${args.length} (${args.join(' ')})`);
   let watchMs: number | undefined;
   if (values.watch !== undefined) {
@@ -105,6 +108,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
     }
   }
   const file = str(values.config) ?? io.env.SOCKEYE_CONFIG;
+  if (args.length === 0 && !file) throw new BadUsage('inspect: expected a pid, a target name, or --config FILE (every configured target)');
   let config = file ? await loadConfig(file) : defaultConfig();
   const procRoot = str(values['proc-root']);
   if (procRoot !== undefined) {
@@ -112,7 +116,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
     config = { ...config, procRoot };
   }
 
-  const plan = planFor(args[0]!, config, file);
+  const plan = planFor(args[0], config, file);
   const json = values.json === true;
   const style = makeStyle(!json && wantsColour(io.stdout, io.env));
   const first = plan.collect();

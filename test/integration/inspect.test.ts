@@ -145,6 +145,12 @@ describe('sockeye inspect TARGET', () => {
     const report = JSON.parse(r.stdout) as InspectReport;
     expect(report.targets.map((t) => [t.name, t.pids, t.openFds])).toEqual([['holder', [holder.pid], EXPECTED_FDS]]);
 
+    // No target named: every configured target, including one with no process.
+    const all = await runSockeye(['inspect', '--config', cfg]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(new RegExp(`^holder  OK  1 process \\(pid ${holder.pid}\\)$`, 'm'));
+    expect(all.stdout).toContain('other  CRITICAL  0 processes\n  ! no process running (expected at least 1)\n');
+
     const unknown = await runSockeye(['inspect', 'nope', '--config', cfg]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`sockeye: no target named "nope" in ${cfg} (targets: holder, other); give a target name or a pid`);
@@ -204,7 +210,7 @@ describe('sockeye inspect errors', () => {
   });
 
   it.each([
-    [['inspect'], 'sockeye: inspect: expected a pid or a target name'],
+    [['inspect'], 'sockeye: inspect: expected a pid, a target name, or --config FILE (every configured target)'],
     [['inspect', '1', '2'], 'sockeye: inspect: expected one pid or target name, got 2 (1 2)'],
     [['inspect', '1', '--watch', 'soon'], 'sockeye: --watch: expected a duration of at least 200ms such as "2s", got "soon"'],
     [['inspect', '1', '--watch', '10ms'], 'sockeye: --watch: expected a duration of at least 200ms such as "2s", got "10ms"'],
