@@ -18,7 +18,8 @@ import { REPO_ROOT, freePort, startSockeye, type Sockeye } from '../support/sock
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'status-page');
 const PAGE_TOKEN = 'page-token-7c1e55aa90';
-const SECRETS = ['hunter2-secret', 'qs-secret-token', 'admin:', PAGE_TOKEN];
+const HEARTBEAT_TOKEN = 'hb-token-2f9d41c0';
+const SECRETS = ['hunter2-secret', 'qs-secret-token', 'admin:', PAGE_TOKEN, HEARTBEAT_TOKEN];
 
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-status-page-'));
 let okServer: Server;
@@ -54,12 +55,13 @@ beforeAll(async () => {
       ],
       heartbeats: [
         { name: 'nightly-backup', period: '1s', grace: '1s' },
-        { name: 'canary', period: '1h' },
+        { name: 'canary', period: '1h', token: HEARTBEAT_TOKEN },
       ],
       statusPage: { token: PAGE_TOKEN },
     },
   });
-  for (const name of ['nightly-backup', 'canary']) expect((await fetch(`${sockeye.url}/ping/${name}`)).status).toBe(200);
+  expect((await fetch(`${sockeye.url}/ping/nightly-backup`)).status).toBe(200);
+  expect((await fetch(`${sockeye.url}/ping/canary`, { headers: { authorization: `Bearer ${HEARTBEAT_TOKEN}` } })).status).toBe(200);
   // Until the state the page is about: one check failing, one passing, the backup heartbeat missed.
   await poll(
     async () => {
@@ -181,7 +183,7 @@ describe('GET /api/status of this sockeye', () => {
 });
 
 describe('no secrets on the status page', () => {
-  it('the HTML, the rendered page and /api/status never contain URL credentials or the page token', async () => {
+  it('the HTML, the rendered page and /api/status never contain URL credentials, the page token or a heartbeat token', async () => {
     const html = await (await api('/')).text();
     const json = await (await api('/api/status')).text();
     const { page } = await load(1280, 900);
