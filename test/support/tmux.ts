@@ -9,6 +9,8 @@
  *   await term.close();                            // also in afterAll, whatever happened
  */
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { poll } from './poll.js';
 
@@ -98,6 +100,8 @@ export async function openTerminal(command: string, options: { width?: number; h
       } catch {
         // already gone
       }
+      // A killed server leaves its socket file behind.
+      rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
     },
   };
   open.add(term);
