@@ -31,6 +31,9 @@ Options:
   -h, --help             this help
   -V, --version          print the version
 
+Served: /metrics (Prometheus text or OpenMetrics), / (status page), /api/status,
+/healthz (503 when the scheduler or a check is stale), /readyz, /ping/<heartbeat>.
+
 Exit status: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
 /** Bad command line: the message, a pointer to --help, exit 2. */

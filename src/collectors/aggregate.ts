@@ -81,6 +81,18 @@ function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: Pee
 }
 
 /**
+ * Summed RSS is comparable with a cgroup limit only when every process is in
+ * that one cgroup (a container); processes spread over several cgroups (the
+ * zero-config group "node" on a host) have no single limit to show.
+ */
+function sharedCgroupLimit(procs: ProcContext[]): number | null {
+  const seen = procs.filter((p) => p.cgroup !== undefined);
+  const first = seen[0];
+  if (!first || seen.some((p) => p.cgroup !== first.cgroup)) return null;
+  return first.memoryLimitBytes ?? null;
+}
+
+/**
  * Resource use of one process or a target's processes. fds and memory are
  * summed per process; a socket held by several processes (a forked listener)
  * is one socket, counted once.
@@ -108,7 +120,7 @@ export function summarize(procs: ProcContext[], topN: number, peerNames: PeerNam
     paths: topWithOther(paths, topN).map(({ key, count }) => ({ path: key, count })),
     ...socketUsage(sockets.values(), topN, peerNames),
     residentBytes: sumOrNull(procs.map((p) => p.residentBytes)),
-    memoryLimitBytes: minOrNull(procs.map((p) => p.memoryLimitBytes)),
+    memoryLimitBytes: sharedCgroupLimit(procs),
     cpuUserSeconds: procs.reduce((s, p) => s + p.stat.utimeTicks, 0) / USER_HZ,
     cpuSystemSeconds: procs.reduce((s, p) => s + p.stat.stimeTicks, 0) / USER_HZ,
     threads: procs.reduce((s, p) => s + p.stat.threads, 0),

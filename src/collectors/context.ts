@@ -50,6 +50,8 @@ export interface ProcContext {
   netns?: number;
   sockets?: Map<number, SocketInfo>;
   // memory collector
+  /** /proc/PID/cgroup text: which cgroup the process is in. */
+  cgroup?: string;
   memoryLimitBytes?: number | null;
 }
 

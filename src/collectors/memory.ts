@@ -11,6 +11,7 @@ export const memoryCollector: Collector = {
       limit = readCgroupMemoryLimit(env.cgroupRoot, parsePidCgroup(text));
       env.memoryLimits.set(text, limit);
     }
+    p.cgroup = text;
     p.memoryLimitBytes = limit;
   },
 };

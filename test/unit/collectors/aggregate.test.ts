@@ -25,6 +25,7 @@ describe('summarize', () => {
         [12, est('0000000000000000FFFF00000100007F', 'tcp6')],
       ]),
       residentBytes: 1000,
+      cgroup: '0::/app',
       memoryLimitBytes: 5000,
     });
     // Unreadable fds: only the stat() count is known.
@@ -46,6 +47,14 @@ describe('summarize', () => {
     expect(u.residentBytes).toBe(1500);
     expect(u.memoryLimitBytes).toBe(5000);
     expect([u.cpuUserSeconds, u.cpuSystemSeconds, u.threads]).toEqual([3, 1.5, 6]);
+  });
+
+  it('shows a memory limit only when every process is in that one cgroup', () => {
+    const inApp = (pid: number, limit: number | null) => proc(pid, { residentBytes: 100, cgroup: '0::/app', memoryLimitBytes: limit });
+    expect(summarize([inApp(1, 4096), inApp(2, 4096)], 10, new PeerNames()).memoryLimitBytes).toBe(4096);
+    const elsewhere = proc(3, { residentBytes: 100, cgroup: '0::/other', memoryLimitBytes: 1024 });
+    // Summed RSS of processes in two cgroups against either limit would mislead.
+    expect(summarize([inApp(1, 4096), elsewhere], 10, new PeerNames()).memoryLimitBytes).toBeNull();
   });
 
   it('reports unknown (null), not zero, when nothing could be read', () => {
