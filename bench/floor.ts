@@ -35,18 +35,39 @@ export function buildFloor(): string {
   return BINARY;
 }
 
-export function runFloor(pid: number, reps: number, warmup = 3): FloorResult {
+/** Raw per-repetition times (ns) of one floor run. */
+export interface FloorRaw {
+  fds: number;
+  netBytes: number;
+  statSize: number;
+  fdWalkNs: number[];
+  netReadNs: number[];
+  statNs: number[];
+}
+
+export function runFloorRaw(pid: number, reps: number, warmup = 3): FloorRaw {
   const out = execFileSync(BINARY, [String(pid), String(reps), String(warmup)], { encoding: 'utf8', maxBuffer: 16 << 20 });
-  const r = JSON.parse(out) as { fds: number; netBytes: number; statSize: number; fdWalkNs: number[]; netReadNs: number[]; statNs: number[] };
+  return JSON.parse(out) as FloorRaw;
+}
+
+/** Medians (ms) over the repetitions of one or more floor runs. */
+export function summarizeFloor(runs: FloorRaw[]): FloorResult {
+  const fdWalkNs = runs.flatMap((r) => r.fdWalkNs);
+  const netReadNs = runs.flatMap((r) => r.netReadNs);
+  const last = runs.at(-1)!;
   const toMs = (ns: number) => ns / 1e6;
   return {
-    fds: r.fds,
-    netBytes: r.netBytes,
-    statSize: r.statSize,
+    fds: last.fds,
+    netBytes: last.netBytes,
+    statSize: last.statSize,
     // The median of per-repetition sums, not the sum of medians.
-    total: toMs(median(r.fdWalkNs.map((t, i) => t + r.netReadNs[i]!))),
-    fdWalk: toMs(median(r.fdWalkNs)),
-    netRead: toMs(median(r.netReadNs)),
-    stat: toMs(median(r.statNs)),
+    total: toMs(median(fdWalkNs.map((t, i) => t + netReadNs[i]!))),
+    fdWalk: toMs(median(fdWalkNs)),
+    netRead: toMs(median(netReadNs)),
+    stat: toMs(median(runs.flatMap((r) => r.statNs))),
   };
+}
+
+export function runFloor(pid: number, reps: number, warmup = 3): FloorResult {
+  return summarizeFloor([runFloorRaw(pid, reps, warmup)]);
 }

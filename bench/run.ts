@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, installCleanupHandlers } from './cleanup.js';
 import { namespaceSockets, startFixtures, type Target } from './fixtures/index.js';
-import { buildFloor, OUT, runFloor, type FloorResult } from './floor.js';
+import { buildFloor, OUT, runFloorRaw, summarizeFloor, type FloorRaw } from './floor.js';
 import { runNodeFloor } from './floor-node.js';
 import { timeCommands } from './peers/commands.js';
 import type { PeerTiming } from './peers/exporter.js';
@@ -90,12 +90,15 @@ function options() {
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string): Promise<SizeResults> {
-  log(`${t.fds} fds: floor`);
-  const floor: FloorResult = runFloor(t.pid, Math.max(o.reps, 15));
-  const nodeFloor = runNodeFloor(t.pid, Math.max(o.reps, 15));
-  log(`${t.fds} fds: sockeye collection (worker, then inline)`);
-  const worker = await timeCollection(t.pid, 'worker', o.reps, 3);
+  const sockets = namespaceSockets();
+  log(`${t.fds} fds: floor and sockeye's collection interleaved (worker, then inline); ${sockets} TCP sockets in the namespace`);
+  // The machine may be busy with other work: each timed collection is
+  // preceded by three repetitions of the floor, so the ratio compares like with like.
+  const floorRuns: FloorRaw[] = [];
+  const worker = await timeCollection(t.pid, 'worker', o.reps, 3, () => floorRuns.push(runFloorRaw(t.pid, 3, 1)));
+  const floor = summarizeFloor(floorRuns);
   const inline = await timeCollection(t.pid, 'inline', o.reps, 3);
+  const nodeFloor = runNodeFloor(t.pid, Math.max(o.reps, 15));
   const statCount = timeStatCount(t.pid, Math.max(o.reps, 100));
   const peers: PeerTiming[] = [];
   if (!o.skip.has('peers')) {
@@ -113,7 +116,7 @@ async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string
       await s.stop();
     }
   }
-  return { fds: t.fds, target: t, floor, nodeFloor, worker, inline, statCount, peers, http };
+  return { fds: t.fds, sockets, target: t, floor, nodeFloor, worker, inline, statCount, peers, http };
 }
 
 async function main(): Promise<void> {
@@ -133,7 +136,6 @@ async function main(): Promise<void> {
   log(`bench: starting fixtures for ${o.sizes.join(', ')} fds`);
   const fixtures = await startFixtures(o.sizes, log);
   const sockets = namespaceSockets();
-  log(`bench: ${sockets} TCP sockets in the network namespace`);
 
   const sizes: SizeResults[] = [];
   for (const t of fixtures.targets) sizes.push(await measureSize(t, o, fixtures.dir));

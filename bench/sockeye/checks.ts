@@ -28,6 +28,9 @@ export interface CheckHalf {
   latenessMedian: number;
   cpuSeconds: number;
   cpuPercent: number;
+  /** sockeye's own counters over the half: runs started and finished, and runs skipped because the previous one was still going. */
+  runsCounted: number;
+  overruns: number;
 }
 
 export interface CheckFigures {
@@ -40,6 +43,13 @@ export interface CheckFigures {
   passing: number;
   /** The check server's own worst event-loop delay (ms): how late it may have recorded an arrival. */
   serverLoopDelayMax: number;
+}
+
+/** Sum of every series of one metric in an exposition. */
+export function sumOf(body: string, metric: string): number {
+  let sum = 0;
+  for (const m of body.matchAll(new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
 }
 
 function message<T>(child: ChildProcess, type: string): Promise<T> {
@@ -96,8 +106,13 @@ export async function benchChecks(targetPid: number, checks: number, seconds: nu
       let scrapes = 0;
       let last = '';
       const half = Math.max(1, Math.floor(seconds / 2));
-      const halves: Array<{ from: number; to: number; cpu: number }> = [];
+      const halves: Array<{ from: number; to: number; cpu: number; runs: number; overruns: number }> = [];
+      const counters = async () => {
+        const body = (await scrape(`${s.url}/metrics`, agent)).body;
+        return { runs: sumOf(body, 'sockeye_check_runs_total'), overruns: sumOf(body, 'sockeye_check_overruns_total') };
+      };
       for (const scraping of [false, true]) {
+        const c0 = await counters();
         const from = performance.timeOrigin + performance.now();
         const cpu0 = cpuSeconds(s.pid);
         const t0 = performance.now();
@@ -112,13 +127,16 @@ export async function benchChecks(targetPid: number, checks: number, seconds: nu
           const wait = t0 + (i + 1) * 1000 - performance.now();
           if (wait > 0) await sleep(wait);
         }
-        halves.push({ from, to: performance.timeOrigin + performance.now(), cpu: cpuSeconds(s.pid) - cpu0 });
+        const to = performance.timeOrigin + performance.now();
+        const cpu = cpuSeconds(s.pid) - cpu0;
+        const c1 = await counters();
+        halves.push({ from, to, cpu, runs: c1.runs - c0.runs, overruns: c1.overruns - c0.overruns });
         log(`checks: ${scraping ? 'with' : 'without'} scrapes done`);
       }
       agent.destroy();
       server.send({ type: 'report' });
       const { arrivals, loopDelayMaxMs } = await message<{ arrivals: Record<string, number[]>; loopDelayMaxMs: number }>(server, 'report');
-      const figures = ({ from, to, cpu }: { from: number; to: number; cpu: number }): CheckHalf => {
+      const figures = ({ from, to, cpu, runs: runsCounted, overruns }: (typeof halves)[number]): CheckHalf => {
         const inHalf = Object.fromEntries(Object.entries(arrivals).map(([k, v]) => [k, v.filter((t) => t >= from && t < to)]));
         const { jitter, lateness, runs } = startTimeFigures(inHalf, 1000);
         const elapsed = (to - from) / 1000;
@@ -132,6 +150,8 @@ export async function benchChecks(targetPid: number, checks: number, seconds: nu
           latenessMedian: median(lateness),
           cpuSeconds: cpu,
           cpuPercent: (cpu / elapsed) * 100,
+          runsCounted,
+          overruns,
         };
       };
       const passing = [...last.matchAll(/^sockeye_check_success\{[^}]*\} 1$/gm)].length;

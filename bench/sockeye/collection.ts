@@ -18,6 +18,8 @@ export interface CollectionFigures {
   loopDelayMax: number;
   /** Median over collections of each one's worst delay (ms). */
   loopDelayMedian: number;
+  /** Median ms per collector, as sockeye timed them itself (sockeye_scrape_collector_duration_seconds). */
+  collectors: Record<string, number>;
   /** Worst delay over the same time with no collection (worker mode only): what the machine alone does to the loop. */
   loopDelayIdleMax: number;
 }
@@ -28,18 +30,25 @@ export const quietLogger = (): FastifyBaseLogger => {
   return log as unknown as FastifyBaseLogger;
 };
 
-export async function timeCollection(pid: number, mode: 'worker' | 'inline', reps: number, warmup: number): Promise<CollectionFigures> {
+/**
+ * `between` runs before each timed collection, outside the timing and the
+ * loop-delay window: the floor is interleaved there, so both see the same
+ * machine load.
+ */
+export async function timeCollection(pid: number, mode: 'worker' | 'inline', reps: number, warmup: number, between: () => void = () => {}): Promise<CollectionFigures> {
   const config = configSchema.parse({ targets: [{ name: 'bench', match: { pid } }] });
   const collection = createTargetCollection(config, new Registry(), quietLogger(), { mode });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const samples: number[] = [];
   const delays: number[] = [];
+  const perCollector = new Map<string, number[]>();
   try {
     for (let i = -warmup; i < reps; i++) {
+      if (i >= 0) between();
       histogram.reset();
       histogram.enable();
       const t0 = performance.now();
-      await collection.collect();
+      const snap = await collection.collect();
       const t = performance.now() - t0;
       // Let the loop turn once: a collection that blocked it is recorded when
       // the histogram's timer finally fires, after collect() returned.
@@ -49,6 +58,7 @@ export async function timeCollection(pid: number, mode: 'worker' | 'inline', rep
         samples.push(t);
         // The histogram reports ns; with no sample yet (a collection shorter than 1 ms) max is 0.
         delays.push(histogram.max / 1e6);
+        for (const c of snap.collectors) perCollector.set(c.name, [...(perCollector.get(c.name) ?? []), c.durationSeconds * 1000]);
       }
     }
   } finally {
@@ -62,7 +72,8 @@ export async function timeCollection(pid: number, mode: 'worker' | 'inline', rep
     histogram.disable();
     loopDelayIdleMax = histogram.max / 1e6;
   }
-  return { mode, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax };
+  const collectors = Object.fromEntries([...perCollector].map(([name, ms]) => [name, median(ms)]));
+  return { mode, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, collectors };
 }
 
 /** The open-fd count without per-fd work (stat of /proc/PID/fd), as sockeye does it. */
