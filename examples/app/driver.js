@@ -55,14 +55,16 @@ switch (mode) {
     loop(() => void call('GET', '/slow?ms=500', { abortAfterMs: 50 }));
     break;
   case 'poison': {
-    // A browser retrying the same POST: each attempt lands on the next worker.
+    // A browser retrying the same POST a moment after each failure: every
+    // attempt lands on the next worker and kills it too. (Every 2s, so each
+    // worker lives long enough to be seen by a 1s scrape before it dies.)
     let busy = false;
     setInterval(async () => {
       if (busy) return;
       busy = true;
       await call('POST', '/checkout', { body: '{"coupon":"poison"}' });
       busy = false;
-    }, 500);
+    }, 2000);
     break;
   }
   case 'sink': {

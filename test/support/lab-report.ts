@@ -14,8 +14,10 @@ export interface LabRow {
   labels: string;
   /** Seconds from switching the fault on to the delivery at the receiver. */
   seconds: number;
-  /** The bound the test enforces. */
-  boundSeconds: number;
+  /** Seconds from the fault to the alert's condition first holding (its startsAt), when known. */
+  conditionSeconds?: number;
+  /** The bound the test enforces, as a person reads it ("≤ 60 s"). */
+  bound: string;
   note?: string;
 }
 
@@ -27,9 +29,9 @@ export function formatLabTable(rows: LabRow[], when = new Date()): string {
   const lines = [
     `Measured ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`SOCKEYE_LAB_WRITE_DOCS=1 npx vitest run test/e2e\` (scrape and evaluation every 1s, shipped rules with \`for:\` ÷ 60).`,
     '',
-    '| fault | alert | labels | fault → delivery | bound |',
-    '|---|---|---|---:|---:|',
-    ...rows.map((r) => `| ${r.fault} | ${r.alert} | \`${r.labels}\` | ${r.note ?? `${r.seconds.toFixed(1)} s`} | ${r.boundSeconds} s |`),
+    '| fault | alert | labels | condition holds | delivered | bound |',
+    '|---|---|---|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.fault} | ${r.alert} | \`${r.labels}\` | ${r.conditionSeconds === undefined ? '' : `${r.conditionSeconds.toFixed(1)} s`} | ${r.note ?? `${r.seconds.toFixed(1)} s`} | ${r.bound} |`),
   ];
   return lines.join('\n');
 }

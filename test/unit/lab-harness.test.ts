@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatLabTable, writeLabTable } from '../support/lab-report.js';
 import { poll } from '../support/poll.js';
 
-const row = { fault: 'incident 2: close-wait', alert: 'CloseWaitPileUp', labels: 'target=close-wait', seconds: 17.26, boundSeconds: 45 };
+const row = { fault: 'incident 2: close-wait', alert: 'CloseWaitPileUp', labels: 'target=close-wait', seconds: 17.26, conditionSeconds: 3.04, bound: '≤ 45 s' };
 
 describe('lab report', () => {
   let dir: string | undefined;
@@ -16,11 +16,11 @@ describe('lab report', () => {
   });
 
   it('formats one table row per result, seconds to a tenth', () => {
-    const text = formatLabTable([row, { ...row, fault: 'Alertmanager stopped', note: 'no Watchdog for 12s' }], new Date('2026-01-02T03:04:05Z'));
+    const text = formatLabTable([row, { ...row, fault: 'Alertmanager stopped', conditionSeconds: undefined, note: 'no Watchdog for 12s', bound: '≥ 10 s gap' }], new Date('2026-01-02T03:04:05Z'));
     expect(text.split('\n').filter((l) => l.startsWith('| '))).toEqual([
-      '| fault | alert | labels | fault → delivery | bound |',
-      '| incident 2: close-wait | CloseWaitPileUp | `target=close-wait` | 17.3 s | 45 s |',
-      '| Alertmanager stopped | CloseWaitPileUp | `target=close-wait` | no Watchdog for 12s | 45 s |',
+      '| fault | alert | labels | condition holds | delivered | bound |',
+      '| incident 2: close-wait | CloseWaitPileUp | `target=close-wait` | 3.0 s | 17.3 s | ≤ 45 s |',
+      '| Alertmanager stopped | CloseWaitPileUp | `target=close-wait` |  | no Watchdog for 12s | ≥ 10 s gap |',
     ]);
     expect(text).toContain('2026-01-02 03:04 UTC');
   });
@@ -28,12 +28,12 @@ describe('lab report', () => {
   it('replaces only what is between the markers, and refuses a file without them', () => {
     dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
     const file = join(dir, 'doc.md');
-    writeFileSync(file, 'before\n<!-- lab-results:start -->\nold\n<!-- lab-results:end -->\nafter\n');
+    writeFileSync(file, 'before\n<!-- lab-results:start -->\nSTALE TABLE\n<!-- lab-results:end -->\nafter\n');
     writeLabTable([row], file);
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith('before\n<!-- lab-results:start -->\nMeasured ')).toBe(true);
-    expect(text).not.toContain('old');
-    expect(text.endsWith('| 17.3 s | 45 s |\n<!-- lab-results:end -->\nafter\n')).toBe(true);
+    expect(text).not.toContain('STALE TABLE');
+    expect(text.endsWith('| 17.3 s | ≤ 45 s |\n<!-- lab-results:end -->\nafter\n')).toBe(true);
     writeFileSync(file, 'no markers\n');
     expect(() => writeLabTable([row], file)).toThrow(/markers/);
   });
