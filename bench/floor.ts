@@ -20,6 +20,8 @@ export interface FloorResult {
   fdWalk: number;
   netRead: number;
   stat: number;
+  /** The fd walk with readlink() on full paths, as Node must do it (not part of the floor). */
+  fdWalkPaths: number;
 }
 
 /** Compiles the floor with gcc -O2 when the binary is missing or older than its source. */
@@ -43,6 +45,7 @@ export interface FloorRaw {
   fdWalkNs: number[];
   netReadNs: number[];
   statNs: number[];
+  fdWalkPathNs: number[];
 }
 
 export function runFloorRaw(pid: number, reps: number, warmup = 3): FloorRaw {
@@ -65,6 +68,7 @@ export function summarizeFloor(runs: FloorRaw[]): FloorResult {
     fdWalk: toMs(median(fdWalkNs)),
     netRead: toMs(median(netReadNs)),
     stat: toMs(median(runs.flatMap((r) => r.statNs))),
+    fdWalkPaths: toMs(median(runs.flatMap((r) => r.fdWalkPathNs))),
   };
 }
 

@@ -1,7 +1,9 @@
-// npm run bench:profile [-- --fds 19000 --reps 20] — where a collection's time
-// goes: CPU-profiles sockeye's inline collection of one fixture target (the
-// same code the worker runs), writes bench/out/collection.cpuprofile (open it
-// in Chrome DevTools) and prints the top frames by self time.
+// npm run bench:profile [-- --fds 19000 --reps 20 --mode inline|worker] —
+// where a collection's time goes: CPU-profiles sockeye's collection of one
+// fixture target, writes bench/out/collection-<mode>.cpuprofile (open it in
+// Chrome DevTools) and prints the top frames by self time. inline (default)
+// profiles the collection code itself (what the worker runs); worker profiles
+// what is left on the main thread when the worker does the work.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -17,7 +19,12 @@ import { sig } from './stats.js';
 import { topFrames, type Profile } from './cpuprofile.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { fds: { type: 'string', default: '19000' }, reps: { type: 'string', default: '20' }, top: { type: 'string', default: '25' } } });
+  const { values } = parseArgs({ options: { fds: { type: 'string', default: '19000' }, reps: { type: 'string', default: '20' }, top: { type: 'string', default: '25' }, mode: { type: 'string', default: 'inline' } } });
+  const mode = values.mode;
+  if (mode !== 'inline' && mode !== 'worker') {
+    process.stderr.write('bench:profile: --mode must be inline or worker\n');
+    process.exit(2);
+  }
   const fds = Number(values.fds);
   const reps = Number(values.reps);
   if (!Number.isInteger(fds) || fds < 100 || fds > 19_500 || !Number.isInteger(reps) || reps < 1) {
@@ -28,7 +35,7 @@ async function main(): Promise<void> {
   const { targets } = await startFixtures([fds], (line) => process.stderr.write(`${line}\n`));
   const pid = targets[0]!.pid;
   const config = configSchema.parse({ targets: [{ name: 'bench', match: { pid } }] });
-  const collection = createTargetCollection(config, new Registry(), quietLogger(), { mode: 'inline' });
+  const collection = createTargetCollection(config, new Registry(), quietLogger(), { mode });
   for (let i = 0; i < 3; i++) await collection.collect(); // warm-up: JIT, caches
 
   const session = new Session();
@@ -43,9 +50,9 @@ async function main(): Promise<void> {
   session.disconnect();
   await collection.close();
 
-  const file = join(OUT, 'collection.cpuprofile');
+  const file = join(OUT, `collection-${mode}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
-  process.stdout.write(`${reps} inline collections of ${fds} fds: ${sig(wall / reps)} ms each (profiler on); profile in ${file}\n\nself time per collection, top frames:\n`);
+  process.stdout.write(`${reps} ${mode} collections of ${fds} fds (main thread profiled): ${sig(wall / reps)} ms each (profiler on); profile in ${file}\n\nself time per collection, top frames:\n`);
   for (const [label, totalMs, share] of topFrames(profile, Number(values.top))) {
     process.stdout.write(`${sig(totalMs / reps).padStart(7)} ms ${`${sig(share * 100)}%`.padStart(6)}  ${label}\n`);
   }

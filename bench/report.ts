@@ -60,6 +60,7 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('floor (C): fd walk + net read', (s) => ms(s.floor.total)),
     row('  floor: readdir+readlinkat of fd/', (s) => ms(s.floor.fdWalk)),
     row('  floor: read net/tcp + tcp6', (s) => ms(s.floor.netRead)),
+    row('C: fd walk, readlink on full paths', (s) => ms(s.floor.fdWalkPaths)),
     row('same work from Node: fd walk', (s) => ms(s.nodeFloor.fdWalk)),
     row('  Node: net read, readFileSync', (s) => ms(s.nodeFloor.netReadFile)),
     row('  Node: net read, 4 MiB readSync', (s) => ms(s.nodeFloor.netReadLarge)),

@@ -5,7 +5,8 @@
 //
 // usage: floor PID REPS [WARMUP]
 // prints one JSON line: per-repetition times in ns of the fd walk, the net
-// reads, their sum, and the stat() fast path for the open-fd count.
+// reads, the stat() fast path for the open-fd count, and (not part of the
+// floor) the fd walk with full-path readlink, as Node can do it.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,6 +38,26 @@ static long fd_walk(const char *dir, long *links_out) {
     if (e->d_name[0] == '.') continue;
     n++;
     if (readlinkat(dfd, e->d_name, target, sizeof target) > 0) links++;
+  }
+  closedir(d);
+  *links_out = links;
+  return n;
+}
+
+// The same walk with readlink(2) on a full path, as Node's fs.readlinkSync
+// must do it (Node has no readlinkat): the kernel resolves /proc/PID/fd/N
+// from the root each time.
+static long fd_walk_paths(const char *dir, long *links_out) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  long n = 0, links = 0;
+  char path[512], target[4096];
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    n++;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (readlink(path, target, sizeof target) > 0) links++;
   }
   closedir(d);
   *links_out = links;
@@ -76,7 +97,7 @@ int main(int argc, char **argv) {
   snprintf(tcp, sizeof tcp, "/proc/%s/net/tcp", pid);
   snprintf(tcp6, sizeof tcp6, "/proc/%s/net/tcp6", pid);
 
-  long long *fdt = calloc(reps, sizeof *fdt), *nett = calloc(reps, sizeof *nett), *statt = calloc(reps, sizeof *statt);
+  long long *fdt = calloc(reps, sizeof *fdt), *nett = calloc(reps, sizeof *nett), *statt = calloc(reps, sizeof *statt), *patht = calloc(reps, sizeof *patht);
   long fds = 0, links = 0, bytes = 0;
   long long statSize = -1;
   for (int i = -warmup; i < reps; i++) {
@@ -88,7 +109,10 @@ int main(int argc, char **argv) {
     struct stat st;
     int ok = stat(fddir, &st);
     long long t3 = now_ns();
-    if (fds < 0 || a < 0 || b < 0 || ok != 0) {
+    long pathLinks = 0;
+    long pathFds = fd_walk_paths(fddir, &pathLinks);
+    long long t4 = now_ns();
+    if (fds < 0 || a < 0 || b < 0 || ok != 0 || pathFds < 0) {
       fprintf(stderr, "floor: cannot read /proc/%s (gone, or no permission)\n", pid);
       return 1;
     }
@@ -98,6 +122,7 @@ int main(int argc, char **argv) {
       fdt[i] = t1 - t0;
       nett[i] = t2 - t1;
       statt[i] = t3 - t2;
+      patht[i] = t4 - t3;
     }
   }
   printf("{\"fds\":%ld,\"links\":%ld,\"netBytes\":%ld,\"statSize\":%lld,", fds, links, bytes, statSize);
@@ -106,6 +131,8 @@ int main(int argc, char **argv) {
   print_array("netReadNs", nett, reps);
   printf(",");
   print_array("statNs", statt, reps);
+  printf(",");
+  print_array("fdWalkPathNs", patht, reps);
   printf("}\n");
   return 0;
 }
