@@ -1,8 +1,8 @@
 /**
  * Instances of the example app (examples/app/server.js) for the incident lab:
- * each on its own free ports, named by a `--lab=NAME` argument that its
- * cluster workers inherit, so one sockeye can watch several instances as
- * separate targets (match: { cmdline: labCmdline(NAME) }).
+ * each on its own free ports, named by `--lab=NAME --lab-run=RUN` arguments
+ * that its cluster workers inherit, so one sockeye can watch several
+ * instances as separate targets (match: { cmdline: labCmdline(NAME) }).
  *
  *   const app = await startLabApp({ name: 'close-wait' });
  *   await app.fault('close-wait', true);
@@ -66,9 +66,16 @@ export interface LabAppOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * Tells this test process's instances from those of another lab running on
+ * the same machine at the same time (a second `npm test`, a demo): sockeye
+ * matches by cmdline and would otherwise watch both.
+ */
+export const LAB_RUN = `${process.pid}.${Date.now().toString(36)}`;
+
 /** cmdline regex selecting exactly one instance (its primary and workers, not its drivers). */
 export function labCmdline(name: string): string {
-  return `server\\.js --lab=${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`;
+  return `server\\.js --lab=${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --lab-run=${LAB_RUN.replace('.', '\\.')}$`;
 }
 
 export async function startLabApp(options: LabAppOptions): Promise<LabApp> {
@@ -84,7 +91,7 @@ export async function startLabApp(options: LabAppOptions): Promise<LabApp> {
     APP_SINK_HOST: '::1',
     ...options.env,
   };
-  const node = [process.execPath, APP_SERVER, `--lab=${options.name}`];
+  const node = [process.execPath, APP_SERVER, `--lab=${options.name}`, `--lab-run=${LAB_RUN}`];
   let argv = options.nofile ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--', ...node] : node;
   const cgroup = options.memoryLimitBytes ? createMemoryCgroup(`sockeye-lab-${process.pid}-${options.name}`, options.memoryLimitBytes) : undefined;
   // Join the cgroup before exec, so the workers forked later are born in it.
