@@ -32,7 +32,8 @@ const INCIDENTS: Array<{
   memoryLimitBytes?: number;
   env?: Record<string, string>;
 }> = [
-  { fault: 'head-leak', incident: 1, alert: 'FdUsageHigh', boundSeconds: 60, nofile: 1024, env: { APP_DRIVER_RATE: '50' } },
+  // A low fd limit: 80% of it is reached in well under a minute even on a busy machine.
+  { fault: 'head-leak', incident: 1, alert: 'FdUsageHigh', boundSeconds: 60, nofile: 512, env: { APP_DRIVER_RATE: '50' } },
   { fault: 'close-wait', incident: 2, alert: 'CloseWaitPileUp', boundSeconds: 45 },
   { fault: 'peer-leak', incident: 3, alert: 'ManySocketsToOnePeer', boundSeconds: 60, nofile: 1024 },
   {
