@@ -27,7 +27,7 @@ const END = '<!-- lab-results:end -->';
 
 export function formatLabTable(rows: LabRow[], when = new Date()): string {
   const lines = [
-    `Measured ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`SOCKEYE_LAB_WRITE_DOCS=1 npx vitest run test/e2e\` (scrape and evaluation every 1s, shipped rules with \`for:\` ÷ 60).`,
+    `Measured ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`SOCKEYE_LAB_WRITE_DOCS=1 npx vitest run test/e2e/incident-lab.test.ts\` (scrape and evaluation every 1s, shipped rules with \`for:\` ÷ 60).`,
     '',
     '| fault | alert | labels | condition holds | delivered | bound |',
     '|---|---|---|---:|---:|---:|',
