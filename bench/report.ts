@@ -74,6 +74,7 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('event-loop max delay, worker', (s) => ms(s.worker.loopDelayMax)),
     row('event-loop max delay, inline', (s) => ms(s.inline.loopDelayMax)),
     row('  same time idle (machine noise)', (s) => ms(s.worker.loopDelayIdleMax)),
+    row('  same time, a worker only spinning', (s) => ms(s.worker.loopDelayBusyMax)),
     row('sockeye /metrics over HTTP', (s) => (s.http ? ms(s.http.median) : 'n/a')),
     row('  /readyz worst latency meanwhile', (s) => (s.http ? ms(s.http.readyzMax) : 'n/a')),
     row('  sockeye RSS before the first scrape', (s) => (s.http ? mib(s.http.rssBefore) : 'n/a')),
@@ -127,7 +128,7 @@ function summaries(r: Results): string[] {
   }
   for (const s of r.sizes) {
     out.push(
-      `event-loop@${s.fds}fds: worst delay ${ms(s.worker.loopDelayMax)} during a collection in the worker (inline: ${ms(s.inline.loopDelayMax)}; idle for as long: ${ms(s.worker.loopDelayIdleMax)})` +
+      `event-loop@${s.fds}fds: worst delay ${ms(s.worker.loopDelayMax)} during a collection in the worker (inline: ${ms(s.inline.loopDelayMax)}; idle for as long: ${ms(s.worker.loopDelayIdleMax)}; a worker only spinning as long: ${ms(s.worker.loopDelayBusyMax)})` +
         (s.http ? `; /readyz worst ${ms(s.http.readyzMax)} (median ${ms(s.http.readyzMedian)}) while a real sockeye was scraped` : ''),
     );
   }

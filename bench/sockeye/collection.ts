@@ -3,6 +3,7 @@
 // during each one (perf_hooks samples the loop every millisecond).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import type { FastifyBaseLogger } from 'fastify';
 import { createTargetCollection } from '../../src/collectors/index.js';
@@ -22,6 +23,12 @@ export interface CollectionFigures {
   collectors: Record<string, number>;
   /** Worst delay over the same time with no collection (worker mode only): what the machine alone does to the loop. */
   loopDelayIdleMax: number;
+  /**
+   * Worst delay while a worker thread only spins the CPU for as long as a
+   * collection takes (worker mode only): on a machine with few cores, the
+   * delay any busy thread causes, whatever it does.
+   */
+  loopDelayBusyMax: number;
 }
 
 export const quietLogger = (): FastifyBaseLogger => {
@@ -47,6 +54,9 @@ export async function timeCollection(pid: number, mode: 'worker' | 'inline', rep
       if (i >= 0) between();
       histogram.reset();
       histogram.enable();
+      // The histogram measures from its second tick on: let it tick before
+      // the collection, or a loop blocked from the start goes unrecorded.
+      await sleep(3);
       const t0 = performance.now();
       const snap = await collection.collect();
       const t = performance.now() - t0;
@@ -65,15 +75,45 @@ export async function timeCollection(pid: number, mode: 'worker' | 'inline', rep
     await collection.close();
   }
   let loopDelayIdleMax = NaN;
+  let loopDelayBusyMax = NaN;
   if (mode === 'worker') {
     histogram.reset();
     histogram.enable();
     await sleep(samples.reduce((a, b) => a + b, 0));
     histogram.disable();
     loopDelayIdleMax = histogram.max / 1e6;
+    loopDelayBusyMax = await busyWorkerLoopDelay(median(samples), Math.min(reps, 10));
   }
   const collectors = Object.fromEntries([...perCollector].map(([name, ms]) => [name, median(ms)]));
-  return { mode, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, collectors };
+  return { mode, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors };
+}
+
+/** Worst event-loop delay while a worker thread spins for `ms`, `reps` times. */
+async function busyWorkerLoopDelay(ms: number, reps: number): Promise<number> {
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     parentPort.on('message', (ms) => { const end = performance.now() + ms; while (performance.now() < end); parentPort.postMessage(0); });`,
+    { eval: true },
+  );
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const worst: number[] = [];
+  try {
+    for (let i = 0; i < reps; i++) {
+      histogram.reset();
+      histogram.enable();
+      await sleep(3);
+      await new Promise((resolve) => {
+        worker.once('message', resolve);
+        worker.postMessage(ms);
+      });
+      await sleep(2);
+      histogram.disable();
+      worst.push(histogram.max / 1e6);
+    }
+  } finally {
+    await worker.terminate();
+  }
+  return max(worst);
 }
 
 /** The open-fd count without per-fd work (stat of /proc/PID/fd), as sockeye does it. */
