@@ -147,7 +147,7 @@ async function main(): Promise<number> {
   printer = setInterval(() => {
     const all = stack!.webhook.deliveries();
     for (const d of all.slice(seen)) {
-      if (!d.path.startsWith('/pager/')) continue;
+      if (d.path.startsWith('/deadmansswitch/')) continue; // Watchdog, every few seconds
       for (const a of d.alerts) {
         const what = Object.entries(a.labels)
           .filter(([k]) => !['alertname', 'job', 'severity', 'instance'].includes(k))

@@ -72,8 +72,12 @@ function sockeyeUrl(name: string): string {
   return s.url;
 }
 
+/** Where the shipped routing sends an alert of this severity. */
+const RECEIVER: Record<string, string> = { critical: 'pager', warning: 'ticket' };
+
 /**
- * Waits for a page at the pager receiver of am1 until `since` + the bound
+ * Waits until `since` + the bound for the alert to be delivered by an
+ * Alertmanager to the receiver its severity routes to (pager or ticket),
  * (the bound counts from the fault, not from when this test started waiting),
  * records it in the table, returns seconds from `since`.
  */
@@ -85,7 +89,7 @@ async function expectPage(
 ): Promise<number> {
   const { boundSeconds, ...rest } = row;
   const left = Math.max(1000, since + boundSeconds * 1000 - Date.now());
-  const got = await stack.webhook.waitFor({ path: '/pager/am1', status: 'firing', since, ...match }, left).catch(async (err: Error) => {
+  const got = await stack.webhook.waitFor({ status: 'firing', since, ...match }, left).catch(async (err: Error) => {
     // Say how far it got: pending in Prometheus, or not even that.
     const held = await promAlerts(match.alertname).catch(() => []);
     const more = await diagnose().catch((e: Error) => e.message);
@@ -97,6 +101,8 @@ async function expectPage(
   const conditionSeconds = held ? (Date.parse(held.activeAt) - since) / 1000 : undefined;
   rows.push({ ...rest, seconds, conditionSeconds, bound: `≤ ${boundSeconds} s` });
   expect(seconds).toBeLessThanOrEqual(boundSeconds);
+  const receiver = RECEIVER[got.alert.labels.severity ?? ''];
+  expect(got.delivery.path).toMatch(new RegExp(`^/${receiver}/am[12]$`));
   expect(got.alert.annotations.runbook_url).toMatch(/docs\/runbooks\.md#/);
   return seconds;
 }
@@ -197,8 +203,8 @@ afterAll(async () => {
 describe.sequential('incident lab', () => {
   it(`delivers nothing but Watchdog during ${HEALTHY_SECONDS}s of healthy running`, async () => {
     // The pipeline works end to end before anything is judged: Watchdog reached both dead man's switches.
-    await stack.webhook.waitFor({ alertname: 'Watchdog', path: '/deadman/am1' }, 60_000);
-    await stack.webhook.waitFor({ alertname: 'Watchdog', path: '/deadman/am2' }, 30_000);
+    await stack.webhook.waitFor({ alertname: 'Watchdog', path: '/deadmansswitch/am1' }, 60_000);
+    await stack.webhook.waitFor({ alertname: 'Watchdog', path: '/deadmansswitch/am2' }, 30_000);
     await poll(async () => (await stack.prometheus.query('up == 0')).length === 0 && (await stack.prometheus.query('up')).length === 7, {
       timeoutMs: 30_000,
       what: 'all 7 scrape targets up',
@@ -210,11 +216,11 @@ describe.sequential('incident lab', () => {
     const deadline = start + HEALTHY_SECONDS * 1000;
     while (Date.now() < deadline) {
       // Fail as soon as something pages (since the rules were loaded, not only in this minute), naming it.
-      const paged = stack.webhook.deliveries().filter((d) => !d.path.startsWith('/deadman/'));
+      const paged = stack.webhook.deliveries().filter((d) => !d.path.startsWith('/deadmansswitch/'));
       expect(paged.flatMap((d) => d.alerts.map((a) => `${a.labels.alertname} ${JSON.stringify(a.labels)}`))).toEqual([]);
       await sleep(1000);
     }
-    const watchdogs = stack.webhook.deliveries().filter((d) => d.at >= start && d.path === '/deadman/am1');
+    const watchdogs = stack.webhook.deliveries().filter((d) => d.at >= start && d.path === '/deadmansswitch/am1');
     expect(watchdogs.length).toBeGreaterThanOrEqual(HEALTHY_SECONDS / WATCHDOG_REPEAT_SECONDS / 2);
     expect(watchdogs.every((d) => d.alerts.every((a) => a.labels.alertname === 'Watchdog'))).toBe(true);
     // Nothing is even on its way: no alert but Watchdog is firing in Prometheus.
@@ -249,7 +255,7 @@ describe.sequential('incident lab', () => {
     for (const i of INCIDENTS) {
       const labels = i.labels ?? { target: i.fault };
       const shown = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-      it(`incident ${i.incident} (${i.fault}): ${i.alert} {${shown}} reaches the pager within ${i.boundSeconds}s`, async () => {
+      it(`incident ${i.incident} (${i.fault}): ${i.alert} {${shown}} is delivered within ${i.boundSeconds}s`, async () => {
         const diagnose = async () => {
           const state = await app(i.fault).state();
           const series = await stack.prometheus.query(`{__name__=~"sockeye_(target_processes|process_restarts_total|process_open_fds|process_resident_memory_bytes)", target="${i.fault}"}`);
@@ -359,16 +365,16 @@ describe.sequential('incident lab', () => {
         stoppedAt,
       );
       // The dead man's switch of am2 has heard nothing since it stopped, while am1's keeps ticking.
-      const lastAm2 = Math.max(...stack.webhook.deliveries().filter((d) => d.path === '/deadman/am2').map((d) => d.at));
+      const lastAm2 = Math.max(...stack.webhook.deliveries().filter((d) => d.path === '/deadmansswitch/am2').map((d) => d.at));
       const gapSeconds = (Date.now() - lastAm2) / 1000;
       expect(lastAm2).toBeLessThanOrEqual(stoppedAt + 500);
       expect(gapSeconds).toBeGreaterThan(5 * WATCHDOG_REPEAT_SECONDS);
-      const am1Recent = stack.webhook.deliveries().filter((d) => d.path === '/deadman/am1' && d.at > stoppedAt);
+      const am1Recent = stack.webhook.deliveries().filter((d) => d.path === '/deadmansswitch/am1' && d.at > stoppedAt);
       expect(am1Recent.length).toBeGreaterThanOrEqual(3);
       rows.push({
         fault: 'Alertmanager stopped',
         alert: 'Watchdog stops (dead man\'s switch)',
-        labels: 'receiver=deadman/am2',
+        labels: 'receiver=deadmansswitch (am2)',
         seconds: gapSeconds,
         bound: `gap > ${5 * WATCHDOG_REPEAT_SECONDS} s`,
         note: `no Watchdog for ${gapSeconds.toFixed(0)} s (normally every ${WATCHDOG_REPEAT_SECONDS} s)`,

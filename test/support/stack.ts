@@ -9,14 +9,19 @@
  *   await stack.webhook.waitFor({ alertname: 'SockeyeDown', labels: { instance } }, 30_000);
  *   await stack.stop();
  *
- * Receivers (webhook paths): /pager/<am> everything but Watchdog, /deadman/<am>
- * Watchdog only, repeated every WATCHDOG_REPEAT_SECONDS — the dead man's switch.
+ * Alertmanager runs the shipped routing (deploy/alertmanager/alertmanager.yml);
+ * its receivers are webhook paths: /pager/<am> (critical), /ticket/<am>
+ * (warning), /deadmansswitch/<am> (Watchdog, repeated every
+ * WATCHDOG_REPEAT_SECONDS).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { rulesYaml, type RulesOptions } from '../../alerts/rules.js';
 import { startAlertmanager, type Alertmanager } from './alertmanager.js';
 import { poll } from './poll.js';
 import { startPrometheus, type Prometheus } from './prometheus.js';
-import { startSockeye, type Sockeye } from './sockeye.js';
+import { REPO_ROOT, startSockeye, type Sockeye } from './sockeye.js';
 import { startWebhook, type Webhook } from './webhook.js';
 
 /** `for:` at lab scale: a minute becomes a second, never under 2s (two evaluations). */
@@ -75,29 +80,35 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export function alertmanagerConfig(hookUrl: string, am: string): Record<string, unknown> {
-  return {
-    route: {
-      receiver: 'pager',
-      group_by: ['alertname', 'job', 'instance', 'target', 'check', 'heartbeat', 'peer', 'alertmanager'],
-      group_wait: '0s',
-      group_interval: '1s',
-      repeat_interval: '1h',
-      routes: [
-        {
-          matchers: ['alertname="Watchdog"'],
-          receiver: 'deadman',
-          group_wait: '0s',
-          group_interval: '1s',
-          repeat_interval: `${WATCHDOG_REPEAT_SECONDS}s`,
-        },
-      ],
-    },
-    receivers: [
-      { name: 'pager', webhook_configs: [{ url: `${hookUrl}/pager/${am}`, send_resolved: true }] },
-      { name: 'deadman', webhook_configs: [{ url: `${hookUrl}/deadman/${am}`, send_resolved: false }] },
-    ],
+export const SHIPPED_ALERTMANAGER_CONFIG = join(REPO_ROOT, 'deploy', 'alertmanager', 'alertmanager.yml');
+
+interface RouteYaml {
+  receiver?: string;
+  matchers?: string[];
+  group_wait?: string;
+  group_interval?: string;
+  repeat_interval?: string;
+  routes?: RouteYaml[];
+}
+
+/**
+ * The SHIPPED Alertmanager config (routing by severity, inhibitions, the dead
+ * man's switch) with every receiver's URL pointed at the webhook receiver
+ * (`<hook>/<receiver>/<am>`, e.g. /pager/am1, /ticket/am1, /deadmansswitch/am1)
+ * and its timings at lab scale: no group wait, 1s group interval, Watchdog
+ * repeated every WATCHDOG_REPEAT_SECONDS.
+ */
+export function labAlertmanagerConfig(hookUrl: string, am: string): Record<string, unknown> {
+  const config = parse(readFileSync(SHIPPED_ALERTMANAGER_CONFIG, 'utf8')) as { route: RouteYaml; receivers: Array<{ name: string; webhook_configs?: Array<{ url: string }> }> };
+  for (const r of config.receivers) for (const w of r.webhook_configs ?? []) w.url = `${hookUrl}/${r.name}/${am}`;
+  const scale = (route: RouteYaml, top: boolean) => {
+    if (top || route.group_wait !== undefined) route.group_wait = '0s';
+    if (top || route.group_interval !== undefined) route.group_interval = '1s';
+    if (route.matchers?.includes('alertname="Watchdog"')) route.repeat_interval = `${WATCHDOG_REPEAT_SECONDS}s`;
+    for (const child of route.routes ?? []) scale(child, false);
   };
+  scale(config.route, true);
+  return config;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -115,7 +126,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   try {
     const amNames = options.secondAlertmanager ? ['am1', 'am2'] : ['am1'];
-    for (const am of amNames) alertmanagers.set(am, await startAlertmanager({ config: alertmanagerConfig(webhook.url, am) }));
+    for (const am of amNames) alertmanagers.set(am, await startAlertmanager({ config: labAlertmanagerConfig(webhook.url, am) }));
     for (const s of options.sockeyes) {
       sockeyes.set(s.name, await startSockeye({ config: s.config, env: s.env }));
     }
