@@ -38,7 +38,7 @@ and on (${by}) ${min} > 0`,
         for: c.for.targetRestarting,
         severity: 'warning',
         summary: 'Processes of target {{ $labels.target }} keep restarting.',
-        description: `Processes of target {{ $labels.target }} on sockeye {{ $labels.instance }} went away and were replaced {{ $value | printf "%.0f" }} times in ${c.restarts.window}: something is killing them (crash, OOM kill, a poison request retried on the next worker).`,
+        description: `Processes of target {{ $labels.target }} on sockeye {{ $labels.instance }} went away and were replaced at least {{ $value | printf "%.0f" }} times in ${c.restarts.window} (processes that live less than a scrape interval are not seen): something is killing them (crash, OOM kill, a poison request retried on the next worker).`,
       },
       {
         alert: 'TargetUnreadable',
