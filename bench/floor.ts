@@ -49,7 +49,7 @@ export interface FloorRaw {
 }
 
 export function runFloorRaw(pid: number, reps: number, warmup = 3): FloorRaw {
-  const out = execFileSync(BINARY, [String(pid), String(reps), String(warmup)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const out = execFileSync(BINARY, [String(pid), String(reps), String(warmup)], { encoding: 'utf8', maxBuffer: 16 << 20, timeout: 120_000 });
   return JSON.parse(out) as FloorRaw;
 }
 

@@ -5,13 +5,16 @@ import { spawnSync } from 'node:child_process';
 import { median } from '../stats.js';
 import { installed, skipped, type PeerTiming } from './exporter.js';
 
+// A peer stuck on something (a hung mount for lsof) must not hang the benchmark.
+const COMMAND_TIMEOUT_MS = 60_000;
+
 function timeCommand(name: string, file: string, args: string[], reps: number, warmup: number, pkg: string): PeerTiming {
   if (!installed(file)) return skipped(name, file, pkg);
   const samples: number[] = [];
   let note = '';
   for (let i = -warmup; i < reps; i++) {
     const t0 = performance.now();
-    const r = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20, encoding: 'utf8' });
+    const r = spawnSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20, encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS });
     const t = performance.now() - t0;
     if (r.status !== 0) throw new Error(`${name}: exited ${r.status ?? r.signal}: ${r.stderr.slice(0, 300)}`);
     if (i >= 0) samples.push(t);
