@@ -1,18 +1,14 @@
 // 500 http checks every second against a local server: half of the time
 // alone, half with /metrics of the large target scraped once a second — do
 // scrapes delay the checks? Start times are seen from the server, by arrival.
-import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { track } from '../cleanup.js';
+import { next, startFixture } from '../fixtures/index.js';
 import { scrape } from '../http.js';
 import { cpuSeconds, rssBytes } from '../proc.js';
 import { max, median, percentile } from '../stats.js';
 import { startBenchSockeye } from './server.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 const SERVER_PORTS = 10;
 
 /** Figures of one half of the run. */
@@ -52,19 +48,6 @@ export function sumOf(body: string, metric: string): number {
   return sum;
 }
 
-function message<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m.type === type) {
-        child.off('message', onMessage);
-        resolve(m as T);
-      }
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`check server exited (${code})`)));
-  });
-}
-
 /** Start-time figures from wall-clock arrival times (ms, sub-ms precision) per check. */
 export function startTimeFigures(arrivals: Record<string, number[]>, periodMs: number): { jitter: number[]; lateness: number[]; runs: number } {
   const jitter: number[] = [];
@@ -86,9 +69,9 @@ export function startTimeFigures(arrivals: Record<string, number[]>, periodMs: n
 }
 
 export async function benchChecks(targetPid: number, checks: number, seconds: number, log: (line: string) => void): Promise<CheckFigures> {
-  const server = track(fork(join(here, '..', 'fixtures', 'check-server.ts'), [String(SERVER_PORTS)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const server = startFixture('check-server.ts', [String(SERVER_PORTS)]);
   try {
-    const { ports } = await message<{ ports: number[] }>(server, 'listening');
+    const { ports } = await next<{ type: string; ports: number[] }>(server, 'check server', (m) => m.type === 'listening');
     const config = {
       checks: Array.from({ length: checks }, (_, i) => ({
         name: `c${i}`,
@@ -101,7 +84,7 @@ export async function benchChecks(targetPid: number, checks: number, seconds: nu
       // Let the scheduler settle (first ticks, connection set-up), then record.
       await sleep(3000);
       server.send({ type: 'record' });
-      await message(server, 'recording');
+      await next(server, 'check server', (m) => m.type === 'recording');
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       let scrapes = 0;
       let last = '';
@@ -135,7 +118,7 @@ export async function benchChecks(targetPid: number, checks: number, seconds: nu
       }
       agent.destroy();
       server.send({ type: 'report' });
-      const { arrivals, loopDelayMaxMs } = await message<{ arrivals: Record<string, number[]>; loopDelayMaxMs: number }>(server, 'report');
+      const { arrivals, loopDelayMaxMs } = await next<{ type: string; arrivals: Record<string, number[]>; loopDelayMaxMs: number }>(server, 'check server', (m) => m.type === 'report');
       const figures = ({ from, to, cpu, runs: runsCounted, overruns }: (typeof halves)[number]): CheckHalf => {
         const inHalf = Object.fromEntries(Object.entries(arrivals).map(([k, v]) => [k, v.filter((t) => t >= from && t < to)]));
         const { jitter, lateness, runs } = startTimeFigures(inHalf, 1000);
