@@ -79,6 +79,7 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('  /readyz worst latency meanwhile', (s) => (s.http ? ms(s.http.readyzMax) : 'n/a')),
     row('  sockeye RSS before the first scrape', (s) => (s.http ? mib(s.http.rssBefore) : 'n/a')),
     row('  sockeye RSS after the scrapes', (s) => (s.http ? mib(s.http.rss) : 'n/a')),
+    row('  of which anonymous (RssAnon)', (s) => (s.http ? mib(s.http.rssAnon) : 'n/a')),
     row('open-fd count: stat() (sockeye)', (s) => ms(s.statCount.median)),
     row('open-fd count: stat() (C)', (s) => ms(s.floor.stat)),
     row('process-exporter scrape', (s) => peerText(peer(s, 'process-exporter'))),

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startSockeye, type Sockeye } from '../../test/support/sockeye.js';
 import { track } from '../cleanup.js';
 import { scrape, timeScrapes } from '../http.js';
-import { cpuSeconds, rssBytes } from '../proc.js';
+import { cpuSeconds, rssAnonBytes, rssBytes } from '../proc.js';
 import { max, median, percentile } from '../stats.js';
 
 let profileDir: string | undefined;
@@ -40,6 +40,8 @@ export interface ScrapeFigures {
   /** RSS before the first scrape (started, nothing collected yet) and after the timed scrapes. */
   rssBefore: number;
   rss: number;
+  /** RssAnon after the timed scrapes: RSS without the node binary's shared file pages. */
+  rssAnon: number;
   /** Worst /readyz latency seen while scrapes ran: the server's event loop blocking, seen from outside. */
   readyzMax: number;
   readyzMedian: number;
@@ -62,7 +64,7 @@ export async function timeSockeyeScrapes(s: Sockeye, reps: number, warmup: numbe
   })();
   try {
     const { samples, last } = await timeScrapes(`${s.url}/metrics`, reps, warmup);
-    return { median: median(samples), samples, bytes: last.bytes, openFds: reportedFds(last.body), rssBefore, rss: rssBytes(s.pid), readyzMax: max(readyz), readyzMedian: median(readyz) };
+    return { median: median(samples), samples, bytes: last.bytes, openFds: reportedFds(last.body), rssBefore, rss: rssBytes(s.pid), rssAnon: rssAnonBytes(s.pid), readyzMax: max(readyz), readyzMedian: median(readyz) };
   } finally {
     polling = false;
     await poller;
