@@ -21,14 +21,14 @@ const FIELD_START = new Int32Array(12);
 const FIELD_END = new Int32Array(12);
 
 /** Records the first `want` field boundaries of line [from, to) in FIELD_START/END; returns how many were found. */
-function scanFields(text: string, from: number, to: number, want: number): number {
+function scanFields(b: Uint8Array, from: number, to: number, want: number): number {
   let n = 0;
   let i = from;
   while (i < to && n < want) {
-    while (i < to && text.charCodeAt(i) === 32) i++;
+    while (i < to && b[i] === 32) i++;
     if (i >= to) break;
     FIELD_START[n] = i;
-    while (i < to && text.charCodeAt(i) !== 32) i++;
+    while (i < to && b[i] !== 32) i++;
     FIELD_END[n] = i;
     n++;
   }
@@ -36,11 +36,11 @@ function scanFields(text: string, from: number, to: number, want: number): numbe
 }
 
 // Numbers are read in place: a table of 30,000 rows must not become 30,000 substrings.
-function hexAt(text: string, start: number, end: number): number {
+export function hexAt(b: Uint8Array, start: number, end: number): number {
   if (end <= start || end - start > 13) return -1;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
+    const c = b[i]!;
     const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
     if (d < 0) return -1;
     n = n * 16 + d;
@@ -48,56 +48,129 @@ function hexAt(text: string, start: number, end: number): number {
   return n;
 }
 
-function decAt(text: string, start: number, end: number): number {
+export function decAt(b: Uint8Array, start: number, end: number): number {
   if (end <= start || end - start > 15) return -1;
   let n = 0;
   for (let i = start; i < end; i++) {
-    const d = text.charCodeAt(i) - 48;
+    const d = b[i]! - 48;
     if (d < 0 || d > 9) return -1;
     n = n * 10 + d;
   }
   return n;
 }
 
-/** Position of `ch` in text[start, end), or -1. */
-function indexIn(text: string, ch: number, start: number, end: number): number {
-  for (let i = start; i < end; i++) if (text.charCodeAt(i) === ch) return i;
+/** Position of `ch` in b[start, end), or -1. */
+function indexIn(b: Uint8Array, ch: number, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (b[i] === ch) return i;
   return -1;
 }
 
+/** What String.prototype.trimStart drops, for one latin1 byte (0xA0 is NBSP). */
+export function isJsWhitespace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
+}
+
 /**
- * Parses a /proc/net/{tcp,udp}{,6} table. With `wanted`, rows whose inode is
- * not in it are skipped before anything is allocated for them: a namespace
- * may hold tens of thousands of sockets of which a target owns a few.
- * Malformed rows are skipped (the kernel writes none; a truncated read may).
+ * The header check and first-line skip shared by the table parsers, fed
+ * chunks of whole lines: the file (after leading whitespace) must start with
+ * `header`; its first line is never a row.
  */
-export function parseInetTable(text: string, file: string, wanted?: { has(inode: number): boolean }): InetSocket[] {
-  const firstNl = text.indexOf('\n');
-  if (!text.trimStart().startsWith('sl')) throw new ProcParseError(file, 'missing header line');
-  const out: InetSocket[] = [];
-  let pos = firstNl < 0 ? text.length : firstNl + 1;
-  while (pos < text.length) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = text.length;
-    const lineStart = pos;
-    pos = end + 1;
-    if (scanFields(text, lineStart, end, 10) < 10) continue;
-    const inode = decAt(text, FIELD_START[9]!, FIELD_END[9]!);
-    if (inode < 0 || (wanted !== undefined && !wanted.has(inode))) continue;
-    const [ls, le, rs, re, qs, qe] = [FIELD_START[1]!, FIELD_END[1]!, FIELD_START[2]!, FIELD_END[2]!, FIELD_START[4]!, FIELD_END[4]!];
-    const lc = indexIn(text, 58 /* : */, ls, le);
-    const rc = indexIn(text, 58, rs, re);
-    const qc = indexIn(text, 58, qs, qe);
-    if (lc < 0 || rc < 0 || qc < 0) continue;
-    const state = hexAt(text, FIELD_START[3]!, FIELD_END[3]!);
-    const localPort = hexAt(text, lc + 1, le);
-    const remotePort = hexAt(text, rc + 1, re);
-    const txQueue = hexAt(text, qs, qc);
-    const rxQueue = hexAt(text, qc + 1, qe);
-    if (state < 0 || localPort < 0 || remotePort < 0 || txQueue < 0 || rxQueue < 0) continue;
-    out.push({ inode, localHex: text.slice(ls, lc), localPort, remoteHex: text.slice(rs, rc), remotePort, state, txQueue, rxQueue });
+export class TableStart {
+  private checked = false;
+  private firstLineDone = false;
+  constructor(
+    private readonly file: string,
+    private readonly header: string,
+    private readonly trim: boolean,
+  ) {}
+
+  /** Where rows start in b[start, end): past the file's first line. Throws on a wrong header. */
+  skip(b: Uint8Array, start: number, end: number): number {
+    let i = start;
+    if (!this.checked) {
+      let h = i;
+      if (this.trim) while (h < end && isJsWhitespace(b[h]!)) h++;
+      if (h < end || !this.trim) {
+        for (let k = 0; k < this.header.length; k++) {
+          if (h + k >= end || b[h + k] !== this.header.charCodeAt(k)) throw new ProcParseError(this.file, 'missing header line');
+        }
+        this.checked = true;
+      }
+    }
+    if (!this.firstLineDone) {
+      const nl = b.indexOf(10, i);
+      if (nl < 0 || nl >= end) return end;
+      this.firstLineDone = true;
+      i = nl + 1;
+    }
+    return i;
   }
-  return out;
+
+  end(): void {
+    if (!this.checked) throw new ProcParseError(this.file, 'missing header line');
+  }
+}
+
+/**
+ * Parses /proc/net/{tcp,udp}{,6} from bytes, fed in chunks of whole lines
+ * (see readProcLines). With `wanted`, rows whose inode is not in it are
+ * skipped before anything is allocated for them: a namespace may hold tens of
+ * thousands of sockets of which a target owns a few. Malformed rows are
+ * skipped (the kernel writes none; a truncated read may).
+ */
+export class InetTableParser {
+  readonly rows: InetSocket[] = [];
+  private readonly start: TableStart;
+  constructor(
+    file: string,
+    private readonly wanted?: { has(inode: number): boolean },
+  ) {
+    this.start = new TableStart(file, 'sl', true);
+  }
+
+  push(b: Buffer, from: number, to: number): void {
+    let pos = this.start.skip(b, from, to);
+    const wanted = this.wanted;
+    while (pos < to) {
+      let end = b.indexOf(10, pos);
+      if (end < 0 || end > to) end = to;
+      const lineStart = pos;
+      pos = end + 1;
+      if (scanFields(b, lineStart, end, 10) < 10) continue;
+      const inode = decAt(b, FIELD_START[9]!, FIELD_END[9]!);
+      if (inode < 0 || (wanted !== undefined && !wanted.has(inode))) continue;
+      const ls = FIELD_START[1]!;
+      const le = FIELD_END[1]!;
+      const rs = FIELD_START[2]!;
+      const re = FIELD_END[2]!;
+      const qs = FIELD_START[4]!;
+      const qe = FIELD_END[4]!;
+      const lc = indexIn(b, 58 /* : */, ls, le);
+      const rc = indexIn(b, 58, rs, re);
+      const qc = indexIn(b, 58, qs, qe);
+      if (lc < 0 || rc < 0 || qc < 0) continue;
+      const state = hexAt(b, FIELD_START[3]!, FIELD_END[3]!);
+      const localPort = hexAt(b, lc + 1, le);
+      const remotePort = hexAt(b, rc + 1, re);
+      const txQueue = hexAt(b, qs, qc);
+      const rxQueue = hexAt(b, qc + 1, qe);
+      if (state < 0 || localPort < 0 || remotePort < 0 || txQueue < 0 || rxQueue < 0) continue;
+      this.rows.push({ inode, localHex: b.toString('latin1', ls, lc), localPort, remoteHex: b.toString('latin1', rs, rc), remotePort, state, txQueue, rxQueue });
+    }
+  }
+
+  end(): InetSocket[] {
+    this.start.end();
+    return this.rows;
+  }
+}
+
+/** parseInetTable on text: the same parser, over the text's latin1 bytes. */
+export function parseInetTable(text: string, file: string, wanted?: { has(inode: number): boolean }): InetSocket[] {
+  const b = Buffer.from(text, 'latin1');
+  const p = new InetTableParser(file, wanted);
+  p.push(b, 0, b.length);
+  return p.end();
 }
 
 const LITTLE = endianness() === 'LE';

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { ProcParseError } from '../errors.js';
 import { splitFields } from '../fields.js';
+import { readProcLines } from '../read.js';
+import { decAt, hexAt, TableStart } from './inet.js';
 
 /** One row of /proc/net/unix. */
 export interface UnixSocket {
@@ -16,25 +16,76 @@ export interface UnixSocket {
 const SO_ACCEPTCON = 0x10000;
 const STATES: Record<number, string> = { 1: 'unconnected', 2: 'connecting', 3: 'connected', 4: 'disconnecting' };
 
-// "Num RefCount Protocol Flags Type St Inode Path"
-export function parseNetUnix(text: string, wanted?: { has(inode: number): boolean }): UnixSocket[] {
-  const all = text.split('\n');
-  if (!all[0]?.startsWith('Num')) throw new ProcParseError('net/unix', 'missing header line');
-  const out: UnixSocket[] = [];
-  for (let i = 1; i < all.length; i++) {
-    const f = splitFields(all[i]!);
-    if (f.length < 7) continue;
-    const inode = Number(f[6]);
-    if (!Number.isSafeInteger(inode) || (wanted !== undefined && !wanted.has(inode))) continue;
-    const flags = parseInt(f[3]!, 16);
-    const type = parseInt(f[4]!, 16);
-    const st = parseInt(f[5]!, 16);
-    if ([flags, type, st].some(Number.isNaN)) continue;
-    out.push({ inode, type, state: flags & SO_ACCEPTCON ? 'listen' : (STATES[st] ?? 'unknown'), path: f.slice(7).join(' ') });
+const isBlank = (c: number | undefined) => c === 32 || c === 9;
+
+/**
+ * Parses /proc/net/unix ("Num RefCount Protocol Flags Type St Inode Path")
+ * from bytes, fed in chunks of whole lines. Rows not `wanted` are skipped
+ * before anything is allocated; malformed rows are skipped.
+ */
+export class UnixTableParser {
+  readonly rows: UnixSocket[] = [];
+  private readonly start = new TableStart('net/unix', 'Num', false);
+  private readonly fs = new Int32Array(8);
+  private readonly fe = new Int32Array(8);
+  constructor(private readonly wanted?: { has(inode: number): boolean }) {}
+
+  push(b: Buffer, from: number, to: number): void {
+    const { fs, fe, wanted } = this;
+    let pos = this.start.skip(b, from, to);
+    while (pos < to) {
+      let end = b.indexOf(10, pos);
+      if (end < 0 || end > to) end = to;
+      let i = pos;
+      pos = end + 1;
+      // The first 7 fields; the path is the rest of the line.
+      let n = 0;
+      while (n < 8 && i < end) {
+        while (i < end && isBlank(b[i])) i++;
+        if (i >= end) break;
+        fs[n] = i;
+        if (n === 7) {
+          n = 8;
+          break;
+        }
+        while (i < end && !isBlank(b[i])) i++;
+        fe[n] = i;
+        n++;
+      }
+      if (n < 7) continue;
+      const inode = decAt(b, fs[6]!, fe[6]!);
+      if (inode < 0 || (wanted !== undefined && !wanted.has(inode))) continue;
+      const flags = hexAt(b, fs[3]!, fe[3]!);
+      const type = hexAt(b, fs[4]!, fe[4]!);
+      const st = hexAt(b, fs[5]!, fe[5]!);
+      if (flags < 0 || type < 0 || st < 0) continue;
+      let path = '';
+      if (n === 8) {
+        let pe = end;
+        while (pe > fs[7]! && isBlank(b[pe - 1])) pe--;
+        path = b.toString('utf8', fs[7]!, pe);
+        // Fields are joined by one space, as the kernel wrote them (a path with blanks).
+        if (/\t| {2}/.test(path)) path = splitFields(path).join(' ');
+      }
+      this.rows.push({ inode, type, state: flags & SO_ACCEPTCON ? 'listen' : (STATES[st] ?? 'unknown'), path });
+    }
   }
-  return out;
+
+  end(): UnixSocket[] {
+    this.start.end();
+    return this.rows;
+  }
+}
+
+export function parseNetUnix(text: string, wanted?: { has(inode: number): boolean }): UnixSocket[] {
+  const b = Buffer.from(text, 'utf8');
+  const p = new UnixTableParser(wanted);
+  p.push(b, 0, b.length);
+  return p.end();
 }
 
 export function readNetUnix(procRoot: string, pid: number, wanted?: { has(inode: number): boolean }): UnixSocket[] {
-  return parseNetUnix(readFileSync(`${procRoot}/${pid}/net/unix`, 'utf8'), wanted);
+  const p = new UnixTableParser(wanted);
+  readProcLines(`${procRoot}/${pid}/net/unix`, (b, s, e) => p.push(b, s, e));
+  return p.end();
 }
