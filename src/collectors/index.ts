@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import { collectTargets, type CollectOptions } from './collect.js';
 import { ProblemLog } from './denials.js';
@@ -30,6 +31,8 @@ export interface CollectionOptions {
   mode?: 'worker' | 'inline';
   /** Worker mode: give up on a collection after this long (default 30 s). */
   timeoutMs?: number;
+  /** Worker mode: the worker's heap limits (default WORKER_RESOURCE_LIMITS; tests make them small). */
+  workerResourceLimits?: ResourceLimits;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -61,7 +64,7 @@ function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapsho
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
   const metrics = new TargetMetrics(registry);
   const problems = new ProblemLog(log);
-  const worker = options.mode === 'inline' ? undefined : new CollectionWorker();
+  const worker = options.mode === 'inline' ? undefined : new CollectionWorker(options.workerResourceLimits);
   const collectOpts = collectOptions(config);
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { CollectOptions } from './collect.js';
 import type { CollectionSnapshot } from './snapshot.js';
 import type { WorkerReply } from './worker.js';
@@ -15,17 +15,36 @@ export class CollectionTimeout extends Error {
   }
 }
 
+/**
+ * The worker's V8 heap. Young generation: V8's default (tens of MiB) stays
+ * resident once touched, in a thread idle between scrapes;
+ * at 2 MiB a collection takes no longer (its garbage is short-lived strings
+ * and small objects), and sockeye's RSS after scrapes of a 19,000-fd target
+ * drops by ~35 MiB. Old generation: that collection needs ~4 MiB of heap over
+ * the worker's own ~4 MiB; the net tables no longer enter the heap
+ * (procfs/read.ts), so only the targets' fds grow it, ~200 bytes each
+ * (sockets included): 128 MiB is room for ~500,000. A worker that grows past it
+ * exits with ERR_WORKER_OUT_OF_MEMORY (that scrape is collected on the main
+ * thread, the next starts a fresh worker). The bound must stay far above any
+ * single allocation: Node lets a dying worker's heap pass its limit by only
+ * 16 MiB, and an allocation larger than that aborts the whole process.
+ */
+export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 128 };
+
 export class CollectionWorker {
   private worker: Worker | undefined;
+  constructor(private readonly resourceLimits: ResourceLimits = WORKER_RESOURCE_LIMITS) {}
+
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (s: CollectionSnapshot) => void; reject: (e: Error) => void }>();
 
   private start(): Worker {
     const ts = import.meta.url.endsWith('.ts');
     const entry = new URL(ts ? './worker.ts' : './worker.js', import.meta.url);
+    const { resourceLimits } = this;
     const worker = ts
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true })
-      : new Worker(entry);
+      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, resourceLimits })
+      : new Worker(entry, { resourceLimits });
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
       const w = this.waiting.get(reply.id);
