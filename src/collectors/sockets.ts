@@ -56,20 +56,27 @@ export const socketsCollector: Collector = {
       const wanted = new Set<number>();
       for (const p of members) for (const inode of p.socketInodes!) wanted.add(inode);
       const found = new Map<number, SocketInfo>();
+      // A socket is a row of exactly one table: once every inode is found the
+      // rest are not read (an IPv4-only app never pays for the tcp6 walk).
+      const complete = () => found.size === wanted.size;
       try {
         for (const family of ['tcp', 'tcp6'] as const) {
+          if (complete()) break;
           readTable(members, (pid) => {
             for (const row of readNetTcp(env.procRoot, pid, family, wanted)) found.set(row.inode, inetInfo(family, row));
           });
         }
         for (const family of ['udp', 'udp6'] as const) {
+          if (complete()) break;
           readTable(members, (pid) => {
             for (const row of readNetUdp(env.procRoot, pid, family, wanted)) found.set(row.inode, inetInfo(family, row));
           });
         }
-        readTable(members, (pid) => {
-          for (const row of readNetUnix(env.procRoot, pid, wanted)) found.set(row.inode, { protocol: 'unix', state: row.state, rx: 0, tx: 0 });
-        });
+        if (!complete()) {
+          readTable(members, (pid) => {
+            for (const row of readNetUnix(env.procRoot, pid, wanted)) found.set(row.inode, { protocol: 'unix', state: row.state, rx: 0, tx: 0 });
+          });
+        }
       } catch (err) {
         fail(members[0], err);
       }
