@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createTargetCollection, type TargetCollection } from '../../src/collectors/index.js';
 import { captureLogger, sampleMap } from '../support/collection.js';
+import { poll } from '../support/poll.js';
 import { HOLDER_STDIO_SOCKETS, killAllHolders, spawnHolder } from '../support/procs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-real-'));
@@ -162,8 +163,16 @@ describe('collectors on real processes', () => {
     expect(seen.has(h.pid)).toBe(true);
     expect(log.lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
     await h.kill();
-    await collection.collect();
-    expect(await sampleMap(registry, 'sockeye_target_processes')).toEqual({ 'target=churn': 0 });
+    // Children forked just before the kill live out their own lifetime (≤ 400 ms).
+    const gone = await poll(
+      async () => {
+        await collection.collect();
+        const now = await sampleMap(registry, 'sockeye_target_processes');
+        return now['target=churn'] === 0 ? now : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: 'the churn target to have no process left' },
+    );
+    expect(gone).toEqual({ 'target=churn': 0 });
   }, 60_000);
 
 });
