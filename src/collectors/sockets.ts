@@ -1,7 +1,7 @@
 import { failureKind } from '../procfs/errors.js';
-import { isZeroAddress, type InetSocket } from '../procfs/net/inet.js';
-import { readNetTcp, tcpStateName, TCP_LISTEN } from '../procfs/net/tcp.js';
-import { readNetUdp, udpStateName } from '../procfs/net/udp.js';
+import { isZeroAddress, readInetTable, type InetSocket } from '../procfs/net/inet.js';
+import { tcpStateName, TCP_LISTEN } from '../procfs/net/tcp.js';
+import { udpStateName } from '../procfs/net/udp.js';
 import { readNetUnix } from '../procfs/net/unix.js';
 import { readPidNetNs } from '../procfs/pid/ns.js';
 import type { Collector, ProcContext, SocketInfo } from './context.js';
@@ -60,16 +60,10 @@ export const socketsCollector: Collector = {
       // rest are not read (an IPv4-only app never pays for the tcp6 walk).
       const complete = () => found.size === wanted.size;
       try {
-        for (const family of ['tcp', 'tcp6'] as const) {
+        for (const family of ['tcp', 'tcp6', 'udp', 'udp6'] as const) {
           if (complete()) break;
           readTable(members, (pid) => {
-            for (const row of readNetTcp(env.procRoot, pid, family, wanted)) found.set(row.inode, inetInfo(family, row));
-          });
-        }
-        for (const family of ['udp', 'udp6'] as const) {
-          if (complete()) break;
-          readTable(members, (pid) => {
-            for (const row of readNetUdp(env.procRoot, pid, family, wanted)) found.set(row.inode, inetInfo(family, row));
+            for (const row of readInetTable(env.procRoot, pid, family, wanted)) found.set(row.inode, inetInfo(family, row));
           });
         }
         if (!complete()) {

@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
 import { ProcParseError } from '../errors.js';
+import { readProcLines } from '../read.js';
 
 // The shared row format of /proc/net/{tcp,tcp6,udp,udp6}:
 //   sl  local_address rem_address   st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
@@ -170,6 +171,15 @@ export function parseInetTable(text: string, file: string, wanted?: { has(inode:
   const b = Buffer.from(text, 'latin1');
   const p = new InetTableParser(file, wanted);
   p.push(b, 0, b.length);
+  return p.end();
+}
+
+export type InetFamily = 'tcp' | 'tcp6' | 'udp' | 'udp6';
+
+/** /proc/PID/net/{tcp,tcp6,udp,udp6} (the namespace of PID): one format, one reader. */
+export function readInetTable(procRoot: string, pid: number, family: InetFamily, wanted?: { has(inode: number): boolean }): InetSocket[] {
+  const p = new InetTableParser(`net/${family}`, wanted);
+  readProcLines(`${procRoot}/${pid}/net/${family}`, (b, s, e) => p.push(b, s, e));
   return p.end();
 }
 

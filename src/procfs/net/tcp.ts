@@ -1,5 +1,4 @@
-import { readProcLines } from '../read.js';
-import { InetTableParser, parseInetTable, type InetSocket } from './inet.js';
+import { parseInetTable, readInetTable, type InetSocket } from './inet.js';
 
 /** include/net/tcp_states.h, lowercased as label values. */
 export const TCP_STATES: Record<number, string> = {
@@ -29,7 +28,5 @@ export function parseNetTcp(text: string, wanted?: { has(inode: number): boolean
 
 /** /proc/PID/net/tcp or tcp6 (the namespace of PID). */
 export function readNetTcp(procRoot: string, pid: number, family: 'tcp' | 'tcp6', wanted?: { has(inode: number): boolean }): InetSocket[] {
-  const p = new InetTableParser(`net/${family}`, wanted);
-  readProcLines(`${procRoot}/${pid}/net/${family}`, (b, s, e) => p.push(b, s, e));
-  return p.end();
+  return readInetTable(procRoot, pid, family, wanted);
 }

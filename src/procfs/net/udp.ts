@@ -1,5 +1,4 @@
-import { readProcLines } from '../read.js';
-import { InetTableParser, parseInetTable, type InetSocket } from './inet.js';
+import { parseInetTable, readInetTable, type InetSocket } from './inet.js';
 import { tcpStateName } from './tcp.js';
 
 // UDP reuses the TCP state numbers: 1 (established) for a connected socket,
@@ -12,7 +11,5 @@ export function parseNetUdp(text: string, wanted?: { has(inode: number): boolean
 
 /** /proc/PID/net/udp or udp6 (the namespace of PID). */
 export function readNetUdp(procRoot: string, pid: number, family: 'udp' | 'udp6', wanted?: { has(inode: number): boolean }): InetSocket[] {
-  const p = new InetTableParser(`net/${family}`, wanted);
-  readProcLines(`${procRoot}/${pid}/net/${family}`, (b, s, e) => p.push(b, s, e));
-  return p.end();
+  return readInetTable(procRoot, pid, family, wanted);
 }
