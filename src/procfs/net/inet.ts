@@ -60,6 +60,52 @@ export function decAt(b: Uint8Array, start: number, end: number): number {
   return n;
 }
 
+/** Skips the blanks from i, then one field; returns where the field ends (FIELD_START/END[k] set), or -1 at the line's end. */
+function fieldFrom(b: Uint8Array, i: number, to: number, k: number): number {
+  while (i < to && b[i] === 32) i++;
+  if (i >= to) return -1;
+  FIELD_START[k] = i;
+  while (i < to && b[i] !== 32) i++;
+  FIELD_END[k] = i;
+  return i;
+}
+
+/**
+ * The kernel prints every row with one format whose fields up to `retrnsmt`
+ * have fixed widths ("%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX
+ * %08X", addresses 32 hex digits in tcp6/udp6): past the `sl` column the
+ * fields sockeye reads are found by offset, and only uid, timeout and inode
+ * are scanned for — a third of the bytes of a full scan, at 60,000 rows per
+ * collection. Sets FIELD_START/END for fields 1-4 and 9, as scanFields would;
+ * false when any separator is not where the format puts it (the caller then
+ * scans the row field by field).
+ */
+function fixedFields(b: Uint8Array, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && b[i] === 32) i++;
+  while (i < to && b[i] !== 58 /* : */ && b[i] !== 32) i++;
+  if (b[i] !== 58 || b[i + 1] !== 32) return false;
+  const p = i + 2;
+  const a = b[p + 8] === 58 ? 8 : b[p + 32] === 58 ? 32 : 0;
+  if (a === 0) return false;
+  const r = p + a + 6; // remote address
+  const s = r + a + 6; // state
+  const q = s + 3; // tx_queue:rx_queue
+  const u = q + 39; // past tr:tm->when and retrnsmt: uid, timeout, inode follow
+  if (u > to || b[p + a + 5] !== 32 || b[r + a] !== 58 || b[r + a + 5] !== 32 || b[s + 2] !== 32 || b[q + 8] !== 58 || b[q + 17] !== 32 || b[q + 20] !== 58 || b[q + 29] !== 32 || b[q + 38] !== 32) return false;
+  FIELD_START[1] = p;
+  FIELD_END[1] = p + a + 5;
+  FIELD_START[2] = r;
+  FIELD_END[2] = r + a + 5;
+  FIELD_START[3] = s;
+  FIELD_END[3] = s + 2;
+  FIELD_START[4] = q;
+  FIELD_END[4] = q + 17;
+  const uidEnd = fieldFrom(b, u, to, 7);
+  const timeoutEnd = uidEnd < 0 ? -1 : fieldFrom(b, uidEnd, to, 8);
+  return timeoutEnd >= 0 && fieldFrom(b, timeoutEnd, to, 9) >= 0;
+}
+
 /** Position of `ch` in b[start, end), or -1. */
 function indexIn(b: Uint8Array, ch: number, start: number, end: number): number {
   for (let i = start; i < end; i++) if (b[i] === ch) return i;
@@ -137,7 +183,7 @@ export class InetTableParser {
       if (end < 0 || end > to) end = to;
       const lineStart = pos;
       pos = end + 1;
-      if (scanFields(b, lineStart, end, 10) < 10) continue;
+      if (!fixedFields(b, lineStart, end) && scanFields(b, lineStart, end, 10) < 10) continue;
       const inode = decAt(b, FIELD_START[9]!, FIELD_END[9]!);
       if (inode < 0 || (wanted !== undefined && !wanted.has(inode))) continue;
       const ls = FIELD_START[1]!;

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAddress, formatIpv6, isZeroAddress } from '../../../src/procfs/net/inet.js';
 import { parseNetTcp, tcpStateName } from '../../../src/procfs/net/tcp.js';
 import { parseNetUdp } from '../../../src/procfs/net/udp.js';
@@ -30,6 +32,50 @@ describe('parseNetTcp', () => {
   });
   it('reads an empty table (header only)', () => {
     expect(parseNetTcp(TCP_HEADER)).toEqual([]);
+  });
+  it('reads a row whose columns are not where the kernel puts them (scanned field by field)', () => {
+    const loose = TCP_HEADER + '  7:  0100007F:1F90   0A000002:D431 08   00000000:00000010 00:00000000 00000000 1000 0 777 1\n';
+    expect(parseNetTcp(loose)).toEqual([{ inode: 777, localHex: '0100007F', localPort: 8080, remoteHex: '0A000002', remotePort: 54321, state: 8, txQueue: 0, rxQueue: 16 }]);
+  });
+});
+
+// The parser finds columns by the kernel's fixed widths; an independent
+// reading of the same text (split on blanks) must agree row for row.
+describe('parseNetTcp on this machine\'s tables', () => {
+  const servers: net.Server[] = [];
+  const clients: net.Socket[] = [];
+  beforeAll(async () => {
+    for (const host of ['127.0.0.1', '::1']) {
+      const server = net.createServer((s) => clients.push(s));
+      await new Promise<void>((resolve) => server.listen(0, host, resolve));
+      servers.push(server);
+      const port = (server.address() as net.AddressInfo).port;
+      for (let i = 0; i < 3; i++) {
+        const c = net.connect(port, host);
+        await new Promise((resolve) => c.once('connect', resolve));
+        clients.push(c);
+      }
+    }
+  });
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+  it.each(['tcp', 'tcp6'])('net/%s', (family) => {
+    const text = readFileSync(`/proc/self/net/${family}`, 'latin1');
+    const expected = text
+      .split('\n')
+      .slice(1)
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const f = line.trim().split(/ +/);
+        const [localHex, localPort] = f[1]!.split(':');
+        const [remoteHex, remotePort] = f[2]!.split(':');
+        const [tx, rx] = f[4]!.split(':');
+        return { inode: Number(f[9]), localHex, localPort: parseInt(localPort!, 16), remoteHex, remotePort: parseInt(remotePort!, 16), state: parseInt(f[3]!, 16), txQueue: parseInt(tx!, 16), rxQueue: parseInt(rx!, 16) };
+      });
+    expect(expected.length).toBeGreaterThanOrEqual(4); // our listener and its three connections at least
+    expect(parseNetTcp(text)).toEqual(expected);
   });
   it.each([['empty', ''], ['no header', TCP.slice(TCP_HEADER.length)]])('rejects %s', (_n, text) => {
     expect(() => parseNetTcp(text)).toThrow(ProcParseError);
