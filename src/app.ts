@@ -5,6 +5,7 @@ import type { AppContext } from './context.js';
 import { createTargetCollection } from './collectors/index.js';
 import { createChecker } from './checks/index.js';
 import { createHeartbeats } from './heartbeats/index.js';
+import { describeFdWalk, fdWalkMode } from './procfs/pid/fd-native.js';
 import metricsRoutes from './routes/metrics.js';
 import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
@@ -27,6 +28,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // A fresh registry per app: two apps in one process (tests) never share state.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Which fd walk this build has: the native addon, or JS where it is not built.
+  app.log.info({ fdWalk: fdWalkMode.mode }, describeFdWalk());
 
   const ctx: AppContext = {
     config,

@@ -1,13 +1,12 @@
 import { failureKind } from '../procfs/errors.js';
-import { classifyFdLink, readPidFdLinks, socketInode, statPidFdCount, FD_TYPES, type FdType } from '../procfs/pid/fd.js';
+import { statPidFdCount } from '../procfs/pid/fd.js';
+import { readPidFdSummary } from '../procfs/pid/fd-native.js';
 import type { Collector } from './context.js';
 
-export function emptyFdCounts(): Record<FdType, number> {
-  return Object.fromEntries(FD_TYPES.map((t) => [t, 0])) as Record<FdType, number>;
-}
+export { emptyFdCounts } from '../procfs/pid/fd.js';
 
-// Reads the fd directory once; the socket collector reuses the socket inodes
-// found here instead of reading the directory again.
+// Reads the fd directory once (natively where the addon is built); the socket
+// collector reuses the socket inodes found here instead of reading it again.
 export const fdCollector: Collector = {
   name: 'fd',
   process(p, env) {
@@ -19,23 +18,10 @@ export const fdCollector: Collector = {
       if (failureKind(err) !== 'denied') throw err;
     }
     p.openFds = counted;
-    const links = readPidFdLinks(env.procRoot, p.pid);
-    const types = emptyFdCounts();
-    const paths = new Map<string, number>();
-    const inodes: number[] = [];
-    for (const link of links) {
-      const type = classifyFdLink(link);
-      types[type]++;
-      if (type === 'socket') {
-        const inode = socketInode(link);
-        if (inode !== undefined) inodes.push(inode);
-      } else if (type === 'file' || type === 'device') {
-        paths.set(link, (paths.get(link) ?? 0) + 1);
-      }
-    }
-    p.openFds = counted ?? links.length;
-    p.fdTypes = types;
-    p.paths = paths;
-    p.socketInodes = inodes;
+    const fds = readPidFdSummary(env.procRoot, p.pid);
+    p.openFds = counted ?? fds.count;
+    p.fdTypes = fds.types;
+    p.paths = fds.paths;
+    p.socketInodes = fds.socketInodes;
   },
 };

@@ -26,11 +26,48 @@ export function classifyFdLink(link: string): FdType {
   return 'other';
 }
 
-/** "socket:[12345]" → 12345; undefined for anything else. */
+/** "socket:[12345]" → 12345; undefined for anything else (the kernel writes the inode in decimal). */
 export function socketInode(link: string): number | undefined {
   if (!link.startsWith(SOCKET) || link.length <= SOCKET.length + 1 || link.charCodeAt(link.length - 1) !== 93 /* ] */) return undefined;
+  for (let i = SOCKET.length; i < link.length - 1; i++) {
+    const c = link.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
   const n = Number(link.slice(SOCKET.length, -1));
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export function emptyFdCounts(): Record<FdType, number> {
+  return Object.fromEntries(FD_TYPES.map((t) => [t, 0])) as Record<FdType, number>;
+}
+
+/** What the fd collector needs from one process's fd directory. */
+export interface FdSummary {
+  /** Links read (an fd closed meanwhile is not counted). */
+  count: number;
+  types: Record<FdType, number>;
+  /** Open handles per file or device path, in first-seen order. */
+  paths: Map<string, number>;
+  /** Inodes of socket:[N] links, in directory order. */
+  socketInodes: number[];
+}
+
+/** Pure: the summary of a list of link targets. The native walk (fd-native.ts) must agree with it. */
+export function summarizeFdLinks(links: readonly string[]): FdSummary {
+  const types = emptyFdCounts();
+  const paths = new Map<string, number>();
+  const socketInodes: number[] = [];
+  for (const link of links) {
+    const type = classifyFdLink(link);
+    types[type]++;
+    if (type === 'socket') {
+      const inode = socketInode(link);
+      if (inode !== undefined) socketInodes.push(inode);
+    } else if (type === 'file' || type === 'device') {
+      paths.set(link, (paths.get(link) ?? 0) + 1);
+    }
+  }
+  return { count: links.length, types, paths, socketInodes };
 }
 
 /**

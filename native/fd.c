@@ -1,0 +1,332 @@
+// sockeye_fd: the walk of /proc/PID/fd at the C floor's cost. Node has no
+// readlinkat, so readlinkSync on /proc/PID/fd/N makes the kernel resolve the
+// whole path for every fd; here readdir + readlinkat(dirfd, "N") is the same
+// system work as bench/floor/floor.c, and the per-fd summary (kinds, socket
+// inodes, counts per path) is built without a JS string per fd.
+//
+// The classification mirrors classifyFdLink/socketInode in
+// src/procfs/pid/fd.ts, which stay the reference: test/integration/fd-native
+// asserts both agree on real processes and on every link shape.
+//
+// Stateless and context-aware (NAPI_MODULE_INIT): safe in worker threads.
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+// Bumped whenever the JS-visible shape changes: the loader refuses a stale build.
+#define SOCKEYE_FD_ABI 1
+
+// Same order as FD_TYPES in src/procfs/pid/fd.ts.
+enum { T_FILE, T_SOCKET, T_PIPE, T_ANON, T_EVENTFD, T_EVENTPOLL, T_TIMERFD, T_SIGNALFD, T_INOTIFY, T_DEVICE, T_OTHER, T_COUNT };
+
+static int starts(const char *s, size_t n, const char *prefix, size_t pn) { return n >= pn && memcmp(s, prefix, pn) == 0; }
+static int equals(const char *s, size_t n, const char *lit) { return strlen(lit) == n && memcmp(s, lit, n) == 0; }
+
+static int classify(const char *s, size_t n) {
+  if (n > 0 && s[0] == '/') return starts(s, n, "/dev/", 5) ? T_DEVICE : T_FILE;
+  if (starts(s, n, "socket:[", 8)) return T_SOCKET;
+  if (starts(s, n, "pipe:[", 6)) return T_PIPE;
+  if (starts(s, n, "anon_inode:", 11)) {
+    const char *a = s + 11;
+    size_t an = n - 11;
+    if (equals(a, an, "[eventfd]")) return T_EVENTFD;
+    if (equals(a, an, "[eventpoll]")) return T_EVENTPOLL;
+    if (equals(a, an, "[timerfd]")) return T_TIMERFD;
+    if (equals(a, an, "[signalfd]")) return T_SIGNALFD;
+    if (equals(a, an, "inotify") || equals(a, an, "[inotify]")) return T_INOTIFY;
+    return T_ANON;
+  }
+  return T_OTHER;
+}
+
+// "socket:[N]" with N decimal and a safe integer (≤ 2^53-1, exact in a double); else -1.
+static double socket_inode(const char *s, size_t n) {
+  if (n < 10 || !starts(s, n, "socket:[", 8) || s[n - 1] != ']') return -1;
+  uint64_t v = 0;
+  for (size_t i = 8; i < n - 1; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    if (v > (UINT64_C(9007199254740991) - (uint64_t)(s[i] - '0')) / 10) return -1;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  return (double)v;
+}
+
+// Paths (file and device links) with their counts, in first-seen order: an
+// array of entries plus an open-addressing index into it.
+typedef struct {
+  char *s;
+  size_t n;
+  uint64_t hash;
+  double count;
+} path_entry;
+
+typedef struct {
+  path_entry *e;
+  size_t len, cap;
+  uint32_t *slots; // entry index + 1; 0 = empty
+  size_t nslots;
+} path_table;
+
+static uint64_t fnv1a(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+  return h;
+}
+
+static int paths_rehash(path_table *t, size_t nslots) {
+  uint32_t *slots = calloc(nslots, sizeof *slots);
+  if (!slots) return -1;
+  for (size_t i = 0; i < t->len; i++) {
+    size_t j = t->e[i].hash & (nslots - 1);
+    while (slots[j]) j = (j + 1) & (nslots - 1);
+    slots[j] = (uint32_t)(i + 1);
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->nslots = nslots;
+  return 0;
+}
+
+static int paths_add(path_table *t, const char *s, size_t n) {
+  if ((t->len + 1) * 2 > t->nslots && paths_rehash(t, t->nslots ? t->nslots * 2 : 64) != 0) return -1;
+  uint64_t h = fnv1a(s, n);
+  size_t j = h & (t->nslots - 1);
+  for (; t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
+    path_entry *e = &t->e[t->slots[j] - 1];
+    if (e->hash == h && e->n == n && memcmp(e->s, s, n) == 0) {
+      e->count++;
+      return 0;
+    }
+  }
+  if (t->len == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 16;
+    path_entry *e = realloc(t->e, cap * sizeof *e);
+    if (!e) return -1;
+    t->e = e;
+    t->cap = cap;
+  }
+  char *copy = malloc(n ? n : 1);
+  if (!copy) return -1;
+  memcpy(copy, s, n);
+  t->e[t->len] = (path_entry){copy, n, h, 1};
+  t->slots[j] = (uint32_t)(++t->len);
+  return 0;
+}
+
+static void paths_free(path_table *t) {
+  for (size_t i = 0; i < t->len; i++) free(t->e[i].s);
+  free(t->e);
+  free(t->slots);
+}
+
+typedef struct {
+  double *v;
+  size_t len, cap;
+} doubles;
+
+static int doubles_push(doubles *d, double x) {
+  if (d->len == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 256;
+    double *v = realloc(d->v, cap * sizeof *v);
+    if (!v) return -1;
+    d->v = v;
+    d->cap = cap;
+  }
+  d->v[d->len++] = x;
+  return 0;
+}
+
+static const char *errno_code(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT";
+    case ESRCH: return "ESRCH";
+    case ENOTDIR: return "ENOTDIR";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case ELOOP: return "ELOOP";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case EIO: return "EIO";
+    default: return "EUNKNOWN";
+  }
+}
+
+// Throws an Error shaped like Node's fs errors (code, errno, syscall, path),
+// so failureKind() and the problem messages treat both paths alike.
+static void throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  const char *code = errno_code(e);
+  char desc[128];
+  snprintf(desc, sizeof desc, "%s", strerror(e));
+  if (desc[0] >= 'A' && desc[0] <= 'Z') desc[0] = (char)(desc[0] - 'A' + 'a');
+  char msg[4600];
+  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", code, desc, syscall, path);
+  napi_value jcode, jmsg, err, v;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg);
+  napi_create_error(env, jcode, jmsg, &err);
+  napi_create_int32(env, -e, &v);
+  napi_set_named_property(env, err, "errno", v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, err, "syscall", v);
+  napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, err, "path", v);
+  napi_throw(env, err);
+}
+
+// Like failureKind(): an fd closed (or the process gone) between readdir and readlinkat.
+static int vanished(int e) { return e == ENOENT || e == ESRCH || e == ENOTDIR; }
+
+static int get_string_arg(napi_env env, napi_callback_info info, char *buf, size_t size) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_type_error(env, NULL, "expected a string argument");
+    return -1;
+  }
+  size_t len;
+  if (napi_get_value_string_utf8(env, argv[0], buf, size, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected a string argument");
+    return -1;
+  }
+  if (len + 1 >= size) {
+    napi_throw_range_error(env, NULL, "path too long");
+    return -1;
+  }
+  return 0;
+}
+
+static napi_value make_f64(napi_env env, const double *v, size_t n) {
+  void *data;
+  napi_value ab, arr;
+  napi_create_arraybuffer(env, n * sizeof(double), &data, &ab);
+  if (n) memcpy(data, v, n * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, n, ab, 0, &arr);
+  return arr;
+}
+
+// walk(dir) → { count, skipped (listed, closed before readlinkat), types: Float64Array(T_COUNT), inodes: Float64Array, paths: string[], pathCounts: Float64Array }
+static napi_value walk(napi_env env, napi_callback_info info) {
+  char dir[4096];
+  if (get_string_arg(env, info, dir, sizeof dir) != 0) return NULL;
+  DIR *d = opendir(dir);
+  if (!d) {
+    throw_errno(env, errno, "scandir", dir);
+    return NULL;
+  }
+  int dfd = dirfd(d);
+  double types[T_COUNT] = {0};
+  double count = 0, skipped = 0;
+  doubles inodes = {0};
+  path_table paths = {0};
+  char link[4097];
+  int fail = 0, fail_errno = 0;
+  const char *fail_syscall = NULL;
+  char fail_path[4096 + 256 + 2];
+  struct dirent *e;
+  for (;;) {
+    errno = 0;
+    e = readdir(d);
+    if (!e) {
+      if (errno) fail = 1, fail_errno = errno, fail_syscall = "scandir", snprintf(fail_path, sizeof fail_path, "%s", dir);
+      break;
+    }
+    // Only . and .. (like readdirSync): a fixture tree's stray entry fails as it would in JS.
+    if (e->d_name[0] == '.' && (e->d_name[1] == 0 || (e->d_name[1] == '.' && e->d_name[2] == 0))) continue;
+    ssize_t n = readlinkat(dfd, e->d_name, link, sizeof link - 1);
+    if (n < 0) {
+      if (vanished(errno)) {
+        skipped++;
+        continue;
+      }
+      fail = 1, fail_errno = errno, fail_syscall = "readlink";
+      snprintf(fail_path, sizeof fail_path, "%s/%s", dir, e->d_name);
+      break;
+    }
+    count++;
+    int t = classify(link, (size_t)n);
+    types[t]++;
+    if (t == T_SOCKET) {
+      double inode = socket_inode(link, (size_t)n);
+      if (inode >= 0 && doubles_push(&inodes, inode) != 0) fail = 1, fail_errno = ENOMEM;
+    } else if (t == T_FILE || t == T_DEVICE) {
+      if (paths_add(&paths, link, (size_t)n) != 0) fail = 1, fail_errno = ENOMEM;
+    }
+    if (fail) {
+      fail_syscall = "malloc";
+      snprintf(fail_path, sizeof fail_path, "%s", dir);
+      break;
+    }
+  }
+  closedir(d);
+  napi_value result = NULL;
+  if (fail) {
+    throw_errno(env, fail_errno, fail_syscall, fail_path);
+  } else {
+    napi_value v, list;
+    napi_create_object(env, &result);
+    napi_create_double(env, count, &v);
+    napi_set_named_property(env, result, "count", v);
+    napi_create_double(env, skipped, &v);
+    napi_set_named_property(env, result, "skipped", v);
+    napi_set_named_property(env, result, "types", make_f64(env, types, T_COUNT));
+    napi_set_named_property(env, result, "inodes", make_f64(env, inodes.v, inodes.len));
+    napi_create_array_with_length(env, paths.len, &list);
+    double *counts = malloc((paths.len ? paths.len : 1) * sizeof *counts);
+    for (size_t i = 0; i < paths.len; i++) {
+      napi_create_string_utf8(env, paths.e[i].s, paths.e[i].n, &v);
+      napi_set_element(env, list, (uint32_t)i, v);
+      if (counts) counts[i] = paths.e[i].count;
+    }
+    napi_set_named_property(env, result, "paths", list);
+    if (!counts) {
+      result = NULL;
+      napi_throw_error(env, "ENOMEM", "out of memory");
+    } else {
+      napi_set_named_property(env, result, "pathCounts", make_f64(env, counts, paths.len));
+      free(counts);
+    }
+  }
+  free(inodes.v);
+  paths_free(&paths);
+  return result;
+}
+
+// classify(link) → [type index, socket inode or -1]: the classification alone, for the agreement test.
+static napi_value classify_js(napi_env env, napi_callback_info info) {
+  char link[4097];
+  size_t argc = 1, len;
+  napi_value argv[1], out, v;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], link, sizeof link, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected a string argument");
+    return NULL;
+  }
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_int32(env, classify(link, len), &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_double(env, socket_inode(link, len), &v);
+  napi_set_element(env, out, 1, v);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn, abi;
+  napi_create_function(env, "walk", NAPI_AUTO_LENGTH, walk, NULL, &fn);
+  napi_set_named_property(env, exports, "walk", fn);
+  napi_create_function(env, "classify", NAPI_AUTO_LENGTH, classify_js, NULL, &fn);
+  napi_set_named_property(env, exports, "classify", fn);
+  napi_create_int32(env, SOCKEYE_FD_ABI, &abi);
+  napi_set_named_property(env, exports, "abi", abi);
+  return exports;
+}

@@ -1,0 +1,212 @@
+// The native fd walk (native/fd.c) against the JS path (readdirSync +
+// readlinkSync, classifyFdLink), on real processes holding real fds: same
+// summary, same errors ('vanished', 'denied'), fds closed mid-walk tolerated,
+// loadable in worker threads, and the whole collector identical either way.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CollectionSnapshot } from '../../src/collectors/index.js';
+import { failureKind } from '../../src/procfs/errors.js';
+import { FD_TYPES, classifyFdLink, readPidFdLinks, socketInode, type FdSummary } from '../../src/procfs/pid/fd.js';
+import { ADDON_PATH, readPidFdSummaryJs, readPidFdSummaryNative, type FdAddon } from '../../src/procfs/pid/fd-native.js';
+import { HOLDER_STDIO_SOCKETS, killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
+import { startSockeye } from '../support/sockeye.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const child = fileURLToPath(new URL('./fd-native.child.ts', import.meta.url));
+const collectJson = fileURLToPath(new URL('../support/collect-json.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sockeye-fd-native-'));
+const started: ChildProcess[] = [];
+
+/** The addon itself, whatever SOCKEYE_NATIVE says: these tests are about it. */
+function requireAddon(): FdAddon {
+  try {
+    return createRequire(import.meta.url)(ADDON_PATH) as FdAddon;
+  } catch (err) {
+    throw new Error(`the native fd walk is not built (${(err as Error).message}): run npm run build:native (needs python3, make, g++)`);
+  }
+}
+
+const comparable = (s: FdSummary) => ({ count: s.count, types: s.types, paths: [...s.paths], socketInodes: s.socketInodes });
+
+let addon: FdAddon;
+let h: Holder;
+// Everything the holder opens, so the expected counts below follow from it.
+const files = { a: join(dir, 'a.log'), b: join(dir, 'b.html'), gone: join(dir, 'gone.tmp') };
+beforeAll(async () => {
+  addon = requireAddon();
+  h = await spawnHolder({
+    files: [
+      { path: files.a, count: 40 },
+      { path: files.b, count: 3 },
+      { path: files.gone, count: 2, deleted: true },
+    ],
+    pipes: 3,
+    eventfds: 2,
+    epolls: 1,
+    listen: [{ host: '127.0.0.1' }, { host: '::1' }],
+    connections: [
+      { listener: 0, count: 5, state: 'established' },
+      { listener: 1, count: 3, state: 'close_wait' },
+    ],
+    udp: [{ host: '127.0.0.1' }],
+    unixListen: [join(dir, 'u.sock')],
+    unixPairs: 2,
+  });
+});
+
+afterAll(async () => {
+  for (const c of started) c.kill('SIGKILL');
+  await killAllHolders();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('native and JS fd walks on a real process', () => {
+  it('give the same summary, and it is what the process holds', () => {
+    const native = readPidFdSummaryNative(addon, '/proc', h.pid);
+    const js = readPidFdSummaryJs('/proc', h.pid);
+    expect(comparable(native)).toEqual(comparable(js));
+
+    // stdio + 2 listeners + 5 established pairs + 3 close_wait + 1 udp + 1 unix listener + 2 socketpairs.
+    const sockets = HOLDER_STDIO_SOCKETS + 2 + 5 * 2 + 3 + 1 + 1 + 2 * 2;
+    expect(native.types).toMatchObject({ socket: sockets, pipe: 6, eventfd: 2, eventpoll: 1, file: 45 });
+    expect(native.count).toBe(Object.values(native.types).reduce((a, b) => a + b, 0));
+    expect(native.paths.get(files.a)).toBe(40);
+    expect(native.paths.get(files.b)).toBe(3);
+    expect(native.paths.get(`${files.gone} (deleted)`)).toBe(2);
+    expect(native.socketInodes).toHaveLength(sockets);
+    expect(new Set(native.socketInodes).size).toBe(sockets);
+  });
+
+  it('classify every real link as classifyFdLink and socketInode do', () => {
+    const links = readPidFdLinks('/proc', h.pid).concat(readPidFdLinks('/proc', process.pid));
+    expect(new Set(links.map(classifyFdLink)).size).toBeGreaterThanOrEqual(5);
+    for (const link of links) {
+      const [type, inode] = addon.classify(link);
+      expect([link, FD_TYPES[type]]).toEqual([link, classifyFdLink(link)]);
+      expect([link, inode]).toEqual([link, socketInode(link) ?? -1]);
+    }
+  });
+
+  it("both throw the JS path's 'vanished' for a process that exited", async () => {
+    const gone = await spawnHolder({ pipes: 1 });
+    await gone.kill();
+    const errors = [() => readPidFdSummaryNative(addon, '/proc', gone.pid), () => readPidFdSummaryJs('/proc', gone.pid)].map((f) => {
+      try {
+        f();
+      } catch (err) {
+        return err as NodeJS.ErrnoException;
+      }
+      throw new Error(`pid ${gone.pid} was read after it exited`);
+    });
+    expect(errors.map(failureKind)).toEqual(['vanished', 'vanished']);
+    expect(errors[0]!.message).toBe(errors[1]!.message);
+    expect([errors[0]!.code, errors[0]!.syscall, errors[0]!.path]).toEqual([errors[1]!.code, errors[1]!.syscall, errors[1]!.path]);
+  });
+
+  it("both report 'denied' for another user's process, through the path SOCKEYE_NATIVE selects", async () => {
+    // As root, a holder of ours is someone else's to uid 65534; otherwise pid 1 (root's) is someone else's to us.
+    const asRoot = process.getuid?.() === 0;
+    const pid = asRoot ? h.pid : 1;
+    const results = [];
+    for (const native of ['1', '0']) {
+      const node = [process.execPath, '--import', 'tsx', child, String(pid)];
+      const argv = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
+      const { stdout } = await run(argv[0]!, argv.slice(1), { cwd: root, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_NATIVE: native } });
+      results.push(JSON.parse(stdout) as { mode: string; kind?: string; code?: string });
+    }
+    expect(results).toEqual([
+      expect.objectContaining({ mode: 'native', kind: 'denied', code: 'EACCES' }),
+      expect.objectContaining({ mode: 'js', kind: 'denied', code: 'EACCES' }),
+    ]);
+  });
+
+  it('skip fds closed between readdir and readlink, and never fail on them', async () => {
+    // A process opening and closing 300 fds as fast as it can.
+    const churn = spawn('python3', ['-I', '-c', "import os\nwhile True:\n    fds = [os.open('/dev/null', os.O_RDONLY) for _ in range(300)]\n    for f in fds: os.close(f)\n"], { stdio: 'ignore' });
+    started.push(churn);
+    await new Promise((r) => setTimeout(r, 200));
+    let skipped = 0;
+    let walks = 0;
+    const deadline = Date.now() + 15_000;
+    // Until the native walk has seen a listed fd vanish a few times (bounded in time).
+    while (skipped < 3 && Date.now() < deadline) {
+      const r = addon.walk(`/proc/${churn.pid}/fd`);
+      skipped += r.skipped;
+      expect(r.count).toBeLessThanOrEqual(300 + 3);
+      readPidFdSummaryJs('/proc', churn.pid!);
+      walks++;
+    }
+    churn.kill('SIGKILL');
+    await once(churn, 'exit');
+    expect(skipped, `after ${walks} walks`).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('the addon in worker threads', () => {
+  it('loads in several workers at once (context-aware), and SOCKEYE_NATIVE=0 selects JS there too', async () => {
+    const entry = new URL('../../src/procfs/pid/fd-native.ts', import.meta.url).href;
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); }).then((fd) => {
+        const s = fd.readPidFdSummary('/proc', workerData.pid);
+        parentPort.postMessage({ mode: fd.fdWalkMode.mode, summary: { count: s.count, types: s.types, paths: [...s.paths], socketInodes: s.socketInodes } });
+      });`;
+    const inWorker = async (native: string) => {
+      const w = new Worker(code, { eval: true, workerData: { pid: h.pid }, env: { ...process.env, SOCKEYE_NATIVE: native } });
+      try {
+        const [msg] = (await Promise.race([once(w, 'message'), once(w, 'error').then(([e]) => Promise.reject(e))])) as [{ mode: string; summary: unknown }];
+        return msg;
+      } finally {
+        await w.terminate();
+      }
+    };
+    const [a, b, c] = await Promise.all([inWorker('1'), inWorker('1'), inWorker('0')]);
+    const expected = comparable(readPidFdSummaryJs('/proc', h.pid));
+    expect([a!.mode, b!.mode, c!.mode]).toEqual(['native', 'native', 'js']);
+    for (const r of [a, b, c]) expect(r!.summary).toEqual(expected);
+  });
+});
+
+describe('the fd collector', () => {
+  it('collects the same target either way (worker mode, SOCKEYE_NATIVE unset vs 0)', async () => {
+    const config = `targets:\n  - name: held\n    match: { pid: ${h.pid} }\n`;
+    const collect = async (env: Record<string, string>) => {
+      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SOCKEYE_NATIVE')) as Record<string, string>;
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', collectJson, config], { cwd: root, timeout: 60_000, env: { ...base, ...env } });
+      const t = (JSON.parse(stdout) as { snapshot: CollectionSnapshot }).snapshot.targets[0]!;
+      const { openFds, fds, paths, sockets, peers, queues, listen } = t.total;
+      return { readable: t.readable, openFds, fds, paths, sockets, peers, queues, listen };
+    };
+    const [native, js] = await Promise.all([collect({}), collect({ SOCKEYE_NATIVE: '0' })]);
+    expect(native).toEqual(js);
+    expect(native.readable).toBe(true);
+    expect(native.fds?.file).toBe(45);
+    expect(native.sockets.find((s) => s.protocol === 'tcp' && s.state === 'close_wait')).toBeUndefined();
+    expect(native.sockets.find((s) => s.protocol === 'tcp6' && s.state === 'close_wait')?.count).toBe(3);
+  });
+});
+
+describe('sockeye (dist/main.js)', () => {
+  it('says at startup which fd walk it uses', async () => {
+    const lines: Array<string | undefined> = [];
+    for (const env of [{}, { SOCKEYE_NATIVE: '0' }] as Array<Record<string, string>>) {
+      const s = await startSockeye({ env });
+      try {
+        lines.push(s.logs().split('\n').find((l) => l.includes('"fdWalk"')));
+      } finally {
+        await s.stop();
+      }
+    }
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, fdWalk: 'native', msg: 'fd walk: native (readdir + readlinkat in C)' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, fdWalk: 'js', msg: 'fd walk: JavaScript (SOCKEYE_NATIVE=0)' });
+  });
+});
