@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { createTask, schedule, type ScheduledTask } from 'node-cron';
 import { Gauge, type Registry } from 'prom-client';
@@ -6,27 +7,76 @@ import type { CheckRunner } from './runner.js';
 
 /** The scheduler loop's own cron: every second. */
 export const TICK_EXPRESSION = '* * * * * *';
-// Ticks land a few ms after the second; a check due "at" the second runs on it.
-const DUE_SLACK_MS = 500;
+/**
+ * A tick arms the starts due before this far ahead. More than a second, so a
+ * tick that lands a little late (ticks come a few ms after the second, later
+ * on a busy loop) finds the starts of its second already armed by the one before.
+ */
+export const LOOKAHEAD_MS = 1500;
+// First runs are spread over one second whatever the interval, so a fresh start
+// has results within a second instead of waiting up to a whole interval.
+const FIRST_RUN_SPREAD_MS = 1000;
+
+/**
+ * The check's stable offset within its period (ms, 0 ≤ phase < period): a
+ * hash of its name, as Prometheus offsets scrapes per target. Starts spread
+ * evenly over the period, and a check starts at the same offset after a restart.
+ */
+export function checkPhaseMs(name: string, periodMs: number): number {
+  const hash = createHash('sha256').update(name, 'utf8').digest().readUIntBE(0, 6);
+  return hash % Math.max(1, Math.floor(periodMs));
+}
+
+/** The first instant at or after t (unix ms) that is phase ms past a multiple of period since the epoch. */
+export function alignedAtOrAfter(t: number, phase: number, period: number): number {
+  return t + ((((phase - t) % period) + period) % period);
+}
+
+/** When an every: check first runs after start (or after missing a whole period): within a second, at its phase's sub-second part. */
+export function firstDueMs(now: number, phase: number): number {
+  return alignedAtOrAfter(now, phase % FIRST_RUN_SPREAD_MS, FIRST_RUN_SPREAD_MS);
+}
+
+/** The run after the one due at `due`: the first grid instant (phase past a multiple of the interval) at least one interval later. Computed from the due time, not the start time, so late starts never drift the grid. */
+export function nextDueMs(due: number, phase: number, intervalMs: number): number {
+  return alignedAtOrAfter(due + intervalMs, phase, intervalMs);
+}
 
 interface Slot {
   check: CheckConfig;
+  /** Offset within the interval (every: checks; cron checks keep their cron times). */
+  phase: number;
   /** Unix ms when the check is next due. */
   nextDue: number;
   /** For cron checks: an unstarted node-cron task used only to compute the next run. */
   cron: ScheduledTask | undefined;
+  /** In a tick's batch, waiting for its start time. */
+  armed: boolean;
   running: Promise<unknown> | undefined;
+}
+
+/** The starts one tick armed, in due order, behind one timer. */
+interface Batch {
+  /** The tick's now (unix ms) and performance.now() at that moment: times in the batch are measured from them. */
+  at: number;
+  perfAt: number;
+  slots: Slot[];
+  next: number;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
  * One node-cron task ticks every second; each tick stamps the scheduler
- * heartbeat and starts the checks that are due. A stalled event loop, a lost
- * timer or a dead task therefore shows as a stale heartbeat, never as a
- * frozen "all good".
+ * heartbeat and arms the starts due in the next LOOKAHEAD_MS, each at its
+ * check's phase. A stalled event loop, a lost timer or a dead task therefore
+ * shows as a stale heartbeat and no starts, never as a frozen "all good".
+ * Starting every due check in the tick itself made 500 checks one burst whose
+ * order varied run to run; the phases spread them over the second.
  */
 export class Scheduler {
   private readonly slots: Slot[];
   private readonly heartbeat: Gauge;
+  private readonly batches = new Set<Batch>();
   private task: ScheduledTask | undefined;
   private stalledUntil = 0;
   startedAt: number | undefined;
@@ -45,8 +95,10 @@ export class Scheduler {
     });
     this.slots = checks.map((check) => ({
       check,
+      phase: checkPhaseMs(check.name, check.intervalMs),
       nextDue: 0,
       cron: check.schedule !== undefined ? createTask(check.schedule, () => undefined) : undefined,
+      armed: false,
       running: undefined,
     }));
   }
@@ -54,7 +106,7 @@ export class Scheduler {
   start(now = Date.now()): void {
     if (this.task) return;
     this.startedAt = now;
-    for (const slot of this.slots) slot.nextDue = slot.cron ? this.nextCron(slot, now) : now;
+    for (const slot of this.slots) slot.nextDue = this.rephase(slot, now);
     // unref: the scheduler alone never keeps the process alive.
     this.task = schedule(TICK_EXPRESSION, () => this.tick(Date.now()), { name: 'sockeye-scheduler', unref: true, suppressMissedWarning: true });
     this.tick(now);
@@ -62,24 +114,79 @@ export class Scheduler {
 
   /** One tick of the loop. Public so tests can drive it without waiting. */
   tick(now: number): void {
-    if (now < this.stalledUntil) return;
+    if (!this.task || now < this.stalledUntil) return;
     this.lastTickAt = now;
     this.heartbeat.set(now / 1000);
+    const due: Slot[] = [];
     for (const slot of this.slots) {
-      if (now + DUE_SLACK_MS < slot.nextDue) continue;
-      slot.nextDue = slot.cron ? this.nextCron(slot, now) : Math.max(slot.nextDue + slot.check.intervalMs, now + slot.check.intervalMs - DUE_SLACK_MS);
-      if (slot.running) {
-        // Never stacked on its own previous run: counted instead.
-        this.runner.overruns.inc({ check: slot.check.name });
-        this.log.warn({ check: slot.check.name }, 'check still running when due again; skipped this run');
-        continue;
+      if (slot.armed) continue;
+      // Missed a whole period (stalled, or the loop was blocked): back on its
+      // phase from now rather than all at once.
+      if (slot.nextDue < now - slot.check.intervalMs) slot.nextDue = this.rephase(slot, now);
+      if (slot.nextDue < now + LOOKAHEAD_MS) {
+        slot.armed = true;
+        due.push(slot);
       }
-      slot.running = this.runner.run(slot.check).finally(() => (slot.running = undefined));
     }
+    if (due.length === 0) return;
+    due.sort((a, b) => a.nextDue - b.nextDue);
+    const batch: Batch = { at: now, perfAt: performance.now(), slots: due, next: 0, timer: undefined };
+    this.batches.add(batch);
+    this.arm(batch);
   }
 
+  /** Starts armed by ticks and not started yet. */
+  get pendingStarts(): number {
+    let n = 0;
+    for (const b of this.batches) n += b.slots.length - b.next;
+    return n;
+  }
+
+  private arm(batch: Batch): void {
+    const head = batch.slots[batch.next];
+    if (!head) {
+      this.batches.delete(batch);
+      return;
+    }
+    const delay = Math.max(0, head.nextDue - this.batchNow(batch));
+    // unref: armed starts never keep the process alive either.
+    batch.timer = setTimeout(() => this.fire(batch), delay).unref();
+  }
+
+  private batchNow(batch: Batch): number {
+    return batch.at + (performance.now() - batch.perfAt);
+  }
+
+  private fire(batch: Batch): void {
+    // Timers have 1 ms resolution and may round down by up to that.
+    const now = this.batchNow(batch) + 1;
+    while (batch.next < batch.slots.length && batch.slots[batch.next]!.nextDue <= now) this.startSlot(batch.slots[batch.next++]!, now);
+    this.arm(batch);
+  }
+
+  private startSlot(slot: Slot, now: number): void {
+    slot.armed = false;
+    // Stalled after this start was armed: no start; a later tick re-arms it.
+    if (now < this.stalledUntil) return;
+    // Cron times are whole seconds; a timer firing a little early must not find this one again.
+    slot.nextDue = slot.cron ? Math.max(this.nextCron(slot, now), slot.nextDue + 1000) : nextDueMs(slot.nextDue, slot.phase, slot.check.intervalMs);
+    if (slot.running) {
+      // Never stacked on its own previous run: counted instead.
+      this.runner.overruns.inc({ check: slot.check.name });
+      this.log.warn({ check: slot.check.name }, 'check still running when due again; skipped this run');
+      return;
+    }
+    slot.running = this.runner.run(slot.check).finally(() => (slot.running = undefined));
+  }
+
+  private rephase(slot: Slot, now: number): number {
+    return slot.cron ? this.nextCron(slot, now) : firstDueMs(now, slot.phase);
+  }
+
+  // Cron checks keep their cron times: no phase (a user who wrote "0 3 * * *" means 03:00:00).
+  // getNextRuns, not getNextRun: the latter is null for a task never started, as ours are.
   private nextCron(slot: Slot, now: number): number {
-    const next = slot.cron!.getNextRun();
+    const next = slot.cron!.getNextRuns(1)[0];
     return next ? Math.max(next.getTime(), now + 1) : Infinity;
   }
 
@@ -96,6 +203,10 @@ export class Scheduler {
   async stop(): Promise<void> {
     const task = this.task;
     this.task = undefined;
+    // Armed but not started: cancelled.
+    for (const batch of this.batches) clearTimeout(batch.timer);
+    this.batches.clear();
+    for (const slot of this.slots) slot.armed = false;
     if (task) await task.destroy();
     for (const slot of this.slots) await slot.cron?.destroy();
     this.runner.abortAll();
