@@ -4,8 +4,16 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The native fd walk (native/fd.c, an N-API addon) is compiled by npm ci's
+# install script with node-gyp: python3, make and g++ here, nothing at runtime.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
+# REQUIRED: in the image a failed addon build fails the build, instead of
+# silently shipping the slower JS fd walk.
+RUN SOCKEYE_NATIVE_REQUIRED=1 npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
@@ -20,6 +28,8 @@ ENV NODE_ENV=production
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The addon is one self-contained .so (libc only); N-API keeps it valid across Node 20 builds.
+COPY --from=build /app/build/Release/sockeye_fd.node ./build/Release/sockeye_fd.node
 COPY --from=build /state /var/lib/sockeye
 # 65532 is distroless' "nonroot". Reading another uid's /proc/<pid>/fd needs
 # the same uid or root with CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH: see docs/deploy.md.
