@@ -31,16 +31,18 @@ export class PeerNames {
 }
 
 function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: PeerNames): Pick<Usage, 'sockets' | 'peers' | 'queues' | 'listen'> {
-  const byState = new Map<string, SocketCount>();
+  // protocol → state → row: no key string built per socket (tens of thousands per collection).
+  const byState = new Map<SocketProtocol, Map<string, SocketCount>>();
   const peers = new Map<string, Record<string, number>>();
   const peerCounts = new Map<string, number>();
   const listen = new Map<number, ListenPort>();
   const queues = { rx: 0, tx: 0 };
   for (const s of sockets) {
-    const key = `${s.protocol}\0${s.state}`;
-    const row = byState.get(key);
+    let states = byState.get(s.protocol);
+    if (!states) byState.set(s.protocol, (states = new Map()));
+    const row = states.get(s.state);
     if (row) row.count++;
-    else byState.set(key, { protocol: s.protocol, state: s.state, count: 1 });
+    else states.set(s.state, { protocol: s.protocol, state: s.state, count: 1 });
     if (s.listenPort !== undefined) {
       const l = listen.get(s.listenPort);
       // The backlog of a port is known only if known for every socket on it.
@@ -73,7 +75,7 @@ function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: Pee
   }
   const order: SocketProtocol[] = ['tcp', 'tcp6', 'udp', 'udp6', 'unix', 'other'];
   return {
-    sockets: [...byState.values()].sort((a, b) => order.indexOf(a.protocol) - order.indexOf(b.protocol) || (a.state < b.state ? -1 : a.state > b.state ? 1 : 0)),
+    sockets: [...byState.values()].flatMap((states) => [...states.values()]).sort((a, b) => order.indexOf(a.protocol) - order.indexOf(b.protocol) || (a.state < b.state ? -1 : a.state > b.state ? 1 : 0)),
     peers: peerRows,
     queues,
     listen: [...listen.values()].sort((a, b) => a.port - b.port),

@@ -7,7 +7,7 @@ import type { CollectEnv, ProcContext } from './context.js';
 import { readerIdentity } from './reader.js';
 import { COLLECTORS, COLLECTOR_NAMES } from './registry.js';
 import { ProcessTable, resolveTargets, type TargetSpec } from './resolve.js';
-import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, Problem, TargetSnapshot } from './snapshot.js';
+import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, Problem, TargetSnapshot, Usage } from './snapshot.js';
 
 /** Everything one collection needs: plain data, so it can be posted to the worker. */
 export interface CollectOptions {
@@ -114,8 +114,11 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
   const bootTime = readBootTime(options.procRoot);
   const peerNames = new PeerNames();
   const snapshots = new Map<number, ProcessSnapshot>();
+  const usages = new Map<number, Usage>();
   for (const p of all) {
     if (p.gone) continue;
+    const usage = summarize([p], options.topN, peerNames);
+    usages.set(p.pid, usage);
     const limit = p.openFilesLimit;
     snapshots.set(p.pid, {
       pid: p.pid,
@@ -127,7 +130,7 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
       maxFdsHard: limit?.hard ?? null,
       readable: p.readable,
       problems: p.problems,
-      ...summarize([p], options.topN, peerNames),
+      ...usage,
     });
   }
 
@@ -140,7 +143,8 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
       processesMax: t.spec.processesMax ?? null,
       processes: mine.map((p) => snapshots.get(p.pid)!),
       readable: mine.every((p) => p.readable) && !t.problems.some((x) => x.kind === 'denied'),
-      total: summarize(mine, options.topN, peerNames),
+      // A one-process target (the usual sidecar) totals to that process: not summed again.
+      total: mine.length === 1 ? usages.get(mine[0]!.pid)! : summarize(mine, options.topN, peerNames),
       problems: t.problems,
     };
   });
