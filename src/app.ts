@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
-import { createTargetCollection } from './collectors/index.js';
+import { createTargetCollection, type CollectionOptions } from './collectors/index.js';
 import { createChecker } from './checks/index.js';
 import { createHeartbeats } from './heartbeats/index.js';
 import { describeFdWalk, fdWalkMode } from './procfs/pid/fd-native.js';
@@ -15,6 +15,8 @@ import statusRoutes from './routes/status.js';
 export interface BuildOptions {
   /** Fastify logger options; false silences (tests). */
   logger?: FastifyServerOptions['logger'];
+  /** How targets are collected (default: in a worker thread). */
+  collection?: CollectionOptions;
 }
 
 /** The whole sockeye app, not listening: tests use app.inject(). */
@@ -35,7 +37,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     config,
     registry,
     log: app.log,
-    collection: createTargetCollection(config, registry, app.log),
+    collection: createTargetCollection(config, registry, app.log, options.collection),
     checker: createChecker(config, registry, app.log),
     heartbeats: await createHeartbeats(config, registry, app.log),
     startedAt: Date.now(),

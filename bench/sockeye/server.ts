@@ -1,5 +1,6 @@
 // A real sockeye (the built dist/main.js) watching one fixture target, for the
 // HTTP figures: scrape latency, concurrent scrapers, memory over time, checks.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSockeye, type Sockeye } from '../../test/support/sockeye.js';
@@ -16,11 +17,27 @@ export function profileSockeyeInto(dir: string | undefined): void {
   profileDir = dir;
 }
 
+/**
+ * The node flags sockeye ships with, read from package.json's start script
+ * (`node FLAGS dist/main.js`; the Dockerfile, compose file and Kubernetes
+ * manifest carry the same, test/unit/launch-flags.test.ts keeps them equal),
+ * so the benchmark measures sockeye as users run it.
+ */
+export const SHIPPED_NODE_FLAGS: readonly string[] = shippedNodeFlags();
+
+function shippedNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const m = /^node((?: --[\w-]+(?:=\S+)?)*) dist\/main\.js$/.exec(pkg.scripts.start ?? '');
+  if (!m) throw new Error(`package.json "start" is not "node [--flags] dist/main.js": ${JSON.stringify(pkg.scripts.start)}`);
+  return m[1]!.split(' ').filter(Boolean);
+}
+
 export async function startBenchSockeye(pid: number, extra: Record<string, unknown> = {}, label = 'sockeye'): Promise<Sockeye> {
+  const nodeOptions = [...SHIPPED_NODE_FLAGS, ...(profileDir ? [`--import=${PRELOAD}`] : [])].join(' ');
   const s = await startSockeye({
     config: { logLevel: 'warn', targets: [{ name: 'bench', match: { pid } }], ...extra },
     readyTimeoutMs: 30_000,
-    ...(profileDir ? { env: { NODE_OPTIONS: `--import=${PRELOAD}`, BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } } : {}),
+    env: { NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
   });
   track(s.proc);
   return s;
