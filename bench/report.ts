@@ -150,9 +150,9 @@ function summaries(r: Results): string[] {
   if (ch) {
     const half = (h: CheckHalf, what: string) =>
       `checks ${what}: ${ch.checks} http checks every 1 s for ${sig(h.seconds)} s: start jitter p99 ${ms(h.jitterP99)} (max ${ms(h.jitterMax)}); ` +
-      `start after the tick's second p99 ${ms(h.latenessP99)} (median ${ms(h.latenessMedian)}); runs seen ${h.runsSeen}/${h.runsExpected}, counted by sockeye ${h.runsCounted}, overruns ${h.overruns}; sockeye CPU ${sig(h.cpuPercent)}% of a core`;
+      `start after its due time (its phase) p99 ${ms(h.latenessP99)} (median ${ms(h.latenessMedian)}); runs seen ${h.runsSeen}/${h.runsExpected}, counted by sockeye ${h.runsCounted}, overruns ${h.overruns}; sockeye CPU ${sig(h.cpuPercent)}% of a core`;
     out.push(half(ch.quiet, 'alone'));
-    out.push(`checks: the check server's own worst event-loop delay was ${ms(ch.serverLoopDelayMax)} (arrivals may be recorded up to that late)`);
+    out.push(`checks: the C check server read requests ${ms(ch.serverDelayP99)} (p99; max ${ms(ch.serverDelayMax)}) after the kernel received them: its own delay in the arrival stamps`);
     out.push(`${half(ch.scraped, `+ a scrape of ${r.sizes.at(-1)?.fds} fds each second`)}; ${ch.passing}/${ch.checks} passing; RSS ${mib(ch.rss)}`);
   }
   return out;
