@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,20 +22,22 @@ import { startFixtures } from './fixtures/index.js';
 import { OUT } from './floor.js';
 import { scrape, waitHttp } from './http.js';
 import { MAPPING_GROUPS, parseMainHeap, readMemory, type MainHeap, type MemorySample } from './memory/maps.js';
-import { SHIPPED_NODE_FLAGS } from './sockeye/server.js';
+import { SHIPPED } from './sockeye/server.js';
 import { max, median, mib, ms, sig } from './stats.js';
 
 const USAGE = `npm run bench:memory [-- options]
 
   --variants LIST   comma-separated; each a '+'-joined set of tokens (default: ${defaultVariants().join(',')})
                       plain          node dist/main.js, no flag
-                      shipped        the flags sockeye ships with (${SHIPPED_NODE_FLAGS.join(' ') || 'none'})
+                      shipped        as package.json's start script launches it (${[...Object.entries(SHIPPED.env).map(([k, v]) => `${k}=${v}`), ...SHIPPED.nodeFlags].join(' ') || 'no flag'})
                       semiN          --max-semi-space-size=N (MiB) on the main isolate
                       arenaN         MALLOC_ARENA_MAX=N
                       inline         collect on the main thread (no worker)
                       wyoungN        the worker's young generation N MiB (default 2)
                       optsize        --optimize-for-size
                       lite           --lite-mode (no optimizing compiler)
+                      baseline       the main.js of --baseline DIR instead of dist/ (a build of an
+                                     older commit: code changes measured against it, paired)
                       bare | deps | appimport
                                      floors, idle only: node doing nothing; node that imported
                                      fastify, prom-client, zod and yaml; node that imported dist/app.js
@@ -44,6 +46,7 @@ const USAGE = `npm run bench:memory [-- options]
   --interval MS     pause between scrapes (default 0: back to back)
   --fds N           the target's fds (default 19000)
   --settle MS       wait before each sample (default 3000)
+  --baseline DIR    a dist/ built from another commit, for the baseline token
   -h, --help`;
 
 function defaultVariants(): string[] {
@@ -56,14 +59,18 @@ interface Variant {
   env: Record<string, string>;
   collection: Record<string, unknown> | undefined;
   floor: 'bare' | 'deps' | 'appimport' | undefined;
+  baseline: boolean;
 }
 
 function parseVariant(name: string): Variant {
-  const v: Variant = { name, nodeFlags: [], env: {}, collection: undefined, floor: undefined };
+  const v: Variant = { name, nodeFlags: [], env: {}, collection: undefined, floor: undefined, baseline: false };
   for (const token of name.split('+')) {
     let m: RegExpExecArray | null;
     if (token === 'plain') continue;
-    if (token === 'shipped') v.nodeFlags.push(...SHIPPED_NODE_FLAGS);
+    if (token === 'shipped') {
+      v.nodeFlags.push(...SHIPPED.nodeFlags);
+      Object.assign(v.env, SHIPPED.env);
+    }
     else if ((m = /^semi(\d+)$/.exec(token))) v.nodeFlags.push(`--max-semi-space-size=${m[1]}`);
     else if ((m = /^arena(\d+)$/.exec(token))) v.env.MALLOC_ARENA_MAX = m[1]!;
     else if (token === 'inline') v.collection = { ...v.collection, mode: 'inline' };
@@ -71,6 +78,7 @@ function parseVariant(name: string): Variant {
     else if (token === 'optsize') v.nodeFlags.push('--optimize-for-size');
     else if (token === 'lite') v.nodeFlags.push('--lite-mode');
     else if (token === 'bare' || token === 'deps' || token === 'appimport') v.floor = token;
+    else if (token === 'baseline') v.baseline = true;
     else throw new Error(`unknown variant token ${JSON.stringify(token)} in ${JSON.stringify(name)}`);
   }
   return v;
@@ -85,6 +93,7 @@ function options() {
       interval: { type: 'string', default: '0' },
       fds: { type: 'string', default: '19000' },
       settle: { type: 'string', default: '3000' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -107,7 +116,12 @@ function options() {
     process.stderr.write(`bench:memory: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
+  if (variants.some((v) => v.baseline && (v.collection || v.floor)) || (variants.some((v) => v.baseline) && !values.baseline)) {
+    process.stderr.write('bench:memory: the baseline token needs --baseline DIR and combines with node flags and malloc env only\n');
+    process.exit(2);
+  }
   return {
+    baseline: values.baseline === undefined ? undefined : join(resolve(values.baseline), 'main.js'),
     variants,
     reps: int('reps', values.reps, 1, 50),
     scrapes: int('scrapes', values.scrapes, 1, 10_000),
@@ -178,7 +192,7 @@ async function runSockeye(v: Variant, targetPid: number, o: ReturnType<typeof op
   const config = join(dir, 'sockeye.yaml');
   writeFileSync(config, stringify({ logLevel: 'warn', targets: [{ name: 'bench', match: { pid: targetPid } }] }));
   const port = await freePort();
-  const args = v.collection ? [SERVE, config, '127.0.0.1', String(port), JSON.stringify(v.collection)] : [MAIN_JS, '--config', config, '--listen', `127.0.0.1:${port}`];
+  const args = v.collection ? [SERVE, config, '127.0.0.1', String(port), JSON.stringify(v.collection)] : [v.baseline ? o.baseline! : MAIN_JS, '--config', config, '--listen', `127.0.0.1:${port}`];
   const child = track(spawn(process.execPath, [...v.nodeFlags, ...args], { cwd: dir, env: childEnv(v.env), stdio: ['ignore', 'inherit', 'inherit'] }));
   const url = `http://127.0.0.1:${port}`;
   try {

@@ -11,6 +11,7 @@ import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
 import debugRoutes from './routes/debug.js';
 import statusRoutes from './routes/status.js';
+import { lazySchemaCompilers } from './schema-compilers.js';
 
 export interface BuildOptions {
   /** Fastify logger options; false silences (tests). */
@@ -26,6 +27,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: 64 * 1024,
     // Scrapes every few seconds would drown the log; problems are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
+    // No route declares a schema: ajv and fast-json-stringify load only if one does.
+    schemaController: { compilersFactory: lazySchemaCompilers() },
   });
   // A fresh registry per app: two apps in one process (tests) never share state.
   const registry = new Registry();

@@ -6,7 +6,6 @@ import { buildApp } from './app.js';
 import { ConfigError } from './config/errors.js';
 import { splitHostPort } from './config/fields.js';
 import { defaultConfig, loadConfig } from './config/load.js';
-import { INSPECT_OPTIONS, runInspect } from './inspect/command.js';
 import type { Config } from './config/schema.js';
 import { VERSION } from './version.js';
 
@@ -119,29 +118,34 @@ async function checkConfig(values: Values, args: string[]): Promise<number> {
   return code;
 }
 
-const COMMANDS: Record<string, Command> = {
-  'check-config': { run: checkConfig },
-  inspect: { options: INSPECT_OPTIONS, run: runInspect },
+/** Each command's code is loaded only when it is asked for: a server never holds inspect's. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'check-config': async () => ({ run: checkConfig }),
+  inspect: async () => {
+    const { INSPECT_OPTIONS, runInspect } = await import('./inspect/command.js');
+    return { options: INSPECT_OPTIONS, run: runInspect };
+  },
 };
 
-function parse(argv: string[]): { command: string | undefined; values: Values; args: string[] } {
+async function parse(argv: string[]): Promise<{ command: Command | undefined; values: Values; args: string[] }> {
   // First pass only finds the command word, so that each command can bring its own options.
   const { tokens } = parseArgs({ args: argv, options: GLOBAL_OPTIONS, strict: false, allowPositionals: true, tokens: true });
   const first = tokens.find((t) => t.kind === 'positional');
   const command = first?.kind === 'positional' ? first.value : undefined;
-  if (command !== undefined && !(command in COMMANDS)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  if (command !== undefined && !Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  const cmd = command === undefined ? undefined : await COMMANDS[command]!();
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...GLOBAL_OPTIONS, ...(command ? COMMANDS[command]!.options : {}) },
+    options: { ...GLOBAL_OPTIONS, ...cmd?.options },
     allowPositionals: true,
   });
-  return { command, values, args: command ? positionals.slice(1) : positionals };
+  return { command: cmd, values, args: cmd ? positionals.slice(1) : positionals };
 }
 
 /** Runs the CLI; returns the exit code, or 'serving' while the server runs. */
 export async function main(argv: string[]): Promise<number | 'serving'> {
   try {
-    const { command, values, args } = parse(argv);
+    const { command, values, args } = await parse(argv);
     if (values.help) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -150,7 +154,7 @@ export async function main(argv: string[]): Promise<number | 'serving'> {
       process.stdout.write(`sockeye ${VERSION}\n`);
       return 0;
     }
-    return command ? await COMMANDS[command]!.run(values, args) : await serve(values, args);
+    return command ? await command.run(values, args) : await serve(values, args);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

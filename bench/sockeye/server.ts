@@ -1,8 +1,8 @@
 // A real sockeye (the built dist/main.js) watching one fixture target, for the
 // HTTP figures: scrape latency, concurrent scrapers, memory over time, checks.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { shippedLaunch } from '../../test/support/launch.js';
 import { startSockeye, type Sockeye } from '../../test/support/sockeye.js';
 import { track } from '../cleanup.js';
 import { scrape, timeScrapes } from '../http.js';
@@ -18,26 +18,17 @@ export function profileSockeyeInto(dir: string | undefined): void {
 }
 
 /**
- * The node flags sockeye ships with, read from package.json's start script
- * (`node FLAGS dist/main.js`; the Dockerfile, compose file and Kubernetes
- * manifest carry the same, test/unit/launch-flags.test.ts keeps them equal),
- * so the benchmark measures sockeye as users run it.
+ * How sockeye ships (package.json's start script: malloc env and node flags;
+ * the image carries the same), so the benchmark measures what users run.
  */
-export const SHIPPED_NODE_FLAGS: readonly string[] = shippedNodeFlags();
-
-function shippedNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-  const m = /^node((?: --[\w-]+(?:=\S+)?)*) dist\/main\.js$/.exec(pkg.scripts.start ?? '');
-  if (!m) throw new Error(`package.json "start" is not "node [--flags] dist/main.js": ${JSON.stringify(pkg.scripts.start)}`);
-  return m[1]!.split(' ').filter(Boolean);
-}
+export const SHIPPED = shippedLaunch();
 
 export async function startBenchSockeye(pid: number, extra: Record<string, unknown> = {}, label = 'sockeye'): Promise<Sockeye> {
-  const nodeOptions = [...SHIPPED_NODE_FLAGS, ...(profileDir ? [`--import=${PRELOAD}`] : [])].join(' ');
+  const nodeOptions = [...SHIPPED.nodeFlags, ...(profileDir ? [`--import=${PRELOAD}`] : [])].join(' ');
   const s = await startSockeye({
     config: { logLevel: 'warn', targets: [{ name: 'bench', match: { pid } }], ...extra },
     readyTimeoutMs: 30_000,
-    env: { NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
+    env: { ...SHIPPED.env, NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
   });
   track(s.proc);
   return s;
