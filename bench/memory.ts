@@ -36,6 +36,8 @@ const USAGE = `npm run bench:memory [-- options]
                       wyoungN        the worker's young generation N MiB (default 2)
                       optsize        --optimize-for-size
                       lite           --lite-mode (no optimizing compiler)
+                      --FLAG[=V]     any other node/V8 flag, e.g. --v8-pool-size=1
+                      VAR=VALUE      any environment variable, e.g. MALLOC_MMAP_THRESHOLD_=131072
                       baseline       the main.js of --baseline DIR instead of dist/ (a build of an
                                      older commit: code changes measured against it, paired)
                       bare | deps | appimport
@@ -79,6 +81,8 @@ function parseVariant(name: string): Variant {
     else if (token === 'lite') v.nodeFlags.push('--lite-mode');
     else if (token === 'bare' || token === 'deps' || token === 'appimport') v.floor = token;
     else if (token === 'baseline') v.baseline = true;
+    else if (/^--[\w-]+(=\S+)?$/.test(token)) v.nodeFlags.push(token);
+    else if ((m = /^([A-Z_][A-Z0-9_]*)=(\S+)$/.exec(token))) v.env[m[1]!] = m[2]!;
     else throw new Error(`unknown variant token ${JSON.stringify(token)} in ${JSON.stringify(name)}`);
   }
   return v;

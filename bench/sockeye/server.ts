@@ -20,15 +20,18 @@ export function profileSockeyeInto(dir: string | undefined): void {
 /**
  * How sockeye ships (package.json's start script: malloc env and node flags;
  * the image carries the same), so the benchmark measures what users run.
+ * BENCH_LAUNCH=plain starts a bare `node dist/main.js` instead, for paired
+ * before/after runs of those settings.
  */
 export const SHIPPED = shippedLaunch();
+const LAUNCH = process.env.BENCH_LAUNCH === 'plain' ? { env: {}, nodeFlags: [] } : SHIPPED;
 
 export async function startBenchSockeye(pid: number, extra: Record<string, unknown> = {}, label = 'sockeye'): Promise<Sockeye> {
-  const nodeOptions = [...SHIPPED.nodeFlags, ...(profileDir ? [`--import=${PRELOAD}`] : [])].join(' ');
+  const nodeOptions = [...LAUNCH.nodeFlags, ...(profileDir ? [`--import=${PRELOAD}`] : [])].join(' ');
   const s = await startSockeye({
     config: { logLevel: 'warn', targets: [{ name: 'bench', match: { pid } }], ...extra },
     readyTimeoutMs: 30_000,
-    env: { ...SHIPPED.env, NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
+    env: { ...LAUNCH.env, NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
   });
   track(s.proc);
   return s;

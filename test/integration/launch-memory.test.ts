@@ -1,0 +1,151 @@
+// sockeye launched the ways it ships (npm start's command, the image's ENV)
+// really runs with the memory settings, and a serving sockeye does not load
+// code only some uses need. Real processes, read through /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { SCHEMA_COMPILER_MODULES } from '../../src/schema-compilers.js';
+import { parseDockerEnv, shippedLaunch } from '../support/launch.js';
+import { poll } from '../support/poll.js';
+import { REPO_ROOT, ensureBuilt, freePort, runSockeye, startSockeye } from '../support/sockeye.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sockeye-launch-'));
+const started = new Set<ChildProcess>();
+afterAll(async () => {
+  // Each shell leads its own process group: its node child goes with it.
+  for (const p of started) {
+    try {
+      process.kill(-p.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all([...started].map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const PROBE = fileURLToPath(new URL('../support/loaded-modules.mjs', import.meta.url));
+const MiB = 1024 * 1024;
+
+/** The zero-config default (every process it can see) gives each scrape real work; state in tmp. */
+function configFile(name: string): string {
+  const path = join(tmp, `${name}.yaml`);
+  writeFileSync(path, stringify({ logLevel: 'warn', stateDir: join(tmp, `${name}-state`) }));
+  return path;
+}
+
+/** `pid` itself or its descendant whose command line runs dist/main.js. */
+function nodeOf(pid: number): number | undefined {
+  if (cmdline(pid).includes('dist/main.js')) return pid;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').split(' ').filter(Boolean)) {
+      const found = nodeOf(Number(child));
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean);
+const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').filter(Boolean);
+
+/** Scrapes `n` times; the main isolate's new space (both semi-spaces) as prom-client reports it after. */
+async function newSpaceAfterScrapes(url: string, n: number): Promise<number> {
+  let body = '';
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    body = await res.text();
+  }
+  const m = /^nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)$/m.exec(body);
+  expect(m, 'prom-client reports the new space').not.toBeNull();
+  return Number(m![1]);
+}
+
+describe("npm start's command, run as the script says", () => {
+  it('starts node with the flags and the malloc setting, and the young generation stays within 1 MiB semi-spaces', async () => {
+    await ensureBuilt();
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    const launch = shippedLaunch();
+    const port = await freePort();
+    // What npm runs: sh -c SCRIPT, arguments appended.
+    const proc = spawn('sh', ['-c', `${pkg.scripts.start} "$@"`, 'sh', '--listen', `127.0.0.1:${port}`], {
+      cwd: REPO_ROOT,
+      env: { PATH: `${join(process.execPath, '..')}:${process.env.PATH}`, SOCKEYE_CONFIG: configFile('start') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    started.add(proc);
+    let stderr = '';
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const url = `http://127.0.0.1:${port}`;
+    await poll(async () => proc.exitCode === null && (await fetch(`${url}/readyz`)).ok, { timeoutMs: 15_000, what: `sockeye from npm start's command on ${url}` }).catch((err: Error) => {
+      throw new Error(`${err.message}; stderr: ${stderr}`);
+    });
+    // The shell may exec node or fork it: the node process is the one running dist/main.js.
+    const pid = proc.pid === undefined ? undefined : nodeOf(proc.pid);
+    expect(pid, 'a node process running dist/main.js under the shell').toBeDefined();
+    try {
+      const args = cmdline(pid!);
+      expect(args.slice(1, 1 + launch.nodeFlags.length)).toEqual(launch.nodeFlags);
+      expect(args[1 + launch.nodeFlags.length]).toBe('dist/main.js');
+      for (const [k, v] of Object.entries(launch.env)) expect(environ(pid!)).toContain(`${k}=${v}`);
+      expect(await newSpaceAfterScrapes(url, 10)).toBeLessThanOrEqual(2 * MiB);
+    } finally {
+      process.kill(pid!, 'SIGTERM');
+    }
+  });
+});
+
+describe("the image's runtime ENV", () => {
+  it('reaches node through NODE_OPTIONS: same bound on the young generation', async () => {
+    const env = parseDockerEnv(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
+    expect(env.NODE_OPTIONS).toBeTruthy();
+    const s = await startSockeye({ config: { logLevel: 'warn' }, env });
+    for (const [k, v] of Object.entries(env)) expect(environ(s.pid)).toContain(`${k}=${v}`);
+    expect(await newSpaceAfterScrapes(s.url, 10)).toBeLessThanOrEqual(2 * MiB);
+    await s.stop();
+  });
+});
+
+describe('modules a server does not load until needed', () => {
+  /** Every module URL or path the process loaded, once it answered SIGUSR2. */
+  async function loaded(file: string, pid: number): Promise<string[]> {
+    process.kill(pid, 'SIGUSR2');
+    return poll(
+      () => {
+        const lines = readFileSync(file, 'utf8').split('\n');
+        return lines.includes('done') && lines;
+      },
+      { timeoutMs: 5000, what: `${file} to end with "done"` },
+    );
+  }
+
+  it("a scraped server has loaded fastify and the app, but neither fastify's schema compilers nor the inspect command", async () => {
+    const file = join(tmp, 'server-modules.txt');
+    writeFileSync(file, '');
+    const s = await startSockeye({ config: { logLevel: 'warn' }, env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file } });
+    expect((await fetch(`${s.url}/metrics`)).status).toBe(200);
+    expect((await fetch(`${s.url}/api/status`)).status).toBe(200);
+    const modules = await loaded(file, s.pid);
+    await s.stop();
+    // The probe sees both kinds: ESM (the app) and CommonJS (fastify's own requires).
+    expect(modules.some((m) => m.endsWith('/dist/app.js'))).toBe(true);
+    expect(modules.some((m) => /\/node_modules\/fastify\/lib\/route\.js$/.test(m))).toBe(true);
+    for (const name of SCHEMA_COMPILER_MODULES) expect(modules.filter((m) => m.includes(`/node_modules/${name}/`))).toEqual([]);
+    expect(modules.filter((m) => m.includes('/node_modules/ajv/'))).toEqual([]);
+    expect(modules.filter((m) => m.includes('/dist/inspect/'))).toEqual([]);
+  });
+
+  it('`sockeye inspect` does load the inspect command (the probe would see it)', async () => {
+    const file = join(tmp, 'inspect-modules.txt');
+    writeFileSync(file, '');
+    const r = await runSockeye(['inspect', String(process.pid), '--json'], { env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/\/dist\/inspect\/command\.js$/m);
+  });
+});
