@@ -144,31 +144,26 @@ static int doubles_push(doubles *d, double x) {
   return 0;
 }
 
-static const char *errno_code(int e) {
-  switch (e) {
-    case ENOENT: return "ENOENT";
-    case ESRCH: return "ESRCH";
-    case ENOTDIR: return "ENOTDIR";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    case ELOOP: return "ELOOP";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EIO: return "EIO";
-    default: return "EUNKNOWN";
-  }
-}
+// errno → Node's code and libuv's description (what readdirSync/readlinkSync
+// would say); a fixed table, since strerror() is not thread-safe for all values.
+static const struct {
+  int e;
+  const char *code, *desc;
+} ERRNOS[] = {
+    {ENOENT, "ENOENT", "no such file or directory"}, {ESRCH, "ESRCH", "no such process"},
+    {ENOTDIR, "ENOTDIR", "not a directory"},         {EACCES, "EACCES", "permission denied"},
+    {EPERM, "EPERM", "operation not permitted"},     {EMFILE, "EMFILE", "too many open files"},
+    {ENFILE, "ENFILE", "file table overflow"},       {ENOMEM, "ENOMEM", "not enough memory"},
+    {EINVAL, "EINVAL", "invalid argument"},          {ELOOP, "ELOOP", "too many symbolic links encountered"},
+    {ENAMETOOLONG, "ENAMETOOLONG", "name too long"}, {EIO, "EIO", "i/o error"},
+};
 
 // Throws an Error shaped like Node's fs errors (code, errno, syscall, path),
 // so failureKind() and the problem messages treat both paths alike.
 static void throw_errno(napi_env env, int e, const char *syscall, const char *path) {
-  const char *code = errno_code(e);
-  char desc[128];
-  snprintf(desc, sizeof desc, "%s", strerror(e));
-  if (desc[0] >= 'A' && desc[0] <= 'Z') desc[0] = (char)(desc[0] - 'A' + 'a');
+  const char *code = "UNKNOWN", *desc = "unknown error";
+  for (size_t i = 0; i < sizeof ERRNOS / sizeof ERRNOS[0]; i++)
+    if (ERRNOS[i].e == e) code = ERRNOS[i].code, desc = ERRNOS[i].desc;
   char msg[4600];
   snprintf(msg, sizeof msg, "%s: %s, %s '%s'", code, desc, syscall, path);
   napi_value jcode, jmsg, err, v;

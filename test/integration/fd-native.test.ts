@@ -4,8 +4,7 @@
 // loadable in worker threads, and the whole collector identical either way.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CollectionSnapshot } from '../../src/collectors/index.js';
 import { failureKind } from '../../src/procfs/errors.js';
 import { FD_TYPES, classifyFdLink, readPidFdLinks, socketInode, type FdSummary } from '../../src/procfs/pid/fd.js';
-import { ADDON_PATH, readPidFdSummaryJs, readPidFdSummaryNative, type FdAddon } from '../../src/procfs/pid/fd-native.js';
+import { readPidFdSummaryJs, readPidFdSummaryNative, requireFdAddon, type FdAddon } from '../../src/procfs/pid/fd-native.js';
 import { HOLDER_STDIO_SOCKETS, killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
 import { startSockeye } from '../support/sockeye.js';
 
@@ -26,15 +25,6 @@ const collectJson = fileURLToPath(new URL('../support/collect-json.ts', import.m
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-fd-native-'));
 const started: ChildProcess[] = [];
 
-/** The addon itself, whatever SOCKEYE_NATIVE says: these tests are about it. */
-function requireAddon(): FdAddon {
-  try {
-    return createRequire(import.meta.url)(ADDON_PATH) as FdAddon;
-  } catch (err) {
-    throw new Error(`the native fd walk is not built (${(err as Error).message}): run npm run build:native (needs python3, make, g++)`);
-  }
-}
-
 const comparable = (s: FdSummary) => ({ count: s.count, types: s.types, paths: [...s.paths], socketInodes: s.socketInodes });
 
 let addon: FdAddon;
@@ -42,7 +32,8 @@ let h: Holder;
 // Everything the holder opens, so the expected counts below follow from it.
 const files = { a: join(dir, 'a.log'), b: join(dir, 'b.html'), gone: join(dir, 'gone.tmp') };
 beforeAll(async () => {
-  addon = requireAddon();
+  // Whatever SOCKEYE_NATIVE says: these tests are about the addon, and fail when it is not built.
+  addon = requireFdAddon();
   h = await spawnHolder({
     files: [
       { path: files.a, count: 40 },
@@ -208,5 +199,33 @@ describe('sockeye (dist/main.js)', () => {
     }
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, fdWalk: 'native', msg: 'fd walk: native (readdir + readlinkat in C)' });
     expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, fdWalk: 'js', msg: 'fd walk: JavaScript (SOCKEYE_NATIVE=0)' });
+  });
+});
+
+describe('the loader', () => {
+  it('falls back to the JS walk, saying why, when the addon is missing or does not load', async () => {
+    // A copy of the loader and what it imports, in a tree with no build/ (then a broken one).
+    const tree = join(dir, 'tree');
+    cpSync(join(root, 'src', 'procfs'), join(tree, 'src', 'procfs'), { recursive: true });
+    const probe = join(tree, 'probe.ts');
+    writeFileSync(
+      probe,
+      "import { fdWalkMode, readPidFdSummary } from './src/procfs/pid/fd-native.ts';\n" +
+        'console.log(JSON.stringify({ ...fdWalkMode, count: readPidFdSummary("/proc", Number(process.argv[2])).count }));\n',
+    );
+    const probeRun = async () => {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', probe, String(h.pid)], { cwd: root, timeout: 60_000, env: { ...process.env, SOCKEYE_NATIVE: '' } });
+      return JSON.parse(stdout) as { mode: string; reason?: string; count: number };
+    };
+    const expected = readPidFdSummaryJs('/proc', h.pid).count;
+    const missing = await probeRun();
+    expect(missing).toMatchObject({ mode: 'js', count: expected });
+    expect(missing.reason).toMatch(/build\/Release\/sockeye_fd\.node is not built \(npm run build:native/);
+
+    mkdirSync(join(tree, 'build', 'Release'), { recursive: true });
+    writeFileSync(join(tree, 'build', 'Release', 'sockeye_fd.node'), 'not a shared object');
+    const broken = await probeRun();
+    expect(broken).toMatchObject({ mode: 'js', count: expected });
+    expect(broken.reason).toMatch(/sockeye_fd\.node failed to load: .*(invalid ELF header|too short)/);
   });
 });

@@ -25,16 +25,25 @@ export interface FdWalkMode {
   reason?: string;
 }
 
+/** The addon itself, whatever SOCKEYE_NATIVE says; throws, saying why and how to build it, when it is missing or stale. */
+export function requireFdAddon(): FdAddon {
+  let addon: FdAddon;
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as FdAddon;
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    throw new Error(`${ADDON_PATH} ${missing ? 'is not built' : `failed to load: ${(err as Error).message}`} (npm run build:native; needs python3, make and g++)`);
+  }
+  if (addon.abi !== ABI) throw new Error(`${ADDON_PATH} is a stale build (abi ${addon.abi}, expected ${ABI}): run npm run build:native`);
+  return addon;
+}
+
 function load(): { addon?: FdAddon; active: FdWalkMode } {
   if (process.env.SOCKEYE_NATIVE === '0') return { active: { mode: 'js', reason: 'SOCKEYE_NATIVE=0' } };
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as FdAddon;
-    if (addon.abi !== ABI) return { active: { mode: 'js', reason: `${ADDON_PATH} is a stale build (abi ${addon.abi}, expected ${ABI}): run npm run build:native` } };
-    return { addon, active: { mode: 'native' } };
+    return { addon: requireFdAddon(), active: { mode: 'native' } };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'MODULE_NOT_FOUND' ? `${ADDON_PATH} is not built (npm run build:native needs python3, make and g++)` : `${ADDON_PATH} failed to load: ${(err as Error).message}`;
-    return { active: { mode: 'js', reason: why } };
+    return { active: { mode: 'js', reason: (err as Error).message } };
   }
 }
 

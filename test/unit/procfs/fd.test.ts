@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { FD_TYPES, classifyFdLink, socketInode, summarizeFdLinks } from '../../../src/procfs/pid/fd.js';
-import { ADDON_PATH, type FdAddon } from '../../../src/procfs/pid/fd-native.js';
+import { requireFdAddon } from '../../../src/procfs/pid/fd-native.js';
 
 // Every link shape the kernel writes, and near misses: classifyFdLink is the
 // reference, and native/fd.c's classification must agree on each.
@@ -79,13 +78,7 @@ describe('summarizeFdLinks', () => {
 });
 
 describe('native/fd.c classification', () => {
-  const addon = (() => {
-    try {
-      return createRequire(import.meta.url)(ADDON_PATH) as FdAddon;
-    } catch (err) {
-      throw new Error(`the native fd walk is not built (${(err as Error).message}): run npm run build:native (needs python3, make, g++)`);
-    }
-  })();
+  const addon = requireFdAddon();
   const links = [...SHAPES.map(([l]) => l), 'socket:[ 12]', 'socket:[1e3]', 'socket:[9007199254740991]', 'socket:[9007199254740992]', 'socket:[0]', 'socket:[]', 'socket:[12345'];
   it.each(links)('agrees with classifyFdLink and socketInode on %j', (link) => {
     const [type, inode] = addon.classify(link);
