@@ -3,8 +3,20 @@
 // readFileSync (which reads a size-0 /proc file in 64 KiB chunks) and
 // readSync into one reused 4 MiB buffer. The gap to the C floor is what Node's
 // fs calls cost; the gap from here to sockeye is parsing and aggregation.
+// Beside them, sockeye's native addon (native/fd.c): the floor's readdir +
+// readlinkat, with the summary the fd collector needs built in C.
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { readPidFdSummaryNative, requireFdAddon, type FdAddon } from '../src/procfs/pid/fd-native.js';
 import { median } from './stats.js';
+
+/** Loaded whatever SOCKEYE_NATIVE says, so its row is there in a run that forces the JS path; undefined when not built. */
+function loadAddon(): FdAddon | undefined {
+  try {
+    return requireFdAddon();
+  } catch {
+    return undefined;
+  }
+}
 
 const BUFFER = Buffer.allocUnsafe(4 << 20);
 
@@ -26,6 +38,8 @@ export function readLarge(path: string): number {
 
 export interface NodeFloor {
   fdWalk: number;
+  /** The native addon's walk and summary, as the fd collector gets it (NaN when the addon is not built). */
+  fdWalkNative: number;
   netReadFile: number;
   netReadLarge: number;
 }
@@ -34,7 +48,9 @@ export interface NodeFloor {
 export function runNodeFloor(pid: number, reps: number, warmup = 3): NodeFloor {
   const dir = `/proc/${pid}/fd`;
   const net = [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`];
+  const addon = loadAddon();
   const fdWalk: number[] = [];
+  const fdWalkNative: number[] = [];
   const netReadFile: number[] = [];
   const netReadLarge: number[] = [];
   for (let i = -warmup; i < reps; i++) {
@@ -51,11 +67,14 @@ export function runNodeFloor(pid: number, reps: number, warmup = 3): NodeFloor {
     const t2 = performance.now();
     for (const f of net) readLarge(f);
     const t3 = performance.now();
+    if (addon) readPidFdSummaryNative(addon, '/proc', pid);
+    const t4 = performance.now();
     if (i >= 0) {
       fdWalk.push(t1 - t0);
+      fdWalkNative.push(addon ? t4 - t3 : NaN);
       netReadFile.push(t2 - t1);
       netReadLarge.push(t3 - t2);
     }
   }
-  return { fdWalk: median(fdWalk), netReadFile: median(netReadFile), netReadLarge: median(netReadLarge) };
+  return { fdWalk: median(fdWalk), fdWalkNative: median(fdWalkNative), netReadFile: median(netReadFile), netReadLarge: median(netReadLarge) };
 }

@@ -9,10 +9,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { createTargetCollection } from '../../src/collectors/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { statPidFdCount } from '../../src/procfs/pid/fd.js';
+import { fdWalkMode } from '../../src/procfs/pid/fd-native.js';
 import { max, median } from '../stats.js';
 
 export interface CollectionFigures {
   mode: string;
+  /** Which fd walk the collecting thread used: the worker reads SOCKEYE_NATIVE from its own env, as the app's does. */
+  fdWalk: 'native' | 'js';
   median: number;
   samples: number[];
   /** Worst event-loop delay (ms) seen during any collection. */
@@ -85,7 +88,8 @@ export async function timeCollection(pid: number, mode: 'worker' | 'inline', rep
     loopDelayBusyMax = await busyWorkerLoopDelay(median(samples), Math.min(reps, 10));
   }
   const collectors = Object.fromEntries([...perCollector].map(([name, ms]) => [name, median(ms)]));
-  return { mode, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors };
+  const fdWalk = process.env.SOCKEYE_NATIVE === '0' ? 'js' : fdWalkMode.mode;
+  return { mode, fdWalk, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors };
 }
 
 /** Worst event-loop delay while a worker thread spins for `ms`, `reps` times. */
