@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 // Bumped whenever the JS-visible shape changes: the loader refuses a stale build.
-#define SOCKEYE_FD_ABI 1
+#define SOCKEYE_FD_ABI 2
 
 // Same order as FD_TYPES in src/procfs/pid/fd.ts.
 enum { T_FILE, T_SOCKET, T_PIPE, T_ANON, T_EVENTFD, T_EVENTPOLL, T_TIMERFD, T_SIGNALFD, T_INOTIFY, T_DEVICE, T_OTHER, T_COUNT };
@@ -210,7 +210,8 @@ static napi_value make_f64(napi_env env, const double *v, size_t n) {
   return arr;
 }
 
-// walk(dir) → { count, skipped (listed, closed before readlinkat), types: Float64Array(T_COUNT), inodes: Float64Array, paths: string[], pathCounts: Float64Array }
+// walk(dir) → { count, skipped (listed, closed before readlinkat), types: Float64Array(T_COUNT), inodes: Float64Array,
+//   pathBytes: ArrayBuffer (the paths' bytes, back to back), pathEnds: Float64Array (where each ends), pathCounts: Float64Array }
 static napi_value walk(napi_env env, napi_callback_info info) {
   char dir[4096];
   if (get_string_arg(env, info, dir, sizeof dir) != 0) return NULL;
@@ -268,29 +269,41 @@ static napi_value walk(napi_env env, napi_callback_info info) {
   if (fail) {
     throw_errno(env, fail_errno, fail_syscall, fail_path);
   } else {
-    napi_value v, list;
-    napi_create_object(env, &result);
-    napi_create_double(env, count, &v);
-    napi_set_named_property(env, result, "count", v);
-    napi_create_double(env, skipped, &v);
-    napi_set_named_property(env, result, "skipped", v);
-    napi_set_named_property(env, result, "types", make_f64(env, types, T_COUNT));
-    napi_set_named_property(env, result, "inodes", make_f64(env, inodes.v, inodes.len));
-    napi_create_array_with_length(env, paths.len, &list);
+    // Paths go back as bytes in one ArrayBuffer (outside the JS heap) with
+    // their end offsets, not as strings: a string per path made here would be
+    // allocated inside this one call, where the collection worker's heap
+    // limit cannot stop it cleanly — thousands of long distinct paths then
+    // abort the whole process instead of ending the worker. JS decodes them.
+    napi_value v;
+    size_t bytes = 0;
+    for (size_t i = 0; i < paths.len; i++) bytes += paths.e[i].n;
+    double *ends = malloc((paths.len ? paths.len : 1) * sizeof *ends);
     double *counts = malloc((paths.len ? paths.len : 1) * sizeof *counts);
-    for (size_t i = 0; i < paths.len; i++) {
-      napi_create_string_utf8(env, paths.e[i].s, paths.e[i].n, &v);
-      napi_set_element(env, list, (uint32_t)i, v);
-      if (counts) counts[i] = paths.e[i].count;
-    }
-    napi_set_named_property(env, result, "paths", list);
-    if (!counts) {
-      result = NULL;
+    void *data = NULL;
+    napi_value pathBytes;
+    if (!ends || !counts || napi_create_arraybuffer(env, bytes, &data, &pathBytes) != napi_ok) {
       napi_throw_error(env, "ENOMEM", "out of memory");
     } else {
+      size_t at = 0;
+      for (size_t i = 0; i < paths.len; i++) {
+        memcpy((char *)data + at, paths.e[i].s, paths.e[i].n);
+        at += paths.e[i].n;
+        ends[i] = (double)at;
+        counts[i] = paths.e[i].count;
+      }
+      napi_create_object(env, &result);
+      napi_create_double(env, count, &v);
+      napi_set_named_property(env, result, "count", v);
+      napi_create_double(env, skipped, &v);
+      napi_set_named_property(env, result, "skipped", v);
+      napi_set_named_property(env, result, "types", make_f64(env, types, T_COUNT));
+      napi_set_named_property(env, result, "inodes", make_f64(env, inodes.v, inodes.len));
+      napi_set_named_property(env, result, "pathBytes", pathBytes);
+      napi_set_named_property(env, result, "pathEnds", make_f64(env, ends, paths.len));
       napi_set_named_property(env, result, "pathCounts", make_f64(env, counts, paths.len));
-      free(counts);
     }
+    free(ends);
+    free(counts);
   }
   free(inodes.v);
   paths_free(&paths);

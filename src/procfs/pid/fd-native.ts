@@ -7,15 +7,16 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FD_TYPES, emptyFdCounts, readPidFdLinks, summarizeFdLinks, type FdSummary, type FdType } from './fd.js';
 
-/** What native/fd.c exports (its SOCKEYE_FD_ABI is 1). */
+/** What native/fd.c exports (its SOCKEYE_FD_ABI is 2). */
 export interface FdAddon {
   abi: number;
-  walk(dir: string): { count: number; skipped: number; types: Float64Array; inodes: Float64Array; paths: string[]; pathCounts: Float64Array };
+  /** Paths come as bytes (pathBytes, each ending at pathEnds[i]): decoded here, where a worker's heap limit can stop cleanly. */
+  walk(dir: string): { count: number; skipped: number; types: Float64Array; inodes: Float64Array; pathBytes: ArrayBuffer; pathEnds: Float64Array; pathCounts: Float64Array };
   /** [index into FD_TYPES, socket inode or -1]: the classification alone. */
   classify(link: string): [number, number];
 }
 
-const ABI = 1;
+const ABI = 2;
 /** From src/procfs/pid/ and dist/procfs/pid/ alike: the package root's build/. */
 export const ADDON_PATH = fileURLToPath(new URL('../../../build/Release/sockeye_fd.node', import.meta.url));
 
@@ -64,7 +65,14 @@ export function readPidFdSummaryNative(addon: FdAddon, procRoot: string, pid: nu
   FD_TYPES.forEach((t: FdType, i) => (types[t] = r.types[i]!));
   const paths = new Map<string, number>();
   // A path's bytes may decode to a string another path already has (invalid UTF-8): merge, as the JS path's Map would.
-  r.paths.forEach((p, i) => paths.set(p, (paths.get(p) ?? 0) + r.pathCounts[i]!));
+  const bytes = Buffer.from(r.pathBytes);
+  let start = 0;
+  for (let i = 0; i < r.pathEnds.length; i++) {
+    const end = r.pathEnds[i]!;
+    const p = bytes.toString('utf8', start, end);
+    paths.set(p, (paths.get(p) ?? 0) + r.pathCounts[i]!);
+    start = end;
+  }
   return { count: r.count, types, paths, socketInodes: Array.from(r.inodes) };
 }
 
