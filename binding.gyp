@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "sockeye_fd",
-      "sources": ["native/fd.c"],
+      "sources": ["native/fd.c", "native/diag.c"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]

@@ -21,8 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
+
 // Bumped whenever the JS-visible shape changes: the loader refuses a stale build.
-#define SOCKEYE_FD_ABI 2
+#define SOCKEYE_FD_ABI 3
 
 // Same order as FD_TYPES in src/procfs/pid/fd.ts.
 enum { T_FILE, T_SOCKET, T_PIPE, T_ANON, T_EVENTFD, T_EVENTPOLL, T_TIMERFD, T_SIGNALFD, T_INOTIFY, T_DEVICE, T_OTHER, T_COUNT };
@@ -334,6 +336,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "walk", fn);
   napi_create_function(env, "classify", NAPI_AUTO_LENGTH, classify_js, NULL, &fn);
   napi_set_named_property(env, exports, "classify", fn);
+  napi_create_function(env, "listeners", NAPI_AUTO_LENGTH, diag_listeners, NULL, &fn);
+  napi_set_named_property(env, exports, "listeners", fn);
   napi_create_int32(env, SOCKEYE_FD_ABI, &abi);
   napi_set_named_property(env, exports, "abi", abi);
   return exports;

@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { parseNsLink } from '../procfs/pid/ns.js';
 import type { Collector } from './context.js';
-import { readSsListen } from './ss-listen.js';
+import { readListenRows } from './diag-listen.js';
 
 function ownNetNs(): number | undefined {
   try {
@@ -12,12 +12,14 @@ function ownNetNs(): number | undefined {
 }
 
 // A listener's backlog is fixed by listen(): known inodes are not asked again,
-// so ss runs only when a new listening socket appears. Lives in the worker.
+// so the kernel (or ss) is asked only when a new listening socket appears.
+// Lives in the worker.
 const known = new Map<number, number>();
 
-// The listen backlog via ss, for listeners in sockeye's own network namespace
-// (a sidecar shares its pod's); elsewhere, and without ss, the backlog stays
-// unknown and sockeye_process_listen_queue_max is not exported.
+// The listen backlog from sock_diag (the native addon, else `ss`), for
+// listeners in sockeye's own network namespace (a sidecar shares its pod's);
+// elsewhere, and with neither, the backlog stays unknown and
+// sockeye_process_listen_queue_max is not exported.
 export const listenBacklogCollector: Collector = {
   name: 'listen_backlog',
   finish(procs) {
@@ -33,9 +35,9 @@ export const listenBacklogCollector: Collector = {
       }
     }
     if ([...listening.keys()].some((inode) => !known.has(inode))) {
-      const ss = readSsListen();
-      if (ss) for (const inode of listening.keys()) {
-        const row = ss.get(inode);
+      const rows = readListenRows();
+      if (rows) for (const inode of listening.keys()) {
+        const row = rows.get(inode);
         if (row) known.set(inode, row.backlog);
       }
     }

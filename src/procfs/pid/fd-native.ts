@@ -7,16 +7,18 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FD_TYPES, emptyFdCounts, readPidFdLinks, summarizeFdLinks, type FdSummary, type FdType } from './fd.js';
 
-/** What native/fd.c exports (its SOCKEYE_FD_ABI is 2). */
+/** What native/fd.c exports (its SOCKEYE_FD_ABI is 3). */
 export interface FdAddon {
   abi: number;
   /** Paths come as bytes (pathBytes, each ending at pathEnds[i]): decoded here, where a worker's heap limit can stop cleanly. */
   walk(dir: string): { count: number; skipped: number; types: Float64Array; inodes: Float64Array; pathBytes: ArrayBuffer; pathEnds: Float64Array; pathCounts: Float64Array };
+  /** TCP listeners of sockeye's network namespace from sock_diag (native/diag.c): (inode, accept queue, backlog) triples. */
+  listeners(): Float64Array;
   /** [index into FD_TYPES, socket inode or -1]: the classification alone. */
   classify(link: string): [number, number];
 }
 
-const ABI = 2;
+const ABI = 3;
 /** From src/procfs/pid/ and dist/procfs/pid/ alike: the package root's build/. */
 export const ADDON_PATH = fileURLToPath(new URL('../../../build/Release/sockeye_fd.node', import.meta.url));
 
