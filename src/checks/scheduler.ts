@@ -18,13 +18,24 @@ export const LOOKAHEAD_MS = 1500;
 const FIRST_RUN_SPREAD_MS = 1000;
 
 /**
- * The check's stable offset within its period (ms, 0 ≤ phase < period): a
- * hash of its name, as Prometheus offsets scrapes per target. Starts spread
- * evenly over the period, and a check starts at the same offset after a restart.
+ * Phases are multiples of this: checks that share a slot start in one timer
+ * wake-up. Measured with 500 checks a second on 2 vCPUs, starts at 1 ms
+ * resolution cost ~30% of a core against ~18% for one burst a second (each
+ * start its own wake-up of the process); 25 ms slots cost the same as the
+ * burst and keep start jitter at a few ms.
+ */
+export const START_SLOT_MS = 25;
+
+/**
+ * The check's stable offset within its period (ms, 0 ≤ phase < period, a
+ * multiple of START_SLOT_MS): a hash of its name, as Prometheus offsets
+ * scrapes per target. Starts spread evenly over the period, and a check starts
+ * at the same offset after a restart.
  */
 export function checkPhaseMs(name: string, periodMs: number): number {
   const hash = createHash('sha256').update(name, 'utf8').digest().readUIntBE(0, 6);
-  return hash % Math.max(1, Math.floor(periodMs));
+  const phase = hash % Math.max(1, Math.floor(periodMs));
+  return phase - (phase % START_SLOT_MS);
 }
 
 /** The first instant at or after t (unix ms) that is phase ms past a multiple of period since the epoch. */

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
+import type { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChecker, SCHEDULER_STALE_MS, checkStaleBoundMs, type Checker } from '../../src/checks/index.js';
 import { CheckRunner } from '../../src/checks/runner.js';
@@ -155,6 +156,17 @@ function oneSecondChecks(names: string[]): CheckConfig[] {
   return names.map((n) => checkFrom(n, { timeout: '500ms', http: { url: `http://127.0.0.1:${okPort}/${n}` } }, '1s'));
 }
 
+/** A scheduler with its runner for those checks, stopped after the test. */
+function oneSecondScheduler(names: string[]): { registry: Registry; runner: CheckRunner; scheduler: Scheduler } {
+  const checks = oneSecondChecks(names);
+  const registry = newRegistry();
+  const log = captureLogger();
+  const runner = new CheckRunner(checks, registry, log);
+  const scheduler = new Scheduler(checks, runner, registry, log);
+  stops.push(() => scheduler.stop());
+  return { registry, runner, scheduler };
+}
+
 const arrivalsOf = (name: string) => arrivals.get(`/${name}`) ?? [];
 
 /**
@@ -178,13 +190,8 @@ function expectOncePerSecond(names: string[], offset: number, from: number, to: 
 
 describe('spread starts', () => {
   it('starts each 1 s check exactly once a second at its phase, next to the tick or not, whether ticks are late, doubled or skipped', { timeout: 20_000 }, async () => {
-    const names = [nameWithPhase('hand-lo-', 0, 4), nameWithPhase('hand-hi-', 996, 1000), nameWithPhase('hand-mid-', 498, 502), 'hand-a', 'hand-b', 'hand-c'];
-    const checks = oneSecondChecks(names);
-    const registry = newRegistry();
-    const log = captureLogger();
-    const runner = new CheckRunner(checks, registry, log);
-    const scheduler = new Scheduler(checks, runner, registry, log);
-    stops.push(() => scheduler.stop());
+    const names = [nameWithPhase('hand-lo-', 0, 1), nameWithPhase('hand-hi-', 975, 1000), nameWithPhase('hand-mid-', 500, 501), 'hand-a', 'hand-b', 'hand-c'];
+    const { registry, runner, scheduler } = oneSecondScheduler(names);
     // The scheduler's clock runs an hour ahead, so the real ticks find nothing
     // due; our ticks follow real time, so the armed timers line up with it.
     const offset = 3_600_000;
@@ -211,11 +218,7 @@ describe('spread starts', () => {
 
   it('stop() cancels starts armed but not started, and later ticks arm nothing', async () => {
     const names = ['stop-a', 'stop-b', 'stop-c'];
-    const checks = oneSecondChecks(names);
-    const registry = newRegistry();
-    const runner = new CheckRunner(checks, registry, captureLogger());
-    const scheduler = new Scheduler(checks, runner, registry, captureLogger());
-    stops.push(() => scheduler.stop());
+    const { scheduler } = oneSecondScheduler(names);
     const t0 = Date.now() + 3_600_000;
     scheduler.start(t0);
     expect(scheduler.pendingStarts).toBe(3);
@@ -230,11 +233,7 @@ describe('spread starts', () => {
 
   it('a stall after the tick armed its starts still stops them; after the stall each check is back on its phase, once', async () => {
     const names = ['stall-a', 'stall-b', 'stall-c'];
-    const checks = oneSecondChecks(names);
-    const registry = newRegistry();
-    const runner = new CheckRunner(checks, registry, captureLogger());
-    const scheduler = new Scheduler(checks, runner, registry, captureLogger());
-    stops.push(() => scheduler.stop());
+    const { registry, scheduler } = oneSecondScheduler(names);
     const offset = 3_600_000;
     const clock = () => Date.now() + offset;
     const t0 = clock();
@@ -262,12 +261,8 @@ describe('spread starts', () => {
 
 describe('scheduler on real node-cron ticks', () => {
   it('runs 1 s checks exactly once a second, also those whose phase sits right at the tick', { timeout: 20_000 }, async () => {
-    const names = [nameWithPhase('cron-lo-', 0, 3), nameWithPhase('cron-hi-', 997, 1000), nameWithPhase('cron-mid-', 495, 505), 'cron-a'];
-    const checks = oneSecondChecks(names);
-    const registry = newRegistry();
-    const runner = new CheckRunner(checks, registry, captureLogger());
-    const scheduler = new Scheduler(checks, runner, registry, captureLogger());
-    stops.push(() => scheduler.stop());
+    const names = [nameWithPhase('cron-lo-', 0, 1), nameWithPhase('cron-hi-', 975, 1000), nameWithPhase('cron-mid-', 500, 501), 'cron-a'];
+    const { scheduler } = oneSecondScheduler(names);
     const startAt = Date.now();
     scheduler.start(startAt);
     await new Promise((r) => setTimeout(r, 3500));

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { alignedAtOrAfter, checkPhaseMs, firstDueMs, nextDueMs } from '../../src/checks/scheduler.js';
+import { alignedAtOrAfter, checkPhaseMs, firstDueMs, nextDueMs, START_SLOT_MS } from '../../src/checks/scheduler.js';
 
 const run = promisify(execFile);
 const REPO = new URL('../..', import.meta.url).pathname;
@@ -27,26 +27,29 @@ describe('checkPhaseMs', () => {
     expect(JSON.parse(stdout)).toEqual(here);
   });
 
-  it('stays within the period and differs between names', () => {
-    for (const period of [1000, 1500, 60_000, 86_400_000]) {
+  it('stays within the period, on a start slot, and differs between names', () => {
+    for (const period of [1000, 1010, 1500, 60_000, 86_400_000]) {
       const phases = names('check-', 200).map((n) => checkPhaseMs(n, period));
       for (const p of phases) {
-        expect(Number.isInteger(p)).toBe(true);
+        expect(p % START_SLOT_MS).toBe(0);
         expect(p).toBeGreaterThanOrEqual(0);
         expect(p).toBeLessThan(period);
       }
-      expect(new Set(phases).size).toBeGreaterThan(150);
+      // Nearly every slot used when there are fewer slots than names, nearly every name apart when there are more.
+      expect(new Set(phases).size).toBeGreaterThan(Math.min(150, 0.9 * Math.ceil(period / START_SLOT_MS)));
     }
   });
 
   it('spreads 500 checks of 1 s evenly over the second: no burst', () => {
     const phases = names('c', 500).map((n) => checkPhaseMs(n, 1000));
-    // 50 expected per tenth of a second, 0.5 per millisecond.
+    // 50 expected per tenth of a second, 12.5 per 25 ms start slot.
     for (const n of buckets(phases, 1000, 100)) {
       expect(n).toBeGreaterThanOrEqual(25);
       expect(n).toBeLessThanOrEqual(75);
     }
-    expect(Math.max(...buckets(phases, 1000, 1))).toBeLessThanOrEqual(6);
+    const slots = buckets(phases, 1000, START_SLOT_MS);
+    expect(Math.max(...slots)).toBeLessThanOrEqual(25);
+    expect(slots.filter((n) => n === 0)).toEqual([]);
   });
 
   it('spreads names that differ in one character over a long period too', () => {
