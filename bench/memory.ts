@@ -49,6 +49,7 @@ const USAGE = `npm run bench:memory [-- options]
   --fds N           the target's fds (default 19000)
   --settle MS       wait before each sample (default 3000)
   --baseline DIR    a dist/ built from another commit, for the baseline token
+  --checks N        also run N http checks every second against a local server (default 0)
   -h, --help`;
 
 function defaultVariants(): string[] {
@@ -98,6 +99,7 @@ function options() {
       fds: { type: 'string', default: '19000' },
       settle: { type: 'string', default: '3000' },
       baseline: { type: 'string' },
+      checks: { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -132,6 +134,7 @@ function options() {
     interval: int('interval', values.interval, 0, 60_000),
     fds: int('fds', values.fds, 100, 19_500),
     settle: int('settle', values.settle, 0, 60_000),
+    checks: int('checks', values.checks, 0, 5000),
   };
 }
 
@@ -191,10 +194,11 @@ async function runFloor(v: Variant, settle: number): Promise<RunResult> {
   }
 }
 
-async function runSockeye(v: Variant, targetPid: number, o: ReturnType<typeof options>): Promise<RunResult> {
+async function runSockeye(v: Variant, targetPid: number, o: ReturnType<typeof options>, checkUrl: string | undefined): Promise<RunResult> {
   const dir = trackDir(mkdtempSync(join(tmpdir(), 'sockeye-memory-')));
   const config = join(dir, 'sockeye.yaml');
-  writeFileSync(config, stringify({ logLevel: 'warn', targets: [{ name: 'bench', match: { pid: targetPid } }] }));
+  const checks = Array.from({ length: checkUrl ? o.checks : 0 }, (_, i) => ({ name: `c${i}`, every: '1s', timeout: '900ms', http: { url: `${checkUrl}/${i}` } }));
+  writeFileSync(config, stringify({ logLevel: 'warn', targets: [{ name: 'bench', match: { pid: targetPid } }], checks }));
   const port = await freePort();
   const args = v.collection ? [SERVE, config, '127.0.0.1', String(port), JSON.stringify(v.collection)] : [v.baseline ? o.baseline! : MAIN_JS, '--config', config, '--listen', `127.0.0.1:${port}`];
   const child = track(spawn(process.execPath, [...v.nodeFlags, ...args], { cwd: dir, env: childEnv(v.env), stdio: ['ignore', 'inherit', 'inherit'] }));
@@ -224,6 +228,12 @@ async function runSockeye(v: Variant, targetPid: number, o: ReturnType<typeof op
   } finally {
     await stop(child);
   }
+}
+
+async function listenLocal(server: http.Server): Promise<{ server: http.Server; url: string }> {
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${port}` };
 }
 
 /** "104 [98.2–115]": the median and the range over runs. */
@@ -266,12 +276,14 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const needsTarget = o.variants.some((v) => !v.floor);
   const pid = needsTarget ? (await startFixtures([o.fds], log)).targets[0]!.pid : 0;
+  // The checks' server lives in this process: it is not what is measured.
+  const checkServer = o.checks > 0 ? await listenLocal(http.createServer((_, res) => res.end('ok'))) : undefined;
   const results: RunResult[] = [];
   for (let rep = 0; rep < o.reps; rep++) {
     // Rotate the order each repetition: no variant always runs first (or after the same one).
     const order = o.variants.map((_, i) => o.variants[(i + rep) % o.variants.length]!);
     for (const v of order) {
-      const r = v.floor ? await runFloor(v, o.settle) : await runSockeye(v, pid, o);
+      const r = v.floor ? await runFloor(v, o.settle) : await runSockeye(v, pid, o, checkServer?.url);
       results.push(r);
       const a = r.after?.status;
       log(
@@ -282,7 +294,8 @@ async function main(): Promise<void> {
     }
   }
   const table = report(o.variants, results, o);
-  process.stdout.write(`\nsockeye memory, ${o.fds}-fd target, ${o.scrapes} scrapes${o.interval ? ` ${o.interval} ms apart` : ' back to back'}; node ${process.version}; ${new Date().toISOString()}\n\n${table}\n`);
+  checkServer?.server.close();
+  process.stdout.write(`\nsockeye memory, ${o.fds}-fd target, ${o.scrapes} scrapes${o.interval ? ` ${o.interval} ms apart` : ' back to back'}${o.checks ? `, ${o.checks} http checks a second` : ''}; node ${process.version}; ${new Date().toISOString()}\n\n${table}\n`);
   writeFileSync(join(OUT, 'memory.json'), JSON.stringify({ options: { ...o, variants: o.variants }, results }, null, 1));
   writeFileSync(join(OUT, 'memory.md'), `${table}\n`);
 }
