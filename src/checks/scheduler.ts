@@ -53,7 +53,7 @@ export function nextDueMs(due: number, phase: number, intervalMs: number): numbe
   return alignedAtOrAfter(due + intervalMs, phase, intervalMs);
 }
 
-interface Slot {
+interface Plan {
   check: CheckConfig;
   /** Offset within the interval (every: checks; cron checks keep their cron times). */
   phase: number;
@@ -71,7 +71,7 @@ interface Batch {
   /** The tick's now (unix ms) and performance.now() at that moment: times in the batch are measured from them. */
   at: number;
   perfAt: number;
-  slots: Slot[];
+  plans: Plan[];
   next: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -85,7 +85,7 @@ interface Batch {
  * order varied run to run; the phases spread them over the second.
  */
 export class Scheduler {
-  private readonly slots: Slot[];
+  private readonly plans: Plan[];
   private readonly heartbeat: Gauge;
   private readonly batches = new Set<Batch>();
   private task: ScheduledTask | undefined;
@@ -104,7 +104,7 @@ export class Scheduler {
       help: 'Unix time of the last tick of the check scheduler loop; stale means checks are not being run.',
       registers: [registry],
     });
-    this.slots = checks.map((check) => ({
+    this.plans = checks.map((check) => ({
       check,
       phase: checkPhaseMs(check.name, check.intervalMs),
       nextDue: 0,
@@ -117,7 +117,7 @@ export class Scheduler {
   start(now = Date.now()): void {
     if (this.task) return;
     this.startedAt = now;
-    for (const slot of this.slots) slot.nextDue = this.rephase(slot, now);
+    for (const plan of this.plans) plan.nextDue = this.rephase(plan, now);
     // unref: the scheduler alone never keeps the process alive.
     this.task = schedule(TICK_EXPRESSION, () => this.tick(Date.now()), { name: 'sockeye-scheduler', unref: true, suppressMissedWarning: true });
     this.tick(now);
@@ -128,20 +128,20 @@ export class Scheduler {
     if (!this.task || now < this.stalledUntil) return;
     this.lastTickAt = now;
     this.heartbeat.set(now / 1000);
-    const due: Slot[] = [];
-    for (const slot of this.slots) {
-      if (slot.armed) continue;
+    const due: Plan[] = [];
+    for (const plan of this.plans) {
+      if (plan.armed) continue;
       // Missed a whole period (stalled, or the loop was blocked): back on its
       // phase from now rather than all at once.
-      if (slot.nextDue < now - slot.check.intervalMs) slot.nextDue = this.rephase(slot, now);
-      if (slot.nextDue < now + LOOKAHEAD_MS) {
-        slot.armed = true;
-        due.push(slot);
+      if (plan.nextDue < now - plan.check.intervalMs) plan.nextDue = this.rephase(plan, now);
+      if (plan.nextDue < now + LOOKAHEAD_MS) {
+        plan.armed = true;
+        due.push(plan);
       }
     }
     if (due.length === 0) return;
     due.sort((a, b) => a.nextDue - b.nextDue);
-    const batch: Batch = { at: now, perfAt: performance.now(), slots: due, next: 0, timer: undefined };
+    const batch: Batch = { at: now, perfAt: performance.now(), plans: due, next: 0, timer: undefined };
     this.batches.add(batch);
     this.arm(batch);
   }
@@ -149,12 +149,12 @@ export class Scheduler {
   /** Starts armed by ticks and not started yet. */
   get pendingStarts(): number {
     let n = 0;
-    for (const b of this.batches) n += b.slots.length - b.next;
+    for (const b of this.batches) n += b.plans.length - b.next;
     return n;
   }
 
   private arm(batch: Batch): void {
-    const head = batch.slots[batch.next];
+    const head = batch.plans[batch.next];
     if (!head) {
       this.batches.delete(batch);
       return;
@@ -171,33 +171,33 @@ export class Scheduler {
   private fire(batch: Batch): void {
     // Timers have 1 ms resolution and may round down by up to that.
     const now = this.batchNow(batch) + 1;
-    while (batch.next < batch.slots.length && batch.slots[batch.next]!.nextDue <= now) this.startSlot(batch.slots[batch.next++]!, now);
+    while (batch.next < batch.plans.length && batch.plans[batch.next]!.nextDue <= now) this.startPlanned(batch.plans[batch.next++]!, now);
     this.arm(batch);
   }
 
-  private startSlot(slot: Slot, now: number): void {
-    slot.armed = false;
+  private startPlanned(plan: Plan, now: number): void {
+    plan.armed = false;
     // Stalled after this start was armed: no start; a later tick re-arms it.
     if (now < this.stalledUntil) return;
     // Cron times are whole seconds; a timer firing a little early must not find this one again.
-    slot.nextDue = slot.cron ? Math.max(this.nextCron(slot, now), slot.nextDue + 1000) : nextDueMs(slot.nextDue, slot.phase, slot.check.intervalMs);
-    if (slot.running) {
+    plan.nextDue = plan.cron ? Math.max(this.nextCron(plan, now), plan.nextDue + 1000) : nextDueMs(plan.nextDue, plan.phase, plan.check.intervalMs);
+    if (plan.running) {
       // Never stacked on its own previous run: counted instead.
-      this.runner.overruns.inc({ check: slot.check.name });
-      this.log.warn({ check: slot.check.name }, 'check still running when due again; skipped this run');
+      this.runner.overruns.inc({ check: plan.check.name });
+      this.log.warn({ check: plan.check.name }, 'check still running when due again; skipped this run');
       return;
     }
-    slot.running = this.runner.run(slot.check).finally(() => (slot.running = undefined));
+    plan.running = this.runner.run(plan.check).finally(() => (plan.running = undefined));
   }
 
-  private rephase(slot: Slot, now: number): number {
-    return slot.cron ? this.nextCron(slot, now) : firstDueMs(now, slot.phase);
+  private rephase(plan: Plan, now: number): number {
+    return plan.cron ? this.nextCron(plan, now) : firstDueMs(now, plan.phase);
   }
 
   // Cron checks keep their cron times: no phase (a user who wrote "0 3 * * *" means 03:00:00).
   // getNextRuns, not getNextRun: the latter is null for a task never started, as ours are.
-  private nextCron(slot: Slot, now: number): number {
-    const next = slot.cron!.getNextRuns(1)[0];
+  private nextCron(plan: Plan, now: number): number {
+    const next = plan.cron!.getNextRuns(1)[0];
     return next ? Math.max(next.getTime(), now + 1) : Infinity;
   }
 
@@ -217,10 +217,10 @@ export class Scheduler {
     // Armed but not started: cancelled.
     for (const batch of this.batches) clearTimeout(batch.timer);
     this.batches.clear();
-    for (const slot of this.slots) slot.armed = false;
+    for (const plan of this.plans) plan.armed = false;
     if (task) await task.destroy();
-    for (const slot of this.slots) await slot.cron?.destroy();
+    for (const plan of this.plans) await plan.cron?.destroy();
     this.runner.abortAll();
-    await Promise.all(this.slots.map((s) => s.running));
+    await Promise.all(this.plans.map((s) => s.running));
   }
 }
