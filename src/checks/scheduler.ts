@@ -171,8 +171,23 @@ export class Scheduler {
   private fire(batch: Batch): void {
     // Timers have 1 ms resolution and may round down by up to that.
     const now = this.batchNow(batch) + 1;
-    while (batch.next < batch.plans.length && batch.plans[batch.next]!.nextDue <= now) this.startPlanned(batch.plans[batch.next++]!, now);
+    const horizon = batch.at + LOOKAHEAD_MS;
+    while (batch.next < batch.plans.length && batch.plans[batch.next]!.nextDue <= now) {
+      const plan = batch.plans[batch.next++]!;
+      this.startPlanned(plan, now);
+      // Due again within this tick's horizon (this start came after the next
+      // tick, which then could not arm it): it stays in this batch, so a
+      // skipped tick never loses a run.
+      if (this.task && now >= this.stalledUntil && plan.nextDue > now && plan.nextDue < horizon) this.rearm(batch, plan);
+    }
     this.arm(batch);
+  }
+
+  private rearm(batch: Batch, plan: Plan): void {
+    plan.armed = true;
+    let i = batch.plans.length;
+    while (i > batch.next && batch.plans[i - 1]!.nextDue > plan.nextDue) i--;
+    batch.plans.splice(i, 0, plan);
   }
 
   private startPlanned(plan: Plan, now: number): void {

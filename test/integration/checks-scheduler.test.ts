@@ -189,9 +189,7 @@ function expectOncePerSecond(names: string[], offset: number, from: number, to: 
 }
 
 describe('spread starts', () => {
-  it('starts each 1 s check exactly once a second at its phase, next to the tick or not, whether ticks are late, doubled or skipped', { timeout: 20_000 }, async () => {
-    const names = [nameWithPhase('hand-lo-', 0, 1), nameWithPhase('hand-hi-', 975, 1000), nameWithPhase('hand-mid-', 500, 501), 'hand-a', 'hand-b', 'hand-c'];
-    const { registry, runner, scheduler } = oneSecondScheduler(names);
+  it('starts each 1 s check exactly once a second at its phase, next to the tick or not, whether ticks are late, doubled or skipped', { timeout: 45_000 }, async () => {
     // The scheduler's clock runs an hour ahead, so the real ticks find nothing
     // due; our ticks follow real time, so the armed timers line up with it.
     const offset = 3_600_000;
@@ -199,21 +197,33 @@ describe('spread starts', () => {
     const at = async (t: number) => {
       while (clock() < t) await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, t - clock()))));
     };
-    const second = Math.ceil(clock() / 1000) * 1000 + 1000;
-    await at(second + 3);
-    const startAt = clock();
-    scheduler.start(startAt);
-    // On time; 400 ms late; none in the fourth second, then two; one just before the second; on time.
-    let last = startAt;
-    for (const t of [1003, 2403, 4003, 4010, 4999, 6003]) {
-      await at(second + t);
-      last = clock();
-      scheduler.tick(last);
+    // The scenario needs our ticks at the planned times: a test process starved
+    // for a second (a busy machine) makes a tick "skip" more than planned, and
+    // the scheduler then rightly moves on. Such an attempt is run again.
+    for (let attempt = 0; ; attempt++) {
+      const names = [nameWithPhase(`hand${attempt}-lo-`, 0, 1), nameWithPhase(`hand${attempt}-hi-`, 975, 1000), nameWithPhase(`hand${attempt}-mid-`, 500, 501), `hand${attempt}-a`, `hand${attempt}-b`];
+      const { registry, runner, scheduler } = oneSecondScheduler(names);
+      const second = Math.ceil(clock() / 1000) * 1000 + 1000;
+      await at(second + 3);
+      const startAt = clock();
+      scheduler.start(startAt);
+      // On time; 400 ms late; none in the fourth second, then two; one just before the second; on time.
+      let last = startAt;
+      let worstLate = 0;
+      for (const t of [1003, 2403, 4003, 4010, 4999, 6003]) {
+        await at(second + t);
+        last = clock();
+        worstLate = Math.max(worstLate, last - (second + t));
+        scheduler.tick(last);
+      }
+      await until('armed starts done', () => scheduler.pendingStarts === 0 && names.every((n) => !runner.isRunning(n)), 5000);
+      await scheduler.stop();
+      if (worstLate > 300 && attempt < 2) continue;
+      expect(worstLate, 'our ticks came on time (else the scenario is not the one planned)').toBeLessThanOrEqual(300);
+      expectOncePerSecond(names, offset, startAt, last);
+      expect(await metricValue(registry, 'sockeye_check_overruns_total', { check: names[0]! })).toBe(0);
+      break;
     }
-    await until('armed starts done', () => scheduler.pendingStarts === 0 && names.every((n) => !runner.isRunning(n)), 5000);
-    await scheduler.stop();
-    expectOncePerSecond(names, offset, startAt, last);
-    expect(await metricValue(registry, 'sockeye_check_overruns_total', { check: names[0]! })).toBe(0);
   });
 
   it('stop() cancels starts armed but not started, and later ticks arm nothing', async () => {
@@ -253,8 +263,7 @@ describe('spread starts', () => {
     scheduler.tick(after);
     expect(scheduler.pendingStarts).toBe(3);
     await until('one run each', () => names.every((n) => arrivalsOf(n).length === 1), 3000);
-    await until('armed starts done', () => scheduler.pendingStarts === 0, 3000);
-    await scheduler.stop();
+    await scheduler.stop(); // before their next second
     expect(names.map((n) => arrivalsOf(n).length)).toEqual([1, 1, 1]);
   });
 });
