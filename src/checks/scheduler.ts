@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { createTask, schedule, type ScheduledTask } from 'node-cron';
+import { createTask, type ScheduledTask } from 'node-cron';
 import { Gauge, type Registry } from 'prom-client';
 import type { CheckConfig } from '../config/checks.js';
 import type { CheckRunner } from './runner.js';
+import { SecondTicker } from './second-ticker.js';
 
-/** The scheduler loop's own cron: every second. */
-export const TICK_EXPRESSION = '* * * * * *';
 /**
  * A tick arms the starts due before this far ahead. More than a second, so a
  * tick that lands a little late (ticks come a few ms after the second, later
@@ -77,7 +76,7 @@ interface Batch {
 }
 
 /**
- * One node-cron task ticks every second; each tick stamps the scheduler
+ * One timer ticks every wall-clock second; each tick stamps the scheduler
  * heartbeat and arms the starts due in the next LOOKAHEAD_MS, each at its
  * check's phase. A stalled event loop, a lost timer or a dead task therefore
  * shows as a stale heartbeat and no starts, never as a frozen "all good".
@@ -88,7 +87,7 @@ export class Scheduler {
   private readonly plans: Plan[];
   private readonly heartbeat: Gauge;
   private readonly batches = new Set<Batch>();
-  private task: ScheduledTask | undefined;
+  private ticker: SecondTicker | undefined;
   private stalledUntil = 0;
   startedAt: number | undefined;
   lastTickAt: number | undefined;
@@ -115,17 +114,18 @@ export class Scheduler {
   }
 
   start(now = Date.now()): void {
-    if (this.task) return;
+    if (this.ticker) return;
     this.startedAt = now;
     for (const plan of this.plans) plan.nextDue = this.rephase(plan, now);
     // unref: the scheduler alone never keeps the process alive.
-    this.task = schedule(TICK_EXPRESSION, () => this.tick(Date.now()), { name: 'sockeye-scheduler', unref: true, suppressMissedWarning: true });
+    this.ticker = new SecondTicker((t) => this.tick(t));
+    this.ticker.start();
     this.tick(now);
   }
 
   /** One tick of the loop. Public so tests can drive it without waiting. */
   tick(now: number): void {
-    if (!this.task || now < this.stalledUntil) return;
+    if (!this.ticker || now < this.stalledUntil) return;
     this.lastTickAt = now;
     this.heartbeat.set(now / 1000);
     const due: Plan[] = [];
@@ -178,7 +178,7 @@ export class Scheduler {
       // Due again within this tick's horizon (this start came after the next
       // tick, which then could not arm it): it stays in this batch, so a
       // skipped tick never loses a run.
-      if (this.task && now >= this.stalledUntil && plan.nextDue > now && plan.nextDue < horizon) this.rearm(batch, plan);
+      if (this.ticker && now >= this.stalledUntil && plan.nextDue > now && plan.nextDue < horizon) this.rearm(batch, plan);
     }
     this.arm(batch);
   }
@@ -223,17 +223,17 @@ export class Scheduler {
   }
 
   get running(): boolean {
-    return this.task !== undefined;
+    return this.ticker !== undefined;
   }
 
   async stop(): Promise<void> {
-    const task = this.task;
-    this.task = undefined;
+    const ticker = this.ticker;
+    this.ticker = undefined;
     // Armed but not started: cancelled.
     for (const batch of this.batches) clearTimeout(batch.timer);
     this.batches.clear();
     for (const plan of this.plans) plan.armed = false;
-    if (task) await task.destroy();
+    ticker?.stop();
     for (const plan of this.plans) await plan.cron?.destroy();
     this.runner.abortAll();
     await Promise.all(this.plans.map((s) => s.running));

@@ -268,7 +268,7 @@ describe('spread starts', () => {
   });
 });
 
-describe('scheduler on real node-cron ticks', () => {
+describe('scheduler on its real ticks', () => {
   it('runs 1 s checks exactly once a second, also those whose phase sits right at the tick', { timeout: 20_000 }, async () => {
     const names = [nameWithPhase('cron-lo-', 0, 1), nameWithPhase('cron-hi-', 975, 1000), nameWithPhase('cron-mid-', 500, 501), 'cron-a'];
     const { scheduler } = oneSecondScheduler(names);
