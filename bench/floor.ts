@@ -24,17 +24,22 @@ export interface FloorResult {
   fdWalkPaths: number;
 }
 
-/** Compiles the floor with gcc -O2 when the binary is missing or older than its source. */
-export function buildFloor(): string {
+/** Compiles a C source of the benchmark with gcc -O2 into `binary` when it is missing or older than its source. */
+export function compileC(source: string, binary: string): string {
   mkdirSync(OUT, { recursive: true });
   let fresh = false;
   try {
-    fresh = statSync(BINARY).mtimeMs >= statSync(SOURCE).mtimeMs;
+    fresh = statSync(binary).mtimeMs >= statSync(source).mtimeMs;
   } catch {
     // not built yet
   }
-  if (!fresh) execFileSync('gcc', ['-O2', '-Wall', '-o', BINARY, SOURCE], { stdio: 'inherit' });
-  return BINARY;
+  if (!fresh) execFileSync('gcc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
+  return binary;
+}
+
+/** The floor program, built when stale. */
+export function buildFloor(): string {
+  return compileC(SOURCE, BINARY);
 }
 
 /** Raw per-repetition times (ns) of one floor run. */

@@ -3,8 +3,7 @@
 // scrapes delay the checks? Start times are seen from the server, by arrival:
 // a small C server (bench/fixtures/check-server.c) stamps each accept(), so
 // the stamps do not wait on a Node event loop sharing the two vCPUs.
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { checkPhaseMs } from '../../src/checks/scheduler.js';
 import { track } from '../cleanup.js';
-import { OUT } from '../floor.js';
+import { compileC, OUT } from '../floor.js';
 import { scrape } from '../http.js';
 import { cpuSeconds, rssBytes } from '../proc.js';
 import { max, median, percentile } from '../stats.js';
@@ -89,17 +88,9 @@ export function startTimeFigures(arrivals: Record<string, number[]>, periodMs: n
   return { jitter, lateness, runs };
 }
 
-/** Compiles the check server with gcc -O2 (as the floor is) when missing or older than its source. */
+/** The check server, built as the floor is. */
 function buildCheckServer(): string {
-  mkdirSync(OUT, { recursive: true });
-  let fresh = false;
-  try {
-    fresh = statSync(SERVER_BINARY).mtimeMs >= statSync(SERVER_SOURCE).mtimeMs;
-  } catch {
-    // not built yet
-  }
-  if (!fresh) execFileSync('gcc', ['-O2', '-Wall', '-o', SERVER_BINARY, SERVER_SOURCE], { stdio: 'inherit' });
-  return SERVER_BINARY;
+  return compileC(SERVER_SOURCE, SERVER_BINARY);
 }
 
 interface CheckServer {
