@@ -8,7 +8,7 @@ type SerializerFactory = NonNullable<CompilersFactory['buildSerializer']>;
 // Resolved from fastify's own directory: they are its dependencies, not ours.
 const fastifyRequire = createRequire(createRequire(import.meta.url).resolve('fastify'));
 
-/** The names a server must never load before a route with a schema asks (test/integration/lazy-modules.test.ts). */
+/** The names a server must never load before a route with a schema asks (test/integration/launch-memory.test.ts). */
 export const SCHEMA_COMPILER_MODULES = ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'] as const;
 
 /**
