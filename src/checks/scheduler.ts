@@ -159,7 +159,9 @@ export class Scheduler {
       this.batches.delete(batch);
       return;
     }
-    const delay = Math.max(0, head.nextDue - this.batchNow(batch));
+    // Rounded up: a start never comes before its due time (a cron check due at
+    // a whole second must not run in the millisecond before it).
+    const delay = Math.max(0, Math.ceil(head.nextDue - this.batchNow(batch)));
     // unref: armed starts never keep the process alive either.
     batch.timer = setTimeout(() => this.fire(batch), delay).unref();
   }
@@ -169,8 +171,9 @@ export class Scheduler {
   }
 
   private fire(batch: Batch): void {
-    // Timers have 1 ms resolution and may round down by up to that.
-    const now = this.batchNow(batch) + 1;
+    // A timer may still fire a little early (libuv counts from the loop's
+    // cached time): a head not due yet is simply armed again.
+    const now = this.batchNow(batch);
     const horizon = batch.at + LOOKAHEAD_MS;
     while (batch.next < batch.plans.length && batch.plans[batch.next]!.nextDue <= now) {
       const plan = batch.plans[batch.next++]!;
