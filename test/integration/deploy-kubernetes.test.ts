@@ -80,8 +80,8 @@ describe('deploy/kubernetes manifests', () => {
 
     it('probes /healthz for liveness and /readyz for readiness on its metrics port', () => {
       const port = sockeye.ports.find((p: any) => p.containerPort === 9855);
-      expect(port?.name).toBeDefined();
-      expect(port.name.length).toBeLessThanOrEqual(15); // IANA_SVC_NAME
+      // IANA_SVC_NAME: 1-15 lowercase letters, digits and inner single hyphens, at least one letter.
+      expect(port?.name).toMatch(/^(?=[a-z0-9-]{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/);
       expect(sockeye.livenessProbe.httpGet).toEqual({ path: '/healthz', port: port.name });
       expect(sockeye.readinessProbe.httpGet).toEqual({ path: '/readyz', port: port.name });
     });
@@ -110,9 +110,10 @@ describe('deploy/kubernetes manifests', () => {
       const key = configPath.slice(configMount!.mountPath.length + 1);
       const config = parseConfig(configMap.data[key], { source: `ConfigMap ${key}`, env: {} });
       const stateMount = mounts.find((m) => m.mountPath === config.stateDir);
-      expect(stateMount, `a volume at stateDir ${config.stateDir}`).toBeDefined();
+      expect(mounts.map((m) => m.mountPath), 'a volume mounted at stateDir').toContain(config.stateDir);
       expect(stateMount!.readOnly).not.toBe(true);
-      expect(volume(stateMount!.name).emptyDir ?? volume(stateMount!.name).persistentVolumeClaim).toBeDefined();
+      // Exactly one source, and one that can be written to.
+      expect(Object.keys(volume(stateMount!.name)).filter((k) => k !== 'name')).toEqual([expect.stringMatching(/^(emptyDir|persistentVolumeClaim)$/)]);
       expect(mounts.some((m) => m.mountPath === '/tmp')).toBe(true);
     });
 

@@ -39,15 +39,22 @@ function configFile(name: string): string {
 }
 
 /** `pid` itself or its descendant whose command line runs dist/main.js. */
-function nodeOf(pid: number): number | undefined {
+function findNode(pid: number): number | undefined {
   if (cmdline(pid).includes('dist/main.js')) return pid;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').split(' ').filter(Boolean)) {
-      const found = nodeOf(Number(child));
+      const found = findNode(Number(child));
       if (found !== undefined) return found;
     }
   }
   return undefined;
+}
+
+/** The node process running dist/main.js at or under `pid`; throws when there is none. */
+function nodeOf(pid: number): number {
+  const found = findNode(pid);
+  if (found === undefined) throw new Error(`no node process running dist/main.js at or under pid ${pid}`);
+  return found;
 }
 
 const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter(Boolean);
@@ -87,16 +94,15 @@ describe("npm start's command, run as the script says", () => {
       throw new Error(`${err.message}; stderr: ${stderr}`);
     });
     // The shell may exec node or fork it: the node process is the one running dist/main.js.
-    const pid = proc.pid === undefined ? undefined : nodeOf(proc.pid);
-    expect(pid, 'a node process running dist/main.js under the shell').toBeDefined();
+    const pid = nodeOf(proc.pid!);
     try {
-      const args = cmdline(pid!);
+      const args = cmdline(pid);
       expect(args.slice(1, 1 + launch.nodeFlags.length)).toEqual(launch.nodeFlags);
       expect(args[1 + launch.nodeFlags.length]).toBe('dist/main.js');
-      for (const [k, v] of Object.entries(launch.env)) expect(environ(pid!)).toContain(`${k}=${v}`);
+      for (const [k, v] of Object.entries(launch.env)) expect(environ(pid)).toContain(`${k}=${v}`);
       expect(await newSpaceAfterScrapes(url, 10)).toBeLessThanOrEqual(2 * MiB);
     } finally {
-      process.kill(pid!, 'SIGTERM');
+      process.kill(pid, 'SIGTERM');
     }
   });
 });

@@ -42,9 +42,11 @@ describe('listen backlog of a real process', () => {
     ]);
   });
   it('ss -ltne, the fallback, says the same', () => {
-    const rows = readSsListen();
-    expect(rows).toBeDefined();
-    expect(holderRows(rows!)).toEqual(holderRows(parseDiagListeners(requireFdAddon().listeners())));
+    // ss missing or failing gives no rows, and so not the holder's two listeners.
+    expect(holderRows(readSsListen() ?? new Map())).toEqual([
+      [0, 8],
+      [2, 16],
+    ]);
   });
 });
 
