@@ -15,10 +15,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "arrays.h"
 #include "diag.h"
 
 // Listening sockets of one family appended as (inode, queue, backlog) triples; 0 or an errno.
-static int dump_listeners(int family, double **out, size_t *len, size_t *cap) {
+static int dump_listeners(int family, doubles *out) {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return errno;
   struct {
@@ -63,21 +64,12 @@ static int dump_listeners(int family, double **out, size_t *len, size_t *cap) {
       }
       if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
       const struct inet_diag_msg *m = NLMSG_DATA(h);
-      if (*len + 3 > *cap) {
-        size_t c = *cap ? *cap * 2 : 96;
-        double *v = realloc(*out, c * sizeof *v);
-        if (!v) {
-          rc = ENOMEM;
-          done = 1;
-          break;
-        }
-        *out = v;
-        *cap = c;
-      }
       // For a listener the kernel reports the accept queue as rqueue and its limit (the backlog) as wqueue.
-      (*out)[(*len)++] = (double)m->idiag_inode;
-      (*out)[(*len)++] = (double)m->idiag_rqueue;
-      (*out)[(*len)++] = (double)m->idiag_wqueue;
+      if (doubles_push(out, (double)m->idiag_inode) || doubles_push(out, (double)m->idiag_rqueue) || doubles_push(out, (double)m->idiag_wqueue)) {
+        rc = ENOMEM;
+        done = 1;
+        break;
+      }
     }
     if (done) break;
   }
@@ -86,27 +78,22 @@ static int dump_listeners(int family, double **out, size_t *len, size_t *cap) {
 }
 
 napi_value diag_listeners(napi_env env, napi_callback_info info) {
-  double *v = NULL;
-  size_t len = 0, cap = 0;
-  int rc = dump_listeners(AF_INET, &v, &len, &cap);
+  doubles rows = {0};
+  int rc = dump_listeners(AF_INET, &rows);
   // No IPv6 in this kernel or namespace: no IPv6 listeners, not a failure.
   if (rc == 0) {
-    rc = dump_listeners(AF_INET6, &v, &len, &cap);
+    rc = dump_listeners(AF_INET6, &rows);
     if (rc == EAFNOSUPPORT || rc == ENOENT) rc = 0;
   }
+  napi_value arr = NULL;
   if (rc != 0) {
-    free(v);
     // errno as a number: strerror() is not thread-safe and this runs in the collection worker.
     char msg[64];
     snprintf(msg, sizeof msg, "sock_diag dump of TCP listeners failed: errno %d", rc);
     napi_throw_error(env, "ESOCKDIAG", msg);
-    return NULL;
+  } else {
+    arr = make_f64(env, rows.v, rows.len);
   }
-  void *data;
-  napi_value ab, arr;
-  napi_create_arraybuffer(env, len * sizeof(double), &data, &ab);
-  if (len) memcpy(data, v, len * sizeof(double));
-  free(v);
-  napi_create_typedarray(env, napi_float64_array, len, ab, 0, &arr);
+  free(rows.v);
   return arr;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "arrays.h"
 
 // Bumped whenever the JS-visible shape changes: the loader refuses a stale build.
 #define SOCKEYE_FD_ABI 3
@@ -108,13 +109,7 @@ static int paths_add(path_table *t, const char *s, size_t n) {
       return 0;
     }
   }
-  if (t->len == t->cap) {
-    size_t cap = t->cap ? t->cap * 2 : 16;
-    path_entry *e = realloc(t->e, cap * sizeof *e);
-    if (!e) return -1;
-    t->e = e;
-    t->cap = cap;
-  }
+  if (grow_array((void **)&t->e, &t->cap, t->len + 1, sizeof *t->e, 16) != 0) return -1;
   char *copy = malloc(n ? n : 1);
   if (!copy) return -1;
   memcpy(copy, s, n);
@@ -127,23 +122,6 @@ static void paths_free(path_table *t) {
   for (size_t i = 0; i < t->len; i++) free(t->e[i].s);
   free(t->e);
   free(t->slots);
-}
-
-typedef struct {
-  double *v;
-  size_t len, cap;
-} doubles;
-
-static int doubles_push(doubles *d, double x) {
-  if (d->len == d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 256;
-    double *v = realloc(d->v, cap * sizeof *v);
-    if (!v) return -1;
-    d->v = v;
-    d->cap = cap;
-  }
-  d->v[d->len++] = x;
-  return 0;
 }
 
 // errno → Node's code and libuv's description (what readdirSync/readlinkSync
@@ -201,15 +179,6 @@ static int get_string_arg(napi_env env, napi_callback_info info, char *buf, size
     return -1;
   }
   return 0;
-}
-
-static napi_value make_f64(napi_env env, const double *v, size_t n) {
-  void *data;
-  napi_value ab, arr;
-  napi_create_arraybuffer(env, n * sizeof(double), &data, &ab);
-  if (n) memcpy(data, v, n * sizeof(double));
-  napi_create_typedarray(env, napi_float64_array, n, ab, 0, &arr);
-  return arr;
 }
 
 // walk(dir) → { count, skipped (listed, closed before readlinkat), types: Float64Array(T_COUNT), inodes: Float64Array,
