@@ -1,7 +1,7 @@
 import { decodeAddress } from '../procfs/net/inet.js';
 import { USER_HZ } from '../procfs/pid/stat.js';
 import type { ProcContext, SocketInfo } from './context.js';
-import { emptyFdCounts } from './fd.js';
+import { emptyFdCounts } from '../procfs/pid/fd.js';
 import { OTHER, type ListenPort, type PeerCount, type SocketCount, type SocketProtocol, type Usage } from './snapshot.js';
 import { topWithOther } from './top.js';
 

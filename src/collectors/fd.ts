@@ -3,8 +3,6 @@ import { statPidFdCount } from '../procfs/pid/fd.js';
 import { readPidFdSummary } from '../procfs/pid/fd-native.js';
 import type { Collector } from './context.js';
 
-export { emptyFdCounts } from '../procfs/pid/fd.js';
-
 // Reads the fd directory once (natively where the addon is built); the socket
 // collector reuses the socket inodes found here instead of reading it again.
 export const fdCollector: Collector = {

@@ -1,4 +1,4 @@
-import { parseInetTable, readInetTable, type InetSocket } from './inet.js';
+import { parseInetTable, type InetSocket } from './inet.js';
 
 /** include/net/tcp_states.h, lowercased as label values. */
 export const TCP_STATES: Record<number, string> = {
@@ -24,9 +24,4 @@ export function tcpStateName(state: number): string {
 
 export function parseNetTcp(text: string, wanted?: { has(inode: number): boolean }): InetSocket[] {
   return parseInetTable(text, 'net/tcp', wanted);
-}
-
-/** /proc/PID/net/tcp or tcp6 (the namespace of PID). */
-export function readNetTcp(procRoot: string, pid: number, family: 'tcp' | 'tcp6', wanted?: { has(inode: number): boolean }): InetSocket[] {
-  return readInetTable(procRoot, pid, family, wanted);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PeerNames, summarize } from '../../../src/collectors/aggregate.js';
 import type { ProcContext, SocketInfo } from '../../../src/collectors/context.js';
-import { emptyFdCounts } from '../../../src/collectors/fd.js';
+import { emptyFdCounts } from '../../../src/procfs/pid/fd.js';
 
 function proc(pid: number, extra: Partial<ProcContext>): ProcContext {
   const stat = { pid, comm: 'app', state: 'S', ppid: 1, flags: 0, utimeTicks: 100, stimeTicks: 50, threads: 2, starttimeTicks: 1 };
