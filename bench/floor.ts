@@ -9,6 +9,8 @@ import { median } from './stats.js';
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 export const OUT = join(BENCH, 'out');
 const SOURCE = join(BENCH, 'floor', 'floor.c');
+// The sock_diag request floor.c shares with the addon.
+const HEADERS = [join(BENCH, '..', 'native', 'sockdiag.h')];
 const BINARY = join(OUT, 'floor');
 
 export interface FloorResult {
@@ -22,14 +24,21 @@ export interface FloorResult {
   stat: number;
   /** The fd walk with readlink() on full paths, as Node must do it (not part of the floor). */
   fdWalkPaths: number;
+  /** The sock_diag dump of the namespace's TCP sockets that sockeye reads instead of net/tcp{,6} (not part of the floor). */
+  diag: number;
+  /** Records that dump returned (-1: sock_diag unavailable). */
+  diagSockets: number;
+  /** readdir + readlinkat and the sock_diag dump: the system work of sockeye's own collection. */
+  diagTotal: number;
 }
 
-/** Compiles a C source of the benchmark with gcc -O2 into `binary` when it is missing or older than its source. */
-export function compileC(source: string, binary: string): string {
+/** Compiles a C source of the benchmark with gcc -O2 into `binary` when it is missing or older than its source or a header it names. */
+export function compileC(source: string, binary: string, headers: string[] = []): string {
   mkdirSync(OUT, { recursive: true });
   let fresh = false;
   try {
-    fresh = statSync(binary).mtimeMs >= statSync(source).mtimeMs;
+    const built = statSync(binary).mtimeMs;
+    fresh = [source, ...headers].every((f) => built >= statSync(f).mtimeMs);
   } catch {
     // not built yet
   }
@@ -39,7 +48,7 @@ export function compileC(source: string, binary: string): string {
 
 /** The floor program, built when stale. */
 export function buildFloor(): string {
-  return compileC(SOURCE, BINARY);
+  return compileC(SOURCE, BINARY, HEADERS);
 }
 
 /** Raw per-repetition times (ns) of one floor run. */
@@ -51,6 +60,8 @@ export interface FloorRaw {
   netReadNs: number[];
   statNs: number[];
   fdWalkPathNs: number[];
+  diagSockets: number;
+  diagNs: number[];
 }
 
 export function runFloorRaw(pid: number, reps: number, warmup = 3): FloorRaw {
@@ -62,6 +73,7 @@ export function runFloorRaw(pid: number, reps: number, warmup = 3): FloorRaw {
 export function summarizeFloor(runs: FloorRaw[]): FloorResult {
   const fdWalkNs = runs.flatMap((r) => r.fdWalkNs);
   const netReadNs = runs.flatMap((r) => r.netReadNs);
+  const diagNs = runs.flatMap((r) => r.diagNs);
   const last = runs.at(-1)!;
   const toMs = (ns: number) => ns / 1e6;
   return {
@@ -74,6 +86,9 @@ export function summarizeFloor(runs: FloorRaw[]): FloorResult {
     netRead: toMs(median(netReadNs)),
     stat: toMs(median(runs.flatMap((r) => r.statNs))),
     fdWalkPaths: toMs(median(runs.flatMap((r) => r.fdWalkPathNs))),
+    diag: toMs(median(diagNs)),
+    diagSockets: last.diagSockets,
+    diagTotal: toMs(median(fdWalkNs.map((t, i) => t + diagNs[i]!))),
   };
 }
 

@@ -61,6 +61,9 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('  floor: readdir+readlinkat of fd/', (s) => ms(s.floor.fdWalk)),
     row('  floor: read net/tcp + tcp6', (s) => ms(s.floor.netRead)),
     row('C: fd walk, readlink on full paths', (s) => ms(s.floor.fdWalkPaths)),
+    row('C: sock_diag dump of TCP (sockeye reads this)', (s) => (s.floor.diagSockets < 0 ? 'unavailable' : ms(s.floor.diag))),
+    row('  sockets in that dump (no TIME_WAIT)', (s) => s.floor.diagSockets.toLocaleString('en')),
+    row('C: fd walk + sock_diag dump', (s) => ms(s.floor.diagTotal)),
     row('same work from Node: fd walk', (s) => ms(s.nodeFloor.fdWalk)),
     row('  native addon: fd walk + summary', (s) => ms(s.nodeFloor.fdWalkNative)),
     row('  Node: net read, readFileSync', (s) => ms(s.nodeFloor.netReadFile)),
@@ -68,6 +71,7 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('sockeye collection, worker (default)', (s) => ms(s.worker.median)),
     row('  its fd walk', (s) => s.worker.fdWalk),
     row('  = x floor', (s) => ratio(s.worker.median, s.floor.total)),
+    row('  = x (C fd walk + sock_diag dump)', (s) => ratio(s.worker.median, s.floor.diagTotal)),
     row('sockeye collection, inline', (s) => ms(s.inline.median)),
     row('  µs per fd (worker, whole collection)', (s) => usPer(s.worker.median, s.fds)),
     row('  µs per fd (fd collector alone)', (s) => usPer(s.worker.collectors.fd ?? NaN, s.fds)),
@@ -117,7 +121,8 @@ function summaries(r: Results): string[] {
     const pe = peer(s, 'process-exporter');
     const ssp = r.namespacePeers.find((p) => p.name === 'ss -tanp');
     out.push(
-      `collection@${s.fds}fds: ${ms(s.worker.median)} = ${ratio(s.worker.median, s.floor.total)} floor (${ms(s.floor.total)}); inline ${ms(s.inline.median)}; ` +
+      `collection@${s.fds}fds: ${ms(s.worker.median)} = ${ratio(s.worker.median, s.floor.total)} floor (${ms(s.floor.total)}), ` +
+        `${ratio(s.worker.median, s.floor.diagTotal)} the C fd walk + sock_diag dump (${ms(s.floor.diagTotal)}); inline ${ms(s.inline.median)}; ` +
         `lsof ${peerText(peer(s, 'lsof -p PID'))}; process-exporter ${peerText(pe)}; ss -tanp ${peerText(ssp)}; ` +
         `${usPer(s.worker.median, s.fds)}/fd, ${usPer(s.worker.median, s.sockets)}/socket`,
     );

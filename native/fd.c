@@ -23,9 +23,10 @@
 
 #include "diag.h"
 #include "arrays.h"
+#include "table.h"
 
 // Bumped whenever the JS-visible shape changes: the loader refuses a stale build.
-#define SOCKEYE_FD_ABI 3
+#define SOCKEYE_FD_ABI 4
 
 // Same order as FD_TYPES in src/procfs/pid/fd.ts.
 enum { T_FILE, T_SOCKET, T_PIPE, T_ANON, T_EVENTFD, T_EVENTPOLL, T_TIMERFD, T_SIGNALFD, T_INOTIFY, T_DEVICE, T_OTHER, T_COUNT };
@@ -60,68 +61,6 @@ static double socket_inode(const char *s, size_t n) {
     v = v * 10 + (uint64_t)(s[i] - '0');
   }
   return (double)v;
-}
-
-// Paths (file and device links) with their counts, in first-seen order: an
-// array of entries plus an open-addressing index into it.
-typedef struct {
-  char *s;
-  size_t n;
-  uint64_t hash;
-  double count;
-} path_entry;
-
-typedef struct {
-  path_entry *e;
-  size_t len, cap;
-  uint32_t *slots; // entry index + 1; 0 = empty
-  size_t nslots;
-} path_table;
-
-static uint64_t fnv1a(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-  return h;
-}
-
-static int paths_rehash(path_table *t, size_t nslots) {
-  uint32_t *slots = calloc(nslots, sizeof *slots);
-  if (!slots) return -1;
-  for (size_t i = 0; i < t->len; i++) {
-    size_t j = t->e[i].hash & (nslots - 1);
-    while (slots[j]) j = (j + 1) & (nslots - 1);
-    slots[j] = (uint32_t)(i + 1);
-  }
-  free(t->slots);
-  t->slots = slots;
-  t->nslots = nslots;
-  return 0;
-}
-
-static int paths_add(path_table *t, const char *s, size_t n) {
-  if ((t->len + 1) * 2 > t->nslots && paths_rehash(t, t->nslots ? t->nslots * 2 : 64) != 0) return -1;
-  uint64_t h = fnv1a(s, n);
-  size_t j = h & (t->nslots - 1);
-  for (; t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
-    path_entry *e = &t->e[t->slots[j] - 1];
-    if (e->hash == h && e->n == n && memcmp(e->s, s, n) == 0) {
-      e->count++;
-      return 0;
-    }
-  }
-  if (grow_array((void **)&t->e, &t->cap, t->len + 1, sizeof *t->e, 16) != 0) return -1;
-  char *copy = malloc(n ? n : 1);
-  if (!copy) return -1;
-  memcpy(copy, s, n);
-  t->e[t->len] = (path_entry){copy, n, h, 1};
-  t->slots[j] = (uint32_t)(++t->len);
-  return 0;
-}
-
-static void paths_free(path_table *t) {
-  for (size_t i = 0; i < t->len; i++) free(t->e[i].s);
-  free(t->e);
-  free(t->slots);
 }
 
 // errno → Node's code and libuv's description (what readdirSync/readlinkSync
@@ -195,7 +134,7 @@ static napi_value walk(napi_env env, napi_callback_info info) {
   double types[T_COUNT] = {0};
   double count = 0, skipped = 0;
   doubles inodes = {0};
-  path_table paths = {0};
+  byte_table paths = {0};
   char link[4097];
   int fail = 0, fail_errno = 0;
   const char *fail_syscall = NULL;
@@ -227,7 +166,7 @@ static napi_value walk(napi_env env, napi_callback_info info) {
       double inode = socket_inode(link, (size_t)n);
       if (inode >= 0 && doubles_push(&inodes, inode) != 0) fail = 1, fail_errno = ENOMEM;
     } else if (t == T_FILE || t == T_DEVICE) {
-      if (paths_add(&paths, link, (size_t)n) != 0) fail = 1, fail_errno = ENOMEM;
+      if (table_add(&paths, link, (size_t)n) < 0) fail = 1, fail_errno = ENOMEM;
     }
     if (fail) {
       fail_syscall = "malloc";
@@ -246,8 +185,7 @@ static napi_value walk(napi_env env, napi_callback_info info) {
     // limit cannot stop it cleanly — thousands of long distinct paths then
     // abort the whole process instead of ending the worker. JS decodes them.
     napi_value v;
-    size_t bytes = 0;
-    for (size_t i = 0; i < paths.len; i++) bytes += paths.e[i].n;
+    size_t bytes = table_bytes(&paths);
     double *ends = malloc((paths.len ? paths.len : 1) * sizeof *ends);
     double *counts = malloc((paths.len ? paths.len : 1) * sizeof *counts);
     void *data = NULL;
@@ -277,7 +215,7 @@ static napi_value walk(napi_env env, napi_callback_info info) {
     free(counts);
   }
   free(inodes.v);
-  paths_free(&paths);
+  table_free(&paths);
   return result;
 }
 
@@ -307,6 +245,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "classify", fn);
   napi_create_function(env, "listeners", NAPI_AUTO_LENGTH, diag_listeners, NULL, &fn);
   napi_set_named_property(env, exports, "listeners", fn);
+  napi_create_function(env, "tcpSockets", NAPI_AUTO_LENGTH, diag_tcp_sockets, NULL, &fn);
+  napi_set_named_property(env, exports, "tcpSockets", fn);
   napi_create_int32(env, SOCKEYE_FD_ABI, &abi);
   napi_set_named_property(env, exports, "abi", abi);
   return exports;

@@ -56,8 +56,8 @@ function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: Pee
     if (s.protocol === 'unix' || s.protocol === 'other') continue;
     queues.rx += s.rx;
     queues.tx += s.tx;
-    if (s.peerHex !== undefined) {
-      const peer = peerNames.get(s.peerHex);
+    const peer = s.peer ?? (s.peerHex === undefined ? undefined : peerNames.get(s.peerHex));
+    if (peer !== undefined) {
       peerCounts.set(peer, (peerCounts.get(peer) ?? 0) + 1);
       let states = peers.get(peer);
       if (!states) peers.set(peer, (states = {}));

@@ -17,8 +17,10 @@ export interface CollectEnv {
 export interface SocketInfo {
   protocol: SocketProtocol;
   state: string;
-  /** Kernel hex of the remote address, for connected TCP sockets only. */
+  /** Kernel hex of the remote address, for connected TCP sockets read from /proc/net/tcp{,6}. */
   peerHex?: string;
+  /** The remote address as text, for connected TCP sockets read through sock_diag. */
+  peer?: string;
   rx: number;
   tx: number;
   /** Set for listening TCP sockets. */

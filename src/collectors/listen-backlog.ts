@@ -1,15 +1,6 @@
-import { readlinkSync } from 'node:fs';
-import { parseNsLink } from '../procfs/pid/ns.js';
+import { readOwnNetNs } from '../procfs/pid/ns.js';
 import type { Collector } from './context.js';
 import { readListenRows } from './diag-listen.js';
-
-function ownNetNs(): number | undefined {
-  try {
-    return parseNsLink(readlinkSync('/proc/self/ns/net'));
-  } catch {
-    return undefined;
-  }
-}
 
 // A listener's backlog is fixed by listen(): known inodes are not asked again,
 // so the kernel (or ss) is asked only when a new listening socket appears.
@@ -23,12 +14,13 @@ const known = new Map<number, number>();
 export const listenBacklogCollector: Collector = {
   name: 'listen_backlog',
   finish(procs) {
-    const own = ownNetNs();
+    const own = readOwnNetNs();
     const listening = new Map<number, Array<{ backlog?: number }>>();
     for (const p of procs) {
       if (p.gone || p.netns === undefined || p.netns !== own || !p.sockets) continue;
       for (const [inode, s] of p.sockets) {
-        if (s.listenPort === undefined) continue;
+        // sock_diag's socket dump already gave it (sockets.ts).
+        if (s.listenPort === undefined || s.backlog !== undefined) continue;
         let list = listening.get(inode);
         if (!list) listening.set(inode, (list = []));
         list.push(s);

@@ -1,12 +1,13 @@
 import { failureKind } from '../procfs/errors.js';
-import { isZeroAddress, readInetTable, type InetSocket } from '../procfs/net/inet.js';
-import { tcpStateName, TCP_LISTEN } from '../procfs/net/tcp.js';
-import { udpStateName } from '../procfs/net/udp.js';
+import { isProcfs } from '../procfs/is-procfs.js';
+import { isZeroAddress, readInetTable, type InetFamily, type InetSocket } from '../procfs/net/inet.js';
+import { TCP_LISTEN } from '../procfs/net/tcp.js';
 import { readNetUnix } from '../procfs/net/unix.js';
-import { readPidNetNs } from '../procfs/pid/ns.js';
+import { fdAddon } from '../procfs/pid/fd-native.js';
+import { readOwnNetNs, readPidNetNs } from '../procfs/pid/ns.js';
 import type { Collector, ProcContext, SocketInfo } from './context.js';
-
-type Family = 'tcp' | 'tcp6' | 'udp' | 'udp6';
+import { readDiagTcp } from './diag-sockets.js';
+import { inetSocketInfo } from './socket-info.js';
 
 /** Reads one table through the first pid of the namespace that is still there. */
 function readTable(procs: ProcContext[], read: (pid: number) => void): void {
@@ -21,17 +22,32 @@ function readTable(procs: ProcContext[], read: (pid: number) => void): void {
   }
 }
 
-// After the peer's FIN, rx_queue (rcv_nxt - copied_seq) includes the one
-// sequence number the FIN takes: not a byte anyone can read.
-const FIN_RECEIVED = new Set([8 /* close_wait */, 9 /* last_ack */, 11 /* closing */]);
-
-function inetInfo(family: Family, row: InetSocket): SocketInfo {
+function inetInfo(family: InetFamily, row: InetSocket): SocketInfo {
+  const info = inetSocketInfo(family, row.state, row.rxQueue, row.txQueue);
   const tcp = family === 'tcp' || family === 'tcp6';
-  const rx = tcp && FIN_RECEIVED.has(row.state) ? Math.max(0, row.rxQueue - 1) : row.rxQueue;
-  const info: SocketInfo = { protocol: family, state: tcp ? tcpStateName(row.state) : udpStateName(row.state), rx, tx: row.txQueue };
   if (tcp && row.state === TCP_LISTEN) info.listenPort = row.localPort;
   else if (tcp && !isZeroAddress(row.remoteHex)) info.peerHex = row.remoteHex;
   return info;
+}
+
+// Set on the first failed sock_diag dump (a kernel without inet_diag, a
+// seccomp profile refusing netlink): from then on the tables are read.
+let diagFailed = false;
+
+/**
+ * The namespace's TCP sockets through sock_diag, when sockeye can ask the
+ * kernel about that namespace: the addon is built, procRoot is the real
+ * procfs (not a fixture tree) and the namespace is sockeye's own (a sidecar
+ * shares its pod's). Undefined otherwise, or when the dump fails.
+ */
+function diagTcp(procRoot: string, netns: number | string, wanted: Set<number>): Map<number, SocketInfo> | undefined {
+  if (!fdAddon || diagFailed || typeof netns !== 'number' || !isProcfs(procRoot) || netns !== readOwnNetNs()) return undefined;
+  try {
+    return readDiagTcp(fdAddon, wanted);
+  } catch {
+    diagFailed = true;
+    return undefined;
+  }
 }
 
 // net/tcp{,6}, udp{,6} and unix list a whole network namespace: read each once
@@ -55,12 +71,16 @@ export const socketsCollector: Collector = {
     for (const members of byNs.values()) {
       const wanted = new Set<number>();
       for (const p of members) for (const inode of p.socketInodes!) wanted.add(inode);
-      const found = new Map<number, SocketInfo>();
+      // TCP through sock_diag where it can answer: the kernel formats no text
+      // and skips TIME_WAIT rows, a third of the cost of reading tcp and tcp6.
+      const diag = diagTcp(env.procRoot, members[0]!.netns ?? '', wanted);
+      const found = diag ?? new Map<number, SocketInfo>();
+      const families: InetFamily[] = diag ? ['udp', 'udp6'] : ['tcp', 'tcp6', 'udp', 'udp6'];
       // A socket is a row of exactly one table: once every inode is found the
       // rest are not read (an IPv4-only app never pays for the tcp6 walk).
       const complete = () => found.size === wanted.size;
       try {
-        for (const family of ['tcp', 'tcp6', 'udp', 'udp6'] as const) {
+        for (const family of families) {
           if (complete()) break;
           readTable(members, (pid) => {
             for (const row of readInetTable(env.procRoot, pid, family, wanted)) found.set(row.inode, inetInfo(family, row));

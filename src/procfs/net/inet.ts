@@ -260,20 +260,27 @@ export function formatIpv6(groups: number[]): string {
 }
 
 /**
- * Kernel hex address → text. IPv4-mapped IPv6 (::ffff:a.b.c.d) is shown as
- * the IPv4 address: it is the same peer whichever socket family saw it.
- * Undefined for text that is not 8 or 32 hex digits.
+ * An address's bytes in network order (4, or 16 for IPv6) → text.
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d) is shown as the IPv4 address: it is the
+ * same peer whichever socket family saw it.
  */
-export function decodeAddress(hex: string): string | undefined {
-  if (!/^[0-9A-Fa-f]+$/.test(hex)) return undefined;
-  if (hex.length === 8) return wordBytes(hex, 0).join('.');
-  if (hex.length !== 32) return undefined;
-  const bytes = [0, 8, 16, 24].flatMap((at) => wordBytes(hex, at));
-  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (mapped) return bytes.slice(12).join('.');
+export function formatAddress(bytes: ArrayLike<number>): string {
+  const b = Array.from(bytes);
+  if (b.length === 4) return b.join('.');
+  const mapped = b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+  if (mapped) return b.slice(12).join('.');
   const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
+  for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
   return formatIpv6(groups);
+}
+
+/** Kernel hex address (/proc/net/tcp's host-order words) → text; undefined for text that is not 8 or 32 hex digits. */
+export function decodeAddress(hex: string): string | undefined {
+  if (!/^[0-9A-Fa-f]+$/.test(hex) || (hex.length !== 8 && hex.length !== 32)) return undefined;
+  const words = hex.length / 8;
+  const bytes: number[] = [];
+  for (let w = 0; w < words; w++) bytes.push(...wordBytes(hex, w * 8));
+  return formatAddress(bytes);
 }
 
 /** True for 0.0.0.0 / :: in kernel hex (an unconnected socket's remote). */

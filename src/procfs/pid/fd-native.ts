@@ -7,18 +7,23 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FD_TYPES, emptyFdCounts, readPidFdLinks, summarizeFdLinks, type FdSummary, type FdType } from './fd.js';
 
-/** What native/fd.c exports (its SOCKEYE_FD_ABI is 3). */
+/** What native/fd.c exports (its SOCKEYE_FD_ABI is 4). */
 export interface FdAddon {
   abi: number;
   /** Paths come as bytes (pathBytes, each ending at pathEnds[i]): decoded here, where a worker's heap limit can stop cleanly. */
   walk(dir: string): { count: number; skipped: number; types: Float64Array; inodes: Float64Array; pathBytes: ArrayBuffer; pathEnds: Float64Array; pathCounts: Float64Array };
   /** TCP listeners of sockeye's network namespace from sock_diag (native/diag.c): (inode, accept queue, backlog) triples. */
   listeners(): Float64Array;
+  /**
+   * The TCP sockets of sockeye's network namespace whose inode is in `wanted`, from sock_diag (native/diag.c):
+   * rows of 7 (inode, family 4|6, state, rqueue, wqueue, local port, peer index or -1), peers as 16-byte addresses.
+   */
+  tcpSockets(wanted: Float64Array): { rows: Float64Array; peers: ArrayBuffer };
   /** [index into FD_TYPES, socket inode or -1]: the classification alone. */
   classify(link: string): [number, number];
 }
 
-const ABI = 3;
+const ABI = 4;
 /** From src/procfs/pid/ and dist/procfs/pid/ alike: the package root's build/. */
 export const ADDON_PATH = fileURLToPath(new URL('../../../build/Release/sockeye_fd.node', import.meta.url));
 

@@ -1,4 +1,5 @@
-import { readdirSync, readlinkSync, statSync, statfsSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { isProcfs } from '../is-procfs.js';
 import { failureKind } from '../errors.js';
 
 /** fd kinds, as sockeye_process_fds{type} reports them. */
@@ -100,19 +101,3 @@ export function statPidFdCount(procRoot: string, pid: number): number | undefine
   return size > 0 ? size : undefined;
 }
 
-const PROC_SUPER_MAGIC = 0x9fa0;
-const procfsRoots = new Map<string, boolean>();
-
-/** st_size means "fd count" only on procfs; a fixture tree on disk reports its directory size. */
-function isProcfs(procRoot: string): boolean {
-  let yes = procfsRoots.get(procRoot);
-  if (yes === undefined) {
-    try {
-      yes = statfsSync(procRoot).type === PROC_SUPER_MAGIC;
-    } catch {
-      yes = false;
-    }
-    procfsRoots.set(procRoot, yes);
-  }
-  return yes;
-}

@@ -10,3 +10,12 @@ export function parseNsLink(link: string): number | undefined {
 export function readPidNetNs(procRoot: string, pid: number): number | undefined {
   return parseNsLink(readlinkSync(`${procRoot}/${pid}/ns/net`));
 }
+
+/** sockeye's own network namespace (the real /proc, whatever the configured root): what sock_diag answers about. */
+export function readOwnNetNs(): number | undefined {
+  try {
+    return parseNsLink(readlinkSync('/proc/self/ns/net'));
+  } catch {
+    return undefined;
+  }
+}

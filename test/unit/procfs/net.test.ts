@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeAddress, formatIpv6, isZeroAddress } from '../../../src/procfs/net/inet.js';
+import { decodeAddress, formatAddress, formatIpv6, isZeroAddress } from '../../../src/procfs/net/inet.js';
 import { parseNetTcp, tcpStateName } from '../../../src/procfs/net/tcp.js';
 import { parseNetUdp } from '../../../src/procfs/net/udp.js';
 import { parseNetUnix } from '../../../src/procfs/net/unix.js';
@@ -123,6 +123,14 @@ describe('decodeAddress', () => {
     [[0, 0, 0, 0, 0, 0, 0, 0], '::'],
   ])('formatIpv6(%j) is %s', (groups, text) => {
     expect(formatIpv6(groups)).toBe(text);
+  });
+  it.each([
+    [[127, 0, 0, 1], '127.0.0.1'],
+    [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3], '10.1.2.3'],
+    [[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], '2001:db8::1'],
+    [[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], '::1'],
+  ])('formatAddress(%j) (network byte order) is %s', (bytes, text) => {
+    expect(formatAddress(Uint8Array.from(bytes))).toBe(text);
   });
   it('knows a zero address', () => {
     expect(isZeroAddress('00000000')).toBe(true);
