@@ -26,11 +26,13 @@ FROM gcr.io/distroless/nodejs20-debian12:nonroot AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 # Memory, measured in docs/performance.md: a 1 MiB young-generation semi-space
-# on the main isolate, and at most 2 glibc malloc arenas for all threads.
+# on the main isolate, at most 2 glibc malloc arenas for all threads, and
+# blocks of 128 KiB or more always mmap'd (so returned when freed).
 # Compose and Kubernetes inherit these (they override CMD, not ENV); keep them
 # equal to package.json's start script (test/unit/launch-flags.test.ts).
 ENV NODE_OPTIONS="--max-semi-space-size=1" \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

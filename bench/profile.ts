@@ -1,9 +1,11 @@
-// npm run bench:profile [-- --fds 19000 --reps 20 --mode inline|worker] —
+// npm run bench:profile [-- --fds 19000 --reps 20 --mode inline|worker|async] —
 // where a collection's time goes: CPU-profiles sockeye's collection of one
 // fixture target, writes bench/out/collection-<mode>.cpuprofile (open it in
 // Chrome DevTools) and prints the top frames by self time. inline (default)
 // profiles the collection code itself (what the worker runs); worker profiles
-// what is left on the main thread when the worker does the work.
+// what is left on the main thread when the worker does the work; async, what
+// the main thread does in the default mode (the addon's work runs on libuv's
+// pool, outside the profile).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -21,8 +23,8 @@ import { topFrames, type Profile } from './cpuprofile.js';
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { fds: { type: 'string', default: '19000' }, reps: { type: 'string', default: '20' }, top: { type: 'string', default: '25' }, mode: { type: 'string', default: 'inline' } } });
   const mode = values.mode;
-  if (mode !== 'inline' && mode !== 'worker') {
-    process.stderr.write('bench:profile: --mode must be inline or worker\n');
+  if (mode !== 'inline' && mode !== 'worker' && mode !== 'async') {
+    process.stderr.write('bench:profile: --mode must be inline, worker or async\n');
     process.exit(2);
   }
   const fds = Number(values.fds);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, installCleanupHandlers } from './cleanup.js';
 import { namespaceSockets, startFixtures, type Target } from './fixtures/index.js';
+import { defaultCollectionMode } from '../src/collectors/index.js';
 import { buildFloor, OUT, runFloorRaw, summarizeFloor, type FloorRaw } from './floor.js';
 import { runNodeFloor } from './floor-node.js';
 import { timeCommands } from './peers/commands.js';
@@ -91,12 +92,13 @@ const log = (line: string) => process.stderr.write(`${new Date().toISOString().s
 
 async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string): Promise<SizeResults> {
   const sockets = namespaceSockets();
-  log(`${t.fds} fds: floor and sockeye's collection interleaved (worker, then inline); ${sockets} TCP sockets in the namespace`);
+  log(`${t.fds} fds: floor and sockeye's collection interleaved (default mode, then worker and inline); ${sockets} TCP sockets in the namespace`);
   // The machine may be busy with other work: each timed collection is
   // preceded by three repetitions of the floor, so the ratio compares like with like.
   const floorRuns: FloorRaw[] = [];
-  const worker = await timeCollection(t.pid, 'worker', o.reps, 3, () => floorRuns.push(runFloorRaw(t.pid, 3, 1)));
+  const collection = await timeCollection(t.pid, defaultCollectionMode('/proc'), o.reps, 3, () => floorRuns.push(runFloorRaw(t.pid, 3, 1)), true);
   const floor = summarizeFloor(floorRuns);
+  const worker = await timeCollection(t.pid, 'worker', o.reps, 3);
   const inline = await timeCollection(t.pid, 'inline', o.reps, 3);
   const nodeFloor = runNodeFloor(t.pid, Math.max(o.reps, 15));
   const statCount = timeStatCount(t.pid, Math.max(o.reps, 100));
@@ -116,7 +118,7 @@ async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string
       await s.stop();
     }
   }
-  return { fds: t.fds, sockets, target: t, floor, nodeFloor, worker, inline, statCount, peers, http };
+  return { fds: t.fds, sockets, target: t, floor, nodeFloor, collection, worker, inline, statCount, peers, http };
 }
 
 async function main(): Promise<void> {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "arrays.h"
+#include "async.h"
 #include "diag.h"
 #include "sockdiag.h"
 #include "table.h"
@@ -66,11 +67,19 @@ static int dump_tcp_both(uint32_t states, row_fn row, void *ctx) {
   return rc;
 }
 
-static napi_value throw_diag(napi_env env, const char *what, int rc) {
-  // errno as a number: strerror() is not thread-safe and this runs in the collection worker.
+static napi_value diag_error(napi_env env, const char *what, int rc) {
+  // errno as a number: strerror() is not thread-safe and this runs off the JS thread.
   char msg[96];
   snprintf(msg, sizeof msg, "sock_diag dump of %s failed: errno %d", what, rc);
-  napi_throw_error(env, "ESOCKDIAG", msg);
+  napi_value code, text, err;
+  napi_create_string_utf8(env, "ESOCKDIAG", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, code, text, &err);
+  return err;
+}
+
+static napi_value throw_diag(napi_env env, const char *what, int rc) {
+  napi_throw(env, diag_error(env, what, rc));
   return NULL;
 }
 
@@ -140,11 +149,12 @@ int tcp_dump_wanted(tcp_dump *d, const double *inodes, size_t n) {
   // sock_diag's inodes are 32-bit: a larger one is no socket it can report.
   for (size_t i = 0; i < n; i++)
     if (inodes[i] >= 0 && inodes[i] <= UINT32_MAX) d->wanted[d->nwanted++] = (uint32_t)inodes[i];
-  qsort(d->wanted, d->nwanted, sizeof *d->wanted, cmp_u32);
   return 0;
 }
 
 int tcp_dump_run(tcp_dump *d) {
+  // Sorted here, not where the inodes are copied: with tcpSocketsAsync this runs on the pool, off the JS thread.
+  qsort(d->wanted, d->nwanted, sizeof *d->wanted, cmp_u32);
   return dump_tcp_both(SOCKDIAG_HELD_STATES, socket_row, d);
 }
 
@@ -175,19 +185,62 @@ int tcp_dump_arg(napi_env env, napi_value arg, tcp_dump *d) {
   return 0;
 }
 
-napi_value diag_tcp_sockets(napi_env env, napi_callback_info info) {
+// The Float64Array argument of tcpSockets(Async) into d's wanted set; -1 (a JS exception pending) when there is none.
+static int wanted_arg(napi_env env, napi_callback_info info, tcp_dump *d) {
   size_t argc = 1;
   napi_value argv[1];
-  tcp_dump d = {0};
-  napi_value out = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
     napi_throw_type_error(env, NULL, "expected a Float64Array of socket inodes");
-    return NULL;
+    return -1;
   }
-  if (tcp_dump_arg(env, argv[0], &d) == 0) {
+  return tcp_dump_arg(env, argv[0], d);
+}
+
+napi_value diag_tcp_sockets(napi_env env, napi_callback_info info) {
+  tcp_dump d = {0};
+  napi_value out = NULL;
+  if (wanted_arg(env, info, &d) == 0) {
     int rc = tcp_dump_run(&d);
     out = rc == 0 ? tcp_dump_result(env, &d) : throw_diag(env, "TCP sockets", rc);
   }
   tcp_dump_free(&d);
   return out;
+}
+
+typedef struct {
+  async_job job;
+  tcp_dump d;
+  int rc;
+} tcp_job;
+
+static void tcp_job_run(async_job *job) {
+  tcp_job *t = (tcp_job *)job;
+  t->rc = tcp_dump_run(&t->d);
+}
+
+static napi_value tcp_job_settle(napi_env env, async_job *job, napi_value *error) {
+  tcp_job *t = (tcp_job *)job;
+  napi_value out = t->rc == 0 ? tcp_dump_result(env, &t->d) : NULL;
+  if (!out) *error = diag_error(env, "TCP sockets", t->rc ? t->rc : ENOMEM);
+  return out;
+}
+
+static void tcp_job_destroy(async_job *job) {
+  tcp_job *t = (tcp_job *)job;
+  tcp_dump_free(&t->d);
+  free(t);
+}
+
+napi_value diag_tcp_sockets_async(napi_env env, napi_callback_info info) {
+  tcp_job *t = calloc(1, sizeof *t);
+  if (!t) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  t->job = (async_job){.run = tcp_job_run, .settle = tcp_job_settle, .destroy = tcp_job_destroy};
+  if (wanted_arg(env, info, &t->d) != 0) {
+    tcp_job_destroy(&t->job);
+    return NULL;
+  }
+  return job_start(env, &t->job, "sockeye:tcpSockets");
 }

@@ -15,7 +15,7 @@ napi_value diag_listeners(napi_env env, napi_callback_info info);
 
 // One dump of the TCP sockets whose inode is wanted; the run part makes no N-API call, so it can run off the JS thread.
 typedef struct {
-  uint32_t *wanted; // sorted
+  uint32_t *wanted; // sorted by tcp_dump_run
   size_t nwanted;
   doubles rows;
   byte_table peers; // 16-byte addresses
@@ -29,3 +29,5 @@ void tcp_dump_free(tcp_dump *d);
 
 // tcpSockets(wanted: Float64Array) → { rows: Float64Array (TCP_DUMP_FIELDS per socket), peers: ArrayBuffer (16 bytes per peer) }.
 napi_value diag_tcp_sockets(napi_env env, napi_callback_info info);
+// tcpSocketsAsync(wanted): a promise of the same, the dump done on libuv's pool.
+napi_value diag_tcp_sockets_async(napi_env env, napi_callback_info info);

@@ -23,10 +23,11 @@
 
 #include "diag.h"
 #include "arrays.h"
+#include "async.h"
 #include "table.h"
 
 // Bumped whenever the JS-visible shape changes: the loader refuses a stale build.
-#define SOCKEYE_FD_ABI 4
+#define SOCKEYE_FD_ABI 5
 
 // Same order as FD_TYPES in src/procfs/pid/fd.ts.
 enum { T_FILE, T_SOCKET, T_PIPE, T_ANON, T_EVENTFD, T_EVENTPOLL, T_TIMERFD, T_SIGNALFD, T_INOTIFY, T_DEVICE, T_OTHER, T_COUNT };
@@ -77,9 +78,9 @@ static const struct {
     {ENAMETOOLONG, "ENAMETOOLONG", "name too long"}, {EIO, "EIO", "i/o error"},
 };
 
-// Throws an Error shaped like Node's fs errors (code, errno, syscall, path),
-// so failureKind() and the problem messages treat both paths alike.
-static void throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+// An Error shaped like Node's fs errors (code, errno, syscall, path), so
+// failureKind() and the problem messages treat both paths alike.
+static napi_value errno_error(napi_env env, int e, const char *syscall, const char *path) {
   const char *code = "UNKNOWN", *desc = "unknown error";
   for (size_t i = 0; i < sizeof ERRNOS / sizeof ERRNOS[0]; i++)
     if (ERRNOS[i].e == e) code = ERRNOS[i].code, desc = ERRNOS[i].desc;
@@ -95,7 +96,7 @@ static void throw_errno(napi_env env, int e, const char *syscall, const char *pa
   napi_set_named_property(env, err, "syscall", v);
   napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, err, "path", v);
-  napi_throw(env, err);
+  return err;
 }
 
 // Like failureKind(): an fd closed (or the process gone) between readdir and readlinkat.
@@ -120,31 +121,35 @@ static int get_string_arg(napi_env env, napi_callback_info info, char *buf, size
   return 0;
 }
 
-// walk(dir) → { count, skipped (listed, closed before readlinkat), types: Float64Array(T_COUNT), inodes: Float64Array,
-//   pathBytes: ArrayBuffer (the paths' bytes, back to back), pathEnds: Float64Array (where each ends), pathCounts: Float64Array }
-static napi_value walk(napi_env env, napi_callback_info info) {
+// One walk of an fd directory: run() makes no N-API call, so it can run on
+// libuv's pool (walkAsync) as well as on the calling thread (walk).
+typedef struct {
+  async_job job;
   char dir[4096];
-  if (get_string_arg(env, info, dir, sizeof dir) != 0) return NULL;
-  DIR *d = opendir(dir);
+  double types[T_COUNT];
+  double count, skipped;
+  doubles inodes;
+  byte_table paths;
+  int fail_errno; // 0: the walk succeeded
+  const char *fail_syscall;
+  char fail_path[4096 + 256 + 2];
+} walk_job;
+
+static void walk_run(async_job *job) {
+  walk_job *w = (walk_job *)job;
+  DIR *d = opendir(w->dir);
   if (!d) {
-    throw_errno(env, errno, "scandir", dir);
-    return NULL;
+    w->fail_errno = errno, w->fail_syscall = "scandir", snprintf(w->fail_path, sizeof w->fail_path, "%s", w->dir);
+    return;
   }
   int dfd = dirfd(d);
-  double types[T_COUNT] = {0};
-  double count = 0, skipped = 0;
-  doubles inodes = {0};
-  byte_table paths = {0};
   char link[4097];
-  int fail = 0, fail_errno = 0;
-  const char *fail_syscall = NULL;
-  char fail_path[4096 + 256 + 2];
   struct dirent *e;
   for (;;) {
     errno = 0;
     e = readdir(d);
     if (!e) {
-      if (errno) fail = 1, fail_errno = errno, fail_syscall = "scandir", snprintf(fail_path, sizeof fail_path, "%s", dir);
+      if (errno) w->fail_errno = errno, w->fail_syscall = "scandir", snprintf(w->fail_path, sizeof w->fail_path, "%s", w->dir);
       break;
     }
     // Only . and .. (like readdirSync): a fixture tree's stray entry fails as it would in JS.
@@ -152,71 +157,112 @@ static napi_value walk(napi_env env, napi_callback_info info) {
     ssize_t n = readlinkat(dfd, e->d_name, link, sizeof link - 1);
     if (n < 0) {
       if (vanished(errno)) {
-        skipped++;
+        w->skipped++;
         continue;
       }
-      fail = 1, fail_errno = errno, fail_syscall = "readlink";
-      snprintf(fail_path, sizeof fail_path, "%s/%s", dir, e->d_name);
+      w->fail_errno = errno, w->fail_syscall = "readlink";
+      snprintf(w->fail_path, sizeof w->fail_path, "%s/%s", w->dir, e->d_name);
       break;
     }
-    count++;
+    w->count++;
     int t = classify(link, (size_t)n);
-    types[t]++;
+    w->types[t]++;
+    int oom = 0;
     if (t == T_SOCKET) {
       double inode = socket_inode(link, (size_t)n);
-      if (inode >= 0 && doubles_push(&inodes, inode) != 0) fail = 1, fail_errno = ENOMEM;
+      oom = inode >= 0 && doubles_push(&w->inodes, inode) != 0;
     } else if (t == T_FILE || t == T_DEVICE) {
-      if (table_add(&paths, link, (size_t)n) < 0) fail = 1, fail_errno = ENOMEM;
+      oom = table_add(&w->paths, link, (size_t)n) < 0;
     }
-    if (fail) {
-      fail_syscall = "malloc";
-      snprintf(fail_path, sizeof fail_path, "%s", dir);
+    if (oom) {
+      w->fail_errno = ENOMEM, w->fail_syscall = "malloc", snprintf(w->fail_path, sizeof w->fail_path, "%s", w->dir);
       break;
     }
   }
   closedir(d);
-  napi_value result = NULL;
-  if (fail) {
-    throw_errno(env, fail_errno, fail_syscall, fail_path);
-  } else {
-    // Paths go back as bytes in one ArrayBuffer (outside the JS heap) with
-    // their end offsets, not as strings: a string per path made here would be
-    // allocated inside this one call, where the collection worker's heap
-    // limit cannot stop it cleanly — thousands of long distinct paths then
-    // abort the whole process instead of ending the worker. JS decodes them.
-    napi_value v;
-    size_t bytes = table_bytes(&paths);
-    double *ends = malloc((paths.len ? paths.len : 1) * sizeof *ends);
-    double *counts = malloc((paths.len ? paths.len : 1) * sizeof *counts);
-    void *data = NULL;
-    napi_value pathBytes;
-    if (!ends || !counts || napi_create_arraybuffer(env, bytes, &data, &pathBytes) != napi_ok) {
-      napi_throw_error(env, "ENOMEM", "out of memory");
-    } else {
-      size_t at = 0;
-      for (size_t i = 0; i < paths.len; i++) {
-        memcpy((char *)data + at, paths.e[i].s, paths.e[i].n);
-        at += paths.e[i].n;
-        ends[i] = (double)at;
-        counts[i] = paths.e[i].count;
-      }
-      napi_create_object(env, &result);
-      napi_create_double(env, count, &v);
-      napi_set_named_property(env, result, "count", v);
-      napi_create_double(env, skipped, &v);
-      napi_set_named_property(env, result, "skipped", v);
-      napi_set_named_property(env, result, "types", make_f64(env, types, T_COUNT));
-      napi_set_named_property(env, result, "inodes", make_f64(env, inodes.v, inodes.len));
-      napi_set_named_property(env, result, "pathBytes", pathBytes);
-      napi_set_named_property(env, result, "pathEnds", make_f64(env, ends, paths.len));
-      napi_set_named_property(env, result, "pathCounts", make_f64(env, counts, paths.len));
-    }
-    free(ends);
-    free(counts);
+}
+
+// { count, skipped (listed, closed before readlinkat), types: Float64Array(T_COUNT), inodes: Float64Array,
+//   pathBytes: ArrayBuffer (the paths' bytes, back to back), pathEnds: Float64Array (where each ends), pathCounts: Float64Array }
+static napi_value walk_settle(napi_env env, async_job *job, napi_value *error) {
+  walk_job *w = (walk_job *)job;
+  if (w->fail_errno) {
+    *error = errno_error(env, w->fail_errno, w->fail_syscall, w->fail_path);
+    return NULL;
   }
-  free(inodes.v);
-  table_free(&paths);
+  // Paths go back as bytes in one ArrayBuffer (outside the JS heap) with
+  // their end offsets, not as strings: a string per path made here would be
+  // allocated inside this one call, where the collection worker's heap
+  // limit cannot stop it cleanly — thousands of long distinct paths then
+  // abort the whole process instead of ending the worker. JS decodes them.
+  size_t n = w->paths.len;
+  double *ends = malloc((n ? n : 1) * sizeof *ends);
+  double *counts = malloc((n ? n : 1) * sizeof *counts);
+  void *data = NULL;
+  napi_value result = NULL, pathBytes, v;
+  if (!ends || !counts || napi_create_arraybuffer(env, table_bytes(&w->paths), &data, &pathBytes) != napi_ok) {
+    *error = errno_error(env, ENOMEM, "malloc", w->dir);
+  } else {
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+      memcpy((char *)data + at, w->paths.e[i].s, w->paths.e[i].n);
+      at += w->paths.e[i].n;
+      ends[i] = (double)at;
+      counts[i] = w->paths.e[i].count;
+    }
+    napi_create_object(env, &result);
+    napi_create_double(env, w->count, &v);
+    napi_set_named_property(env, result, "count", v);
+    napi_create_double(env, w->skipped, &v);
+    napi_set_named_property(env, result, "skipped", v);
+    napi_set_named_property(env, result, "types", make_f64(env, w->types, T_COUNT));
+    napi_set_named_property(env, result, "inodes", make_f64(env, w->inodes.v, w->inodes.len));
+    napi_set_named_property(env, result, "pathBytes", pathBytes);
+    napi_set_named_property(env, result, "pathEnds", make_f64(env, ends, n));
+    napi_set_named_property(env, result, "pathCounts", make_f64(env, counts, n));
+  }
+  free(ends);
+  free(counts);
   return result;
+}
+
+static void walk_destroy(async_job *job) {
+  walk_job *w = (walk_job *)job;
+  free(w->inodes.v);
+  table_free(&w->paths);
+  free(w);
+}
+
+// A walk_job for the directory argument, or NULL (a JS exception pending).
+static walk_job *walk_new(napi_env env, napi_callback_info info) {
+  walk_job *w = calloc(1, sizeof *w);
+  if (!w) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  w->job = (async_job){.run = walk_run, .settle = walk_settle, .destroy = walk_destroy};
+  if (get_string_arg(env, info, w->dir, sizeof w->dir) != 0) {
+    free(w);
+    return NULL;
+  }
+  return w;
+}
+
+// walk(dir): the summary, on this thread.
+static napi_value walk(napi_env env, napi_callback_info info) {
+  walk_job *w = walk_new(env, info);
+  if (!w) return NULL;
+  walk_run(&w->job);
+  napi_value error = NULL, result = walk_settle(env, &w->job, &error);
+  if (!result) napi_throw(env, error);
+  walk_destroy(&w->job);
+  return result;
+}
+
+// walkAsync(dir): a promise of the same, the walk done on libuv's pool.
+static napi_value walk_async(napi_env env, napi_callback_info info) {
+  walk_job *w = walk_new(env, info);
+  return w ? job_start(env, &w->job, "sockeye:walk") : NULL;
 }
 
 // classify(link) → [type index, socket inode or -1]: the classification alone, for the agreement test.
@@ -241,12 +287,16 @@ NAPI_MODULE_INIT() {
   napi_value fn, abi;
   napi_create_function(env, "walk", NAPI_AUTO_LENGTH, walk, NULL, &fn);
   napi_set_named_property(env, exports, "walk", fn);
+  napi_create_function(env, "walkAsync", NAPI_AUTO_LENGTH, walk_async, NULL, &fn);
+  napi_set_named_property(env, exports, "walkAsync", fn);
   napi_create_function(env, "classify", NAPI_AUTO_LENGTH, classify_js, NULL, &fn);
   napi_set_named_property(env, exports, "classify", fn);
   napi_create_function(env, "listeners", NAPI_AUTO_LENGTH, diag_listeners, NULL, &fn);
   napi_set_named_property(env, exports, "listeners", fn);
   napi_create_function(env, "tcpSockets", NAPI_AUTO_LENGTH, diag_tcp_sockets, NULL, &fn);
   napi_set_named_property(env, exports, "tcpSockets", fn);
+  napi_create_function(env, "tcpSocketsAsync", NAPI_AUTO_LENGTH, diag_tcp_sockets_async, NULL, &fn);
+  napi_set_named_property(env, exports, "tcpSocketsAsync", fn);
   napi_create_int32(env, SOCKEYE_FD_ABI, &abi);
   napi_set_named_property(env, exports, "abi", abi);
   return exports;

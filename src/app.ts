@@ -2,10 +2,10 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
-import { createTargetCollection, type CollectionOptions } from './collectors/index.js';
+import { createTargetCollection, defaultCollectionMode, describeCollection, type CollectionOptions } from './collectors/index.js';
 import { createChecker } from './checks/index.js';
 import { createHeartbeats } from './heartbeats/index.js';
-import { describeFdWalk, fdWalkMode } from './procfs/pid/fd-native.js';
+import { fdWalkMode } from './procfs/pid/fd-native.js';
 import metricsRoutes from './routes/metrics.js';
 import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
@@ -33,14 +33,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // A fresh registry per app: two apps in one process (tests) never share state.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  // Which fd walk this build has: the native addon, or JS where it is not built.
-  app.log.info({ fdWalk: fdWalkMode.mode }, describeFdWalk());
+  // How collections run, and which fd walk this build has: the native addon, or JS where it is not built.
+  const collectionMode = options.collection?.mode ?? defaultCollectionMode(config.procRoot);
+  app.log.info({ fdWalk: fdWalkMode.mode, collection: collectionMode }, describeCollection(collectionMode));
 
   const ctx: AppContext = {
     config,
     registry,
     log: app.log,
-    collection: createTargetCollection(config, registry, app.log, options.collection),
+    collection: createTargetCollection(config, registry, app.log, { ...options.collection, mode: collectionMode }),
     checker: createChecker(config, registry, app.log),
     heartbeats: await createHeartbeats(config, registry, app.log),
     startedAt: Date.now(),

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import type { FastifyBaseLogger } from 'fastify';
-import { createTargetCollection } from '../../src/collectors/index.js';
+import { createTargetCollection, type CollectionMode } from '../../src/collectors/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { statPidFdCount } from '../../src/procfs/pid/fd.js';
 import { fdWalkMode } from '../../src/procfs/pid/fd-native.js';
@@ -24,11 +24,11 @@ export interface CollectionFigures {
   loopDelayMedian: number;
   /** Median ms per collector, as sockeye timed them itself (sockeye_scrape_collector_duration_seconds). */
   collectors: Record<string, number>;
-  /** Worst delay over the same time with no collection (worker mode only): what the machine alone does to the loop. */
+  /** Worst delay over the same time with no collection (with `controls`): what the machine alone does to the loop. */
   loopDelayIdleMax: number;
   /**
    * Worst delay while a worker thread only spins the CPU for as long as a
-   * collection takes (worker mode only): on a machine with few cores, the
+   * collection takes (with `controls`): on a machine with few cores, the
    * delay any busy thread causes, whatever it does.
    */
   loopDelayBusyMax: number;
@@ -45,7 +45,7 @@ export const quietLogger = (): FastifyBaseLogger => {
  * loop-delay window: the floor is interleaved there, so both see the same
  * machine load.
  */
-export async function timeCollection(pid: number, mode: 'worker' | 'inline', reps: number, warmup: number, between: () => void = () => {}): Promise<CollectionFigures> {
+export async function timeCollection(pid: number, mode: CollectionMode, reps: number, warmup: number, between: () => void = () => {}, controls = false): Promise<CollectionFigures> {
   const config = configSchema.parse({ targets: [{ name: 'bench', match: { pid } }] });
   const collection = createTargetCollection(config, new Registry(), quietLogger(), { mode });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
@@ -79,7 +79,7 @@ export async function timeCollection(pid: number, mode: 'worker' | 'inline', rep
   }
   let loopDelayIdleMax = NaN;
   let loopDelayBusyMax = NaN;
-  if (mode === 'worker') {
+  if (controls) {
     histogram.reset();
     histogram.enable();
     await sleep(samples.reduce((a, b) => a + b, 0));

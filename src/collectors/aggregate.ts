@@ -37,31 +37,35 @@ function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: Pee
   const peerCounts = new Map<string, number>();
   const listen = new Map<number, ListenPort>();
   const queues = { rx: 0, tx: 0 };
-  for (const s of sockets) {
+  // Idle sockets share one record per (protocol, state, peer) (SocketInterner):
+  // each distinct record is aggregated once, with its multiplicity.
+  const records = new Map<SocketInfo, number>();
+  for (const s of sockets) records.set(s, (records.get(s) ?? 0) + 1);
+  for (const [s, n] of records) {
     let states = byState.get(s.protocol);
     if (!states) byState.set(s.protocol, (states = new Map()));
     const row = states.get(s.state);
-    if (row) row.count++;
-    else states.set(s.state, { protocol: s.protocol, state: s.state, count: 1 });
+    if (row) row.count += n;
+    else states.set(s.state, { protocol: s.protocol, state: s.state, count: n });
     if (s.listenPort !== undefined) {
       const l = listen.get(s.listenPort);
       // The backlog of a port is known only if known for every socket on it.
-      const backlog = s.backlog ?? null;
+      const backlog = s.backlog === undefined ? null : s.backlog * n;
       if (l) {
-        l.queue += s.rx;
+        l.queue += s.rx * n;
         l.backlog = l.backlog === null || backlog === null ? null : l.backlog + backlog;
-      } else listen.set(s.listenPort, { port: s.listenPort, queue: s.rx, backlog });
+      } else listen.set(s.listenPort, { port: s.listenPort, queue: s.rx * n, backlog });
       continue;
     }
     if (s.protocol === 'unix' || s.protocol === 'other') continue;
-    queues.rx += s.rx;
-    queues.tx += s.tx;
+    queues.rx += s.rx * n;
+    queues.tx += s.tx * n;
     const peer = s.peer ?? (s.peerHex === undefined ? undefined : peerNames.get(s.peerHex));
     if (peer !== undefined) {
-      peerCounts.set(peer, (peerCounts.get(peer) ?? 0) + 1);
+      peerCounts.set(peer, (peerCounts.get(peer) ?? 0) + n);
       let states = peers.get(peer);
       if (!states) peers.set(peer, (states = {}));
-      states[s.state] = (states[s.state] ?? 0) + 1;
+      states[s.state] = (states[s.state] ?? 0) + n;
     }
   }
   const peerRows: PeerCount[] = topWithOther(peerCounts, topN).map(({ key, count }) => ({ peer: key, count, states: key === OTHER ? {} : { ...peers.get(key) } }));
@@ -102,7 +106,9 @@ function sharedCgroupLimit(procs: ProcContext[]): number | null {
 export function summarize(procs: ProcContext[], topN: number, peerNames: PeerNames): Usage {
   let fds: Usage['fds'] = null;
   const paths = new Map<string, number>();
-  const sockets = new Map<number, SocketInfo>();
+  // One process (the usual sidecar): its own map, not a copy.
+  const only = procs.length === 1 ? procs[0]!.sockets : undefined;
+  const sockets = only ?? new Map<number, SocketInfo>();
   let ratio: number | null = null;
   for (const p of procs) {
     if (p.fdTypes) {
@@ -110,7 +116,7 @@ export function summarize(procs: ProcContext[], topN: number, peerNames: PeerNam
       for (const [type, n] of Object.entries(p.fdTypes) as Array<[keyof typeof fds, number]>) fds[type] += n;
     }
     if (p.paths) for (const [path, n] of p.paths) paths.set(path, (paths.get(path) ?? 0) + n);
-    if (p.sockets) for (const [inode, s] of p.sockets) sockets.set(inode, s);
+    if (p.sockets && !only) for (const [inode, s] of p.sockets) sockets.set(inode, s);
     const soft = p.openFilesLimit?.soft;
     if (p.openFds !== undefined && soft) ratio = Math.max(ratio ?? 0, p.openFds / soft);
   }

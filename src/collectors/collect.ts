@@ -3,7 +3,7 @@ import { failureKind } from '../procfs/errors.js';
 import { readBootTime } from '../procfs/stat.js';
 import { readPidStat, USER_HZ } from '../procfs/pid/stat.js';
 import { PeerNames, summarize } from './aggregate.js';
-import type { CollectEnv, ProcContext } from './context.js';
+import type { CollectEnv, Collector, ProcContext } from './context.js';
 import { readerIdentity } from './reader.js';
 import { COLLECTORS, COLLECTOR_NAMES } from './registry.js';
 import { ProcessTable, resolveTargets, type TargetSpec } from './resolve.js';
@@ -38,17 +38,28 @@ function relative(procRoot: string, path: unknown): string {
   return p.startsWith(`${procRoot}/`) ? p.slice(procRoot.length + 1) : p;
 }
 
-/**
- * One collection of every target, synchronously, reading /proc afresh.
- * Never throws for a process: what fails is recorded in the snapshot.
- * Runs in the collection worker, or in-process for `inspect` and tests.
- */
-export function collectTargets(options: CollectOptions): CollectionSnapshot {
+/** One collection under way: its targets resolved, its processes being read. */
+interface Run {
+  options: CollectOptions;
+  time: number;
+  started: number;
+  env: CollectEnv;
+  resolved: ResolvedTarget[];
+  problems: Problem[];
+  stats: CollectorStat[];
+  procs: Map<number, ProcContext>;
+  all: ProcContext[];
+}
+
+type ResolvedTarget = ReturnType<typeof resolveTargets>[number];
+
+/** Resolves the targets and lists their processes, each once. */
+function begin(options: CollectOptions): Run {
   const time = Date.now();
   const started = performance.now();
   const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, memoryLimits: new Map() };
   const table = new ProcessTable(options.procRoot);
-  let resolved;
+  let resolved: ResolvedTarget[];
   const problems: Problem[] = [];
   // Resolution is reported like a collector: with zero-config it reads every process's stat.
   const stats: CollectorStat[] = [];
@@ -70,47 +81,59 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
       procs.set(pid, { pid, stat: { ...table.stat(pid)! }, gone: false, readable: true, problems: [], cmdline: table.knownCmdline(pid) });
     }
   }
-  const all = [...procs.values()];
+  return { options, time, started, env, resolved, problems, stats, procs, all: [...procs.values()] };
+}
 
-  const names = options.collectors ?? COLLECTOR_NAMES;
-  for (const name of names) {
-    const collector = COLLECTORS.get(name);
-    if (!collector) continue;
-    const t0 = performance.now();
-    let success = true;
-    const fail = (p: ProcContext | undefined, err: unknown): void => {
-      const kind = failureKind(err);
-      const path = relative(options.procRoot, (err as NodeJS.ErrnoException).path);
-      if (p && kind === 'vanished' && exited(options.procRoot, p)) {
-        p.gone = true;
-        return;
-      }
-      if (kind === 'error') success = false;
-      if (p) {
-        if (kind === 'denied') p.readable = false;
-        p.problems.push({ collector: name, kind, path, message: (err as Error).message });
-      }
-    };
-    if (collector.process) {
-      for (const p of all) {
-        if (p.gone) continue;
-        try {
-          collector.process(p, env);
-        } catch (err) {
-          fail(p, err);
-        }
-      }
+/**
+ * One collector's synchronous steps over every process, timed from `t0`
+ * (earlier when its prepare() ran first); `prepareError` is a prepare() that
+ * threw, recorded as the collector's failure.
+ */
+function runCollector(run: Run, collector: Collector, t0: number, prepareError?: unknown): void {
+  const { options, env, all } = run;
+  const name = collector.name;
+  let success = true;
+  const fail = (p: ProcContext | undefined, err: unknown): void => {
+    const kind = failureKind(err);
+    const path = relative(options.procRoot, (err as NodeJS.ErrnoException).path);
+    if (p && kind === 'vanished' && exited(options.procRoot, p)) {
+      p.gone = true;
+      return;
     }
-    if (collector.finish) {
+    if (kind === 'error') success = false;
+    if (p) {
+      if (kind === 'denied') p.readable = false;
+      p.problems.push({ collector: name, kind, path, message: (err as Error).message });
+    }
+  };
+  if (prepareError !== undefined) fail(undefined, prepareError);
+  if (collector.process) {
+    for (const p of all) {
+      if (p.gone) continue;
       try {
-        collector.finish(all, env, fail);
+        collector.process(p, env);
       } catch (err) {
-        fail(undefined, err);
+        fail(p, err);
       }
     }
-    stats.push({ name, durationSeconds: (performance.now() - t0) / 1000, success });
   }
+  if (collector.finish) {
+    try {
+      collector.finish(all, env, fail);
+    } catch (err) {
+      fail(undefined, err);
+    }
+  }
+  run.stats.push({ name, durationSeconds: (performance.now() - t0) / 1000, success });
+}
 
+function collectorsOf(options: CollectOptions): Collector[] {
+  return (options.collectors ?? COLLECTOR_NAMES).flatMap((name) => COLLECTORS.get(name) ?? []);
+}
+
+/** The snapshot of a run whose collectors have all run. */
+function end(run: Run): CollectionSnapshot {
+  const { options, all, procs } = run;
   const bootTime = readBootTime(options.procRoot);
   const peerNames = new PeerNames();
   const snapshots = new Map<number, ProcessSnapshot>();
@@ -134,7 +157,7 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
     });
   }
 
-  const targets: TargetSnapshot[] = resolved.map((t) => {
+  const targets: TargetSnapshot[] = run.resolved.map((t) => {
     const mine = t.pids.map((pid) => procs.get(pid)!).filter((p) => !p.gone);
     return {
       name: t.spec.name,
@@ -150,16 +173,56 @@ export function collectTargets(options: CollectOptions): CollectionSnapshot {
   });
 
   return {
-    time,
-    durationSeconds: (performance.now() - started) / 1000,
+    time: run.time,
+    durationSeconds: (performance.now() - run.started) / 1000,
     procRoot: options.procRoot,
     targets,
-    collectors: stats,
-    problems,
+    collectors: run.stats,
+    problems: run.problems,
     vanished: all.filter((p) => p.gone).length,
     netnsRead: new Set(all.filter((p) => p.sockets).map((p) => p.netns ?? `pid:${p.pid}`)).size,
     reader: readerIdentity(),
   };
+}
+
+/**
+ * One collection of every target, synchronously, reading /proc afresh.
+ * Never throws for a process: what fails is recorded in the snapshot.
+ * Runs in the collection worker, or in-process for `inspect` and tests.
+ */
+export function collectTargets(options: CollectOptions): CollectionSnapshot {
+  const run = begin(options);
+  for (const collector of collectorsOf(options)) runCollector(run, collector, performance.now());
+  return end(run);
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The same collection on this thread without blocking it: each collector's
+ * long system calls (the fd walk, the sock_diag dump) run in the native
+ * addon on libuv's pool (prepare()), and the event loop turns between
+ * collectors, so the JS thread is held only for each one's few milliseconds
+ * of parsing and joining. No worker thread, so no second V8 heap.
+ */
+export async function collectTargetsAsync(options: CollectOptions): Promise<CollectionSnapshot> {
+  const run = begin(options);
+  run.env.prepared = { fd: new Map(), tcp: new Map() };
+  for (const collector of collectorsOf(options)) {
+    await yieldToLoop();
+    const t0 = performance.now();
+    let prepareError: unknown;
+    if (collector.prepare) {
+      try {
+        await collector.prepare(run.all.filter((p) => !p.gone), run.env);
+      } catch (err) {
+        prepareError = err;
+      }
+    }
+    runCollector(run, collector, t0, prepareError);
+  }
+  await yieldToLoop();
+  return end(run);
 }
 
 /** One process by pid, as a target named after it (for `sockeye inspect PID`). */

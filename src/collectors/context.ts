@@ -2,7 +2,7 @@
 // as data: the snapshot is built from it at the end).
 import type { Limit } from '../procfs/pid/limits.js';
 import type { PidStat } from '../procfs/pid/stat.js';
-import type { FdType } from '../procfs/pid/fd.js';
+import type { FdSummary, FdType } from '../procfs/pid/fd.js';
 import type { Problem, SocketProtocol } from './snapshot.js';
 
 export interface CollectEnv {
@@ -11,6 +11,16 @@ export interface CollectEnv {
   topN: number;
   /** Memory limit by /proc/PID/cgroup text, for this collection: processes of one container share it. */
   memoryLimits: Map<string, number | null>;
+  /** Async collections only: what collectors' prepare() read off the JS thread, for their synchronous steps. */
+  prepared?: Prepared;
+}
+
+/** Results of the native work done on libuv's pool (a failure is kept, to be thrown where the synchronous read would throw). */
+export interface Prepared {
+  /** fd walks by pid. */
+  fd: Map<number, { summary: FdSummary } | { error: unknown }>;
+  /** sock_diag TCP dumps by network namespace, with the processes whose sockets were asked for. */
+  tcp: Map<number, { sockets: Map<number, SocketInfo>; pids: number[] }>;
 }
 
 /** One socket of a process, after the inode join with the namespace's tables. */
@@ -47,7 +57,7 @@ export interface ProcContext {
   openFds?: number;
   fdTypes?: Record<FdType, number>;
   paths?: Map<string, number>;
-  socketInodes?: number[];
+  socketInodes?: ArrayLike<number> & Iterable<number>;
   // sockets collector
   netns?: number;
   sockets?: Map<number, SocketInfo>;
@@ -59,6 +69,12 @@ export interface ProcContext {
 
 export interface Collector {
   readonly name: string;
+  /**
+   * Async collections only, before `process`: the collector's long system
+   * calls, awaited on libuv's pool, their results left in env.prepared.
+   * Must not throw for one process (its failure is kept for `process`).
+   */
+  prepare?(procs: ProcContext[], env: CollectEnv): Promise<void>;
   /** Work for one process. Throws on failure; the runner records it against this collector. */
   process?(p: ProcContext, env: CollectEnv): void;
   /** Work across all processes after `process` (joins such as socket inode → table row). */

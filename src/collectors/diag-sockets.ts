@@ -2,7 +2,7 @@ import { formatAddress } from '../procfs/net/inet.js';
 import { TCP_LISTEN } from '../procfs/net/tcp.js';
 import type { FdAddon } from '../procfs/pid/fd-native.js';
 import type { SocketInfo } from './context.js';
-import { inetSocketInfo } from './socket-info.js';
+import { inetSocketInfo, SocketInterner } from './socket-info.js';
 
 /** Doubles per socket in the addon's tcpSockets() rows (TCP_DUMP_FIELDS in native/diag.h). */
 export const DIAG_TCP_FIELDS = 7;
@@ -16,16 +16,23 @@ export const DIAG_TCP_FIELDS = 7;
 export function parseDiagTcp(rows: ArrayLike<number>, peers: Uint8Array): Map<number, SocketInfo> {
   const names: string[] = [];
   for (let i = 0; i + 16 <= peers.length; i += 16) names.push(formatAddress(peers.subarray(i, i + 16)));
+  const interner = new SocketInterner();
   const out = new Map<number, SocketInfo>();
   for (let i = 0; i + DIAG_TCP_FIELDS <= rows.length; i += DIAG_TCP_FIELDS) {
+    const protocol = rows[i + 1] === 6 ? 'tcp6' : 'tcp';
     const state = rows[i + 2]!;
-    const listening = state === TCP_LISTEN;
-    const info = inetSocketInfo(rows[i + 1] === 6 ? 'tcp6' : 'tcp', state, rows[i + 3]!, listening ? 0 : rows[i + 4]!);
-    if (listening) {
+    const rq = rows[i + 3]!;
+    const wq = rows[i + 4]!;
+    const peer = names[rows[i + 6]!];
+    let info: SocketInfo;
+    if (state === TCP_LISTEN) {
+      info = inetSocketInfo(protocol, state, rq, 0);
       info.listenPort = rows[i + 5]!;
-      info.backlog = rows[i + 4]!;
+      info.backlog = wq;
+    } else if (rq === 0 && wq === 0) {
+      info = interner.idleSocket(protocol, state, peer);
     } else {
-      const peer = names[rows[i + 6]!];
+      info = inetSocketInfo(protocol, state, rq, wq);
       if (peer !== undefined) info.peer = peer;
     }
     out.set(rows[i]!, info);
@@ -33,8 +40,19 @@ export function parseDiagTcp(rows: ArrayLike<number>, peers: Uint8Array): Map<nu
   return out;
 }
 
+/** The addon's argument: the native walk's own Float64Array as it is (no copy). */
+function inodeArray(wanted: Iterable<number>): Float64Array {
+  return wanted instanceof Float64Array ? wanted : Float64Array.from(wanted);
+}
+
 /** The wanted TCP sockets of sockeye's own network namespace, through the addon. Throws when sock_diag fails. */
 export function readDiagTcp(addon: FdAddon, wanted: Iterable<number>): Map<number, SocketInfo> {
-  const r = addon.tcpSockets(Float64Array.from(wanted));
+  const r = addon.tcpSockets(inodeArray(wanted));
+  return parseDiagTcp(r.rows, new Uint8Array(r.peers));
+}
+
+/** The same, the dump done on libuv's thread pool. */
+export async function readDiagTcpAsync(addon: FdAddon, wanted: Iterable<number>): Promise<Map<number, SocketInfo>> {
+  const r = await addon.tcpSocketsAsync(inodeArray(wanted));
   return parseDiagTcp(r.rows, new Uint8Array(r.peers));
 }

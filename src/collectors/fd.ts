@@ -1,12 +1,33 @@
 import { failureKind } from '../procfs/errors.js';
 import { statPidFdCount } from '../procfs/pid/fd.js';
-import { readPidFdSummary } from '../procfs/pid/fd-native.js';
-import type { Collector } from './context.js';
+import { fdAddon, readPidFdSummary, readPidFdSummaryNativeAsync } from '../procfs/pid/fd-native.js';
+import type { FdSummary } from '../procfs/pid/fd.js';
+import type { Collector, Prepared } from './context.js';
+
+/** A walk prepare() did: its summary, or its failure thrown here, where the synchronous walk would throw. */
+function walked(r: ReturnType<Prepared['fd']['get']>): FdSummary | undefined {
+  if (r && 'error' in r) throw r.error;
+  return r?.summary;
+}
 
 // Reads the fd directory once (natively where the addon is built); the socket
 // collector reuses the socket inodes found here instead of reading it again.
 export const fdCollector: Collector = {
   name: 'fd',
+  async prepare(procs, env) {
+    const addon = fdAddon;
+    if (!addon || !env.prepared) return;
+    const prepared = env.prepared.fd;
+    // One walk per process at once: libuv's pool runs up to four.
+    await Promise.all(
+      procs.map((p) =>
+        readPidFdSummaryNativeAsync(addon, env.procRoot, p.pid).then(
+          (summary) => void prepared.set(p.pid, { summary }),
+          (error: unknown) => void prepared.set(p.pid, { error }),
+        ),
+      ),
+    );
+  },
   process(p, env) {
     // The count first: stat() needs no ptrace access, so it survives a denied readdir.
     let counted: number | undefined;
@@ -16,7 +37,7 @@ export const fdCollector: Collector = {
       if (failureKind(err) !== 'denied') throw err;
     }
     p.openFds = counted;
-    const fds = readPidFdSummary(env.procRoot, p.pid);
+    const fds = walked(env.prepared?.fd.get(p.pid)) ?? readPidFdSummary(env.procRoot, p.pid);
     p.openFds = counted ?? fds.count;
     p.fdTypes = fds.types;
     p.paths = fds.paths;

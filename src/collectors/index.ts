@@ -2,7 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
-import { collectTargets, type CollectOptions } from './collect.js';
+import { isProcfs } from '../procfs/is-procfs.js';
+import { describeFdWalk, fdAddon } from '../procfs/pid/fd-native.js';
+import { collectTargets, collectTargetsAsync, type CollectOptions } from './collect.js';
 import { ProblemLog } from './denials.js';
 import { TargetMetrics } from './metrics.js';
 import type { TargetSpec } from './resolve.js';
@@ -11,7 +13,7 @@ import { COLLECTOR_NAMES } from './registry.js';
 import { readerIdentity } from './reader.js';
 import { CollectionTimeout, CollectionWorker } from './worker-client.js';
 
-export { collectTargets, collectPid, type CollectOptions } from './collect.js';
+export { collectTargets, collectTargetsAsync, collectPid, type CollectOptions } from './collect.js';
 export type { TargetSpec } from './resolve.js';
 export type * from './snapshot.js';
 export { FD_TYPES, OTHER } from './snapshot.js';
@@ -26,10 +28,18 @@ export interface TargetCollection {
   close(): Promise<void>;
 }
 
+export type CollectionMode = 'async' | 'worker' | 'inline';
+
 export interface CollectionOptions {
-  /** worker (default): off the main thread; inline: in this thread (tests, `inspect`). */
-  mode?: 'worker' | 'inline';
-  /** Worker mode: give up on a collection after this long (default 30 s). */
+  /**
+   * async: on this thread, the long system calls in the native addon on
+   * libuv's pool (the default where the addon is built and procRoot is a
+   * procfs); worker: in a worker thread (the default otherwise: the JS fd walk
+   * and the table reads are synchronous); inline: in this thread, blocking it
+   * (tests, `inspect`).
+   */
+  mode?: CollectionMode;
+  /** async and worker modes: give up on a collection after this long (default 30 s). */
   timeoutMs?: number;
   /** Worker mode: the worker's heap limits (default WORKER_RESOURCE_LIMITS; tests make them small). */
   workerResourceLimits?: ResourceLimits;
@@ -61,10 +71,37 @@ function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapsho
   };
 }
 
+/** The mode a collection of `procRoot` runs in unless told otherwise. */
+export function defaultCollectionMode(procRoot: string): CollectionMode {
+  return fdAddon && isProcfs(procRoot) ? 'async' : 'worker';
+}
+
+/** One line for the startup log: how collections run, and which fd walk they use. */
+export function describeCollection(mode: CollectionMode): string {
+  const how =
+    mode === 'async'
+      ? 'on the main thread, the fd walk and the TCP socket dump in C on libuv\'s pool'
+      : mode === 'worker'
+        ? 'in a worker thread'
+        : 'on the main thread, blocking it';
+  return `collection: ${how}; ${describeFdWalk()}`;
+}
+
+/** Settles with `work`, or with CollectionTimeout after timeoutMs (the work itself cannot be stopped). */
+function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CollectionTimeout(timeoutMs)), timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
   const metrics = new TargetMetrics(registry);
   const problems = new ProblemLog(log);
-  const worker = options.mode === 'inline' ? undefined : new CollectionWorker(options.workerResourceLimits);
+  const mode = options.mode ?? defaultCollectionMode(config.procRoot);
+  const worker = mode === 'worker' ? new CollectionWorker(options.workerResourceLimits) : undefined;
   const collectOpts = collectOptions(config);
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;
@@ -72,9 +109,10 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
 
   async function run(): Promise<CollectionSnapshot> {
     let snap: CollectionSnapshot;
-    if (worker) {
+    if (mode !== 'inline') {
       try {
-        snap = await worker.collect(collectOpts, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+        const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        snap = worker ? await worker.collect(collectOpts, timeoutMs) : await withTimeout(collectTargetsAsync(collectOpts), timeoutMs);
       } catch (err) {
         if (err instanceof CollectionTimeout) {
           // Stuck in the kernel: collecting here would block this thread too. The
@@ -85,8 +123,8 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
           return failed;
         }
         if (closed) return timedOut(collectOpts, 0, last);
-        // A broken worker must not turn a scrape into a 500: collect here this once.
-        log.error({ err }, 'collection worker failed; collecting on the main thread');
+        // A broken worker (or async collection) must not turn a scrape into a 500: collect here this once.
+        log.error({ err }, `${worker ? 'collection worker' : 'async collection'} failed; collecting on the main thread`);
         snap = collectTargets(collectOpts);
       }
     } else {

@@ -17,3 +17,36 @@ export function inetSocketInfo(protocol: InetProtocol, state: number, rxQueue: n
   const rx = tcp && FIN_RECEIVED.has(state) ? Math.max(0, rxQueue - 1) : rxQueue;
   return { protocol, state: tcp ? tcpStateName(state) : udpStateName(state), rx, tx: txQueue };
 }
+
+/**
+ * One shared record for every idle socket (empty queues, not listening) with
+ * the same protocol, state and peer: a target holding thousands of
+ * connections to a few peers then costs a few objects per collection, not
+ * one each, and aggregation handles each record once with its multiplicity.
+ * Records are never changed after they are made (only listeners get a
+ * backlog, and listeners are never shared).
+ */
+export class SocketInterner {
+  private readonly idle = new Map<InetProtocol, Map<number, Map<string | undefined, SocketInfo>>>();
+
+  /**
+   * The shared record of an idle socket of (protocol, state, peer): the peer
+   * as text (sock_diag) or, with `hex`, in /proc/net's kernel hex.
+   */
+  idleSocket(protocol: InetProtocol, state: number, peer: string | undefined, hex = false): SocketInfo {
+    let byState = this.idle.get(protocol);
+    if (!byState) this.idle.set(protocol, (byState = new Map()));
+    let byPeer = byState.get(state);
+    if (!byPeer) byState.set(state, (byPeer = new Map()));
+    let s = byPeer.get(peer);
+    if (!s) {
+      s = inetSocketInfo(protocol, state, 0, 0);
+      if (peer !== undefined) {
+        if (hex) s.peerHex = peer;
+        else s.peer = peer;
+      }
+      byPeer.set(peer, s);
+    }
+    return s;
+  }
+}

@@ -79,7 +79,7 @@ describe('sock_diag TCP dump of a real process', () => {
   });
 
   it('keeps only wanted inodes: another process, UDP and unix sockets are not in it', () => {
-    const mine = readPidFdSummaryJs('/proc', h.pid).socketInodes;
+    const mine = Array.from(readPidFdSummaryJs('/proc', h.pid).socketInodes);
     const others = readPidFdSummaryJs('/proc', other.pid).socketInodes;
     const diag = readDiagTcp(addon, new Set(others));
     expect([...diag.keys()].some((inode) => mine.includes(inode))).toBe(false);

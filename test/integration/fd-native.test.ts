@@ -25,7 +25,8 @@ const collectJson = fileURLToPath(new URL('../support/collect-json.ts', import.m
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-fd-native-'));
 const started: ChildProcess[] = [];
 
-const comparable = (s: FdSummary) => ({ count: s.count, types: s.types, paths: [...s.paths], socketInodes: s.socketInodes });
+// The native walk gives socket inodes as a Float64Array, the JS path an array: compared as arrays.
+const comparable = (s: FdSummary) => ({ count: s.count, types: s.types, paths: [...s.paths], socketInodes: Array.from(s.socketInodes) });
 
 let addon: FdAddon;
 let h: Holder;
@@ -149,7 +150,7 @@ describe('the addon in worker threads', () => {
       const { parentPort, workerData } = require('node:worker_threads');
       import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); }).then((fd) => {
         const s = fd.readPidFdSummary('/proc', workerData.pid);
-        parentPort.postMessage({ mode: fd.fdWalkMode.mode, summary: { count: s.count, types: s.types, paths: [...s.paths], socketInodes: s.socketInodes } });
+        parentPort.postMessage({ mode: fd.fdWalkMode.mode, summary: { count: s.count, types: s.types, paths: [...s.paths], socketInodes: Array.from(s.socketInodes) } });
       });`;
     const inWorker = async (native: string) => {
       const w = new Worker(code, { eval: true, workerData: { pid: h.pid }, env: { ...process.env, SOCKEYE_NATIVE: native } });
@@ -168,7 +169,7 @@ describe('the addon in worker threads', () => {
 });
 
 describe('the fd collector', () => {
-  it('collects the same target either way (worker mode, SOCKEYE_NATIVE unset vs 0)', async () => {
+  it('collects the same target either way (worker mode, SOCKEYE_NATIVE unset vs 0), and so does the async mode', async () => {
     const config = `targets:\n  - name: held\n    match: { pid: ${h.pid} }\n`;
     const collect = async (env: Record<string, string>) => {
       const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SOCKEYE_NATIVE')) as Record<string, string>;
@@ -177,8 +178,9 @@ describe('the fd collector', () => {
       const { openFds, fds, paths, sockets, peers, queues, listen } = t.total;
       return { readable: t.readable, openFds, fds, paths, sockets, peers, queues, listen };
     };
-    const [native, js] = await Promise.all([collect({}), collect({ SOCKEYE_NATIVE: '0' })]);
+    const [native, js, async] = await Promise.all([collect({}), collect({ SOCKEYE_NATIVE: '0' }), collect({ SOCKEYE_COLLECT_MODE: 'async' })]);
     expect(native).toEqual(js);
+    expect(async).toEqual(js);
     expect(native.readable).toBe(true);
     expect(native.fds?.file).toBe(45);
     expect(native.sockets.find((s) => s.protocol === 'tcp' && s.state === 'close_wait')).toBeUndefined();
@@ -187,7 +189,7 @@ describe('the fd collector', () => {
 });
 
 describe('sockeye (dist/main.js)', () => {
-  it('says at startup which fd walk it uses', async () => {
+  it('says at startup how it collects and which fd walk it uses', async () => {
     const lines: Array<string | undefined> = [];
     for (const env of [{}, { SOCKEYE_NATIVE: '0' }] as Array<Record<string, string>>) {
       const s = await startSockeye({ env });
@@ -197,8 +199,14 @@ describe('sockeye (dist/main.js)', () => {
         await s.stop();
       }
     }
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, fdWalk: 'native', msg: 'fd walk: native (readdir + readlinkat in C)' });
-    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, fdWalk: 'js', msg: 'fd walk: JavaScript (SOCKEYE_NATIVE=0)' });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 30,
+      fdWalk: 'native',
+      collection: 'async',
+      msg: "collection: on the main thread, the fd walk and the TCP socket dump in C on libuv's pool; fd walk: native (readdir + readlinkat in C)",
+    });
+    // Without the addon the walk is synchronous JS: it runs in the worker.
+    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, fdWalk: 'js', collection: 'worker', msg: 'collection: in a worker thread; fd walk: JavaScript (SOCKEYE_NATIVE=0)' });
   });
 });
 

@@ -34,9 +34,10 @@ describe('parseDockerEnv', () => {
 describe('the shipped launch', () => {
   const launch = shippedLaunch();
 
-  it('caps the main isolate young generation and the malloc arenas (the measured levers)', () => {
+  it('caps the main isolate young generation and the malloc arenas, and fixes the mmap threshold (the measured levers)', () => {
     expect(launch.nodeFlags).toContain('--max-semi-space-size=1');
     expect(launch.env.MALLOC_ARENA_MAX).toBe('2');
+    expect(launch.env.MALLOC_MMAP_THRESHOLD_).toBe('131072');
   });
 
   it("the image's runtime stage carries the same node flags and variables", () => {

@@ -7,11 +7,23 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FD_TYPES, emptyFdCounts, readPidFdLinks, summarizeFdLinks, type FdSummary, type FdType } from './fd.js';
 
-/** What native/fd.c exports (its SOCKEYE_FD_ABI is 4). */
+/** What native/fd.c exports (its SOCKEYE_FD_ABI is 5). */
+/** The addon's fd walk. Paths come as bytes (pathBytes, each ending at pathEnds[i]): decoded here, where a worker's heap limit can stop cleanly. */
+export interface FdWalk {
+  count: number;
+  skipped: number;
+  types: Float64Array;
+  inodes: Float64Array;
+  pathBytes: ArrayBuffer;
+  pathEnds: Float64Array;
+  pathCounts: Float64Array;
+}
+
 export interface FdAddon {
   abi: number;
-  /** Paths come as bytes (pathBytes, each ending at pathEnds[i]): decoded here, where a worker's heap limit can stop cleanly. */
-  walk(dir: string): { count: number; skipped: number; types: Float64Array; inodes: Float64Array; pathBytes: ArrayBuffer; pathEnds: Float64Array; pathCounts: Float64Array };
+  walk(dir: string): FdWalk;
+  /** The same walk on libuv's thread pool; rejects with the same Node-shaped fs errors. */
+  walkAsync(dir: string): Promise<FdWalk>;
   /** TCP listeners of sockeye's network namespace from sock_diag (native/diag.c): (inode, accept queue, backlog) triples. */
   listeners(): Float64Array;
   /**
@@ -19,11 +31,13 @@ export interface FdAddon {
    * rows of 7 (inode, family 4|6, state, rqueue, wqueue, local port, peer index or -1), peers as 16-byte addresses.
    */
   tcpSockets(wanted: Float64Array): { rows: Float64Array; peers: ArrayBuffer };
+  /** The same dump on libuv's thread pool. */
+  tcpSocketsAsync(wanted: Float64Array): Promise<{ rows: Float64Array; peers: ArrayBuffer }>;
   /** [index into FD_TYPES, socket inode or -1]: the classification alone. */
   classify(link: string): [number, number];
 }
 
-const ABI = 4;
+const ABI = 5;
 /** From src/procfs/pid/ and dist/procfs/pid/ alike: the package root's build/. */
 export const ADDON_PATH = fileURLToPath(new URL('../../../build/Release/sockeye_fd.node', import.meta.url));
 
@@ -65,9 +79,8 @@ export function describeFdWalk(mode: FdWalkMode = fdWalkMode): string {
   return mode.mode === 'native' ? 'fd walk: native (readdir + readlinkat in C)' : `fd walk: JavaScript (${mode.reason})`;
 }
 
-/** The fd summary through the addon; throws Node-shaped fs errors (code ENOENT/EACCES…) like the JS path. */
-export function readPidFdSummaryNative(addon: FdAddon, procRoot: string, pid: number): FdSummary {
-  const r = addon.walk(`${procRoot}/${pid}/fd`);
+/** The addon's walk → the summary the JS path gives. */
+function summaryOf(r: FdWalk): FdSummary {
   const types = emptyFdCounts();
   FD_TYPES.forEach((t: FdType, i) => (types[t] = r.types[i]!));
   const paths = new Map<string, number>();
@@ -80,7 +93,17 @@ export function readPidFdSummaryNative(addon: FdAddon, procRoot: string, pid: nu
     paths.set(p, (paths.get(p) ?? 0) + r.pathCounts[i]!);
     start = end;
   }
-  return { count: r.count, types, paths, socketInodes: Array.from(r.inodes) };
+  return { count: r.count, types, paths, socketInodes: r.inodes };
+}
+
+/** The fd summary through the addon; throws Node-shaped fs errors (code ENOENT/EACCES…) like the JS path. */
+export function readPidFdSummaryNative(addon: FdAddon, procRoot: string, pid: number): FdSummary {
+  return summaryOf(addon.walk(`${procRoot}/${pid}/fd`));
+}
+
+/** The same, the walk done on libuv's thread pool: the JS thread only decodes the summary. */
+export async function readPidFdSummaryNativeAsync(addon: FdAddon, procRoot: string, pid: number): Promise<FdSummary> {
+  return summaryOf(await addon.walkAsync(`${procRoot}/${pid}/fd`));
 }
 
 /** The JS path: readdirSync + readlinkSync, then the pure summary. */

@@ -50,7 +50,8 @@ export interface FdSummary {
   /** Open handles per file or device path, in first-seen order. */
   paths: Map<string, number>;
   /** Inodes of socket:[N] links, in directory order. */
-  socketInodes: number[];
+  /** Inodes of the socket fds (a Float64Array from the native walk). */
+  socketInodes: ArrayLike<number> & Iterable<number>;
 }
 
 /** Pure: the summary of a list of link targets. The native walk (fd-native.ts) must agree with it. */
