@@ -4,6 +4,7 @@ import { readBootTime } from '../procfs/stat.js';
 import { readPidStat, USER_HZ } from '../procfs/pid/stat.js';
 import { PeerNames, summarize } from './aggregate.js';
 import type { CollectEnv, Collector, ProcContext } from './context.js';
+import { readCmdlines } from './cmdline-reads.js';
 import { readerIdentity } from './reader.js';
 import { COLLECTORS, COLLECTOR_NAMES } from './registry.js';
 import { ProcessTable, resolveTargets, type TargetSpec } from './resolve.js';
@@ -54,11 +55,11 @@ interface Run {
 type ResolvedTarget = ReturnType<typeof resolveTargets>[number];
 
 /** Resolves the targets and lists their processes, each once. */
-function begin(options: CollectOptions): Run {
+function begin(options: CollectOptions, cmdlines?: ReadonlyMap<number, string | Error>): Run {
   const time = Date.now();
   const started = performance.now();
   const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, memoryLimits: new Map() };
-  const table = new ProcessTable(options.procRoot);
+  const table = new ProcessTable(options.procRoot, cmdlines);
   let resolved: ResolvedTarget[];
   const problems: Problem[] = [];
   // Resolution is reported like a collector: with zero-config it reads every process's stat.
@@ -206,7 +207,16 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * of parsing and joining. No worker thread, so no second V8 heap.
  */
 export async function collectTargetsAsync(options: CollectOptions): Promise<CollectionSnapshot> {
-  const run = begin(options);
+  // cmdline matchers read every process's command line, which can block (cmdline-reads.ts): read them off this thread first.
+  let cmdlines: Map<number, string | Error> | undefined;
+  if (options.targets?.some((t) => t.match?.cmdline !== undefined)) {
+    try {
+      cmdlines = await readCmdlines(options.procRoot, new ProcessTable(options.procRoot).pids());
+    } catch {
+      // procRoot unreadable: begin() says so
+    }
+  }
+  const run = begin(options, cmdlines);
   run.env.prepared = { fd: new Map(), tcp: new Map() };
   for (const collector of collectorsOf(options)) {
     await yieldToLoop();

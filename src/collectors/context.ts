@@ -19,6 +19,8 @@ export interface CollectEnv {
 export interface Prepared {
   /** fd walks by pid. */
   fd: Map<number, { summary: FdSummary } | { error: unknown }>;
+  /** Command lines read off the JS thread, or why not (cmdline-reads.ts). */
+  cmdline?: Map<number, string | Error>;
   /** sock_diag TCP dumps by network namespace, with the processes whose sockets were asked for. */
   tcp: Map<number, { sockets: Map<number, SocketInfo>; pids: number[] }>;
 }

@@ -42,7 +42,15 @@ export class ProcessTable {
   private readonly cmdlines = new Map<number, string | undefined>();
   private readonly exes = new Map<number, string | Error>();
 
-  constructor(readonly procRoot: string) {}
+  /**
+   * `prefetched`: command lines already read off the JS thread (an async
+   * collection); then none is read here, and one that could not be read
+   * (an Error) matches no cmdline matcher.
+   */
+  constructor(
+    readonly procRoot: string,
+    private readonly prefetched?: ReadonlyMap<number, string | Error>,
+  ) {}
 
   pids(): number[] {
     if (!this.all) {
@@ -74,10 +82,15 @@ export class ProcessTable {
   cmdline(pid: number): string | undefined {
     if (!this.cmdlines.has(pid)) {
       let c: string | undefined;
-      try {
-        c = readPidCmdline(this.procRoot, pid);
-      } catch {
-        c = undefined;
+      if (this.prefetched) {
+        const p = this.prefetched.get(pid);
+        c = typeof p === 'string' ? p : undefined;
+      } else {
+        try {
+          c = readPidCmdline(this.procRoot, pid);
+        } catch {
+          c = undefined;
+        }
       }
       this.cmdlines.set(pid, c);
     }

@@ -1,7 +1,7 @@
 // Collection runs off the main thread, concurrent scrapes share one
 // collection, and the app serves it all on /metrics.
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -146,4 +146,62 @@ describe('a collection stuck in a /proc read', () => {
       rmSync(procRoot, { recursive: true, force: true });
     }
   });
+});
+
+describe('an async collection and a command line whose read hangs', () => {
+  // /proc/PID/cmdline blocks while the process holds its memory-map lock; here a FIFO held open without writing.
+  it('answers without it, keeps the event loop turning, and never has more than one read of it pending', async () => {
+    const procRoot = mkdtempSync(join(tmpdir(), 'sockeye-cmdline-'));
+    mkdirSync(join(procRoot, '123'));
+    writeFileSync(join(procRoot, '123', 'stat'), '123 (stuck) S 1 123 123 0 -1 4194560 0 0 0 0 5 5 0 0 20 0 1 0 1000 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n');
+    // A real status (the process collector reads it before the command line).
+    writeFileSync(join(procRoot, '123', 'status'), readFileSync('/proc/self/status'));
+    const cmdline = join(procRoot, '123', 'cmdline');
+    execFileSync('mkfifo', [cmdline]);
+    const writer = openSync(cmdline, constants.O_RDWR);
+    const config = parseConfig(`procRoot: ${procRoot}\ntargets:\n  - name: stuck\n    match: { pid: 123 }\n`);
+    const collection = createTargetCollection(config, new Registry(), captureLogger(), { mode: 'async' });
+    const readers = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === cmdline;
+      } catch {
+        return false;
+      }
+    }).length;
+    try {
+      for (let round = 0; round < 2; round++) {
+        let turns = 0;
+        const timer = setInterval(() => turns++, 10);
+        const snap = await collection.collect();
+        clearInterval(timer);
+        const p = snap.targets[0]!.processes[0]!;
+        expect(p.pid).toBe(123);
+        expect(p.cmdline).toBe('');
+        expect(p.problems).toContainEqual(expect.objectContaining({ collector: 'process', kind: 'error', path: '123/cmdline', message: expect.stringContaining('not read within 2000 ms') }));
+        expect(snap.collectors.filter((c) => !c.success).map((c) => c.name)).toEqual(['process']);
+        // The first collection waited ~2 s for the read on libuv's pool, the loop turning meanwhile (a 10 ms
+        // timer kept firing); the second knows the read is still pending and does not wait for it again.
+        if (round === 0) expect(turns).toBeGreaterThan(20);
+        // Our writer and one reader: the second collection did not start another read.
+        expect(readers()).toBe(2);
+      }
+      // The process lets go: the pending read returns, and the next collection reads the command line.
+      writeSync(writer, 'app\0--serve\0');
+      closeSync(writer);
+      await new Promise((r) => setTimeout(r, 100));
+      rmSync(cmdline);
+      writeFileSync(cmdline, 'app\0--serve\0');
+      const snap = await collection.collect();
+      expect(snap.targets[0]!.processes[0]!.cmdline).toBe('app --serve');
+      expect(snap.collectors.every((c) => c.success)).toBe(true);
+    } finally {
+      try {
+        closeSync(writer);
+      } catch {
+        // closed above
+      }
+      await collection.close();
+      rmSync(procRoot, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

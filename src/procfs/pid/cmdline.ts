@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 /** NUL-separated argv as one line with spaces, as `ps` shows it. Empty for kernel threads. */
 export function parseCmdline(text: string): string {
@@ -9,4 +10,9 @@ export function parseCmdline(text: string): string {
 
 export function readPidCmdline(procRoot: string, pid: number): string {
   return parseCmdline(readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8'));
+}
+
+/** The same, read on libuv's thread pool. */
+export async function readPidCmdlineAsync(procRoot: string, pid: number): Promise<string> {
+  return parseCmdline(await readFile(`${procRoot}/${pid}/cmdline`, 'utf8'));
 }
