@@ -90,6 +90,7 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('  sockeye RSS before the first scrape', (s) => (s.http ? mib(s.http.rssBefore) : 'n/a')),
     row('  sockeye RSS after the scrapes', (s) => (s.http ? mib(s.http.rss) : 'n/a')),
     row('  of which anonymous (RssAnon)', (s) => (s.http ? mib(s.http.rssAnon) : 'n/a')),
+    row('  sockeye RSS 10 s later, idle', (s) => (s.http ? mib(s.http.rssSettled) : 'n/a')),
     row('open-fd count: stat() (sockeye)', (s) => ms(s.statCount.median)),
     row('open-fd count: stat() (C)', (s) => ms(s.floor.stat)),
     row('process-exporter scrape', (s) => peerText(peer(s, 'process-exporter'))),
@@ -145,7 +146,7 @@ function summaries(r: Results): string[] {
     );
   }
   for (const s of r.sizes) {
-    if (s.http) out.push(`scrape@${s.fds}fds: ${ms(s.http.median)} over HTTP (${s.http.bytes} bytes, open_fds ${s.http.openFds ?? 'missing'}); sockeye RSS ${mib(s.http.rss)} (${mib(s.http.rssBefore)} before the first scrape)`);
+    if (s.http) out.push(`scrape@${s.fds}fds: ${ms(s.http.median)} over HTTP (${s.http.bytes} bytes, open_fds ${s.http.openFds ?? 'missing'}); sockeye RSS ${mib(s.http.rss)} right after back-to-back scrapes with /readyz polled every 5 ms (${mib(s.http.rssBefore)} before the first scrape, ${mib(s.http.rssSettled)} 10 s later)`);
   }
   const c = r.concurrent;
   if (c) out.push(`concurrent@${r.sizes.at(-1)?.fds}fds: ${c.scrapers} scrapers × ${c.rounds} rounds: p99 ${ms(c.p99)} = ${ratio(c.p99, c.single)} the single-scrape median (${ms(c.single)}); median ${ms(c.median)}, max ${ms(c.max)}, ${c.failures} failed`);

@@ -53,6 +53,8 @@ export interface ScrapeFigures {
   rss: number;
   /** RssAnon after the timed scrapes: RSS without the node binary's shared file pages. */
   rssAnon: number;
+  /** RSS 10 s after the timed scrapes, nothing asked meanwhile: what V8 and glibc give back once the burst is over. */
+  rssSettled: number;
   /** Worst /readyz latency seen while scrapes ran: the server's event loop blocking, seen from outside. */
   readyzMax: number;
   readyzMedian: number;
@@ -62,6 +64,9 @@ export interface ScrapeFigures {
  * Times sequential /metrics scrapes while another client polls /readyz every
  * few ms: a scrape that blocks sockeye's event loop shows up as a slow /readyz.
  */
+/** How long after a burst of scrapes the settled RSS is read (V8's memory reducer acts within a few seconds of quiet). */
+const SETTLE_MS = 10_000;
+
 export async function timeSockeyeScrapes(s: Sockeye, reps: number, warmup: number): Promise<ScrapeFigures> {
   const rssBefore = rssBytes(s.pid);
   let polling = true;
@@ -75,7 +80,12 @@ export async function timeSockeyeScrapes(s: Sockeye, reps: number, warmup: numbe
   })();
   try {
     const { samples, last } = await timeScrapes(`${s.url}/metrics`, reps, warmup);
-    return { median: median(samples), samples, bytes: last.bytes, openFds: reportedFds(last.body), rssBefore, rss: rssBytes(s.pid), rssAnon: rssAnonBytes(s.pid), readyzMax: max(readyz), readyzMedian: median(readyz) };
+    const rss = rssBytes(s.pid);
+    const rssAnon = rssAnonBytes(s.pid);
+    polling = false;
+    await poller;
+    await sleep(SETTLE_MS);
+    return { median: median(samples), samples, bytes: last.bytes, openFds: reportedFds(last.body), rssBefore, rss, rssAnon, rssSettled: rssBytes(s.pid), readyzMax: max(readyz), readyzMedian: median(readyz) };
   } finally {
     polling = false;
     await poller;

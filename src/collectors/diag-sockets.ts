@@ -9,16 +9,21 @@ export const DIAG_TCP_FIELDS = 7;
 
 /**
  * The addon's sock_diag records → sockets by inode, as the /proc/net/tcp{,6}
- * join would give them. Pure. A listener's record carries its backlog (the
- * kernel reports it as wqueue), so listen_backlog need not ask again; its
- * tx is 0, as /proc/net/tcp shows it. Each distinct peer is formatted once.
+ * join would give them. A listener's record carries its backlog (the kernel
+ * reports it as wqueue), so listen_backlog need not ask again; its tx is 0,
+ * as /proc/net/tcp shows it. Each distinct peer is formatted once.
+ *
+ * `into`: the map of the previous dump, updated in place (entries of sockets
+ * no longer there removed) instead of a new one: a map of thousands of
+ * entries is a large object to V8, collected only by a full GC, and one per
+ * collection made bursts of scrapes grow the heap by megabytes.
  */
-export function parseDiagTcp(rows: ArrayLike<number>, peers: Uint8Array): Map<number, SocketInfo> {
+export function parseDiagTcp(rows: ArrayLike<number>, peers: Uint8Array, into = new Map<number, SocketInfo>()): Map<number, SocketInfo> {
   const names: string[] = [];
   for (let i = 0; i + 16 <= peers.length; i += 16) names.push(formatAddress(peers.subarray(i, i + 16)));
   const interner = new SocketInterner();
-  const out = new Map<number, SocketInfo>();
-  for (let i = 0; i + DIAG_TCP_FIELDS <= rows.length; i += DIAG_TCP_FIELDS) {
+  const count = Math.floor(rows.length / DIAG_TCP_FIELDS);
+  for (let i = 0; i < count * DIAG_TCP_FIELDS; i += DIAG_TCP_FIELDS) {
     const protocol = rows[i + 1] === 6 ? 'tcp6' : 'tcp';
     const state = rows[i + 2]!;
     const rq = rows[i + 3]!;
@@ -35,9 +40,27 @@ export function parseDiagTcp(rows: ArrayLike<number>, peers: Uint8Array): Map<nu
       info = inetSocketInfo(protocol, state, rq, wq);
       if (peer !== undefined) info.peer = peer;
     }
-    out.set(rows[i]!, info);
+    into.set(rows[i]!, info);
   }
-  return out;
+  // Sockets of the previous dump that are gone: only when there are any (the map holds more than this dump).
+  if (into.size > count) {
+    const now = new Float64Array(count);
+    for (let k = 0; k < count; k++) now[k] = rows[k * DIAG_TCP_FIELDS]!;
+    now.sort();
+    for (const inode of into.keys()) if (!sortedHas(now, inode)) into.delete(inode);
+  }
+  return into;
+}
+
+function sortedHas(sorted: Float64Array, x: number): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo] === x;
 }
 
 /** The addon's argument: the native walk's own Float64Array as it is (no copy). */
@@ -51,8 +74,8 @@ export function readDiagTcp(addon: FdAddon, wanted: Iterable<number>): Map<numbe
   return parseDiagTcp(r.rows, new Uint8Array(r.peers));
 }
 
-/** The same, the dump done on libuv's thread pool. */
-export async function readDiagTcpAsync(addon: FdAddon, wanted: Iterable<number>): Promise<Map<number, SocketInfo>> {
+/** The same, the dump done on libuv's thread pool; `into` as for parseDiagTcp. */
+export async function readDiagTcpAsync(addon: FdAddon, wanted: Iterable<number>, into?: Map<number, SocketInfo>): Promise<Map<number, SocketInfo>> {
   const r = await addon.tcpSocketsAsync(inodeArray(wanted));
-  return parseDiagTcp(r.rows, new Uint8Array(r.peers));
+  return parseDiagTcp(r.rows, new Uint8Array(r.peers), into);
 }

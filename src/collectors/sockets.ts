@@ -36,6 +36,9 @@ function inetInfo(family: InetFamily, row: InetSocket, interner: SocketInterner)
 /** A socket in none of the tables (netlink, packet, another namespace's): one shared, never-changed record. */
 const UNKNOWN_SOCKET: SocketInfo = Object.freeze({ protocol: 'other', state: 'unknown', rx: 0, tx: 0 });
 
+/** The last async dump's map per namespace, refilled by the next (parseDiagTcp's `into`). */
+const reused = new Map<number, Map<number, SocketInfo>>();
+
 // Set on the first failed sock_diag dump (a kernel without inet_diag, a
 // seccomp profile refusing netlink): from then on the tables are read.
 let diagFailed = false;
@@ -92,8 +95,13 @@ export const socketsCollector: Collector = {
     if (mine.length === 0) return;
     // One process: the walk's own inode array, passed as it is.
     const inodes = mine.length === 1 ? mine[0]!.socketInodes! : new Set(mine.flatMap((p) => [...p.socketInodes!]));
+    // The previous collection's map, updated in place (see parseDiagTcp); it
+    // is not read after that collection ended. Only the namespace's latest.
+    const into = reused.get(own) ?? new Map<number, SocketInfo>();
+    reused.clear();
     try {
-      env.prepared.tcp.set(own, { sockets: await readDiagTcpAsync(fdAddon!, inodes), pids: mine.map((p) => p.pid) });
+      env.prepared.tcp.set(own, { sockets: await readDiagTcpAsync(fdAddon!, inodes, into), pids: mine.map((p) => p.pid) });
+      reused.set(own, into);
     } catch {
       diagFailed = true;
     }

@@ -1,20 +1,29 @@
 import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
-import { CONTENT_TYPES, negotiateFormat } from '../exposition/negotiate.js';
-import { serializeOpenMetrics, type MetricFamilyJSON } from '../exposition/openmetrics.js';
+import type { CollectionSnapshot } from '../collectors/index.js';
+import { CONTENT_TYPES, negotiateFormat, type Format } from '../exposition/negotiate.js';
+import { serializeOpenMetrics } from '../exposition/openmetrics.js';
 
 // GET /metrics: one fresh collection (shared with concurrent scrapes), then the
 // registry in the format the Accept header prefers.
 export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
+  // Scrapes that shared a collection share its text too: rendered once per
+  // format, not once per scraper (50 scrapers would otherwise queue behind 50
+  // renders of the same registry on this thread).
+  const rendered = new WeakMap<CollectionSnapshot, Map<Format, Promise<string>>>();
+  const render = (format: Format): Promise<string> =>
+    format === 'openmetrics' ? ctx.registry.getMetricsAsJSON().then(serializeOpenMetrics) : ctx.registry.metrics();
+
   app.get('/metrics', async (req, reply) => {
-    await ctx.collection.collect();
+    const snap = await ctx.collection.collect();
     const format = negotiateFormat(req.headers.accept);
     // Caches must not serve one scraper's format to another.
     reply.header('vary', 'Accept');
     reply.type(CONTENT_TYPES[format]);
-    if (format === 'openmetrics') {
-      return serializeOpenMetrics(await ctx.registry.getMetricsAsJSON());
-    }
-    return ctx.registry.metrics();
+    let bodies = rendered.get(snap);
+    if (!bodies) rendered.set(snap, (bodies = new Map()));
+    let body = bodies.get(format);
+    if (!body) bodies.set(format, (body = render(format)));
+    return body;
   });
 });

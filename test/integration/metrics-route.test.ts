@@ -133,6 +133,18 @@ describe('/metrics through app.inject', () => {
     });
   });
 
+  it('scrapes that shared a collection share its text; the next scrape renders afresh', async () => {
+    // process_cpu_user_seconds_total (microseconds) moves between any two renders of the registry.
+    const cpu = (body: string) => /^process_cpu_user_seconds_total (\S+)$/m.exec(body)?.[1];
+    const together = await Promise.all(Array.from({ length: 20 }, () => scrape()));
+    const values = new Set(together.map((r) => cpu(r.body)));
+    expect(values.size).toBe(1);
+    expect([...values][0]).toMatch(/^\d/);
+    expect(new Set(together.map((r) => r.body)).size).toBe(1);
+    const later = await scrape();
+    expect(cpu(later.body)).not.toBe([...values][0]);
+  });
+
   it.each([
     ['text/plain;q=0.9,application/openmetrics-text;q=0.5', 'text'],
     ['application/openmetrics-text;version=0.0.1', 'text'],

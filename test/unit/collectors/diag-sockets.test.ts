@@ -28,4 +28,24 @@ describe('parseDiagTcp', () => {
     expect(DIAG_TCP_FIELDS).toBe(7);
     expect([...parseDiagTcp(rows, new Uint8Array(0))]).toEqual([[201, { protocol: 'tcp', state: 'established', rx: 0, tx: 0 }]]);
   });
+
+  it('refills the previous map in place: what a fresh parse gives, sockets gone removed, the same map object', () => {
+    const first = [
+      [301, 4, 1, 0, 0, 80, 0],
+      [302, 4, 8, 5, 0, 80, 0],
+      [303, 6, 10, 0, 16, 443, -1],
+    ].flat();
+    const second = [
+      [303, 6, 10, 1, 16, 443, -1],
+      [304, 4, 1, 0, 0, 80, 1],
+      [301, 4, 4, 0, 9, 80, 0],
+    ].flat();
+    const map = parseDiagTcp(first, peers);
+    // A non-TCP entry the sockets collector added after the last dump (a unix socket) goes too.
+    map.set(399, { protocol: 'unix', state: 'connected', rx: 0, tx: 0 });
+    const again = parseDiagTcp(second, peers, map);
+    expect(again).toBe(map);
+    expect([...again].sort((a, b) => a[0] - b[0])).toEqual([...parseDiagTcp(second, peers)].sort((a, b) => a[0] - b[0]));
+    expect([...again.keys()].sort()).toEqual([301, 303, 304]);
+  });
 });
