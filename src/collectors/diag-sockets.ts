@@ -42,7 +42,9 @@ export function parseDiagTcp(rows: ArrayLike<number>, peers: Uint8Array, into = 
     }
     into.set(rows[i]!, info);
   }
-  // Sockets of the previous dump that are gone: only when there are any (the map holds more than this dump).
+  // What the sockets collector added to the map after the last dump (UDP, unix, unknown) is in no TCP dump.
+  if (into.size > count) for (const [inode, s] of into) if (s.protocol !== 'tcp' && s.protocol !== 'tcp6') into.delete(inode);
+  // TCP sockets of the previous dump that are gone: only when there are any (the map still holds more than this dump).
   if (into.size > count) {
     const now = new Float64Array(count);
     for (let k = 0; k < count; k++) now[k] = rows[k * DIAG_TCP_FIELDS]!;
