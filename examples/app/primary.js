@@ -27,6 +27,16 @@ export function runPrimary(settings) {
 
   const log = (/** @type {Record<string, unknown>} */ fields) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...fields })}\n`);
 
+  /**
+   * Sends to a worker that may be dying: its channel can close between any
+   * check and the send, and without a callback that error is an 'error'
+   * event nobody listens to, which would take the primary down with it.
+   * @param {import('node:cluster').Worker} w @param {unknown} msg
+   */
+  function tell(w, msg) {
+    if (w.isConnected()) w.send(/** @type {any} */ (msg), () => {});
+  }
+
   /** @param {number} index */
   function spawnWorker(index) {
     // Once ports are chosen (port 0), respawned workers must reuse them: when
@@ -36,7 +46,7 @@ export function runPrimary(settings) {
     slots.set(index, worker);
     worker.on('message', (msg) => {
       if (msg?.type === 'up') {
-        worker.send({ type: 'faults', faults, peer });
+        tell(worker, { type: 'faults', faults, peer });
         if (!ports) {
           ports = msg.ports;
           maybeReady();
@@ -53,7 +63,7 @@ export function runPrimary(settings) {
   }
 
   function broadcast() {
-    for (const w of slots.values()) if (w.isConnected()) w.send({ type: 'faults', faults, peer });
+    for (const w of slots.values()) tell(w, { type: 'faults', faults, peer });
   }
 
   /** @param {string} mode @param {string[]} [args] */
@@ -109,7 +119,7 @@ export function runPrimary(settings) {
               }
             };
             w.on('message', onMsg);
-            if (w.isConnected()) w.send({ type: 'stats', id });
+            tell(w, { type: 'stats', id });
           }),
       ),
     ).then((all) => all.filter(Boolean));
