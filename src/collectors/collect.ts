@@ -7,7 +7,7 @@ import type { CollectEnv, Collector, ProcContext } from './context.js';
 import { readCmdlines } from './cmdline-reads.js';
 import { readerIdentity } from './reader.js';
 import { COLLECTORS, COLLECTOR_NAMES } from './registry.js';
-import { ProcessTable, resolveTargets, type TargetSpec } from './resolve.js';
+import { ProcessTable, resolveTargets, type ResolvedTarget, type TargetSpec } from './resolve.js';
 import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, Problem, TargetSnapshot, Usage } from './snapshot.js';
 
 /** Everything one collection needs: plain data, so it can be posted to the worker. */
@@ -51,8 +51,6 @@ interface Run {
   procs: Map<number, ProcContext>;
   all: ProcContext[];
 }
-
-type ResolvedTarget = ReturnType<typeof resolveTargets>[number];
 
 /** Resolves the targets and lists their processes, each once. */
 function begin(options: CollectOptions, cmdlines?: ReadonlyMap<number, string | Error>): Run {

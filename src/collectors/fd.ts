@@ -10,6 +10,11 @@ function walked(r: ReturnType<Prepared['fd']['get']>): FdSummary | undefined {
   return r?.summary;
 }
 
+// Walks in flight at once on libuv's pool (four threads): the checks' DNS
+// lookups and file reads use the same pool, and a zero-config collection on a
+// host walks hundreds of processes.
+const WALKS_AT_ONCE = 2;
+
 // Reads the fd directory once (natively where the addon is built); the socket
 // collector reuses the socket inodes found here instead of reading it again.
 export const fdCollector: Collector = {
@@ -18,15 +23,17 @@ export const fdCollector: Collector = {
     const addon = fdAddon;
     if (!addon || !env.prepared) return;
     const prepared = env.prepared.fd;
-    // One walk per process at once: libuv's pool runs up to four.
-    await Promise.all(
-      procs.map((p) =>
-        readPidFdSummaryNativeAsync(addon, env.procRoot, p.pid).then(
-          (summary) => void prepared.set(p.pid, { summary }),
-          (error: unknown) => void prepared.set(p.pid, { error }),
-        ),
-      ),
-    );
+    let next = 0;
+    const walkNext = async (): Promise<void> => {
+      for (let p = procs[next++]; p; p = procs[next++]) {
+        try {
+          prepared.set(p.pid, { summary: await readPidFdSummaryNativeAsync(addon, env.procRoot, p.pid) });
+        } catch (error) {
+          prepared.set(p.pid, { error });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WALKS_AT_ONCE, procs.length) }, walkNext));
   },
   process(p, env) {
     // The count first: stat() needs no ptrace access, so it survives a denied readdir.
