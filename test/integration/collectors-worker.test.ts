@@ -149,25 +149,64 @@ describe('a collection stuck in a /proc read', () => {
 });
 
 describe('an async collection and a command line whose read hangs', () => {
+  const statOf = (pid: number) => `${pid} (app) S 1 ${pid} ${pid} 0 -1 4194560 0 0 0 0 5 5 0 0 20 0 1 0 1000 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`;
+
+  /** /proc/PID of a fixture tree: stat and a real status; cmdline a FIFO held open without writing (a read that hangs), or text. */
+  function fakeProcess(procRoot: string, pid: number, cmdline?: string) {
+    mkdirSync(join(procRoot, String(pid)));
+    writeFileSync(join(procRoot, String(pid), 'stat'), statOf(pid));
+    // A real status: the process collector reads it before the command line.
+    writeFileSync(join(procRoot, String(pid), 'status'), readFileSync('/proc/self/status'));
+    const path = join(procRoot, String(pid), 'cmdline');
+    if (cmdline !== undefined) {
+      writeFileSync(path, cmdline);
+      return { path, readers: () => 0, release: () => {} };
+    }
+    execFileSync('mkfifo', [path]);
+    let writer: number | undefined = openSync(path, constants.O_RDWR);
+    return {
+      path,
+      /** Open fds of this process on the FIFO: our writer, and the reads of it still pending. */
+      readers: () =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === path;
+          } catch {
+            return false;
+          }
+        }).length,
+      /** The process lets go: the pending read returns, and the command line is a file from now on. */
+      release: async () => {
+        if (writer === undefined) return;
+        writeSync(writer, 'app\0--serve\0');
+        closeSync(writer);
+        writer = undefined;
+        await new Promise((r) => setTimeout(r, 100));
+        rmSync(path);
+        writeFileSync(path, 'app\0--serve\0');
+      },
+    };
+  }
+
+  const procRoots: string[] = [];
+  const releases: Array<() => Promise<void> | void> = [];
+  afterAll(async () => {
+    for (const r of releases) await r();
+    for (const d of procRoots) rmSync(d, { recursive: true, force: true });
+  });
+  function tree(): string {
+    const d = mkdtempSync(join(tmpdir(), 'sockeye-cmdline-'));
+    procRoots.push(d);
+    return d;
+  }
+  const targetsOf = (procRoot: string, pids: number[]) => parseConfig(`procRoot: ${procRoot}\ntargets:\n${pids.map((pid) => `  - name: p${pid}\n    match: { pid: ${pid} }\n`).join('')}`);
+
   // /proc/PID/cmdline blocks while the process holds its memory-map lock; here a FIFO held open without writing.
   it('answers without it, keeps the event loop turning, and never has more than one read of it pending', async () => {
-    const procRoot = mkdtempSync(join(tmpdir(), 'sockeye-cmdline-'));
-    mkdirSync(join(procRoot, '123'));
-    writeFileSync(join(procRoot, '123', 'stat'), '123 (stuck) S 1 123 123 0 -1 4194560 0 0 0 0 5 5 0 0 20 0 1 0 1000 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n');
-    // A real status (the process collector reads it before the command line).
-    writeFileSync(join(procRoot, '123', 'status'), readFileSync('/proc/self/status'));
-    const cmdline = join(procRoot, '123', 'cmdline');
-    execFileSync('mkfifo', [cmdline]);
-    const writer = openSync(cmdline, constants.O_RDWR);
-    const config = parseConfig(`procRoot: ${procRoot}\ntargets:\n  - name: stuck\n    match: { pid: 123 }\n`);
-    const collection = createTargetCollection(config, new Registry(), captureLogger(), { mode: 'async' });
-    const readers = () => readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === cmdline;
-      } catch {
-        return false;
-      }
-    }).length;
+    const procRoot = tree();
+    const stuck = fakeProcess(procRoot, 123);
+    releases.push(stuck.release);
+    const collection = createTargetCollection(targetsOf(procRoot, [123]), new Registry(), captureLogger(), { mode: 'async' });
     try {
       for (let round = 0; round < 2; round++) {
         let turns = 0;
@@ -183,25 +222,41 @@ describe('an async collection and a command line whose read hangs', () => {
         // timer kept firing); the second knows the read is still pending and does not wait for it again.
         if (round === 0) expect(turns).toBeGreaterThan(20);
         // Our writer and one reader: the second collection did not start another read.
-        expect(readers()).toBe(2);
+        expect(stuck.readers()).toBe(2);
       }
-      // The process lets go: the pending read returns, and the next collection reads the command line.
-      writeSync(writer, 'app\0--serve\0');
-      closeSync(writer);
-      await new Promise((r) => setTimeout(r, 100));
-      rmSync(cmdline);
-      writeFileSync(cmdline, 'app\0--serve\0');
+      await stuck.release();
       const snap = await collection.collect();
       expect(snap.targets[0]!.processes[0]!.cmdline).toBe('app --serve');
       expect(snap.collectors.every((c) => c.success)).toBe(true);
     } finally {
-      try {
-        closeSync(writer);
-      } catch {
-        // closed above
-      }
       await collection.close();
-      rmSync(procRoot, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('with two reads stuck, starts no more: the pool keeps threads for everything else', async () => {
+    const procRoot = tree();
+    const a = fakeProcess(procRoot, 123);
+    const b = fakeProcess(procRoot, 124);
+    releases.push(a.release, b.release);
+    fakeProcess(procRoot, 125, 'worker\0');
+    const collection = createTargetCollection(targetsOf(procRoot, [123, 124, 125]), new Registry(), captureLogger(), { mode: 'async' });
+    const problem = (snap: Awaited<ReturnType<typeof collection.collect>>, pid: number) => snap.targets.find((t) => t.name === `p${pid}`)!.processes[0]!.problems.find((x) => x.path === `${pid}/cmdline`)?.message;
+    try {
+      for (let round = 0; round < 2; round++) {
+        const snap = await collection.collect();
+        expect(problem(snap, 123)).toMatch(/not read within 2000 ms/);
+        expect(problem(snap, 124)).toMatch(/not read within 2000 ms/);
+        // Both slots held by the stuck reads: 125's was never started.
+        expect(problem(snap, 125)).toMatch(/125\/cmdline not read: 2 reads of other processes' command lines are still pending/);
+        expect([a.readers(), b.readers()]).toEqual([2, 2]);
+      }
+      await a.release();
+      await b.release();
+      const snap = await collection.collect();
+      expect(snap.targets.map((t) => t.processes[0]!.cmdline)).toEqual(['app --serve', 'app --serve', 'worker']);
+      expect(snap.collectors.every((c) => c.success)).toBe(true);
+    } finally {
+      await collection.close();
     }
   }, 30_000);
 });
