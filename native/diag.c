@@ -100,7 +100,15 @@ napi_value diag_listeners(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-void tcp_dump_free(tcp_dump *d) {
+// One dump of the TCP sockets whose inode is wanted; the run part makes no N-API call, so it can run off the JS thread.
+typedef struct {
+  uint32_t *wanted; // sorted by tcp_dump_run
+  size_t nwanted;
+  doubles rows;
+  byte_table peers; // 16-byte addresses
+} tcp_dump;
+
+static void tcp_dump_free(tcp_dump *d) {
   free(d->wanted);
   free(d->rows.v);
   table_free(&d->peers);
@@ -143,7 +151,7 @@ static int socket_row(const struct inet_diag_msg *m, void *ctx) {
   return 0;
 }
 
-int tcp_dump_wanted(tcp_dump *d, const double *inodes, size_t n) {
+static int tcp_dump_wanted(tcp_dump *d, const double *inodes, size_t n) {
   d->wanted = malloc((n ? n : 1) * sizeof *d->wanted);
   if (!d->wanted) return ENOMEM;
   // sock_diag's inodes are 32-bit: a larger one is no socket it can report.
@@ -152,13 +160,13 @@ int tcp_dump_wanted(tcp_dump *d, const double *inodes, size_t n) {
   return 0;
 }
 
-int tcp_dump_run(tcp_dump *d) {
+static int tcp_dump_run(tcp_dump *d) {
   // Sorted here, not where the inodes are copied: with tcpSocketsAsync this runs on the pool, off the JS thread.
   qsort(d->wanted, d->nwanted, sizeof *d->wanted, cmp_u32);
   return dump_tcp_both(SOCKDIAG_HELD_STATES, socket_row, d);
 }
 
-napi_value tcp_dump_result(napi_env env, tcp_dump *d) {
+static napi_value tcp_dump_result(napi_env env, tcp_dump *d) {
   napi_value out, peers;
   void *data = NULL;
   if (napi_create_arraybuffer(env, d->peers.len * 16, &data, &peers) != napi_ok) return NULL;
@@ -170,7 +178,7 @@ napi_value tcp_dump_result(napi_env env, tcp_dump *d) {
 }
 
 // Reads a Float64Array argument into d's wanted set; -1 (a JS exception pending) when it is not one.
-int tcp_dump_arg(napi_env env, napi_value arg, tcp_dump *d) {
+static int tcp_dump_arg(napi_env env, napi_value arg, tcp_dump *d) {
   napi_typedarray_type type;
   size_t n;
   void *data;

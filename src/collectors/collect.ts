@@ -53,11 +53,10 @@ interface Run {
 }
 
 /** Resolves the targets and lists their processes, each once. */
-function begin(options: CollectOptions, cmdlines?: ReadonlyMap<number, string | Error>): Run {
+function begin(options: CollectOptions, table = new ProcessTable(options.procRoot)): Run {
   const time = Date.now();
   const started = performance.now();
   const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, memoryLimits: new Map() };
-  const table = new ProcessTable(options.procRoot, cmdlines);
   let resolved: ResolvedTarget[];
   const problems: Problem[] = [];
   // Resolution is reported like a collector: with zero-config it reads every process's stat.
@@ -206,15 +205,15 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 export async function collectTargetsAsync(options: CollectOptions): Promise<CollectionSnapshot> {
   // cmdline matchers read every process's command line, which can block (cmdline-reads.ts): read them off this thread first.
-  let cmdlines: Map<number, string | Error> | undefined;
+  const table = new ProcessTable(options.procRoot);
   if (options.targets?.some((t) => t.match?.cmdline !== undefined)) {
     try {
-      cmdlines = await readCmdlines(options.procRoot, new ProcessTable(options.procRoot).pids());
+      table.prefetched = await readCmdlines(options.procRoot, table.pids());
     } catch {
       // procRoot unreadable: begin() says so
     }
   }
-  const run = begin(options, cmdlines);
+  const run = begin(options, table);
   run.env.prepared = { fd: new Map(), tcp: new Map() };
   for (const collector of collectorsOf(options)) {
     await yieldToLoop();

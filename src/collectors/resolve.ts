@@ -43,14 +43,13 @@ export class ProcessTable {
   private readonly exes = new Map<number, string | Error>();
 
   /**
-   * `prefetched`: command lines already read off the JS thread (an async
-   * collection); then none is read here, and one that could not be read
-   * (an Error) matches no cmdline matcher.
+   * Command lines already read off the JS thread (an async collection); then
+   * none is read here, and one that could not be read (an Error) matches no
+   * cmdline matcher.
    */
-  constructor(
-    readonly procRoot: string,
-    private readonly prefetched?: ReadonlyMap<number, string | Error>,
-  ) {}
+  prefetched: ReadonlyMap<number, string | Error> | undefined;
+
+  constructor(readonly procRoot: string) {}
 
   pids(): number[] {
     if (!this.all) {

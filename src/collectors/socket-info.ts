@@ -1,8 +1,7 @@
+import type { InetFamily } from '../procfs/net/inet.js';
 import { tcpStateName } from '../procfs/net/tcp.js';
 import { udpStateName } from '../procfs/net/udp.js';
 import type { SocketInfo } from './context.js';
-
-export type InetProtocol = 'tcp' | 'tcp6' | 'udp' | 'udp6';
 
 // After the peer's FIN, rx_queue (rcv_nxt - copied_seq) includes the one
 // sequence number the FIN takes: not a byte anyone can read.
@@ -12,7 +11,7 @@ const FIN_RECEIVED = new Set([8 /* close_wait */, 9 /* last_ack */, 11 /* closin
  * A TCP or UDP socket from the kernel's numbers, which /proc/net/* rows and
  * sock_diag records give alike (state, rcv_nxt - copied_seq, write_seq - snd_una).
  */
-export function inetSocketInfo(protocol: InetProtocol, state: number, rxQueue: number, txQueue: number): SocketInfo {
+export function inetSocketInfo(protocol: InetFamily, state: number, rxQueue: number, txQueue: number): SocketInfo {
   const tcp = protocol === 'tcp' || protocol === 'tcp6';
   const rx = tcp && FIN_RECEIVED.has(state) ? Math.max(0, rxQueue - 1) : rxQueue;
   return { protocol, state: tcp ? tcpStateName(state) : udpStateName(state), rx, tx: txQueue };
@@ -27,13 +26,13 @@ export function inetSocketInfo(protocol: InetProtocol, state: number, rxQueue: n
  * backlog, and listeners are never shared).
  */
 export class SocketInterner {
-  private readonly idle = new Map<InetProtocol, Map<number, Map<string | undefined, SocketInfo>>>();
+  private readonly idle = new Map<InetFamily, Map<number, Map<string | undefined, SocketInfo>>>();
 
   /**
    * The shared record of an idle socket of (protocol, state, peer): the peer
    * as text (sock_diag) or, with `hex`, in /proc/net's kernel hex.
    */
-  idleSocket(protocol: InetProtocol, state: number, peer: string | undefined, hex = false): SocketInfo {
+  idleSocket(protocol: InetFamily, state: number, peer: string | undefined, hex = false): SocketInfo {
     let byState = this.idle.get(protocol);
     if (!byState) this.idle.set(protocol, (byState = new Map()));
     let byPeer = byState.get(state);
