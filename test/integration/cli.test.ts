@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, freePort, runSockeye, startSockeye } from '../support/sockeye.js';
+import { worldReadableCopy } from '../support/world-readable.js';
 
 // The real CLI, built: dist/main.js, as `sockeye` runs in a container.
 
@@ -120,7 +121,9 @@ describe('check-config', () => {
       const file = join(dir, 'secret.yaml');
       writeFileSync(file, 'topN: 3\n', { mode: 0o600 });
       const wrapper = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-      const r = await runSockeye(['check-config', file], { wrapper, cwd: dir });
+      // From a copy nobody can reach: this checkout may sit in a private directory.
+      const main = join(await worldReadableCopy(), 'dist/main.js');
+      const r = await runSockeye(['check-config', file], { wrapper, cwd: dir, main });
       expect(r.stderr).toBe(`${file}: cannot read config file: permission denied\n`);
       expect(r.code).toBe(2);
       // The same file is fine for its owner: the failure above is the permission.

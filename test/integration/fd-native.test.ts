@@ -17,10 +17,10 @@ import { FD_TYPES, classifyFdLink, readPidFdLinks, socketInode, type FdSummary }
 import { readPidFdSummaryJs, readPidFdSummaryNative, requireFdAddon, type FdAddon } from '../../src/procfs/pid/fd-native.js';
 import { HOLDER_STDIO_SOCKETS, killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
 import { startSockeye } from '../support/sockeye.js';
+import { worldReadableCopy } from '../support/world-readable.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const child = fileURLToPath(new URL('./fd-native.child.ts', import.meta.url));
 const collectJson = fileURLToPath(new URL('../support/collect-json.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-fd-native-'));
 const started: ChildProcess[] = [];
@@ -108,11 +108,13 @@ describe('native and JS fd walks on a real process', () => {
     // As root, a holder of ours is someone else's to uid 65534; otherwise pid 1 (root's) is someone else's to us.
     const asRoot = process.getuid?.() === 0;
     const pid = asRoot ? h.pid : 1;
+    // uid 65534 runs a world-readable copy: this checkout may sit in a private directory.
+    const cwd = asRoot ? await worldReadableCopy() : root;
     const results = [];
     for (const native of ['1', '0']) {
-      const node = [process.execPath, '--import', 'tsx', child, String(pid)];
+      const node = [process.execPath, '--import', 'tsx', join(cwd, 'test/integration/fd-native.child.ts'), String(pid)];
       const argv = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
-      const { stdout } = await run(argv[0]!, argv.slice(1), { cwd: root, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_NATIVE: native } });
+      const { stdout } = await run(argv[0]!, argv.slice(1), { cwd, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_NATIVE: native } });
       results.push(JSON.parse(stdout) as { mode: string; kind?: string; code?: string });
     }
     expect(results).toEqual([

@@ -25,9 +25,10 @@
  *   far), stderr(), exited (promise of {code, signal}),
  *   stop(signal = 'SIGTERM', timeoutMs = 5000) → {code, signal}.
  *
- * runSockeye(args, {env, cwd, timeoutMs, wrapper}) → {code, signal, stdout, stderr}:
+ * runSockeye(args, {env, cwd, timeoutMs, wrapper, main}) → {code, signal, stdout, stderr}:
  *   one CLI invocation that is expected to exit by itself (--help, check-config);
- *   wrapper prefixes the command (e.g. ['setpriv', '--reuid=65534', ...]).
+ *   wrapper prefixes the command (e.g. ['setpriv', '--reuid=65534', ...]);
+ *   main replaces MAIN_JS (e.g. the one in worldReadableCopy(), for another uid).
  * freePort(host?) → a port that was free a moment ago (bind 0, close).
  * ensureBuilt() → builds dist/ once per test process when dist/main.js is
  *   missing or older than a file under src/ (startSockeye/runSockeye call it).
@@ -301,9 +302,12 @@ export interface RunResult extends Exit {
 }
 
 /** Runs the CLI to completion (killed after timeoutMs, default 15 s). */
-export async function runSockeye(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; wrapper?: string[] } = {}): Promise<RunResult> {
+export async function runSockeye(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; wrapper?: string[]; main?: string } = {},
+): Promise<RunResult> {
   await ensureBuilt();
-  const [cmd, ...cmdArgs] = [...(options.wrapper ?? []), process.execPath, MAIN_JS, ...args];
+  const [cmd, ...cmdArgs] = [...(options.wrapper ?? []), process.execPath, options.main ?? MAIN_JS, ...args];
   return new Promise((resolve, reject) => {
     const proc = spawn(cmd!, cmdArgs, {
       cwd: options.cwd ?? REPO_ROOT,
