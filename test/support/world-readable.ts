@@ -13,8 +13,6 @@
  *   the temporary directory is on the checkout's filesystem, a copy otherwise.
  *   Made once per test file, on first use; removed after the file's tests (or
  *   when the process exits).
- * runtimeModules(installed, roots) → the node_modules/… directories of
- *   `roots` and everything they depend on, from the hidden lockfile's packages.
  * copyEntries(from, entries, to) → copies the relative paths `entries` (files
  *   or directories) of `from` into `to` at the same paths, modes and mtimes
  *   kept: hard links when `to` is on the same filesystem.
@@ -40,7 +38,8 @@ function locate(installed: Installed, from: string, name: string): string | unde
   }
 }
 
-export function runtimeModules(installed: Installed, roots: string[]): string[] {
+/** The node_modules/… directories of `roots` and everything they depend on, from the hidden lockfile's packages. */
+function runtimeModules(installed: Installed, roots: string[]): string[] {
   const seen = new Set<string>();
   const visit = (path: string | undefined) => {
     if (path === undefined || seen.has(path)) return;
