@@ -206,7 +206,8 @@ async function unwritableDir(dir: string): Promise<string | undefined> {
       break;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'ENOENT') return `cannot be used: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`;
+      // ENOTDIR: a file on the way; walking up finds it and says so.
+      if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') return `cannot be used: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`;
       if (dirname(at) === at) return 'cannot be created';
       at = dirname(at);
     }
