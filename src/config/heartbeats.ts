@@ -81,11 +81,14 @@ export type HeartbeatConfig = z.output<typeof heartbeatSchema>;
 
 /** uuid and slug must each name one heartbeat, like name. */
 export function uniqueHeartbeatKeys(items: HeartbeatConfig[], ctx: z.RefinementCtx): void {
+  // A repeated name is reported as such, not again as its repeated slug.
+  const names = new Set<string>();
+  const repeated = items.map((h) => names.size === names.add(h.name).size);
   for (const key of ['uuid', 'slug'] as const) {
     const seen = new Map<string, number>();
     items.forEach((h, i) => {
       const v = h[key];
-      if (v === undefined) return;
+      if (v === undefined || repeated[i]) return;
       const first = seen.get(v);
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, key], message: `duplicate heartbeat ${key} "${v}" (also at index ${first})` });
       else seen.set(v, i);
