@@ -252,7 +252,9 @@ export async function createHeartbeats(config: Config, registry: Registry, log: 
     resolve(target, token) {
       if (target.by === 'uuid') {
         const name = uuids.get(target.uuid.toLowerCase());
-        return name === undefined ? 'unknown' : { name };
+        if (name !== undefined) return { name };
+        // A heartbeat may be named like a UUID without declaring one.
+        target = { by: 'name', name: target.uuid };
       }
       if (target.by === 'slug') {
         if (pingKey === undefined || !tokenMatches(target.key, pingKey)) return 'unknown';

@@ -116,7 +116,7 @@ const heartbeat = z.object({
   lastDurationSeconds: seconds.nullable().describe('start to end of the last run'),
   lastExitStatus: z.number().int().nullable(),
   ageSeconds: seconds.nullable().describe('since the last success; null when never'),
-  recentPings: z.array(heartbeatPing).describe('the last pings, newest first'),
+  recentPings: z.array(heartbeatPing).describe('the last 5 pings, newest first (all kept pings: /api/heartbeats/<name>/pings)'),
 });
 
 export const statusReportSchema = z

@@ -28,6 +28,9 @@ export function checkFacts(c: CheckerCheck): CheckFacts {
   };
 }
 
+/** The report refreshes every few seconds: the newest pings only; the API route has them all. */
+export const PINGS_IN_REPORT = 5;
+
 /** A stored ping as the report shows it; the body cut to its last BODY_PREVIEW_CHARS (where a job's error is). */
 export function pingFacts(p: PingRecord, previewChars = BODY_PREVIEW_CHARS): HeartbeatPing {
   const body = p.body ?? null;
@@ -65,7 +68,7 @@ export function heartbeatFacts(h: StoredHeartbeat, nowMs: number): HeartbeatFact
     lastDurationSeconds: h.lastDurationSeconds,
     lastExitStatus: h.lastExitStatus,
     ageSeconds: success === null ? null : Math.max(0, (nowMs - success) / 1000),
-    recentPings: h.recent.map((p) => pingFacts(p)),
+    recentPings: h.recent.slice(0, PINGS_IN_REPORT).map((p) => pingFacts(p)),
   };
 }
 

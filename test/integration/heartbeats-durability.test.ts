@@ -43,7 +43,7 @@ describe('a full disk', () => {
       for (let i = 0; i < 4; i++) {
         const res = await fetch(`${s.url}/ping/backup/fail`, { method: 'POST', body: `rejected ${i} ${'log line\n'.repeat(2000)}` });
         expect(res.status).toBe(503);
-        expect((await res.json()).error).toMatch(/could not store the ping durably/);
+        expect(((await res.json()) as { error: string }).error).toMatch(/could not store the ping durably/);
       }
       const during = await (await fetch(`${s.url}/metrics`)).text();
       expect(metric(during, 'sockeye_heartbeat_pings_total{heartbeat="backup",kind="fail"}')).toBe('0');
