@@ -231,6 +231,25 @@ describe('state across restarts', () => {
     expect(metric(m, 'sockeye_heartbeat_pings_total{heartbeat="DB.Nightly",kind="success"}')).toBe('1');
   });
 
+  it('removes the temporary file a write cut short by kill -9 left behind, and keeps the state', async () => {
+    const dir = stateDir();
+    const first = await app(dir);
+    expect((await first.inject({ method: 'GET', url: '/ping/open' })).statusCode).toBe(200);
+    await first.close();
+    const left = join(dir, STATE_DIR_NAME, 'open.json.tmp-4242');
+    writeFileSync(left, '{"version":1,"na');
+    const a = await app(dir);
+    expect(readdirSync(join(dir, STATE_DIR_NAME)).sort()).toEqual(['DB.Nightly.json', 'backup.json', 'open.json']);
+    expect(metric((await a.inject({ method: 'GET', url: '/metrics' })).body, 'sockeye_heartbeat_pings_total{heartbeat="open",kind="success"}')).toBe('1');
+  });
+
+  it('pings a heartbeat named like a UUID by its name', async () => {
+    const dir = stateDir();
+    const a = await app(dir, `\n  - name: ${UUID.replace(/^5/, '6')}\n    period: 1h\n`);
+    expect((await a.inject({ method: 'GET', url: `/ping/${UUID.replace(/^5/, '6')}` })).statusCode).toBe(200);
+    expect((await a.inject({ method: 'GET', url: `/ping/${UUID}` })).statusCode).toBe(404);
+  });
+
   it('refuses to start over a state file it cannot read, naming it', async () => {
     const dir = stateDir();
     mkdirSync(join(dir, STATE_DIR_NAME, 'open.json'), { recursive: true });
