@@ -22,6 +22,7 @@ declare -A need=(
   [python3]=python3
   [ss]=iproute2
   [openssl]=openssl
+  [htpasswd]=apache2-utils
 )
 
 missing_pkgs=()

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isNode, isPair, isScalar, isSeq, parse, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { ConfigError, describe, describeIssues, formatPath, type Problem } from './errors.js';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
@@ -109,13 +110,17 @@ function firstPerLine(problems: string[]): string[] {
   });
 }
 
-/** Parses and validates config text. Throws ConfigError listing every problem. */
-export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
-  const source = options.source ?? 'config';
+/**
+ * Parses YAML text and validates it against `schema`. Throws ConfigError
+ * listing every problem, each with its key path. `env: false` leaves ${...}
+ * alone (files in another tool's format, which has no interpolation).
+ */
+export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, options: { source: string; env: Env | false }): z.output<S> {
+  const { source } = options;
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ConfigError(firstPerLine(doc.errors.map((e) => yamlProblem(e, text))), source);
   const problems: string[] = [];
-  interpolateDocument(doc, options.env ?? process.env, problems);
+  if (options.env !== false) interpolateDocument(doc, options.env, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
   let raw: unknown;
   try {
@@ -127,9 +132,14 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError([`(root): expected a mapping of settings, got ${describe(raw)}`], source);
   }
-  const result = configSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(inFileOrder(doc, describeIssues(result.error.issues, configSchema)), source);
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(inFileOrder(doc, describeIssues(result.error.issues, schema)), source);
   return result.data;
+}
+
+/** Parses and validates config text. Throws ConfigError listing every problem. */
+export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
+  return parseYamlWith(configSchema, text, { source: options.source ?? 'config', env: options.env ?? process.env });
 }
 
 const READ_ERRORS: Record<string, string> = {
@@ -141,15 +151,23 @@ const READ_ERRORS: Record<string, string> = {
   ELOOP: 'too many levels of symbolic links',
 };
 
-export async function loadConfig(file: string, env: Env = process.env): Promise<Config> {
-  let text: string;
+/** Why a file could not be read, in a person's words. */
+export function readProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return (e.code && READ_ERRORS[e.code]) ?? e.message;
+}
+
+/** A config file's text; ConfigError "cannot read <what>: why" when it cannot be read. */
+export async function readConfigText(file: string, what = 'config file'): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new ConfigError([], file, `cannot read config file: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`);
+    throw new ConfigError([], file, `cannot read ${what}: ${readProblem(err)}`);
   }
-  return parseConfig(text, { env, source: file });
+}
+
+export async function loadConfig(file: string, env: Env = process.env): Promise<Config> {
+  return parseConfig(await readConfigText(file), { env, source: file });
 }
 
 /** The built-in default: no file, every visible process grouped by comm. */
