@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { poll } from '../support/poll.js';
 import { REPO_ROOT, freePort, runSockeye, startSockeye } from '../support/sockeye.js';
 
 // The real CLI, built: dist/main.js, as `sockeye` runs in a container.
@@ -148,6 +150,39 @@ describe('serving', () => {
     expect(body).toMatch(/^process_open_fds \d+$/m);
     expect(body).toMatch(/^# HELP process_cpu_seconds_total /m);
     expect(await s.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
+  it('says once at startup what runs: version, revision, no config, stateDir, listen address, collection', async () => {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const s = await startSockeye();
+    // Written right after listen: /readyz may answer before the pipe delivers it.
+    await poll(() => s.logs().includes('"stateDir"'), { timeoutMs: 10_000, what: 'the startup line' });
+    const lines = s.logs().split('\n').filter((l) => l.includes('"stateDir"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, version: pkg.version, revision: head, nodejs: process.version, config: null, stateDir: '.sockeye-state', listen: `127.0.0.1:${s.port}`, tls: false, basicAuth: false });
+    expect(lines[0]!.msg).toMatch(
+      new RegExp(`^sockeye ${pkg.version.replaceAll('.', '\\.')} \\(revision ${head}, Node\\.js ${process.version}\\) serving http://127\\.0\\.0\\.1:${s.port}; no config: watching every process, grouped by command name; stateDir \\.sockeye-state; collection: `),
+    );
+    // The built server's sockeye_build_info carries the commit it was built from.
+    const body = await (await fetch(`${s.url}/metrics`)).text();
+    expect(body).toContain(`sockeye_build_info{version="${pkg.version}",revision="${head}",nodejs="${process.version}"} 1`);
+    await s.stop();
+  });
+
+  it('names the config file and counts its targets, checks and heartbeats in the startup line', async () => {
+    const s = await startSockeye({
+      config: {
+        stateDir: 'state-here',
+        targets: [{ name: 'a', match: { comm: 'nothing-a' } }, { name: 'b', match: { comm: 'nothing-b' } }],
+        checks: [{ name: 'c', every: '1h', tcp: { address: '127.0.0.1:1' } }],
+        heartbeats: [{ name: 'h', period: '1d' }],
+      },
+    });
+    const text = await poll(() => s.logs().split('\n').find((l) => l.includes('"stateDir"')), { timeoutMs: 10_000, what: 'the startup line' });
+    const line = JSON.parse(text) as Record<string, unknown>;
+    expect(line).toMatchObject({ config: s.configPath, targets: 2, checks: 1, heartbeats: 1, stateDir: 'state-here' });
+    expect(line.msg).toContain(`; config ${s.configPath}: 2 targets, 1 check, 1 heartbeat; stateDir state-here; collection: `);
+    await s.stop();
   });
 
   it('exits 0 on SIGINT as well', async () => {

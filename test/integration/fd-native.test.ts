@@ -17,6 +17,7 @@ import { FD_TYPES, classifyFdLink, readPidFdLinks, socketInode, type FdSummary }
 import { readPidFdSummaryJs, readPidFdSummaryNative, requireFdAddon, type FdAddon } from '../../src/procfs/pid/fd-native.js';
 import { HOLDER_STDIO_SOCKETS, killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
 import { startSockeye } from '../support/sockeye.js';
+import { poll } from '../support/poll.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -194,7 +195,7 @@ describe('sockeye (dist/main.js)', () => {
     for (const env of [{}, { SOCKEYE_NATIVE: '0' }] as Array<Record<string, string>>) {
       const s = await startSockeye({ env });
       try {
-        lines.push(s.logs().split('\n').find((l) => l.includes('"fdWalk"')));
+        lines.push(await poll(() => s.logs().split('\n').find((l) => l.includes('"fdWalk"')), { timeoutMs: 10_000, what: 'the startup line' }));
       } finally {
         await s.stop();
       }

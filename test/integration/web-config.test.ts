@@ -120,8 +120,8 @@ describe('TLS and basic auth', () => {
     expect(metrics.body).toMatch(/^sockeye_heartbeat_last_ping_timestamp_seconds\{heartbeat="backup",kind="success"\} [1-9]/m);
   });
 
-  it('says at startup that it serves https with TLS and basic auth, from which web config', () => {
-    const line = s.logs().split('\n').find((l) => l.includes('"webConfig"'));
+  it('says at startup that it serves https with TLS and basic auth, from which web config', async () => {
+    const line = await poll(() => s.logs().split('\n').find((l) => l.includes('"webConfig"')), { timeoutMs: 10_000, what: 'the startup line' });
     expect(JSON.parse(line!)).toMatchObject({ tls: true, basicAuth: true, msg: expect.stringContaining(`serving https://127.0.0.1:${s.port}, web config `) });
     expect(line).toContain('(TLS, basic auth)');
   });
