@@ -18,7 +18,8 @@ runs its health checks, accepts heartbeats, and exposes it all on /metrics.
 Usage:
   sockeye [--config FILE] [--listen HOST:PORT] [--web.config.file FILE]
                                                  serve /metrics (default 0.0.0.0:9855)
-  sockeye check-config FILE...                   validate config files and exit
+  sockeye check-config FILE... [--web.config.file FILE]
+                                                 validate config files (and a web config) and exit
   sockeye healthcheck                            ask the server started with the same flags and
                                                  environment for /healthz (the image's HEALTHCHECK)
   sockeye inspect [PID|TARGET] [--json] [--watch 2s] [--proc-root DIR]
@@ -128,13 +129,30 @@ class RuntimeError extends Error {}
 
 async function checkConfig(values: Values, args: string[]): Promise<number> {
   const files = args.length > 0 ? args : [str(values.config) ?? process.env.SOCKEYE_CONFIG].filter((f): f is string => f !== undefined);
-  if (files.length === 0) throw new UsageError('check-config: expected a config file path');
-  let code = 0;
-  for (const file of files) {
-    try {
+  const webFile = str(values['web.config.file']);
+  if (files.length === 0 && webFile === undefined) throw new UsageError('check-config: expected a config file path');
+  const checks: Array<[string, () => Promise<string>]> = files.map((file) => [
+    file,
+    async () => {
       const config = await loadConfig(file);
       const t = config.targets ? `${config.targets.length} target(s)` : 'default targets (every process, by command name)';
-      process.stdout.write(`${file}: ok — ${t}, ${config.checks.length} check(s), ${config.heartbeats.length} heartbeat(s)\n`);
+      return `${t}, ${config.checks.length} check(s), ${config.heartbeats.length} heartbeat(s)`;
+    },
+  ]);
+  if (webFile !== undefined) {
+    checks.push([
+      webFile,
+      async () => {
+        const web = await loadWebConfig(webFile);
+        const on = [web.tls && `TLS (client certificates: ${web.tls.clientAuth})`, web.users.size > 0 && `basic auth (${web.users.size} user(s))`, web.rateLimit && 'rate limit'].filter(Boolean);
+        return `web config, ${on.length > 0 ? on.join(', ') : 'nothing turned on'}`;
+      },
+    ]);
+  }
+  let code = 0;
+  for (const [file, check] of checks) {
+    try {
+      process.stdout.write(`${file}: ok — ${await check()}\n`);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       process.stderr.write(`${err.message}\n`);

@@ -32,6 +32,8 @@ describe('help and version', () => {
     expect(r.stdout).toMatch(/^Usage:$/m);
     expect(r.stdout).toContain('sockeye check-config FILE');
     expect(r.stdout).toContain('--listen');
+    expect(r.stdout).toContain('--web.config.file FILE');
+    expect(r.stdout).toContain('sockeye healthcheck');
   });
 
   it.each([['--version'], ['-V']])('%s prints the package.json version', async (flag) => {
@@ -93,6 +95,19 @@ describe('check-config', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe(`${GOOD}: ok — 4 target(s), 0 check(s), 1 heartbeat(s)\n`);
     expect(r.stderr).toBe(`${expectedStderr(BAD)}${missing}: cannot read config file: no such file\n`);
+  });
+
+  it('validates a web config given with --web.config.file, alone or next to config files', async () => {
+    const web = join(tmp, 'web.yml');
+    writeFileSync(web, 'basic_auth_users:\n  prometheus: $2y$10$GLNBlCcufrR5GfPcX7As3OzfX7Rff7k2GTrog30RvnoSgLxaltHDa\n');
+    const alone = await runSockeye(['check-config', '--web.config.file', web]);
+    expect([alone.code, alone.stdout, alone.stderr]).toEqual([0, `${web}: ok — web config, basic auth (1 user(s))\n`, '']);
+    const bad = join(tmp, 'web-bad.yml');
+    writeFileSync(bad, 'tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: /nonexistent.key\n  client_auth: RequireAndVerifyClientCert\n');
+    const both = await runSockeye(['check-config', GOOD, '--web.config.file', bad]);
+    expect(both.code).toBe(2);
+    expect(both.stdout).toBe(`${GOOD}: ok — 4 target(s), 0 check(s), 1 heartbeat(s)\n`);
+    expect(both.stderr).toMatch(new RegExp(`^${bad}: invalid configuration\n  tls_server_config\.client_auth: unknown key, did you mean "client_auth_type"\\?`));
   });
 
   it('reads the file from --config or SOCKEYE_CONFIG when none is given', async () => {
@@ -232,6 +247,19 @@ describe('serving', () => {
     expect(s.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
     expect((await fetch(`${s.url}/metrics`)).status).toBe(200);
     await s.stop();
+  });
+
+  it('healthcheck finds the server where SOCKEYE_CONFIG says it listens: 0 while it answers, 1 once it is gone', async () => {
+    const port = await freePort();
+    const file = join(tmp, 'hc.yaml');
+    writeFileSync(file, `listen: 0.0.0.0:${port}\nlogLevel: warn\n`);
+    const s = await startSockeye({ env: { SOCKEYE_CONFIG: file }, listenFlag: false, port });
+    const ok = await runSockeye(['healthcheck'], { env: { SOCKEYE_CONFIG: file } });
+    expect([ok.code, ok.stdout, ok.stderr]).toEqual([0, '', '']);
+    await s.stop();
+    const gone = await runSockeye(['healthcheck'], { env: { SOCKEYE_CONFIG: file } });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(new RegExp(`^sockeye healthcheck: http://127\\.0\\.0\\.1:${port}/healthz: connect ECONNREFUSED`));
   });
 
   it('the test spawner reports a sockeye that exits early, with its output', async () => {
