@@ -3,14 +3,17 @@
 // basic auth with htpasswd's bcrypt hashes on every endpoint, the ping
 // routes' own tokens on top, and a real Prometheus scraping through it all.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import bcrypt from 'bcryptjs';
+import { parse, stringify } from 'yaml';
+import { parseYamlWith } from '../../src/config/load.js';
+import { webConfigSchema } from '../../src/web-config/schema.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { poll } from '../support/poll.js';
 import { startPrometheus, type Prometheus } from '../support/prometheus.js';
-import { freePort, runSockeye, startSockeye, type Sockeye } from '../support/sockeye.js';
+import { REPO_ROOT, freePort, runSockeye, startSockeye, type Sockeye } from '../support/sockeye.js';
 
 interface Curl {
   /** curl's exit status: 0, or why the transfer failed (35 handshake, 56 receive, 60 certificate). */
@@ -273,5 +276,41 @@ describe('an invalid web config', () => {
   it('exits 2 naming a missing file', async () => {
     const r = await runSockeye(['--web.config.file', '/nonexistent/web.yml']);
     expect([r.code, r.stderr]).toEqual([2, '/nonexistent/web.yml: cannot read web config file: no such file\n']);
+  });
+});
+
+describe('docs/deploy.md', () => {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/deploy.md'), 'utf8');
+  const block = (first: string) => {
+    const m = new RegExp(`\`\`\`yaml\\n(${first.replace(/[/.]/g, '\\$&')}[\\s\\S]*?)\`\`\``).exec(doc);
+    expect(m, first).not.toBeNull();
+    return m![1]!;
+  };
+
+  it('its web.yml is a valid web config whose example hash is for the password it names', async () => {
+    const text = block('# /etc/sockeye/web.yml');
+    const web = parseYamlWith(webConfigSchema, text, { source: 'docs/deploy.md', env: false });
+    expect(web.tls_server_config).toMatchObject({ min_version: 'TLS12', client_auth_type: 'NoClientCert' });
+    const named = /for "([^"]+)"/.exec(text)![1]!;
+    expect(await bcrypt.compare(named, web.basic_auth_users!.prometheus!)).toBe(true);
+  });
+
+  it('its Prometheus scrape config passes promtool check config', async () => {
+    const scrape = parse(block('scrape_configs:')) as { scrape_configs: Array<Record<string, any>> };
+    const job = scrape.scrape_configs[0]!;
+    expect(job).toMatchObject({ scheme: 'https', basic_auth: { username: 'prometheus' } });
+    // The files it names, made here so promtool can open them.
+    const ca = certs.caFile;
+    const password = join(certs.dir, 'password');
+    writeFileSync(password, PASSWORD);
+    job.tls_config.ca_file = ca;
+    job.basic_auth.password_file = password;
+    const file = join(certs.dir, 'prometheus.yml');
+    writeFileSync(file, stringify(scrape));
+    const out = await new Promise<{ code: number; output: string }>((resolve) =>
+      execFile('promtool', ['check', 'config', file], { encoding: 'utf8' }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr })),
+    );
+    expect(out.output).toContain('SUCCESS');
+    expect(out.code).toBe(0);
   });
 });
