@@ -23,6 +23,7 @@ declare -A need=(
   [ss]=iproute2
   [openssl]=openssl
   [git]=git
+  [htpasswd]=apache2-utils
 )
 
 missing_pkgs=()
