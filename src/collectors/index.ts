@@ -25,6 +25,8 @@ export interface TargetCollection {
   collect(): Promise<CollectionSnapshot>;
   /** The last finished collection (for the status page), if any. */
   last(): CollectionSnapshot | undefined;
+  /** Takes new targets and topN (config reload) from the next collection on; a removed target's series go with it. */
+  reconfigure(config: Config): void;
   close(): Promise<void>;
 }
 
@@ -102,12 +104,14 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
   const problems = new ProblemLog(log);
   const mode = options.mode ?? defaultCollectionMode(config.procRoot);
   const worker = mode === 'worker' ? new CollectionWorker(options.workerResourceLimits) : undefined;
-  const collectOpts = collectOptions(config);
+  let current = collectOptions(config);
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;
   let last: CollectionSnapshot | undefined;
 
   async function run(): Promise<CollectionSnapshot> {
+    // The options this collection runs with, even if a reload comes while it runs.
+    const collectOpts = current;
     let snap: CollectionSnapshot;
     if (mode !== 'inline') {
       try {
@@ -131,6 +135,8 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
       snap = collectTargets(collectOpts);
     }
     metrics.apply(snap);
+    // Reloaded meanwhile: what this collection set for a target since removed goes now.
+    if (collectOpts !== current) metrics.reconfigure(collectOpts.targets, current.targets);
     problems.observe(snap);
     last = snap;
     return snap;
@@ -144,6 +150,11 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
       return inFlight;
     },
     last: () => last,
+    reconfigure(next) {
+      const before = current.targets;
+      current = collectOptions(next);
+      metrics.reconfigure(before, current.targets);
+    },
     close: async () => {
       closed = true;
       await worker?.close();

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { FD_TYPES, type CollectionSnapshot } from './snapshot.js';
 import { identity, RestartTracker } from './restarts.js';
+import type { TargetSpec } from './resolve.js';
 
 // The target half of DESIGN.md's metric contract, set from one snapshot.
 // Gauges are reset each time so label sets that vanished (a closed peer, a
@@ -36,6 +37,23 @@ export class TargetMetrics {
     };
     this.cpu = new Counter({ name: 'sockeye_process_cpu_seconds_total', help: "CPU time consumed by the target's current processes, by mode.", labelNames: ['target', 'mode'], registers: [registry] });
     this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target that went away and were replaced.', labelNames: ['target'], registers: [registry] });
+  }
+
+  /**
+   * After a reload: a configured target no longer configured loses its
+   * restart count; one whose processes are matched differently keeps its
+   * count, and the processes it matches now are not taken for restarts.
+   */
+  reconfigure(before: readonly TargetSpec[] | undefined, after: readonly TargetSpec[] | undefined): void {
+    const next = new Map(after?.map((t) => [t.name, t]));
+    for (const t of before ?? []) {
+      const now = next.get(t.name);
+      if (now && JSON.stringify(now.match) === JSON.stringify(t.match)) continue;
+      this.restartTracker.forget(t.name);
+      if (now) continue;
+      this.configured.delete(t.name);
+      this.restarts.remove({ target: t.name });
+    }
   }
 
   /** Only the per-collector series (a collection that did not finish leaves the rest as it was). */

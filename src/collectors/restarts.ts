@@ -27,6 +27,12 @@ export class RestartTracker {
     return replaced;
   }
 
+  /** Drops what is known of the target's processes: the next observation is a fresh start, not restarts. */
+  forget(target: string): void {
+    this.seen.delete(target);
+    this.pending.delete(target);
+  }
+
   /** Targets not observed for longer than the window (zero-config groups that are gone); forgets them. */
   expire(now: number): string[] {
     const out: string[] = [];
