@@ -98,8 +98,9 @@ describe('reload on SIGHUP', () => {
     next.heartbeats = [{ name: 'nightly', period: '12h' }, { name: 'new', period: '1d' }] as typeof next.heartbeats;
     writeFileSync(s.configPath!, stringify(next));
     process.kill(s.pid, 'SIGHUP');
-    body = await reloaded(s, since);
-    expect(value(body, 'sockeye_config_last_reload_successful')).toBe(1);
+    expect(value(await reloaded(s, since), 'sockeye_config_last_reload_successful')).toBe(1);
+    // A scrape whose collection began before the reload still shows the old targets; the next one is new.
+    body = await metrics(s);
 
     // Targets: the added one collected, the removed one's series gone.
     expect(value(body, 'sockeye_target_processes{target="added"}')).toBe(1);
@@ -143,7 +144,8 @@ describe('reload on SIGHUP', () => {
     bad.checks[0] = { name: 'steady', every: 'soon', http: { url: okUrl } } as (typeof bad.checks)[0];
     writeFileSync(s.configPath!, stringify(bad));
     process.kill(s.pid, 'SIGHUP');
-    body = await reloaded(s, since);
+    expect(value(await reloaded(s, since), 'sockeye_config_last_reload_successful')).toBe(0);
+    body = await metrics(s);
     expect(value(body, 'sockeye_config_last_reload_successful')).toBe(0);
     expect(value(body, 'sockeye_config_last_reload_success_timestamp_seconds')).toBe(since);
     const line = await poll(() => s.logs().split('\n').find((l) => l.includes('config reload failed')), { timeoutMs: 5000, what: 'the refusal in the log' });
