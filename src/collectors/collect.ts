@@ -18,8 +18,10 @@ export interface CollectOptions {
   topN: number;
   /** Undefined: the zero-config default (every process but selfPid, by command name). */
   targets?: TargetSpec[];
-  /** Left out of the zero-config groups: sockeye itself. */
+  /** Left out of the zero-config groups: sockeye itself and the processes it started. */
   selfPid?: number;
+  /** Zero-config: at most this many targets, the smallest command names summed into "other" (default unbounded). */
+  maxGroups?: number;
   /** Collector names to run; default all. */
   collectors?: string[];
 }
@@ -63,7 +65,7 @@ function begin(options: CollectOptions, table = new ProcessTable(options.procRoo
   const stats: CollectorStat[] = [];
   const t0 = performance.now();
   try {
-    resolved = resolveTargets(options.targets, table, options.selfPid ?? -1);
+    resolved = resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
   } catch (err) {
     // procRoot itself unreadable: every target is empty, and the collection says why.
     resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as Problem[] }));

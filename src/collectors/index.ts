@@ -55,7 +55,7 @@ export function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | und
 }
 
 export function collectOptions(config: Config): CollectOptions {
-  return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid };
+  return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid, maxGroups: config.maxGroups };
 }
 
 /** What a collection that timed out reports: the last targets seen, every collector failed. */

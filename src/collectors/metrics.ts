@@ -85,7 +85,8 @@ export class TargetMetrics {
       if (u.openFds !== null) g.openFds.set({ target }, u.openFds);
       if (u.maxFds !== null) g.maxFds.set({ target }, u.maxFds);
       if (u.fdUsageRatio !== null) g.fdRatio.set({ target }, u.fdUsageRatio);
-      if (u.fds) for (const type of FD_TYPES) g.fds.set({ target, type }, u.fds[type]);
+      // Only the types held: eleven series per target, most of them zero, were noise.
+      if (u.fds) for (const type of FD_TYPES) if (u.fds[type] > 0) g.fds.set({ target, type }, u.fds[type]);
       for (const p of u.paths) g.fdsByPath.set({ target, path: p.path }, p.count);
       for (const s of u.sockets) g.sockets.set({ target, protocol: s.protocol, state: s.state }, s.count);
       for (const p of u.peers) g.peers.set({ target, peer: p.peer }, p.count);

@@ -4,7 +4,7 @@ import type { ProcContext, SocketInfo } from '../../../src/collectors/context.js
 import { emptyFdCounts } from '../../../src/procfs/pid/fd.js';
 
 function proc(pid: number, extra: Partial<ProcContext>): ProcContext {
-  const stat = { pid, comm: 'app', state: 'S', ppid: 1, flags: 0, utimeTicks: 100, stimeTicks: 50, threads: 2, starttimeTicks: 1 };
+  const stat = { pid, comm: 'app', state: 'S', ppid: 1, flags: 0, utimeTicks: 100, stimeTicks: 50, threads: 2, starttimeTicks: 1, rssPages: 0 };
   return { pid, stat, gone: false, readable: true, problems: [], ...extra };
 }
 
