@@ -14,6 +14,7 @@ export interface AlertsConfig {
     sockeyeDown: string;
     sockeyeAbsent: string;
     schedulerStalled: string;
+    configReloadFailed: string;
     checkNotRunning: string;
     checkFailing: string;
     tlsCertificateExpiring: string;
@@ -67,6 +68,7 @@ export const defaultAlertsConfig: AlertsConfig = {
     sockeyeDown: '2m',
     sockeyeAbsent: '5m',
     schedulerStalled: '1m',
+    configReloadFailed: '10m',
     checkNotRunning: '2m',
     checkFailing: '2m',
     tlsCertificateExpiring: '10m',
