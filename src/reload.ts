@@ -84,7 +84,7 @@ export function createReloader(ctx: AppContext, load: (() => Promise<Config>) | 
     const fixed = RESTART_ONLY_KEYS.filter((k) => next[k] !== before[k]);
     if (fixed.length > 0) {
       const lines = fixed.map((k) => `${k}: cannot change on reload (running with ${JSON.stringify(before[k])}, the file now says ${JSON.stringify(next[k])}); restart sockeye to apply it`);
-      return refuse(new ConfigError(lines, 'reload', 'refused').message, { problems: lines });
+      return refuse(new ConfigError(lines, 'config', 'needs a restart').message, { problems: lines });
     }
     try {
       // Heartbeats first: the one part that touches the disk, so the part that can fail.

@@ -193,7 +193,7 @@ describe('POST /-/reload', () => {
     writeFileSync(s.configPath!, stringify({ ...config, stateDir: 'elsewhere' }));
     res = await fetch(`${s.url}/-/reload`, { method: 'POST' });
     expect(res.status).toBe(500);
-    expect(await res.text()).toMatch(/stateDir: cannot change on reload \(running with "\.sockeye-state", the file now says "elsewhere"\); restart sockeye to apply it/);
+    expect(await res.text()).toMatch(/^failed to reload config: config: needs a restart\n {2}stateDir: cannot change on reload \(running with "\.sockeye-state", the file now says "elsewhere"\); restart sockeye to apply it/);
 
     // Nothing of the refused ones applied: the heartbeat keeps its count, d is still there.
     const body = await metrics(s);
