@@ -1,6 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { poll } from '../support/poll.js';
@@ -209,5 +212,29 @@ describe('POST /-/reload', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('started without a config file: nothing to reload\n');
     await s.stop();
+  });
+
+  it('sits behind the web config\'s basic auth like every endpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockeye-reload-web-'));
+    const web = join(dir, 'web.yml');
+    writeFileSync(web, stringify({ basic_auth_users: { ops: bcrypt.hashSync('reload-secret', 10) } }));
+    const auth = `Basic ${Buffer.from('ops:reload-secret').toString('base64')}`;
+    const s = await startSockeye({
+      config: { targets: [] },
+      args: ['--web.enable-lifecycle', '--web.config.file', web],
+      ready: async (x) => (await fetch(`${x.url}/readyz`, { headers: { authorization: auth } })).ok,
+    });
+    try {
+      const denied = await fetch(`${s.url}/-/reload`, { method: 'POST' });
+      expect(denied.status).toBe(401);
+      await denied.arrayBuffer();
+      expect(s.logs()).not.toContain('config reloaded');
+      const res = await fetch(`${s.url}/-/reload`, { method: 'POST', headers: { authorization: auth } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/^config reloaded: 0 target\(s\), 0 check\(s\), 0 heartbeat\(s\); nothing changed\n$/);
+    } finally {
+      await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
