@@ -42,6 +42,9 @@ export const SOCKEYE_METRICS: readonly string[] = [
   'sockeye_heartbeat_grace_seconds',
   'sockeye_heartbeat_pings_total',
   'sockeye_heartbeat_last_duration_seconds',
+  'sockeye_heartbeat_deadline_timestamp_seconds',
+  'sockeye_heartbeat_status',
+  'sockeye_heartbeat_running',
 ];
 
 /** prom-client's collectDefaultMetrics(): sockeye's own process. */

@@ -5,7 +5,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { buildApp } from './app.js';
 import { ConfigError } from './config/errors.js';
 import { splitHostPort } from './config/fields.js';
-import { defaultConfig, loadConfig } from './config/load.js';
+import { defaultConfig, loadConfig, verifyConfigPaths } from './config/load.js';
+import { StateReadError } from './heartbeats/state-file.js';
 import type { Config } from './config/schema.js';
 import { VERSION } from './version.js';
 
@@ -63,6 +64,7 @@ async function serve(values: Values, args: string[]): Promise<'serving'> {
   if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`);
   const file = str(values.config) ?? process.env.SOCKEYE_CONFIG;
   const config: Config = file ? await loadConfig(file) : defaultConfig();
+  await verifyPaths(config, file ?? 'config');
   const [listen, from] = values.listen !== undefined ? [str(values.listen)!, '--listen'] : process.env.SOCKEYE_LISTEN ? [process.env.SOCKEYE_LISTEN, 'SOCKEYE_LISTEN'] : [config.listen, 'listen'];
   const addr = splitHostPort(listen);
   if (!addr) throw new UsageError(`${from}: expected host:port (IPv6 in brackets, e.g. [::1]:9855), got ${JSON.stringify(listen)}`);
@@ -100,6 +102,12 @@ async function serve(values: Values, args: string[]): Promise<'serving'> {
 /** An expected failure at run time (port taken): one line, exit 1, no stack. */
 class RuntimeError extends Error {}
 
+/** A config that parses but cannot work on this host (no proc tree, read-only stateDir). */
+async function verifyPaths(config: Config, source: string): Promise<void> {
+  const problems = await verifyConfigPaths(config);
+  if (problems.length > 0) throw new ConfigError(problems, source, 'configuration cannot work on this host');
+}
+
 async function checkConfig(values: Values, args: string[]): Promise<number> {
   const files = args.length > 0 ? args : [str(values.config) ?? process.env.SOCKEYE_CONFIG].filter((f): f is string => f !== undefined);
   if (files.length === 0) throw new UsageError('check-config: expected a config file path');
@@ -107,6 +115,7 @@ async function checkConfig(values: Values, args: string[]): Promise<number> {
   for (const file of files) {
     try {
       const config = await loadConfig(file);
+      await verifyPaths(config, file);
       const t = config.targets ? `${config.targets.length} target(s)` : 'default targets (every process, by command name)';
       process.stdout.write(`${file}: ok — ${t}, ${config.checks.length} check(s), ${config.heartbeats.length} heartbeat(s)\n`);
     } catch (err) {
@@ -166,7 +175,7 @@ export async function main(argv: string[]): Promise<number | 'serving'> {
       process.stderr.write(`sockeye: ${message}\nTry 'sockeye --help'.\n`);
       return 2;
     }
-    if (err instanceof RuntimeError) {
+    if (err instanceof RuntimeError || err instanceof StateReadError) {
       process.stderr.write(`sockeye: ${err.message}\n`);
       return 1;
     }

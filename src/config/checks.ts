@@ -100,7 +100,7 @@ export function cronInterval(expression: string, samples = 12): number | undefin
   }
 }
 
-const cronExpression = z.string({ error: 'expected a cron expression' }).superRefine((text, ctx) => {
+export const cronExpression = z.string({ error: 'expected a cron expression' }).superRefine((text, ctx) => {
   const v = validateDetailed(text);
   if (!v.valid) {
     const why = v.errors.map((e) => e.message).join('; ') || 'not a cron expression';

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, readdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { isNode, isPair, isScalar, isSeq, parse, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { ConfigError, describe, describeIssues, formatPath, type Problem } from './errors.js';
 import { configSchema, type Config } from './schema.js';
@@ -141,15 +143,83 @@ const READ_ERRORS: Record<string, string> = {
   ELOOP: 'too many levels of symbolic links',
 };
 
+/** Far above any real config (a thousand checks is ~200 KB); a bigger file is a mistake, not a config. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 export async function loadConfig(file: string, env: Env = process.env): Promise<Config> {
   let text: string;
+  const cannot = (why: string) => new ConfigError([], file, `cannot read config file: ${why}`);
   try {
-    text = await readFile(file, 'utf8');
+    // Read at most one byte past the cap: a huge file is refused without loading it.
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+      let n = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+        if (n > MAX_CONFIG_BYTES) throw cannot(`larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; a sockeye config is a few KB (is this the right file?)`);
+      }
+      text = buf.subarray(0, n).toString('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new ConfigError([], file, `cannot read config file: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`);
+    throw cannot((e.code && READ_ERRORS[e.code]) ?? e.message);
   }
   return parseConfig(text, { env, source: file });
+}
+
+/**
+ * What the config's paths must be for sockeye to work, checked at startup
+ * and by check-config: procRoot a proc tree sockeye can read, stateDir (when
+ * heartbeats need it) a directory it can write or create. One problem per key.
+ */
+export async function verifyConfigPaths(config: Config): Promise<string[]> {
+  const problems: string[] = [];
+  const proc = config.procRoot;
+  try {
+    const names = await readdir(proc);
+    if (!names.some((n) => /^\d+$/.test(n))) problems.push(`procRoot: ${JSON.stringify(proc)} is not a proc tree (no process directories in it)`);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    problems.push(`procRoot: cannot read ${JSON.stringify(proc)}: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`);
+  }
+  if (config.heartbeats.length > 0) {
+    const why = await unwritableDir(resolve(config.stateDir));
+    if (why) problems.push(`stateDir: ${JSON.stringify(config.stateDir)} ${why} (heartbeat state is kept there)`);
+  }
+  return problems;
+}
+
+/** Why dir cannot be written or created, or undefined when it can. Creates nothing. */
+async function unwritableDir(dir: string): Promise<string | undefined> {
+  // The nearest existing ancestor decides whether the missing part can be created.
+  let at = dir;
+  for (;;) {
+    try {
+      const st = await stat(at);
+      if (!st.isDirectory()) return at === dir ? 'is not a directory' : `cannot be created: ${at} is not a directory`;
+      break;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // ENOTDIR: a file on the way; walking up finds it and says so.
+      if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') return `cannot be used: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`;
+      if (dirname(at) === at) return 'cannot be created';
+      at = dirname(at);
+    }
+  }
+  try {
+    await access(at, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code === 'EROFS' ? 'read-only file system' : ((e.code && READ_ERRORS[e.code]) ?? e.message);
+    return at === dir ? `is not writable: ${reason}` : `cannot be created in ${at}: ${reason}`;
+  }
+  return undefined;
 }
 
 /** The built-in default: no file, every visible process grouped by comm. */

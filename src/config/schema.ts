@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkSchema } from './checks.js';
-import { heartbeatSchema } from './heartbeats.js';
+import { heartbeatSchema, pingKey, uniqueHeartbeatKeys } from './heartbeats.js';
 import { hostPort } from './fields.js';
 import { statusPageSchema } from './statusPage.js';
 import { targetSchema } from './targets.js';
@@ -31,7 +31,13 @@ export const configSchema = z.strictObject({
   // grouped by command name). An explicit list replaces it.
   targets: z.array(targetSchema, { error: 'expected a list of targets' }).superRefine(uniqueNames('target')).optional(),
   checks: z.array(checkSchema, { error: 'expected a list of checks' }).superRefine(uniqueNames('check')).default([]),
-  heartbeats: z.array(heartbeatSchema, { error: 'expected a list of heartbeats' }).superRefine(uniqueNames('heartbeat')).default([]),
+  heartbeats: z
+    .array(heartbeatSchema, { error: 'expected a list of heartbeats' })
+    .superRefine(uniqueNames('heartbeat'))
+    .superRefine(uniqueHeartbeatKeys)
+    .default([]),
+  // The project ping key of healthchecks.io: /ping/<pingKey>/<slug> URLs.
+  pingKey: pingKey.optional(),
   statusPage: statusPageSchema,
 });
 

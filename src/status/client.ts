@@ -17,7 +17,7 @@ export const CLIENT_JS = String.raw`
 
   var LABEL = { critical: 'CRITICAL', warning: 'WARNING', unknown: 'UNKNOWN', ok: 'OK' };
   // late means past period + grace: what an operator calls missed.
-  var HEARTBEAT = { up: 'UP', late: 'MISSED', failed: 'FAILED', never: 'NO PING YET' };
+  var HEARTBEAT = { up: 'UP', grace: 'GRACE', late: 'MISSED', failed: 'FAILED', never: 'NO PING YET' };
 
   function h(tag, attrs) {
     var el = document.createElement(tag);
@@ -124,17 +124,33 @@ export const CLIENT_JS = String.raw`
     }));
   }
 
+  // The last few pings with the tail of their bodies: what a person debugs a failed job with.
+  var PINGS_SHOWN = 5;
+  function pingLog(b) {
+    if (!b.recentPings || b.recentPings.length === 0) return null;
+    return h('ol', { class: 'pings' }, b.recentPings.slice(0, PINGS_SHOWN).map(function (p) {
+      var what = p.kind === 'success' || p.kind === 'fail' ? p.kind + (p.exitStatus !== null ? ' (exit ' + p.exitStatus + ')' : '') : p.kind;
+      var cls = p.kind === 'fail' ? 'critical' : p.kind === 'success' ? 'ok' : 'unknown';
+      return h('li', { 'data-seq': String(p.seq) },
+        h('div', null, badge(cls, what.toUpperCase()), ' ', h('span', { class: 'v', text: since(p.at) }),
+          h('span', { class: 'muted', text: ' ' + p.method + ' from ' + p.source + (p.rid ? ' · run ' + p.rid.slice(0, 8) : '') + (p.durationSeconds !== null ? ' · took ' + ms(p.durationSeconds) : '') + (p.bodyBytes ? ' · ' + bytes(p.bodyBytes) : '') })),
+        p.body !== null ? h('pre', { class: 'body', text: (p.bodyTruncated ? '…' : '') + p.body }) : null);
+    }));
+  }
+
   function heartbeats(d) {
     if (d.heartbeats.length === 0) return null;
     return section('heartbeats', 'Heartbeats', d.heartbeats.length, d.heartbeats.map(function (b) {
-      var limit = b.periodSeconds + b.graceSeconds;
-      var ratio = b.ageSeconds === null || limit === 0 ? 0 : b.ageSeconds / limit;
+      var limit = b.periodSeconds !== null ? b.periodSeconds + b.graceSeconds : null;
+      var ratio = b.ageSeconds === null || !limit ? 0 : b.ageSeconds / limit;
+      var expected = b.periodSeconds !== null ? ['expected every', dur(b.periodSeconds) + ' + ' + dur(b.graceSeconds) + ' grace'] : ['schedule', b.schedule + ' (' + b.timezone + ') + ' + dur(b.graceSeconds) + ' grace'];
       return h('article', { class: 'item ' + b.severity, 'data-name': b.name },
         h('div', { class: 'head' }, badge(b.severity, HEARTBEAT[b.state] || b.state.toUpperCase()), ' ', h('h3', { text: b.name }), b.running ? h('span', { class: 'muted', text: 'running now' }) : null),
-        facts([['last success', since(b.lastSuccessAt)], ['expected every', dur(b.periodSeconds) + ' + ' + dur(b.graceSeconds) + ' grace'], b.lastFailAt && ['last failure', since(b.lastFailAt)],
+        facts([['last success', since(b.lastSuccessAt)], expected, b.deadlineAt && ['late after', b.deadlineAt.replace('T', ' ').slice(0, 16) + ' UTC'], b.lastFailAt && ['last failure', since(b.lastFailAt)],
           b.lastExitStatus !== null && b.lastExitStatus !== 0 && ['exit status', String(b.lastExitStatus)], b.lastStartAt && ['last start', since(b.lastStartAt)],
           b.lastDurationSeconds !== null && ['last run took', ms(b.lastDurationSeconds)]]),
-        bar(Math.min(ratio, 1), b.severity, 'age ' + age(b.ageSeconds) + ' of ' + age(limit)));
+        limit ? bar(Math.min(ratio, 1), b.severity, 'age ' + age(b.ageSeconds) + ' of ' + age(limit)) : null,
+        pingLog(b));
     }));
   }
 

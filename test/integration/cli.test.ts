@@ -10,10 +10,12 @@ import { worldReadableCopy } from '../support/world-readable.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/config');
-const GOOD = join(FIXTURES, 'valid/full.yaml');
 const BAD = join(FIXTURES, 'invalid/several-problems.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'sockeye-cli-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// check-config also verifies procRoot and stateDir on this host: the fixture's, pointed at ones that exist here.
+const GOOD = join(tmp, 'full.yaml');
+writeFileSync(GOOD, readFileSync(join(FIXTURES, 'valid/full.yaml'), 'utf8').replace('procRoot: /host/proc', 'procRoot: /proc').replace('stateDir: /var/lib/sockeye', `stateDir: ${join(tmp, 'state')}`));
 
 /** The exact stderr check-config prints for an invalid fixture. */
 function expectedStderr(yamlFile: string): string {

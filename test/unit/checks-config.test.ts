@@ -70,7 +70,7 @@ const invalid: Array<[string, string, string[]]> = [
   ['heartbeat period below 1s', `heartbeats:\n  - name: job\n    period: 500ms`, ['heartbeats[0].period: must be at least 1s']],
   ['heartbeat token too short, not echoed', `heartbeats:\n  - name: job\n    period: 1d\n    token: s3cr3t`, ['heartbeats[0].token: must be at least 8 characters']],
   ['heartbeat token not a string, not echoed', `heartbeats:\n  - name: job\n    period: 1d\n    token: 12345678901`, ['heartbeats[0].token: expected a token string (quote it in YAML)']],
-  ['heartbeat without period', `heartbeats:\n  - name: job`, ['heartbeats[0].period: expected a duration such as "15s", "5m" or "1h"']],
+  ['heartbeat without period', `heartbeats:\n  - name: job`, ['heartbeats[0]: expected exactly one of period (e.g. "1h") or schedule (a cron expression such as "0 2 * * 1-5")']],
   ['duplicate heartbeat names', `heartbeats:\n  - name: job\n    period: 1h\n  - name: job\n    period: 2h`, ['heartbeats[1].name: duplicate heartbeat name "job" (also at index 0)']],
   ['heartbeat name with a slash', `heartbeats:\n  - name: nightly/backup\n    period: 1d`, ['heartbeats[0].name: expected a name of letters, digits, "_", "." or "-" (at most 128, starting with a letter or digit), got the string "nightly/backup"']],
 ];
