@@ -22,6 +22,7 @@ declare -A need=(
   [python3]=python3
   [ss]=iproute2
   [openssl]=openssl
+  [nsd]=nsd
 )
 
 missing_pkgs=()

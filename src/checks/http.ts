@@ -1,10 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
+import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { HttpCheckConfig } from '../config/checks.js';
 import { VERSION } from '../version.js';
 import { earliestExpiry, tlsConnectOptions } from './tls-client.js';
-import { ProbeFailure, type ProbeContext, type Prober } from './types.js';
+import { ProbeFailure, type HttpPhase, type ProbeContext, type Prober } from './types.js';
 
 const MAX_REDIRECTS = 5;
 // Headers that must not follow a redirect to another origin.
@@ -56,10 +57,22 @@ function requestOnce(url: URL, method: string, headers: Record<string, string>, 
       reject(err);
       return;
     }
+    // The phase the request is in; each ends where the next begins (docs/checks.md).
+    // An IP literal needs no lookup: Node emits no 'lookup' and resolve stays 0.
+    let phase: HttpPhase | undefined = isIP(url.hostname.replace(/^\[|\]$/g, '')) ? 'connect' : 'resolve';
+    let mark = performance.now();
+    const enter = (next: HttpPhase | undefined) => {
+      const now = performance.now();
+      if (phase !== undefined) ctx.onPhase(phase, (now - mark) / 1000);
+      phase = next;
+      mark = now;
+    };
     let settled = false;
     const finish = (err: unknown, value?: Response) => {
       if (settled) return;
       settled = true;
+      // A run cut short (timeout, reset) still counts the time spent in the phase it was in.
+      enter(undefined);
       ctx.signal.removeEventListener('abort', onAbort);
       // Destroy on every path: success, failure, body cap and timeout alike.
       req.destroy();
@@ -71,14 +84,22 @@ function requestOnce(url: URL, method: string, headers: Record<string, string>, 
     if (ctx.signal.aborted) return onAbort();
 
     req.on('error', (err) => finish(err));
-    if (secure) {
-      req.once('socket', (socket) => {
+    req.once('socket', (socket: Socket) => {
+      socket.once('lookup', () => phase === 'resolve' && enter('connect'));
+      socket.once('connect', () => {
+        if (phase === 'resolve') enter('connect');
+        if (phase === 'connect') enter(secure ? 'tls' : 'processing');
+      });
+      if (secure) {
         socket.once('secureConnect', () => {
+          if (phase === 'tls') enter('processing');
           const expiry = earliestExpiry((socket as TLSSocket).getPeerCertificate(true));
           if (expiry !== undefined) ctx.onCertExpiry(expiry);
         });
-      });
-    }
+      }
+      // The first byte of the response (the HTTP parser reads the same 'data' events).
+      socket.once('data', () => phase === 'processing' && enter('transfer'));
+    });
     req.on('response', (res) => {
       res.on('error', (err) => finish(err));
       const declared = Number(res.headers['content-length']);

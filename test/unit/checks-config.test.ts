@@ -119,7 +119,7 @@ heartbeats:
     expect(web!.http).toMatchObject({ method: 'GET', status: [200], maxBodyBytes: 65536, followRedirects: false, insecureSkipVerify: false });
     expect(party).toMatchObject({ type: 'tcp', intervalMs: 30_000, timeoutMs: 10_000 });
     expect(party!.tcp!.conversation).toEqual([{ expect: 'PLSAUTH' }, { send: '{"cmd":"RING"}\\r\\n' }, { expect: 'AHOY-HOY' }]);
-    expect(party!.tcp!.tls).toBe(false);
+    expect(party!.tcp!.tls).toBeUndefined();
     expect(cert).toMatchObject({ type: 'tls', intervalMs: 3_600_000, timeoutMs: 10_000 });
     expect(cron).toMatchObject({ type: 'tls', intervalMs: 10_000, timeoutMs: 5_000 });
     expect(config.heartbeats[0]).toMatchObject({ period: 86_400_000, grace: 3_600_000, token: 'abcdefgh12345' });
