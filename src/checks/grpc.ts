@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 import type * as Grpc from '@grpc/grpc-js';
 import type { GrpcCheckConfig } from '../config/checks.js';
@@ -13,6 +14,8 @@ interface HealthCheckResponse {
 interface GrpcLibrary {
   grpc: typeof Grpc;
   check: { path: string; requestSerialize: (value: unknown) => Buffer; responseDeserialize: (bytes: Buffer) => HealthCheckResponse };
+  /** Credentials that add every socket the channel uses to `sockets`. */
+  tracked(inner: Grpc.ChannelCredentials, sockets: Set<Socket>): Grpc.ChannelCredentials;
 }
 
 let library: Promise<GrpcLibrary> | undefined;
@@ -27,7 +30,39 @@ export function loadGrpc(): Promise<GrpcLibrary> {
     const grpc = await import('@grpc/grpc-js');
     const health = await import('grpc-health-check');
     const check = (health.service as unknown as Record<string, GrpcLibrary['check']>)['Check']!;
-    return { grpc, check };
+    // grpc-js does not end a connection attempt that its channel no longer
+    // wants (a server that accepts and never sends its HTTP/2 settings keeps
+    // it open for good): the prober destroys the sockets itself.
+    class TrackedCredentials extends grpc.ChannelCredentials {
+      constructor(
+        private readonly inner: Grpc.ChannelCredentials,
+        private readonly sockets: Set<Socket>,
+      ) {
+        super();
+      }
+      _isSecure(): boolean {
+        return this.inner._isSecure();
+      }
+      _equals(other: Grpc.ChannelCredentials): boolean {
+        return other === this;
+      }
+      _createSecureConnector(...args: Parameters<Grpc.ChannelCredentials['_createSecureConnector']>): ReturnType<Grpc.ChannelCredentials['_createSecureConnector']> {
+        const connector = this.inner._createSecureConnector(...args);
+        const sockets = this.sockets;
+        return {
+          async connect(socket: Socket) {
+            sockets.add(socket);
+            const result = await connector.connect(socket);
+            sockets.add(result.socket);
+            return result;
+          },
+          waitForReady: () => connector.waitForReady(),
+          getCallCredentials: () => connector.getCallCredentials(),
+          destroy: () => connector.destroy(),
+        };
+      }
+    }
+    return { grpc, check, tracked: (inner, sockets) => new TrackedCredentials(inner, sockets) };
   })();
   return library;
 }
@@ -81,7 +116,7 @@ export function grpcFailure(err: Grpc.ServiceError, service: string): ProbeFailu
 
 /** grpc.health.v1.Health/Check over a channel of its own, closed when the run ends. */
 export const probeGrpc: Prober<GrpcCheckConfig> = async (cfg, ctx) => {
-  const { grpc, check } = await loadGrpc();
+  const { grpc, check, tracked } = await loadGrpc();
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const hp = splitHostPort(cfg.address)!;
   const host = hp.host || '127.0.0.1';
@@ -114,7 +149,8 @@ export const probeGrpc: Prober<GrpcCheckConfig> = async (cfg, ctx) => {
   } else {
     credentials = grpc.credentials.createInsecure();
   }
-  const client = new grpc.Client(target, credentials, options);
+  const sockets = new Set<Socket>();
+  const client = new grpc.Client(target, tracked(credentials, sockets), options);
   try {
     const response = await new Promise<HealthCheckResponse>((resolve, reject) => {
       const call = client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service: cfg.service }, new grpc.Metadata(), { deadline: Date.now() + ctx.timeoutMs }, (err, value) =>
@@ -126,5 +162,6 @@ export const probeGrpc: Prober<GrpcCheckConfig> = async (cfg, ctx) => {
     if (status !== 'SERVING') throw new ProbeFailure('not_serving', `${cfg.service === '' ? 'the server' : `service ${JSON.stringify(cfg.service)}`} is ${status}`);
   } finally {
     client.close();
+    for (const socket of sockets) socket.destroy();
   }
 };
