@@ -99,7 +99,7 @@ export const DNS_TYPES = ['A', 'AAAA', 'CAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA',
 /** RFC 1035 and RFC 2136 response codes, by their usual names. */
 export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'] as const;
 
-const rcode = z.enum(DNS_RCODES, { error: `expected a DNS response code: one of ${DNS_RCODES.join(', ')}` });
+type DnsRcode = (typeof DNS_RCODES)[number];
 
 /** The server to ask: host or host:port (port 53 when omitted), IPv6 in brackets when a port is given. */
 const dnsServer = z.string({ error: 'expected a DNS server address such as 127.0.0.1 or 127.0.0.1:53' }).transform((text, ctx) => {
@@ -121,13 +121,20 @@ export const dnsCheckSchema = z.strictObject({
   name: dnsName,
   type: z.enum(DNS_TYPES, { error: `expected a query type: one of ${DNS_TYPES.join(', ')}` }).default('A'),
   transport: z.enum(['udp', 'tcp'], { error: 'expected udp or tcp' }).default('udp'),
-  /** Accepted response codes. */
+  /** Accepted response codes: one or a list. */
   rcode: z
-    .union([rcode, z.array(rcode, { error: 'expected a DNS response code or a list of them' }).min(1, 'expected at least one response code')], {
-      error: `expected a DNS response code (one of ${DNS_RCODES.join(', ')}) or a list of them`,
-    })
+    .union([z.string(), z.array(z.string())], { error: `expected a DNS response code (one of ${DNS_RCODES.join(', ')}) or a list of them` })
     .default(['NOERROR'])
-    .transform((r) => (typeof r === 'string' ? [r] : r)),
+    .transform((value, ctx) => {
+      const list = typeof value === 'string' ? [value] : value;
+      if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one DNS response code' });
+      list.forEach((r, i) => {
+        if (!(DNS_RCODES as readonly string[]).includes(r)) {
+          ctx.addIssue({ code: 'custom', path: typeof value === 'string' ? [] : [i], message: `expected a DNS response code: one of ${DNS_RCODES.join(', ')}, got ${describe(r)}` });
+        }
+      });
+      return list as DnsRcode[];
+    }),
   /** Regexes that must each match at least one answer record, printed as in a zone file. */
   answer: z.array(regex, { error: 'expected a list of regular expressions' }).default([]),
   recursionDesired: bool('ask the server to recurse').default(true),
