@@ -29,7 +29,7 @@ export function describeTarget(check: CheckConfig): string {
   if (check.tls) return `tls://${check.tls.address}${check.tls.serverName ? ` (${check.tls.serverName})` : ''}`;
   if (check.dns) {
     const { server, transport, name, type } = check.dns;
-    return `dns ${transport}://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port} ${name} ${type}`;
+    return `${name} ${type} via ${transport}://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
   }
   if (check.grpc) return `grpc${check.grpc.tls ? '+tls' : ''}://${check.grpc.address}${check.grpc.service ? ` (service ${JSON.stringify(check.grpc.service)})` : ''}`;
   return '(none)';

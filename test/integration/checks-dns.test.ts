@@ -116,6 +116,6 @@ describe('dns checks against nsd and a fake server', () => {
     const check = checkFrom('d', { dns: { server: '127.0.0.1', transport: 'tcp', name: 'www.example.test', type: 'AAAA' } });
     expect(check.dns!.server).toEqual({ host: '127.0.0.1', port: 53 });
     const runner = new CheckRunner([check], newRegistry(), captureLogger());
-    expect(runner.status()[0]!.target).toBe('dns tcp://127.0.0.1:53 www.example.test AAAA');
+    expect(runner.status()[0]!.target).toBe('www.example.test AAAA via tcp://127.0.0.1:53');
   });
 });

@@ -62,7 +62,7 @@ describe('describeTarget', () => {
       'POST https://***@api.test/h?token=***',
       'tcp+tls://127.0.0.1:31337',
       'tls://127.0.0.1:8443 (api.example.test)',
-      'dns udp://[::1]:5353 www.example.test AAAA',
+      'www.example.test AAAA via udp://[::1]:5353',
       'grpc+tls://127.0.0.1:50051 (service "app.Orders")',
       'grpc://127.0.0.1:50051',
     ]);
