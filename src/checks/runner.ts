@@ -9,7 +9,7 @@ import { probeHttp } from './http.js';
 import { describeTarget } from './redact.js';
 import { probeTcp } from './tcp.js';
 import { probeTls } from './tls.js';
-import { FAILURE_REASONS, HTTP_PHASES, ProbeFailure, type FailureReason, type HttpPhases, type ProbeContext } from './types.js';
+import { HTTP_PHASES, REASONS_BY_TYPE, ProbeFailure, type FailureReason, type HttpPhases, type ProbeContext } from './types.js';
 
 const STOPPED = new Error('checker stopped');
 
@@ -125,7 +125,7 @@ export class CheckRunner {
       });
       // Zeroed series so rate() and increase() work from the first failure on.
       for (const result of ['success', 'failure']) this.runs.inc({ check: check.name, result }, 0);
-      for (const reason of FAILURE_REASONS) this.failures.inc({ check: check.name, reason }, 0);
+      for (const reason of REASONS_BY_TYPE[check.type]) this.failures.inc({ check: check.name, reason }, 0);
       this.overruns.inc({ check: check.name }, 0);
       this.interval.set({ check: check.name }, check.intervalMs / 1000);
     }

@@ -4,6 +4,18 @@ import type { CheckConfig } from '../config/checks.js';
 export const FAILURE_REASONS = ['timeout', 'refused', 'reset', 'dns', 'tls', 'status', 'body', 'expect', 'rcode', 'answer', 'not_serving'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
+/**
+ * The reasons each kind of check can fail with: the series zeroed at start
+ * (so rate() works from the first failure), without ones that can never move.
+ */
+export const REASONS_BY_TYPE: Record<CheckConfig['type'], readonly FailureReason[]> = {
+  http: ['timeout', 'refused', 'reset', 'dns', 'tls', 'status', 'body'],
+  tcp: ['timeout', 'refused', 'reset', 'dns', 'tls', 'expect'],
+  tls: ['timeout', 'refused', 'reset', 'dns', 'tls'],
+  dns: ['timeout', 'refused', 'reset', 'dns', 'rcode', 'answer'],
+  grpc: ['timeout', 'refused', 'reset', 'dns', 'tls', 'status', 'not_serving'],
+};
+
 /** A failure whose reason the prober knows (status mismatch, body, expect, ...). */
 export class ProbeFailure extends Error {
   constructor(

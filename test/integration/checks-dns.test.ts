@@ -105,6 +105,14 @@ describe('dns checks against nsd and a fake server', () => {
     }
   });
 
+  it("zeroes at start the failure reasons a dns check can have, and not the others' reasons", async () => {
+    const registry = newRegistry();
+    const check = checkFrom('fresh', { dns: { server: real(), name: 'www.example.test' } });
+    new CheckRunner([check], registry, captureLogger());
+    for (const reason of ['timeout', 'refused', 'reset', 'dns', 'rcode', 'answer']) expect(await metricValue(registry, 'sockeye_check_failures_total', { check: 'fresh', reason }), reason).toBe(0);
+    for (const reason of ['status', 'body', 'expect', 'not_serving', 'tls']) expect(await metricValue(registry, 'sockeye_check_failures_total', { check: 'fresh', reason }), reason).toBeUndefined();
+  });
+
   it('exports no answer count when no response came', async () => {
     const registry = newRegistry();
     const check = checkFrom('none', { dns: { server: `127.0.0.1:${closed}`, name: 'www.example.test' } });
