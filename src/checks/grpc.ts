@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
-import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type * as Grpc from '@grpc/grpc-js';
 import type { GrpcCheckConfig } from '../config/checks.js';
 import { splitHostPort } from '../config/fields.js';
 import { VERSION } from '../version.js';
-import { earliestExpiry, loadCa } from './tls-client.js';
-import { ProbeFailure, type FailureReason, type Prober } from './types.js';
+import { earliestExpiry, tlsConnectOptions, verifyPeer, type TlsClientConfig } from './tls-client.js';
+import { ProbeFailure, type FailureReason, type ProbeContext, type Prober } from './types.js';
 
 interface HealthCheckResponse {
   status?: string;
@@ -14,8 +14,67 @@ interface HealthCheckResponse {
 interface GrpcLibrary {
   grpc: typeof Grpc;
   check: { path: string; requestSerialize: (value: unknown) => Buffer; responseDeserialize: (bytes: Buffer) => HealthCheckResponse };
-  /** Credentials that add every socket the channel uses to `sockets`. */
-  tracked(inner: Grpc.ChannelCredentials, sockets: Set<Socket>): Grpc.ChannelCredentials;
+  /** Channel credentials whose connections the prober makes and owns (see ProbeConnector). */
+  credentials(connector: ProbeConnector): Grpc.ChannelCredentials;
+}
+
+/**
+ * The connection layer of one run's channel. grpc-js does not end a
+ * connection attempt its channel no longer wants (a server that accepts and
+ * never sends its HTTP/2 settings keeps it open for good), so every socket is
+ * kept here and destroyed when the run ends. TLS is done as by the tls and
+ * tcp probers: SNI only for host names, verification after the handshake so
+ * that an expired chain's expiry is still reported, the same reasons.
+ */
+class ProbeConnector {
+  readonly sockets = new Set<Socket>();
+  /** Why the last connection failed, in our words (grpc-js only keeps its text). */
+  failure: unknown;
+
+  constructor(
+    private readonly tls: TlsClientConfig | undefined,
+    private readonly host: string,
+    private readonly ctx: ProbeContext,
+  ) {}
+
+  get secure(): boolean {
+    return this.tls !== undefined;
+  }
+
+  connect(socket: Socket): Promise<{ socket: Socket; secure: boolean }> {
+    this.sockets.add(socket);
+    const tls = this.tls;
+    if (!tls) return Promise.resolve({ socket, secure: false });
+    return new Promise((resolve, reject) => {
+      const fail = (err: unknown) => {
+        this.failure = err;
+        reject(err instanceof Error ? err : new Error(String(err)));
+      };
+      let secured: TLSSocket;
+      try {
+        secured = tlsConnect({ socket, ...tlsConnectOptions(tls, this.host), rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+      } catch (err) {
+        return fail(err);
+      }
+      this.sockets.add(secured);
+      secured.once('error', fail);
+      secured.once('secureConnect', () => {
+        try {
+          const expiry = earliestExpiry(secured.getPeerCertificate(true));
+          if (expiry !== undefined) this.ctx.onCertExpiry(expiry);
+          verifyPeer(secured, tls, this.host);
+          secured.removeListener('error', fail);
+          resolve({ socket: secured, secure: true });
+        } catch (err) {
+          fail(err);
+        }
+      });
+    });
+  }
+
+  close(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
 }
 
 let library: Promise<GrpcLibrary> | undefined;
@@ -30,39 +89,29 @@ export function loadGrpc(): Promise<GrpcLibrary> {
     const grpc = await import('@grpc/grpc-js');
     const health = await import('grpc-health-check');
     const check = (health.service as unknown as Record<string, GrpcLibrary['check']>)['Check']!;
-    // grpc-js does not end a connection attempt that its channel no longer
-    // wants (a server that accepts and never sends its HTTP/2 settings keeps
-    // it open for good): the prober destroys the sockets itself.
-    class TrackedCredentials extends grpc.ChannelCredentials {
-      constructor(
-        private readonly inner: Grpc.ChannelCredentials,
-        private readonly sockets: Set<Socket>,
-      ) {
+    // grpc-js's extension point for how a channel connects (its own TLS and
+    // insecure credentials implement the same three methods).
+    class ProbeCredentials extends grpc.ChannelCredentials {
+      constructor(private readonly connector: ProbeConnector) {
         super();
       }
       _isSecure(): boolean {
-        return this.inner._isSecure();
+        return this.connector.secure;
       }
       _equals(other: Grpc.ChannelCredentials): boolean {
         return other === this;
       }
-      _createSecureConnector(...args: Parameters<Grpc.ChannelCredentials['_createSecureConnector']>): ReturnType<Grpc.ChannelCredentials['_createSecureConnector']> {
-        const connector = this.inner._createSecureConnector(...args);
-        const sockets = this.sockets;
+      _createSecureConnector(): ReturnType<Grpc.ChannelCredentials['_createSecureConnector']> {
+        const connector = this.connector;
         return {
-          async connect(socket: Socket) {
-            sockets.add(socket);
-            const result = await connector.connect(socket);
-            sockets.add(result.socket);
-            return result;
-          },
-          waitForReady: () => connector.waitForReady(),
-          getCallCredentials: () => connector.getCallCredentials(),
-          destroy: () => connector.destroy(),
+          connect: (socket: Socket) => connector.connect(socket),
+          waitForReady: () => Promise.resolve(),
+          getCallCredentials: () => grpc.credentials.createEmpty(),
+          destroy: () => undefined,
         };
       }
     }
-    return { grpc, check, tracked: (inner, sockets) => new TrackedCredentials(inner, sockets) };
+    return { grpc, check, credentials: (connector) => new ProbeCredentials(connector) };
   })();
   return library;
 }
@@ -116,7 +165,7 @@ export function grpcFailure(err: Grpc.ServiceError, service: string): ProbeFailu
 
 /** grpc.health.v1.Health/Check over a channel of its own, closed when the run ends. */
 export const probeGrpc: Prober<GrpcCheckConfig> = async (cfg, ctx) => {
-  const { grpc, check, tracked } = await loadGrpc();
+  const { grpc, check, credentials } = await loadGrpc();
   if (ctx.signal.aborted) throw ctx.signal.reason;
   const hp = splitHostPort(cfg.address)!;
   const host = hp.host || '127.0.0.1';
@@ -129,32 +178,15 @@ export const probeGrpc: Prober<GrpcCheckConfig> = async (cfg, ctx) => {
     'grpc.primary_user_agent': `sockeye/${VERSION}`,
     'grpc.max_receive_message_length': 64 * 1024,
   };
-  let credentials: Grpc.ChannelCredentials;
-  if (cfg.tls) {
-    const tls = cfg.tls;
-    const serverName = tls.serverName ?? host;
-    if (tls.serverName) {
-      options['grpc.ssl_target_name_override'] = tls.serverName;
-      options['grpc.default_authority'] = tls.serverName;
-    }
-    credentials = grpc.credentials.createSsl(tls.caFile ? loadCa(tls.caFile) : null, null, null, {
-      rejectUnauthorized: !tls.insecureSkipVerify,
-      // Called once the chain is trusted: the expiry of what was presented, then the host name.
-      checkServerIdentity(_host: string, cert: PeerCertificate) {
-        const expiry = earliestExpiry(cert as DetailedPeerCertificate);
-        if (expiry !== undefined) ctx.onCertExpiry(expiry);
-        return checkServerIdentity(serverName, cert);
-      },
-    });
-  } else {
-    credentials = grpc.credentials.createInsecure();
-  }
-  const sockets = new Set<Socket>();
-  const client = new grpc.Client(target, tracked(credentials, sockets), options);
+  // The authority (and with TLS the name verified) is serverName when given.
+  if (cfg.tls?.serverName) options['grpc.default_authority'] = `${cfg.tls.serverName}:${hp.port}`;
+  const connector = new ProbeConnector(cfg.tls, host, ctx);
+  const client = new grpc.Client(target, credentials(connector), options);
   try {
     const response = await new Promise<HealthCheckResponse>((resolve, reject) => {
       const call = client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service: cfg.service }, new grpc.Metadata(), { deadline: Date.now() + ctx.timeoutMs }, (err, value) =>
-        err ? reject(grpcFailure(err, cfg.service)) : resolve(value ?? {}),
+        // A connection our connector refused (TLS) fails the call as UNAVAILABLE: say why in our words.
+        err ? reject(err.code === 14 && connector.failure !== undefined ? connector.failure : grpcFailure(err, cfg.service)) : resolve(value ?? {}),
       );
       ctx.signal.addEventListener('abort', () => call.cancel(), { once: true });
     });
@@ -162,6 +194,6 @@ export const probeGrpc: Prober<GrpcCheckConfig> = async (cfg, ctx) => {
     if (status !== 'SERVING') throw new ProbeFailure('not_serving', `${cfg.service === '' ? 'the server' : `service ${JSON.stringify(cfg.service)}`} is ${status}`);
   } finally {
     client.close();
-    for (const socket of sockets) socket.destroy();
+    connector.close();
   }
 };

@@ -65,10 +65,12 @@ const cases: Case[] = [
   { name: 'silent', timeout: T, grpc: () => ({ address: at(silentPort()) }), reason: 'timeout' },
   { name: 'tls-serving', grpc: () => ({ address: at(srv.ports.tls), service: 'app.Serving', tls: tls() }), reason: null },
   { name: 'tls-not-serving', grpc: () => ({ address: at(srv.ports.tls), service: 'app.Down', tls: tls() }), reason: 'not_serving' },
-  { name: 'tls-untrusted', grpc: () => ({ address: at(srv.ports.tls), tls: true }), reason: 'tls' },
+  { name: 'tls-untrusted', grpc: () => ({ address: at(srv.ports.tls), tls: true }), reason: 'tls', message: /^certificate not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE$/ },
   { name: 'tls-insecure', grpc: () => ({ address: at(srv.ports.tls), tls: { insecureSkipVerify: true } }), reason: null },
-  { name: 'tls-expired', grpc: () => ({ address: at(srv.ports.tlsExpired), tls: tls() }), reason: 'tls' },
-  { name: 'tls-wrong-host', grpc: () => ({ address: at(srv.ports.tlsWrongHost), tls: tls() }), reason: 'tls' },
+  { name: 'tls-expired', grpc: () => ({ address: at(srv.ports.tlsExpired), tls: tls() }), reason: 'tls', message: /^certificate not trusted: CERT_HAS_EXPIRED$/ },
+  { name: 'tls-wrong-host', grpc: () => ({ address: at(srv.ports.tlsWrongHost), tls: tls() }), reason: 'tls', message: /^certificate not trusted: ERR_TLS_CERT_ALTNAME_INVALID$/ },
+  { name: 'tls-ip-without-server-name', grpc: () => ({ address: at(srv.ports.tls), tls: { caFile: srv.certs.caFile } }), reason: null },
+  { name: 'tls-ca-file-missing', grpc: () => ({ address: at(srv.ports.tls), tls: { caFile: '/nonexistent/ca.pem' } }), reason: 'tls', message: /^cannot read caFile \/nonexistent\/ca\.pem: ENOENT$/ },
   { name: 'tls-against-plaintext', grpc: () => ({ address: at(srv.ports.plain), tls: tls() }), reason: 'tls' },
   { name: 'plaintext-against-tls', grpc: () => ({ address: at(srv.ports.tls) }), reason: 'reset' },
 ];
@@ -86,11 +88,15 @@ describe('grpc health checks against real grpc-js servers', () => {
     if (c.reason) expect(await metricValue(registry, 'sockeye_check_failures_total', { check: c.name, reason: c.reason })).toBe(1);
   });
 
-  it('exports the expiry of the certificate a TLS server presented', async () => {
-    const registry = newRegistry();
-    const check = checkFrom('expiry', { grpc: { address: at(srv.ports.tls), tls: tls() } });
-    await new CheckRunner([check], registry, captureLogger()).run(check);
-    expect(await metricValue(registry, 'sockeye_check_tls_cert_expiry_timestamp_seconds', { check: 'expiry' })).toBe(srv.certs.validNotAfterMs / 1000);
+  it('exports the expiry of the certificate a TLS server presented, also of an expired one that fails verification', async () => {
+    const expiry = async (port: number) => {
+      const registry = newRegistry();
+      const check = checkFrom('expiry', { grpc: { address: at(port), tls: tls() } });
+      await new CheckRunner([check], registry, captureLogger()).run(check);
+      return metricValue(registry, 'sockeye_check_tls_cert_expiry_timestamp_seconds', { check: 'expiry' });
+    };
+    expect(await expiry(srv.ports.tls)).toBe(srv.certs.validNotAfterMs / 1000);
+    expect(await expiry(srv.ports.tlsExpired)).toBe(Date.parse('2020-02-01T00:00:00Z') / 1000);
   });
 
   it('leaves no socket behind: 60 runs of each outcome end with the fds they started with', async () => {
