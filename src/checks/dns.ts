@@ -4,6 +4,7 @@ import { lookup } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
 import type { DnsCheckConfig } from '../config/checks.js';
+import { settleOnce } from './settle.js';
 import { ProbeFailure, type ProbeContext, type Prober } from './types.js';
 
 // A DNS message over TCP is at most 65535 bytes (its 2-byte length prefix).
@@ -102,44 +103,21 @@ function formatData(rr: Answer): string {
  * with another id (late answers to an earlier query) are ignored.
  */
 function exchangeUdp(host: string, port: number, query: Buffer, id: number, ctx: ProbeContext): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
+  return settleOnce<Buffer>(ctx, (finish) => {
     const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
-    let settled = false;
-    const finish = (err: unknown, value?: Buffer) => {
-      if (settled) return;
-      settled = true;
-      ctx.signal.removeEventListener('abort', onAbort);
-      socket.close();
-      if (err !== undefined) reject(err);
-      else resolve(value!);
-    };
-    const onAbort = () => finish(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) return onAbort();
     socket.on('error', (err) => finish(err));
     socket.on('message', (msg) => {
       if (msg.length >= 2 && msg.readUInt16BE(0) === id) finish(undefined, msg);
     });
     socket.connect(port, host, () => socket.send(query, (err) => err && finish(err)));
+    return () => socket.close();
   });
 }
 
 /** One TCP exchange: the 2-byte length-prefixed query, then the response read to its length. */
 function exchangeTcp(host: string, port: number, query: Buffer, ctx: ProbeContext): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
+  return settleOnce<Buffer>(ctx, (finish) => {
     const socket = connect({ host, port });
-    let settled = false;
-    const finish = (err: unknown, value?: Buffer) => {
-      if (settled) return;
-      settled = true;
-      ctx.signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (err !== undefined) reject(err);
-      else resolve(value!);
-    };
-    const onAbort = () => finish(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) return onAbort();
     let buffered = Buffer.alloc(0);
     socket.on('error', (err) => finish(err));
     socket.on('connect', () => socket.write(query));
@@ -149,5 +127,6 @@ function exchangeTcp(host: string, port: number, query: Buffer, ctx: ProbeContex
       if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) finish(undefined, buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
     });
     socket.on('close', () => finish(new ProbeFailure('reset', `connection closed after ${buffered.length} bytes, before a whole response`)));
+    return () => socket.destroy();
   });
 }

@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import type { HttpCheckConfig } from '../config/checks.js';
 import { VERSION } from '../version.js';
 import { earliestExpiry, tlsConnectOptions } from './tls-client.js';
+import { settleOnce } from './settle.js';
 import { ProbeFailure, type HttpPhase, type ProbeContext, type Prober } from './types.js';
 
 const MAX_REDIRECTS = 5;
@@ -42,21 +43,15 @@ export const probeHttp: Prober<HttpCheckConfig> = async (cfg, ctx) => {
 };
 
 function requestOnce(url: URL, method: string, headers: Record<string, string>, cfg: HttpCheckConfig, ctx: ProbeContext): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
+  return settleOnce<Response>(ctx, (finish) => {
     const secure = url.protocol === 'https:';
-    let req: http.ClientRequest;
-    try {
-      req = (secure ? https : http).request(url, {
-        method,
-        headers: { 'user-agent': `sockeye/${VERSION}`, ...headers },
-        // No pooling: nothing may outlive the probe (the incident was a leak).
-        agent: false,
-        ...(secure ? tlsConnectOptions(cfg, url.hostname.replace(/^\[|\]$/g, '')) : {}),
-      });
-    } catch (err) {
-      reject(err);
-      return;
-    }
+    const req = (secure ? https : http).request(url, {
+      method,
+      headers: { 'user-agent': `sockeye/${VERSION}`, ...headers },
+      // No pooling: nothing may outlive the probe (the incident was a leak).
+      agent: false,
+      ...(secure ? tlsConnectOptions(cfg, url.hostname.replace(/^\[|\]$/g, '')) : {}),
+    });
     // The phase the request is in; each ends where the next begins (docs/checks.md).
     // An IP literal needs no lookup: Node emits no 'lookup' and resolve stays 0.
     let phase: HttpPhase | undefined = isIP(url.hostname.replace(/^\[|\]$/g, '')) ? 'connect' : 'resolve';
@@ -67,21 +62,6 @@ function requestOnce(url: URL, method: string, headers: Record<string, string>, 
       phase = next;
       mark = now;
     };
-    let settled = false;
-    const finish = (err: unknown, value?: Response) => {
-      if (settled) return;
-      settled = true;
-      // A run cut short (timeout, reset) still counts the time spent in the phase it was in.
-      enter(undefined);
-      ctx.signal.removeEventListener('abort', onAbort);
-      // Destroy on every path: success, failure, body cap and timeout alike.
-      req.destroy();
-      if (err !== undefined) reject(err);
-      else resolve(value!);
-    };
-    const onAbort = () => finish(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) return onAbort();
 
     req.on('error', (err) => finish(err));
     req.once('socket', (socket: Socket) => {
@@ -119,5 +99,11 @@ function requestOnce(url: URL, method: string, headers: Record<string, string>, 
       });
     });
     req.end(cfg.requestBody);
+    return () => {
+      // A run cut short (timeout, reset) still counts the time spent in the phase it was in.
+      enter(undefined);
+      // Destroy on every path: success, failure, body cap and timeout alike.
+      req.destroy();
+    };
   });
 }
