@@ -4,7 +4,7 @@ import { captureLogger } from '../support/collection.js';
 import { startNsd, type Nsd } from '../support/nsd.js';
 import { freePort } from '../support/sockeye.js';
 import { startFakeDns, type FakeDns } from './checks-dns-fake.js';
-import { checkFrom, metricValue, newRegistry } from './checks-support.js';
+import { checkFrom, metricValue, newRegistry, openFds } from './checks-support.js';
 
 // dns checks against a real authoritative server (Debian's nsd) serving a zone
 // written here, over UDP and TCP, and a small in-test server for the answers
@@ -111,6 +111,27 @@ describe('dns checks against nsd and a fake server', () => {
     new CheckRunner([check], registry, captureLogger());
     for (const reason of ['timeout', 'refused', 'reset', 'dns', 'rcode', 'answer']) expect(await metricValue(registry, 'sockeye_check_failures_total', { check: 'fresh', reason }), reason).toBe(0);
     for (const reason of ['status', 'body', 'expect', 'not_serving', 'tls']) expect(await metricValue(registry, 'sockeye_check_failures_total', { check: 'fresh', reason }), reason).toBeUndefined();
+  });
+
+  it('leaves no socket behind: 10 rounds of six outcomes end with the fds they started with', async () => {
+    const checks = [
+      checkFrom('udp-ok', { dns: { server: real(), name: 'www.example.test' } }),
+      checkFrom('tcp-ok', { dns: { server: real(), transport: 'tcp', name: 'www.example.test' } }),
+      checkFrom('udp-silent', { timeout: '300ms', dns: { server: `127.0.0.1:${fake.port}`, name: 'silent.fake.test' } }),
+      checkFrom('tcp-silent', { timeout: '300ms', dns: { server: `127.0.0.1:${fake.port}`, transport: 'tcp', name: 'silent.fake.test' } }),
+      checkFrom('udp-refused', { dns: { server: `127.0.0.1:${closed}`, name: 'www.example.test' } }),
+      checkFrom('tcp-hangup', { dns: { server: `127.0.0.1:${fake.port}`, transport: 'tcp', name: 'hangup.fake.test' } }),
+    ];
+    const runner = new CheckRunner(checks, newRegistry(), captureLogger());
+    for (const c of checks) await runner.run(c);
+    const settle = () => new Promise((r) => setTimeout(r, 200));
+    await settle();
+    const before = openFds();
+    for (let i = 0; i < 10; i++) await Promise.all(checks.map((c) => runner.run(c)));
+    // The fake server's ends of the TCP connections close a moment after ours.
+    await settle();
+    expect(openFds()).toBe(before);
+    expect(runner.status().map((s) => s.reason)).toEqual([null, null, 'timeout', 'timeout', 'refused', 'reset']);
   });
 
   it('exports no answer count when no response came', async () => {
