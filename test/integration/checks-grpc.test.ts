@@ -56,6 +56,8 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'server-serving', grpc: () => ({ address: at(srv.ports.plain) }), reason: null },
+  { name: 'by-host-name', grpc: () => ({ address: `localhost:${srv.ports.plain}` }), reason: null },
+  { name: 'tls-by-host-name', grpc: () => ({ address: `localhost:${srv.ports.tls}`, tls: { caFile: srv.certs.caFile } }), reason: null },
   { name: 'service-serving', grpc: () => ({ address: at(srv.ports.plain), service: 'app.Serving' }), reason: null },
   { name: 'service-not-serving', grpc: () => ({ address: at(srv.ports.plain), service: 'app.Down' }), reason: 'not_serving', message: /^service "app\.Down" is NOT_SERVING$/ },
   { name: 'service-status-unknown', grpc: () => ({ address: at(srv.ports.plain), service: 'app.Unknown' }), reason: 'not_serving', message: /is UNKNOWN$/ },
