@@ -24,6 +24,8 @@ export function checkFacts(c: CheckerCheck): CheckFacts {
     timeoutSeconds: c.timeoutSeconds,
     running: c.running,
     certExpiresAt: iso(c.certExpiresAt),
+    phases: c.phases,
+    answerRecords: c.answerRecords,
     recent: c.history.map((r) => ({ at: new Date(r.at).toISOString(), ok: r.success, durationSeconds: r.durationSeconds })),
   };
 }

@@ -43,6 +43,8 @@ function check(name: string, state: CheckFacts['state'], over: Partial<CheckFact
     timeoutSeconds: 5,
     running: false,
     certExpiresAt: null,
+    phases: null,
+    answerRecords: null,
     recent: [],
     ...over,
   };
