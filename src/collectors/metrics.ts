@@ -30,6 +30,9 @@ export class TargetMetrics {
       listenMax: gauge('sockeye_process_listen_queue_max', 'Accept queue limit (listen backlog) of a listening TCP port.', ['target', 'port']),
       rss: gauge('sockeye_process_resident_memory_bytes', "Resident memory, summed over the target's processes.", ['target']),
       memLimit: gauge('sockeye_process_memory_limit_bytes', 'Memory limit of the cgroup the processes run in, where one is set.', ['target']),
+      socketAge: gauge('sockeye_process_socket_oldest_age_seconds', 'How long the oldest TCP socket in a state has been in it, tracked by inode across collections (a lower bound: a socket first seen counts from then); listening sockets are left out.', ['target', 'state']),
+      longLived: gauge('sockeye_process_long_lived_sockets', 'TCP sockets in their current state for at least sockeye_process_long_lived_socket_threshold_seconds, by state; listening sockets are left out.', ['target', 'state']),
+      longLivedThreshold: gauge('sockeye_process_long_lived_socket_threshold_seconds', 'How long a TCP socket must stay in its state to count as long-lived (leaks.longLivedAfter).', []),
       threads: gauge('sockeye_process_threads', "Threads, summed over the target's processes.", ['target']),
       collectorDuration: gauge('sockeye_scrape_collector_duration_seconds', 'How long a collector took in the last collection.', ['collector']),
       collectorSuccess: gauge('sockeye_scrape_collector_success', 'Whether a collector succeeded in the last collection (1) or hit an error (0).', ['collector']),
@@ -54,6 +57,7 @@ export class TargetMetrics {
     for (const gauge of Object.values(g)) gauge.reset();
     this.cpu.reset();
     this.applyCollectors(snap);
+    g.longLivedThreshold.set(snap.longLivedAfterSeconds);
     for (const t of snap.targets) {
       const target = t.name;
       const u = t.total;
@@ -81,6 +85,10 @@ export class TargetMetrics {
       }
       if (u.residentBytes !== null) g.rss.set({ target }, u.residentBytes);
       if (u.memoryLimitBytes !== null) g.memLimit.set({ target }, u.memoryLimitBytes);
+      for (const a of t.socketAges) {
+        g.socketAge.set({ target, state: a.state }, a.oldestSeconds);
+        g.longLived.set({ target, state: a.state }, a.longLived);
+      }
       g.threads.set({ target }, u.threads);
       this.cpu.inc({ target, mode: 'user' }, u.cpuUserSeconds);
       this.cpu.inc({ target, mode: 'system' }, u.cpuSystemSeconds);

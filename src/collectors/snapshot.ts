@@ -2,8 +2,10 @@
 // worker thread), JSON-friendly, and the single source for /metrics,
 // `sockeye inspect` and the status page.
 import type { FdType } from '../procfs/pid/fd.js';
+import type { SocketStateAge } from './socket-ages.js';
 
 export type { FdType } from '../procfs/pid/fd.js';
+export type { SocketStateAge } from './socket-ages.js';
 export { FD_TYPES } from '../procfs/pid/fd.js';
 
 export type SocketProtocol = 'tcp' | 'tcp6' | 'udp' | 'udp6' | 'unix' | 'other';
@@ -106,6 +108,8 @@ export interface TargetSnapshot {
   /** Every process could be read completely. */
   readable: boolean;
   total: Usage;
+  /** Per non-listening TCP state present: the oldest socket's age in it and how many are long-lived. */
+  socketAges: SocketStateAge[];
   /** Problems resolving the target itself (unreadable pidfile, exe not readable). */
   problems: Problem[];
 }
@@ -134,6 +138,8 @@ export interface CollectionSnapshot {
   collectors: CollectorStat[];
   /** Problems of the collection as a whole (procRoot not readable). */
   problems: Problem[];
+  /** The configured long-lived threshold (leaks.longLivedAfter). */
+  longLivedAfterSeconds: number;
   /** Processes that matched a target but exited before they were fully read (left out). */
   vanished: number;
   /** Network namespaces whose socket tables were read. */

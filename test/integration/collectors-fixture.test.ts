@@ -41,7 +41,7 @@ describe('fixture proc tree', () => {
   });
 
   it('gives the exact per-process numbers of pid 4101', () => {
-    const snap = collectPid(4101, { procRoot, cgroupRoot, topN: 10 });
+    const snap = collectPid(4101, { procRoot, cgroupRoot, topN: 10, longLivedAfterMs: 300_000 });
     const p = snap.targets[0]!.processes[0]!;
     expect(p).toMatchObject({
       pid: 4101,
