@@ -59,7 +59,7 @@ interface Run {
 function begin(options: CollectOptions, table = new ProcessTable(options.procRoot)): Run {
   const time = Date.now();
   const started = performance.now();
-  const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, memoryLimits: new Map() };
+  const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, cgroupMemory: new Map() };
   let resolved: ResolvedTarget[];
   const problems: Problem[] = [];
   // Resolution is reported like a collector: with zero-config it reads every process's stat.

@@ -11,6 +11,7 @@ export class TargetMetrics {
   private readonly g;
   private readonly cpu: Counter<'target' | 'mode'>;
   private readonly restarts: Counter<'target'>;
+  private readonly oomKills: Counter<'target'>;
 
   constructor(registry: Registry) {
     const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers: [registry] });
@@ -29,6 +30,7 @@ export class TargetMetrics {
       listenQueue: gauge('sockeye_process_listen_queue_length', 'Connections waiting to be accepted on a listening TCP port.', ['target', 'port']),
       listenMax: gauge('sockeye_process_listen_queue_max', 'Accept queue limit (listen backlog) of a listening TCP port.', ['target', 'port']),
       rss: gauge('sockeye_process_resident_memory_bytes', "Resident memory, summed over the target's processes.", ['target']),
+      workingSet: gauge('sockeye_process_working_set_bytes', "Working set of the memory cgroups of the target's processes, as cAdvisor counts it: usage minus inactive file cache; absent in the root cgroup.", ['target']),
       memLimit: gauge('sockeye_process_memory_limit_bytes', 'Memory limit of the cgroup the processes run in, where one is set.', ['target']),
       socketAge: gauge('sockeye_process_socket_oldest_age_seconds', 'How long the oldest TCP socket in a state has been in it, tracked by inode across collections (a lower bound: a socket first seen counts from then); listening sockets are left out.', ['target', 'state']),
       longLived: gauge('sockeye_process_long_lived_sockets', 'TCP sockets in their current state for at least sockeye_process_long_lived_socket_threshold_seconds, by state; listening sockets are left out.', ['target', 'state']),
@@ -38,6 +40,7 @@ export class TargetMetrics {
       collectorSuccess: gauge('sockeye_scrape_collector_success', 'Whether a collector succeeded in the last collection (1) or hit an error (0).', ['collector']),
     };
     this.cpu = new Counter({ name: 'sockeye_process_cpu_seconds_total', help: "CPU time consumed by the target's current processes, by mode.", labelNames: ['target', 'mode'], registers: [registry] });
+    this.oomKills = new Counter({ name: 'sockeye_process_oom_kills_total', help: "OOM kills the kernel counted in the memory cgroups of the target's processes (cgroup v2 memory.events, v1 memory.oom_control oom_kill).", labelNames: ['target'], registers: [registry] });
     this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target that went away and were replaced.', labelNames: ['target'], registers: [registry] });
   }
 
@@ -56,6 +59,7 @@ export class TargetMetrics {
     const g = this.g;
     for (const gauge of Object.values(g)) gauge.reset();
     this.cpu.reset();
+    this.oomKills.reset();
     this.applyCollectors(snap);
     g.longLivedThreshold.set(snap.longLivedAfterSeconds);
     for (const t of snap.targets) {
@@ -85,6 +89,9 @@ export class TargetMetrics {
       }
       if (u.residentBytes !== null) g.rss.set({ target }, u.residentBytes);
       if (u.memoryLimitBytes !== null) g.memLimit.set({ target }, u.memoryLimitBytes);
+      if (u.workingSetBytes !== null) g.workingSet.set({ target }, u.workingSetBytes);
+      // Mirrors the kernel's counter, as for CPU: a new cgroup starts again from 0 (a counter reset to Prometheus).
+      if (u.oomKills !== null) this.oomKills.inc({ target }, u.oomKills);
       for (const a of t.socketAges) {
         g.socketAge.set({ target, state: a.state }, a.oldestSeconds);
         g.longLived.set({ target, state: a.state }, a.longLived);

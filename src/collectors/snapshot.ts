@@ -75,6 +75,10 @@ export interface Usage {
   residentBytes: number | null;
   /** cgroup memory limit; null when there is none (or it is not visible). */
   memoryLimitBytes: number | null;
+  /** cAdvisor's working set (cgroup usage minus inactive file cache), summed over the distinct memory cgroups; null in the root cgroup. */
+  workingSetBytes: number | null;
+  /** OOM kills the kernel counted in those cgroups (memory.events / memory.oom_control); null without a cgroup. */
+  oomKills: number | null;
   cpuUserSeconds: number;
   cpuSystemSeconds: number;
   threads: number;
