@@ -147,6 +147,7 @@ function end(run: Run, ages: SocketAgeTracker): CollectionSnapshot {
     snapshots.set(p.pid, {
       pid: p.pid,
       starttime: p.stat.starttimeTicks,
+      ppid: p.stat.ppid,
       startTimeSeconds: bootTime === undefined ? null : bootTime + p.stat.starttimeTicks / USER_HZ,
       comm: p.stat.comm,
       cmdline: p.cmdline ?? '',

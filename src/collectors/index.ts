@@ -100,7 +100,7 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
-  const metrics = new TargetMetrics(registry);
+  const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin });
   const problems = new ProblemLog(log);
   const mode = options.mode ?? defaultCollectionMode(config.procRoot);
   const worker = mode === 'worker' ? new CollectionWorker(options.workerResourceLimits) : undefined;

@@ -1,19 +1,22 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { FD_TYPES, type CollectionSnapshot } from './snapshot.js';
-import { identity, RestartTracker } from './restarts.js';
+import { RestartClassifier, type RestartRule } from './restart-classifier.js';
 
 // The target half of DESIGN.md's metric contract, set from one snapshot.
 // Gauges are reset each time so label sets that vanished (a closed peer, a
-// process gone) disappear; restarts persist.
+// process gone) disappear; restarts, starts and exits persist.
 export class TargetMetrics {
-  private readonly restartTracker = new RestartTracker();
+  private readonly classifier: RestartClassifier;
   private readonly configured = new Set<string>();
   private readonly g;
   private readonly cpu: Counter<'target' | 'mode'>;
   private readonly restarts: Counter<'target'>;
+  private readonly starts: Counter<'target'>;
+  private readonly exits: Counter<'target'>;
   private readonly oomKills: Counter<'target'>;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, rule: RestartRule) {
+    this.classifier = new RestartClassifier(rule);
     const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers: [registry] });
     this.g = {
       processes: gauge('sockeye_target_processes', 'Number of processes matching the target now.', ['target']),
@@ -41,7 +44,9 @@ export class TargetMetrics {
     };
     this.cpu = new Counter({ name: 'sockeye_process_cpu_seconds_total', help: "CPU time consumed by the target's current processes, by mode.", labelNames: ['target', 'mode'], registers: [registry] });
     this.oomKills = new Counter({ name: 'sockeye_process_oom_kills_total', help: "OOM kills the kernel counted in the memory cgroups of the target's processes (cgroup v2 memory.events, v1 memory.oom_control oom_kill).", labelNames: ['target'], registers: [registry] });
-    this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target that went away and were replaced.', labelNames: ['target'], registers: [registry] });
+    this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target replaced after living at least restarts.minLifetime: a new process with the same parent and command appeared soon after (a child of a replaced parent counts with it).', labelNames: ['target'], registers: [registry] });
+    this.starts = new Counter({ name: 'sockeye_process_starts_total', help: 'Processes of the target seen for the first time, after sockeye first saw the target.', labelNames: ['target'], registers: [registry] });
+    this.exits = new Counter({ name: 'sockeye_process_exits_total', help: 'Processes of the target that went away, for whatever reason.', labelNames: ['target'], registers: [registry] });
   }
 
   /** Only the per-collector series (a collection that did not finish leaves the rest as it was). */
@@ -69,8 +74,14 @@ export class TargetMetrics {
       g.processesMin.set({ target }, t.processesMin);
       g.readable.set({ target }, t.readable ? 1 : 0);
       if (!t.auto) this.configured.add(target);
-      const n = this.restartTracker.observe(target, t.processes.map((p) => identity(p.pid, p.starttime)), snap.time);
-      this.restarts.inc({ target }, n);
+      const turnover = this.classifier.observe(
+        target,
+        t.processes.map((p) => ({ pid: p.pid, starttime: p.starttime, ppid: p.ppid, command: `${p.comm}\0${p.cmdline}`, startedAt: p.startTimeSeconds === null ? null : p.startTimeSeconds * 1000 })),
+        snap.time,
+      );
+      this.restarts.inc({ target }, turnover.restarts);
+      this.starts.inc({ target }, turnover.starts);
+      this.exits.inc({ target }, turnover.exits);
       if (t.processes.length === 0) continue;
       if (u.openFds !== null) g.openFds.set({ target }, u.openFds);
       if (u.maxFds !== null) g.maxFds.set({ target }, u.maxFds);
@@ -101,8 +112,11 @@ export class TargetMetrics {
       this.cpu.inc({ target, mode: 'system' }, u.cpuSystemSeconds);
     }
     // Zero-config groups come and go with short-lived commands: forget their restart series after a while.
-    for (const target of this.restartTracker.expire(snap.time)) {
-      if (!this.configured.has(target)) this.restarts.remove({ target });
+    for (const target of this.classifier.expire(snap.time)) {
+      if (this.configured.has(target)) continue;
+      this.restarts.remove({ target });
+      this.starts.remove({ target });
+      this.exits.remove({ target });
     }
   }
 }

@@ -88,6 +88,8 @@ export interface ProcessSnapshot extends Usage {
   pid: number;
   /** Start time in clock ticks after boot; (pid, starttime) identifies a process across pid reuse. */
   starttime: number;
+  /** Parent pid (0 for a process started from outside its pid namespace). */
+  ppid: number;
   /** Start time in seconds since the epoch, when /proc/stat's btime is known. */
   startTimeSeconds: number | null;
   comm: string;
