@@ -60,6 +60,7 @@ export class SocketAgeTracker {
     const seen = this.collection;
     const rows = new Map<string, Row>();
     const threshold = this.longLivedAfterMs;
+    let visited = 0;
     const visit = (s: SocketState, inode: number): void => {
       if ((s.protocol !== 'tcp' && s.protocol !== 'tcp6') || s.state === 'listen') return;
       let e = entries.get(inode);
@@ -72,6 +73,7 @@ export class SocketAgeTracker {
           e.since = now;
         }
       }
+      visited++;
       const age = now - e.since;
       const row = rows.get(e.state);
       if (row === undefined) rows.set(e.state, { oldest: age, longLived: age >= threshold ? 1 : 0 });
@@ -81,8 +83,8 @@ export class SocketAgeTracker {
       }
     };
     for (const sockets of perProcess) sockets.forEach(visit);
-    // Sockets closed since the last collection (their inode may come back as a new socket).
-    if (entries.size > 0) for (const [inode, e] of entries) if (e.seen !== seen) entries.delete(inode);
+    // Sockets closed since the last collection (their inode may come back as a new socket); none when every one was visited.
+    if (visited < entries.size) for (const [inode, e] of entries) if (e.seen !== seen) entries.delete(inode);
     return [...rows]
       .map(([state, r]) => ({ state, oldestSeconds: r.oldest / 1000, longLived: r.longLived }))
       .sort((a, b) => (a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
