@@ -28,6 +28,7 @@ export interface Turnover {
 }
 
 interface Known {
+  id: string;
   pid: number;
   ppid: number;
   command: string;
@@ -38,6 +39,7 @@ interface Known {
 
 /** A process that went away having lived long enough, waiting for its replacement. */
 interface Departure {
+  id: string;
   pid: number;
   ppid: number;
   command: string;
@@ -78,7 +80,7 @@ export class RestartClassifier {
     for (const p of processes) {
       const id = `${p.pid}@${p.starttime}`;
       const before = state?.known.get(id);
-      current.set(id, { pid: p.pid, ppid: p.ppid, command: p.command, startedAt: before?.startedAt ?? p.startedAt ?? now, lastSeen: now });
+      current.set(id, { id, pid: p.pid, ppid: p.ppid, command: p.command, startedAt: before?.startedAt ?? p.startedAt ?? now, lastSeen: now });
     }
     if (!state) {
       this.targets.set(target, { known: current, pending: [], replaced: new Map(), at: now });
@@ -89,7 +91,7 @@ export class RestartClassifier {
     for (const [id, k] of state.known) {
       if (current.has(id)) continue;
       exits++;
-      if (k.lastSeen - k.startedAt >= minLifetimeMs) state.pending.push({ pid: k.pid, ppid: k.ppid, command: k.command, goneAt: now });
+      if (k.lastSeen - k.startedAt >= minLifetimeMs) state.pending.push({ id, pid: k.pid, ppid: k.ppid, command: k.command, goneAt: now });
     }
     state.pending = state.pending.filter((d) => now - d.goneAt <= replacedWithinMs);
     for (const [pid, r] of state.replaced) if (now - r.at > replacedWithinMs) state.replaced.delete(pid);
@@ -99,6 +101,12 @@ export class RestartClassifier {
     let restarts = 0;
     for (const n of fresh) {
       if (state.pending.length === 0) break;
+      // The same process back (a collection could not match it, e.g. its command line unreadable in time): never gone.
+      const back = state.pending.findIndex((d) => d.id === n.id);
+      if (back >= 0) {
+        state.pending.splice(back, 1);
+        continue;
+      }
       const i = state.pending.findIndex((d) => d.command === n.command && (d.ppid === n.ppid || state.replaced.get(d.ppid)?.pid === n.ppid));
       if (i < 0) continue;
       const d = state.pending[i]!;

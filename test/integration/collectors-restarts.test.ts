@@ -18,7 +18,7 @@ import { captureLogger, sampleMap } from '../support/collection.js';
 
 const FORKS = fileURLToPath(new URL('../support/forks.py', import.meta.url));
 /** restarts.minLifetime in these tests: the long-lived processes are made older than it, the short-lived ones live milliseconds. */
-const MIN_LIFETIME_MS = 3000;
+const MIN_LIFETIME_MS = 4000;
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-restarts-'));
 const children = new Set<ChildProcess>();
 const collections: TargetCollection[] = [];
@@ -35,17 +35,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 interface Forks {
   child: ChildProcess;
   pid: number;
-  startedAt: number;
   next(): Promise<{ workers?: number[]; port?: number }>;
 }
 
 async function spawnForks(tag: string, ...args: string[]): Promise<Forks> {
-  const startedAt = Date.now();
   const child = spawn('python3', ['-I', FORKS, ...args, 'sockeye-forks', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => JSON.parse(((await lines.next()).value as string | undefined) ?? 'null') as { workers?: number[]; port?: number };
-  return { child, pid: child.pid!, startedAt, next };
+  return { child, pid: child.pid!, next };
 }
 
 function collectionFor(tag: string) {
@@ -62,12 +60,20 @@ function collectionFor(tag: string) {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Until the processes started at `since` have lived longer than the minimum lifetime. */
-const olderThanMinLifetime = (since: number) => sleep(Math.max(0, since + MIN_LIFETIME_MS + 500 - Date.now()));
 const processes = (snap: CollectionSnapshot) => snap.targets[0]!.processes.map((p) => p.pid).sort((a, b) => a - b);
 
-async function collectUntil(collection: TargetCollection, done: (snap: CollectionSnapshot) => boolean, what: string): Promise<CollectionSnapshot> {
-  const deadline = Date.now() + 20_000;
+/**
+ * Collects until every process of the target has lived longer than the
+ * minimum lifetime, by the start times the collection itself reads (those the
+ * rule judges by), whatever the machine's load.
+ */
+async function collectUntilOld(collection: TargetCollection): Promise<CollectionSnapshot> {
+  const old = (s: CollectionSnapshot) => s.targets[0]!.processes.every((p) => p.startTimeSeconds !== null && s.time / 1000 - p.startTimeSeconds >= MIN_LIFETIME_MS / 1000 + 0.5);
+  return collectUntil(collection, old, 'the processes to be older than the minimum lifetime', 30_000);
+}
+
+async function collectUntil(collection: TargetCollection, done: (snap: CollectionSnapshot) => boolean, what: string, timeoutMs = 20_000): Promise<CollectionSnapshot> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const snap = await collection.collect();
     if (done(snap)) return snap;
@@ -83,8 +89,7 @@ describe('restarts on real processes', () => {
     const { workers } = await app.next();
     const { collection, counts } = collectionFor(tag);
     await collectUntil(collection, (s) => processes(s).length === 3, 'master and 2 workers');
-    await olderThanMinLifetime(app.startedAt);
-    await collection.collect();
+    await collectUntilOld(collection);
     process.kill(workers![0]!, 'SIGKILL');
     const respawned = (await app.next()).workers!;
     await collectUntil(collection, (s) => processes(s).join() === [app.pid, ...respawned].sort((a, b) => a - b).join(), 'the respawned worker');
@@ -97,8 +102,7 @@ describe('restarts on real processes', () => {
     const old = (await first.next()).workers!;
     const { collection, counts } = collectionFor(tag);
     await collectUntil(collection, (s) => processes(s).length === 3, 'the first app');
-    await olderThanMinLifetime(first.startedAt);
-    await collection.collect();
+    await collectUntilOld(collection);
     first.child.kill('SIGKILL'); // its workers die with it (PR_SET_PDEATHSIG)
     await once(first.child, 'exit');
     const second = await spawnForks(tag, 'respawn', '2');
@@ -116,8 +120,7 @@ describe('restarts on real processes', () => {
     const original = [...workers];
     const { collection, counts } = collectionFor(tag);
     await collectUntil(collection, (s) => processes(s).length === 4, 'master and 3 workers');
-    await olderThanMinLifetime(app.startedAt);
-    await collection.collect();
+    await collectUntilOld(collection);
     for (const pid of original) {
       process.kill(pid, 'SIGKILL');
       workers = (await app.next()).workers!;
@@ -139,22 +142,19 @@ describe('restarts on real processes', () => {
       await once(c, 'connect');
       clients.push(c);
     }
-    const opened = Date.now();
     await collectUntil(collection, (s) => processes(s).length === 13, 'the postmaster and 12 backends');
-    await olderThanMinLifetime(opened);
-    await collection.collect();
+    await collectUntilOld(collection);
     for (const c of clients) c.end();
     await collectUntil(collection, (s) => processes(s).length === 1, 'the backends to exit');
     expect(await counts()).toEqual({ restarts: 0, starts: 12, exits: 12 });
   });
 
-  it('counts no restart for a prefork server answering 600 connections, each in a child of its own', async () => {
+  it('counts no restart for a prefork server answering 600 connections, each in a child of its own', { timeout: 60_000 }, async () => {
     const tag = `p${process.pid}-${++tags}`;
     const server = await spawnForks(tag, 'per-connection');
     const { port } = await server.next();
     const { collection, counts } = collectionFor(tag);
-    await collection.collect();
-    await olderThanMinLifetime(server.startedAt);
+    await collectUntilOld(collection);
     let served = 0;
     const request = () =>
       new Promise<void>((resolve, reject) => {
@@ -166,42 +166,51 @@ describe('restarts on real processes', () => {
         });
         c.once('error', reject);
       });
-    // 10 clients at a time, collecting all along.
+    // 20 clients at a time, collecting all along.
     let collecting = true;
+    let oldestChild = 0;
     const collector = (async () => {
-      while (collecting) await collection.collect();
+      while (collecting) {
+        const snap = await collection.collect();
+        for (const p of snap.targets[0]!.processes) if (p.pid !== server.pid) oldestChild = Math.max(oldestChild, snap.time / 1000 - p.startTimeSeconds!);
+      }
     })();
-    await Promise.all(Array.from({ length: 10 }, async () => {
-      for (let i = 0; i < 60; i++) await request();
+    await Promise.all(Array.from({ length: 20 }, async () => {
+      for (let i = 0; i < 30; i++) await request();
     }));
     collecting = false;
     await collector;
     expect(served).toBe(600);
     await collectUntil(collection, (s) => processes(s).length === 1, 'the children to exit');
     const c = await counts();
-    expect(c.restarts).toBe(0);
+    expect(c.restarts, `the oldest child seen was ${oldestChild.toFixed(2)} s old`).toBe(0);
     // Children were seen, and every one seen was seen to go.
     expect(c.starts).toBeGreaterThan(0);
     expect(c.exits).toBe(c.starts);
   });
 
-  it('counts no restart for short-lived commands in the zero-config default', async () => {
+  it('counts no restart for short-lived commands in the zero-config default', { timeout: 70_000 }, async () => {
     // A command name of our own, so that its zero-config group is ours alone.
     const name = `skcmd${process.pid % 100000}`;
     const bin = join(dir, name);
     copyFileSync('/bin/sleep', bin);
     const config = parseConfig('');
+    expect(config.restarts).toEqual({ minLifetime: 30_000, replacedWithin: 60_000 });
     const registry = new Registry();
     const collection = createTargetCollection(config, registry, captureLogger());
     collections.push(collection);
-    const loop = spawn('sh', ['-c', 'i=0; while [ $i -lt 12 ]; do "$0" 0.25; i=$((i+1)); done', bin], { stdio: 'ignore' });
+    // One command after another from one shell (same parent, same command line), each living
+    // 2 s, far below the default minimum lifetime, and long enough to be seen by a zero-config
+    // collection (which reads every process) on a busy machine.
+    const loop = spawn('sh', ['-c', 'while :; do "$0" 2; done', bin], { stdio: 'ignore' });
     children.add(loop);
-    const exited = once(loop, 'exit');
-    let running = true;
-    void exited.then(() => (running = false));
-    while (running) await collection.collect();
-    await collection.collect();
-    expect((await sampleMap(registry, 'sockeye_process_starts_total'))[`target=${name}`]).toBeGreaterThan(0);
-    expect((await sampleMap(registry, 'sockeye_process_restarts_total'))[`target=${name}`]).toBe(0);
+    const count = async (metric: string) => (await sampleMap(registry, metric))[`target=${name}`] ?? 0;
+    // Until some were seen to start and end (a zero-config collection reads every process: slow on a busy machine).
+    const deadline = Date.now() + 50_000;
+    while ((await count('sockeye_process_exits_total')) < 3 && Date.now() < deadline) await collection.collect();
+    expect(await count('sockeye_process_exits_total')).toBeGreaterThanOrEqual(3);
+    // The first command seen was there at the group's first look: an exit, never a start.
+    expect(await count('sockeye_process_starts_total')).toBeGreaterThanOrEqual(2);
+    expect(await count('sockeye_process_restarts_total')).toBe(0);
   });
 });

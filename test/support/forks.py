@@ -5,7 +5,8 @@
 #                  (nginx, cluster); prints {"workers": [pids]} at start and
 #                  after every respawn.
 #   per-connection a listener forking one child per connection, which answers
-#                  one line and exits (prefork / inetd); prints {"port": P}.
+#                  one line and exits 0.2 s later (prefork / inetd: long enough
+#                  to be seen by a collection on a busy machine); prints {"port": P}.
 #   sessions       the same, the child living until its client closes
 #                  (a PostgreSQL backend per session); prints {"port": P}.
 import ctypes, json, os, signal, socket, sys, time
@@ -65,6 +66,7 @@ def serve(per_session):
                 f.readline()
                 f.write(b"ok\n")
                 f.flush()
+                time.sleep(0.2)
             conn.close()
 
         fork(child)

@@ -94,6 +94,14 @@ describe('RestartClassifier', () => {
     expect(c.observe('web', [proc(15, 99, 306_000, 'other\0other')], 400_000).restarts).toBe(0);
   });
 
+  it('does not count a process missing from one collection and back in the next as its own replacement', () => {
+    const c = new RestartClassifier(rule);
+    const server = proc(10, 1, 0, 'srv\0srv');
+    c.observe('srv', [server], 100_000);
+    expect(c.observe('srv', [], 115_000)).toEqual({ starts: 0, exits: 1, restarts: 0 });
+    expect(c.observe('srv', [server], 130_000)).toEqual({ starts: 1, exits: 0, restarts: 0 });
+  });
+
   it('uses first sight where the start time is unknown', () => {
     const c = new RestartClassifier(rule);
     const p = (pid: number): ProcessIdentity => ({ pid, ppid: 1, command: 'x\0x', startedAt: null, starttime: pid });
