@@ -241,6 +241,6 @@ export async function collectTargetsAsync(options: CollectOptions, ages = new So
 }
 
 /** One process by pid, as a target named after it (for `sockeye inspect PID`). */
-export function collectPid(pid: number, options: Omit<CollectOptions, 'targets' | 'selfPid'>): CollectionSnapshot {
-  return collectTargets({ ...options, targets: [{ name: String(pid), match: { pid }, processesMin: 1 }] });
+export function collectPid(pid: number, options: Omit<CollectOptions, 'targets' | 'selfPid'>, ages?: SocketAgeTracker): CollectionSnapshot {
+  return collectTargets({ ...options, targets: [{ name: String(pid), match: { pid }, processesMin: 1 }] }, ages);
 }

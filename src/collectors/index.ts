@@ -20,6 +20,7 @@ export type * from './snapshot.js';
 export { FD_TYPES, OTHER } from './snapshot.js';
 export { explainDenied } from './reader.js';
 export { COLLECTOR_NAMES } from './registry.js';
+export { SocketAgeTracker } from './socket-ages.js';
 
 export interface TargetCollection {
   /** One collection of every target, metrics set from it; concurrent callers share the one in flight. */

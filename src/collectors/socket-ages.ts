@@ -74,7 +74,8 @@ export class SocketAgeTracker {
         }
       }
       visited++;
-      const age = now - e.since;
+      // Never negative: a collection given up on (stuck in the kernel) may finish after a newer one.
+      const age = Math.max(0, now - e.since);
       const row = rows.get(e.state);
       if (row === undefined) rows.set(e.state, { oldest: age, longLived: age >= threshold ? 1 : 0 });
       else {
