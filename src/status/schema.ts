@@ -53,6 +53,7 @@ const target = z.object({
       backlog: z.number().int().nonnegative().nullable().describe('the accept queue limit (the listen() backlog); null when the kernel does not show it'),
     }),
   ),
+  closeWaitOldestSeconds: z.number().nonnegative().nullable().describe('how long the oldest TCP socket in CLOSE_WAIT has been in it (since sockeye first saw it); null when there is none'),
   residentMemoryBytes: z.number().nonnegative().nullable(),
   memoryLimitBytes: z.number().nonnegative().nullable().describe('cgroup memory limit, null when unlimited or unknown'),
   threads: z.number().int().nonnegative(),

@@ -104,6 +104,7 @@ export function targetFacts(t: TargetSnapshot): TargetFacts {
         .sort(byCount),
     })),
     listen: u.listen.map((l) => ({ port: l.port, queue: l.queue, backlog: l.backlog })),
+    closeWaitOldestSeconds: t.socketAges.find((a) => a.state === 'close_wait')?.oldestSeconds ?? null,
     residentMemoryBytes: u.residentBytes,
     memoryLimitBytes: u.memoryLimitBytes,
     threads: u.threads,

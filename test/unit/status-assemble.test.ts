@@ -20,6 +20,7 @@ function target(over: Partial<TargetFacts> = {}): TargetFacts {
     topPaths: [],
     topPeers: [],
     listen: [],
+    closeWaitOldestSeconds: null,
     residentMemoryBytes: 1e6,
     memoryLimitBytes: null,
     threads: 1,
