@@ -11,11 +11,6 @@ import { loadWebConfig, type WebConfig, type WebTls } from './load.js';
 // before any route runs (a route's own token, as on /ping, comes on top);
 // re-read when the file or a certificate it names changes.
 
-/** Fastify server options for the web config: https when it has TLS. */
-export function webServerOptions(web: WebConfig | undefined): { https?: WebTls['options'] } {
-  return web?.tls ? { https: web.tls.options } : {};
-}
-
 /** The SANs of a certificate as Go names them for client_allowed_sans: the bare values. */
 export function certificateSans(subjectaltname: string | undefined): string[] {
   if (!subjectaltname) return [];
