@@ -24,6 +24,7 @@ declare -A need=(
   [openssl]=openssl
   [git]=git
   [nsd]=nsd
+  [htpasswd]=apache2-utils
 )
 
 missing_pkgs=()

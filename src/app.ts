@@ -1,23 +1,26 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from './build-info.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
-import { createTargetCollection, defaultCollectionMode, describeCollection, type CollectionOptions } from './collectors/index.js';
+import { createTargetCollection, defaultCollectionMode, type CollectionOptions } from './collectors/index.js';
 import { createChecker } from './checks/index.js';
 import { createHeartbeats } from './heartbeats/index.js';
-import { fdWalkMode } from './procfs/pid/fd-native.js';
 import metricsRoutes from './routes/metrics.js';
 import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
 import debugRoutes from './routes/debug.js';
 import statusRoutes from './routes/status.js';
 import { lazySchemaCompilers } from './schema-compilers.js';
+import type { WebConfig } from './web-config/load.js';
 
 export interface BuildOptions {
   /** Fastify logger options; false silences (tests). */
   logger?: FastifyServerOptions['logger'];
-  /** How targets are collected (default: in a worker thread). */
+  /** How targets are collected (default: defaultCollectionMode; the CLI decides it to log it). */
   collection?: CollectionOptions;
+  /** --web.config.file, loaded: TLS, basic auth, headers and rate limit for every endpoint. */
+  web?: WebConfig;
 }
 
 /** The whole sockeye app, not listening: tests use app.inject(). */
@@ -29,13 +32,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new LogController({ disableRequestLogging: true }),
     // No route declares a schema: ajv and fast-json-stringify load only if one does.
     schemaController: { compilersFactory: lazySchemaCompilers() },
-  });
+    // https when the web config has TLS.
+    ...(options.web?.tls ? { https: options.web.tls.options } : {}),
+  }) as FastifyInstance;
   // A fresh registry per app: two apps in one process (tests) never share state.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  // How collections run, and which fd walk this build has: the native addon, or JS where it is not built.
+  registerBuildInfo(registry);
   const collectionMode = options.collection?.mode ?? defaultCollectionMode(config.procRoot);
-  app.log.info({ fdWalk: fdWalkMode.mode, collection: collectionMode }, describeCollection(collectionMode));
 
   const ctx: AppContext = {
     config,
@@ -47,6 +51,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     startedAt: Date.now(),
   };
 
+  // Before every route, so nothing is served around it; loaded only with a
+  // web config, so a server without one never holds bcrypt.
+  if (options.web) await app.register((await import('./web-config/server.js')).default, { web: options.web });
   await app.register(metricsRoutes, { ctx });
   await app.register(healthRoutes, { ctx });
   await app.register(pingRoutes, { ctx });

@@ -3,6 +3,7 @@ import { access, open, readdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isNode, isPair, isScalar, isSeq, parse, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { ConfigError, describe, describeIssues, formatPath, type Problem } from './errors.js';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
@@ -111,13 +112,17 @@ function firstPerLine(problems: string[]): string[] {
   });
 }
 
-/** Parses and validates config text. Throws ConfigError listing every problem. */
-export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
-  const source = options.source ?? 'config';
+/**
+ * Parses YAML text and validates it against `schema`. Throws ConfigError
+ * listing every problem, each with its key path. `env: false` leaves ${...}
+ * alone (files in another tool's format, which has no interpolation).
+ */
+export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, options: { source: string; env: Env | false }): z.output<S> {
+  const { source } = options;
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ConfigError(firstPerLine(doc.errors.map((e) => yamlProblem(e, text))), source);
   const problems: string[] = [];
-  interpolateDocument(doc, options.env ?? process.env, problems);
+  if (options.env !== false) interpolateDocument(doc, options.env, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
   let raw: unknown;
   try {
@@ -129,9 +134,14 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError([`(root): expected a mapping of settings, got ${describe(raw)}`], source);
   }
-  const result = configSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(inFileOrder(doc, describeIssues(result.error.issues, configSchema)), source);
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(inFileOrder(doc, describeIssues(result.error.issues, schema)), source);
   return result.data;
+}
+
+/** Parses and validates config text. Throws ConfigError listing every problem. */
+export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
+  return parseYamlWith(configSchema, text, { source: options.source ?? 'config', env: options.env ?? process.env });
 }
 
 const READ_ERRORS: Record<string, string> = {
@@ -146,9 +156,15 @@ const READ_ERRORS: Record<string, string> = {
 /** Far above any real config (a thousand checks is ~200 KB); a bigger file is a mistake, not a config. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
-export async function loadConfig(file: string, env: Env = process.env): Promise<Config> {
-  let text: string;
-  const cannot = (why: string) => new ConfigError([], file, `cannot read config file: ${why}`);
+/** Why a file could not be read, in a person's words. */
+export function readProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return (e.code && READ_ERRORS[e.code]) ?? e.message;
+}
+
+/** A config file's text; ConfigError "cannot read <what>: why" when it cannot be read. */
+export async function readConfigText(file: string, what = 'config file'): Promise<string> {
+  const cannot = (why: string) => new ConfigError([], file, `cannot read ${what}: ${why}`);
   try {
     // Read at most one byte past the cap: a huge file is refused without loading it.
     const fh = await open(file, 'r');
@@ -161,16 +177,18 @@ export async function loadConfig(file: string, env: Env = process.env): Promise<
         n += bytesRead;
         if (n > MAX_CONFIG_BYTES) throw cannot(`larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; a sockeye config is a few KB (is this the right file?)`);
       }
-      text = buf.subarray(0, n).toString('utf8');
+      return buf.subarray(0, n).toString('utf8');
     } finally {
       await fh.close();
     }
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    const e = err as NodeJS.ErrnoException;
-    throw cannot((e.code && READ_ERRORS[e.code]) ?? e.message);
+    throw cannot(readProblem(err));
   }
-  return parseConfig(text, { env, source: file });
+}
+
+export async function loadConfig(file: string, env: Env = process.env): Promise<Config> {
+  return parseConfig(await readConfigText(file), { env, source: file });
 }
 
 /**
@@ -186,7 +204,7 @@ export async function verifyConfigPaths(config: Config): Promise<string[]> {
     if (!names.some((n) => /^\d+$/.test(n))) problems.push(`procRoot: ${JSON.stringify(proc)} is not a proc tree (no process directories in it)`);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    problems.push(`procRoot: cannot read ${JSON.stringify(proc)}: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`);
+    problems.push(`procRoot: cannot read ${JSON.stringify(proc)}: ${readProblem(e)}`);
   }
   if (config.heartbeats.length > 0) {
     const why = await unwritableDir(resolve(config.stateDir));

@@ -131,7 +131,7 @@ describe('modules a server does not load until needed', () => {
     );
   }
 
-  it("a scraped server has loaded fastify and the app, but neither fastify's schema compilers nor the inspect command", async () => {
+  it("a scraped server has loaded fastify and the app, but neither fastify's schema compilers, the inspect command nor the web config's bcrypt", async () => {
     const file = join(tmp, 'server-modules.txt');
     writeFileSync(file, '');
     const s = await startSockeye({ config: { logLevel: 'warn' }, env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file } });
@@ -147,6 +147,7 @@ describe('modules a server does not load until needed', () => {
     expect(modules.filter((m) => m.includes('/dist/inspect/'))).toEqual([]);
     // gRPC (~20 MiB) only with a grpc check.
     expect(modules.filter((m) => /\/node_modules\/(@grpc|grpc-health-check|protobufjs)\//.test(m))).toEqual([]);
+    expect(modules.filter((m) => m.includes('/node_modules/bcryptjs/') || m.endsWith('/dist/web-config/server.js'))).toEqual([]);
   });
 
   it('a grpc check does load grpc-js (the probe would see it)', async () => {
@@ -164,6 +165,23 @@ describe('modules a server does not load until needed', () => {
     const modules = await loaded(file, s.pid);
     await s.stop();
     expect(modules.some((m) => m.includes('/node_modules/@grpc/grpc-js/'))).toBe(true);
+  });
+
+  it('a server with basic auth in its web config does load bcrypt (the probe would see it)', async () => {
+    const file = join(tmp, 'web-modules.txt');
+    writeFileSync(file, '');
+    const web = join(tmp, 'web.yml');
+    writeFileSync(web, 'basic_auth_users:\n  p: $2y$10$GLNBlCcufrR5GfPcX7As3OzfX7Rff7k2GTrog30RvnoSgLxaltHDa\n');
+    const auth = `Basic ${Buffer.from('p:scrape-secret').toString('base64')}`;
+    const s = await startSockeye({
+      config: { logLevel: 'warn' },
+      args: ['--web.config.file', web],
+      env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file },
+      ready: async (x) => (await fetch(`${x.url}/readyz`, { headers: { authorization: auth } })).ok,
+    });
+    const modules = await loaded(file, s.pid);
+    await s.stop();
+    expect(modules.some((m) => m.includes('/node_modules/bcryptjs/'))).toBe(true);
   });
 
   it('`sockeye inspect` does load the inspect command (the probe would see it)', async () => {
