@@ -36,6 +36,8 @@ export const SOCKEYE_METRICS: readonly string[] = [
   'sockeye_check_last_success_timestamp_seconds',
   'sockeye_check_interval_seconds',
   'sockeye_check_tls_cert_expiry_timestamp_seconds',
+  'sockeye_check_http_duration_seconds',
+  'sockeye_check_dns_answer_records',
   'sockeye_scheduler_heartbeat_timestamp_seconds',
   'sockeye_heartbeat_last_ping_timestamp_seconds',
   'sockeye_heartbeat_period_seconds',

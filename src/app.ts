@@ -15,7 +15,6 @@ import { lazySchemaCompilers } from './schema-compilers.js';
 import { createReloader, type Reloader } from './reload.js';
 import lifecycleRoutes from './routes/lifecycle.js';
 import type { WebConfig } from './web-config/load.js';
-import webGuard, { webServerOptions } from './web-config/server.js';
 
 export interface BuildOptions {
   /** Fastify logger options; false silences (tests). */
@@ -46,7 +45,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new LogController({ disableRequestLogging: true }),
     // No route declares a schema: ajv and fast-json-stringify load only if one does.
     schemaController: { compilersFactory: lazySchemaCompilers() },
-    ...webServerOptions(options.web),
+    // https when the web config has TLS.
+    ...(options.web?.tls ? { https: options.web.tls.options } : {}),
   }) as FastifyInstance;
   // A fresh registry per app: two apps in one process (tests) never share state.
   const registry = new Registry();
@@ -64,8 +64,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     startedAt: Date.now(),
   };
 
-  // Before every route, so nothing is served around it.
-  if (options.web) await app.register(webGuard, { web: options.web });
+  // Before every route, so nothing is served around it; loaded only with a
+  // web config, so a server without one never holds bcrypt.
+  if (options.web) await app.register((await import('./web-config/server.js')).default, { web: options.web });
   await app.register(metricsRoutes, { ctx });
   await app.register(healthRoutes, { ctx });
   await app.register(pingRoutes, { ctx });

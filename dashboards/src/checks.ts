@@ -62,6 +62,23 @@ export function checksDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       timeSeries({
+        title: 'HTTP check phases',
+        description:
+          "Where each http check's last run spent its time, stacked: resolve (DNS lookup), connect (TCP), tls (handshake), processing (connection ready to the first response byte: the app's think time), transfer (the body). Tells a slow resolver or network from a slow app.",
+        queries: [{ expr: `sockeye_check_http_duration_seconds{${C}}`, legend: '{{check}} {{phase}}' }],
+        configure: (p) => p.unit('s').min(0).fillOpacity(60).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'DNS answer records',
+        description: 'Records in the answer section of the last response to each dns check. A shrinking count is a pool losing members before any check fails.',
+        queries: [{ expr: `sockeye_check_dns_answer_records{${C}}`, legend: '{{check}}' }],
+        configure: (p) => p.decimals(0).min(0),
+      }),
+    )
+    .withPanel(
+      timeSeries({
         title: 'Time since last run vs interval',
         description: 'Seconds since each check last finished, against its configured interval. Age climbing past the interval means the scheduler stopped running it.',
         queries: [
@@ -82,7 +99,7 @@ export function checksDashboard(): dashboard.Dashboard {
     .withPanel(
       timeSeries({
         title: 'Failures by reason',
-        description: 'Failed runs per interval by reason: timeout, refused, reset, dns, tls, status, body, expect.',
+        description: 'Failed runs per interval by reason: timeout, refused, reset, dns, tls, status, body, expect (tcp), rcode and answer (dns), not_serving (grpc).',
         queries: [{ expr: `sum by (check, reason) (increase(sockeye_check_failures_total{${C}}[$__rate_interval]))`, legend: '{{check}} {{reason}}' }],
         configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
       }),

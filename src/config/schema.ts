@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { checkSchema } from './checks.js';
 import { heartbeatSchema, pingKey, uniqueHeartbeatKeys } from './heartbeats.js';
 import { hostPort } from './fields.js';
+import { leaksSchema } from './leaks.js';
+import { restartsSchema } from './restarts.js';
 import { statusPageSchema } from './statusPage.js';
 import { targetSchema } from './targets.js';
 
@@ -41,6 +43,8 @@ export const configSchema = z.strictObject({
     .default([]),
   // The project ping key of healthchecks.io: /ping/<pingKey>/<slug> URLs.
   pingKey: pingKey.optional(),
+  leaks: leaksSchema,
+  restarts: restartsSchema,
   statusPage: statusPageSchema,
 });
 

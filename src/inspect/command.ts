@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { collectOptions, collectPid, collectTargets, explainDenied, type CollectionSnapshot } from '../collectors/index.js';
+import { collectOptions, collectPid, collectTargets, explainDenied, SocketAgeTracker, type CollectionSnapshot } from '../collectors/index.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { defaultConfig, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -47,15 +47,17 @@ interface Plan {
 
 function planFor(arg: string | undefined, config: Config, configFile: string | undefined): Plan {
   const opts = collectOptions(config);
+  // Socket ages across the collections of a --watch.
+  const ages = new SocketAgeTracker(opts.longLivedAfterMs);
   if (arg === undefined) {
     // `inspect --config FILE`: every configured target.
-    return { what: `every target of ${configFile}`, collect: () => collectTargets(opts), check() {}, report: (snap) => inspectReport(snap) };
+    return { what: `every target of ${configFile}`, collect: () => collectTargets(opts, ages), check() {}, report: (snap) => inspectReport(snap) };
   }
   if (/^\d+$/.test(arg)) {
     const pid = Number(arg);
     return {
       what: `pid ${pid}`,
-      collect: () => collectPid(pid, opts),
+      collect: () => collectPid(pid, opts, ages),
       check(snap) {
         if (!existsSync(`${opts.procRoot}/${pid}`)) throw new NotFound(`no process with pid ${pid} (${opts.procRoot}/${pid} does not exist)`);
         const t = snap.targets[0];
@@ -75,7 +77,7 @@ function planFor(arg: string | undefined, config: Config, configFile: string | u
     }
     return {
       what: `target ${arg}`,
-      collect: () => collectTargets({ ...opts, targets: [spec] }),
+      collect: () => collectTargets({ ...opts, targets: [spec] }, ages),
       check() {},
       report: (snap) => inspectReport(snap),
     };
@@ -83,7 +85,7 @@ function planFor(arg: string | undefined, config: Config, configFile: string | u
   // Zero-config: targets are the command-name groups, exactly as /metrics has them.
   return {
     what: `command ${arg}`,
-    collect: () => collectTargets(opts),
+    collect: () => collectTargets(opts, ages),
     check(snap) {
       if (!snap.targets.some((t) => t.name === arg)) {
         throw new NotFound(`no process with command name ${JSON.stringify(arg)} (without --config, targets are command names as in /proc/PID/comm; or give a pid)`);

@@ -111,6 +111,23 @@ export const CLIENT_JS = String.raw`
     })));
   }
 
+  // An http check's last run by phase: one stacked bar, and the seconds of each.
+  var PHASES = ['resolve', 'connect', 'tls', 'processing', 'transfer'];
+  function phases(p) {
+    if (!p) return null;
+    var total = PHASES.reduce(function (a, k) { return a + p[k]; }, 0);
+    var label = 'last run by phase: ' + PHASES.map(function (k) { return k + ' ' + ms(p[k]); }).join(', ');
+    return h('div', { class: 'phases' },
+      h('div', { class: 'phasebar', role: 'img', 'aria-label': label }, PHASES.map(function (k) {
+        var seg = h('span', { class: 'ph ph-' + k, 'data-phase': k, title: k + ' ' + ms(p[k]) });
+        seg.style.width = (total > 0 ? (p[k] / total) * 100 : 0).toFixed(2) + '%';
+        return seg;
+      })),
+      h('ul', { class: 'facts legend' }, PHASES.map(function (k) {
+        return h('li', { 'data-phase': k }, h('span', { class: 'sw ph-' + k }), h('span', { class: 'k', text: k }), ' ', h('span', { class: 'v', text: ms(p[k]) }));
+      })));
+  }
+
   function checks(d) {
     if (d.checks.length === 0) return null;
     return section('checks', 'Checks', d.checks.length, d.checks.map(function (c) {
@@ -119,8 +136,9 @@ export const CLIENT_JS = String.raw`
         c.state === 'failing' ? h('p', { class: 'why', text: [c.reason, c.message].filter(Boolean).join(': ') }) : null,
         h('div', { class: 'row' },
           facts([['last run', c.running ? 'running now' : since(c.lastRunAt)], ['last success', since(c.lastSuccessAt)], ['latency', ms(c.latencySeconds)], ['every', dur(c.intervalSeconds)],
-            c.certExpiresAt && ['cert expires', c.certExpiresAt.slice(0, 10)]]),
-          sparkline(c.recent)));
+            c.certExpiresAt && ['cert expires', c.certExpiresAt.slice(0, 10)], c.answerRecords !== null && c.answerRecords !== undefined && ['answer records', num(c.answerRecords)]]),
+          sparkline(c.recent)),
+        phases(c.phases));
     }));
   }
 

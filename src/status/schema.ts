@@ -53,6 +53,7 @@ const target = z.object({
       backlog: z.number().int().nonnegative().nullable().describe('the accept queue limit (the listen() backlog); null when the kernel does not show it'),
     }),
   ),
+  closeWaitOldestSeconds: z.number().nonnegative().nullable().describe('how long the oldest TCP socket in CLOSE_WAIT has been in it (since sockeye first saw it); null when there is none'),
   residentMemoryBytes: z.number().nonnegative().nullable(),
   memoryLimitBytes: z.number().nonnegative().nullable().describe('cgroup memory limit, null when unlimited or unknown'),
   threads: z.number().int().nonnegative(),
@@ -65,13 +66,23 @@ const run = z.object({
   durationSeconds: seconds,
 });
 
+const phases = z
+  .object({
+    resolve: seconds.describe('looking up the host name (0 for an IP literal)'),
+    connect: seconds.describe('the TCP connection'),
+    tls: seconds.describe('the TLS handshake (0 for http://)'),
+    processing: seconds.describe('from the connection ready to the first byte of the response'),
+    transfer: seconds.describe('from the first byte to the end of the body'),
+  })
+  .describe('seconds per phase, summed over redirects');
+
 const check = z.object({
   name: z.string(),
-  type: z.string().describe('http, tcp or tls'),
+  type: z.string().describe('http, tcp, tls, dns or grpc'),
   target: z.string().describe('what is checked, without credentials'),
   severity,
   state: z.enum(['passing', 'failing', 'pending']),
-  reason: z.string().nullable().describe('bounded failure reason of the last run: timeout, refused, reset, dns, tls, status, body, expect'),
+  reason: z.string().nullable().describe('bounded failure reason of the last run: timeout, refused, reset, dns, tls, status, body, expect, rcode, answer, not_serving'),
   message: z.string().nullable().describe('detail of the last failure, without credentials'),
   lastRunAt: timestamp.nullable(),
   lastSuccessAt: timestamp.nullable(),
@@ -80,6 +91,8 @@ const check = z.object({
   timeoutSeconds: seconds,
   running: z.boolean().describe('a run is in progress now'),
   certExpiresAt: timestamp.nullable().describe('earliest certificate expiry seen (TLS)'),
+  phases: phases.nullable().describe("http checks: where the last run's time went; null for other kinds and before the first run"),
+  answerRecords: z.number().int().nonnegative().nullable().describe('dns checks: records in the answer section of the last response; null without one'),
   recent: z.array(run).describe('recent runs, oldest first'),
 });
 

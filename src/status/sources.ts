@@ -24,6 +24,8 @@ export function checkFacts(c: CheckerCheck): CheckFacts {
     timeoutSeconds: c.timeoutSeconds,
     running: c.running,
     certExpiresAt: iso(c.certExpiresAt),
+    phases: c.phases,
+    answerRecords: c.answerRecords,
     recent: c.history.map((r) => ({ at: new Date(r.at).toISOString(), ok: r.success, durationSeconds: r.durationSeconds })),
   };
 }
@@ -102,6 +104,7 @@ export function targetFacts(t: TargetSnapshot): TargetFacts {
         .sort(byCount),
     })),
     listen: u.listen.map((l) => ({ port: l.port, queue: l.queue, backlog: l.backlog })),
+    closeWaitOldestSeconds: t.socketAges.find((a) => a.state === 'close_wait')?.oldestSeconds ?? null,
     residentMemoryBytes: u.residentBytes,
     memoryLimitBytes: u.memoryLimitBytes,
     threads: u.threads,

@@ -24,6 +24,8 @@ export interface WebTls {
   clientAuth: ClientAuthType;
   /** Exact SANs a client certificate must carry one of. */
   allowedSans?: readonly string[];
+  /** The certificate, key and CA files read (absolute), to notice when they are renewed. */
+  files: readonly string[];
 }
 
 /** Reads and validates a web config file (exporter-toolkit format). Throws ConfigError naming the key. */
@@ -51,10 +53,12 @@ async function resolveTls(t: TlsServerConfig, file: string): Promise<WebTls | un
   // Relative paths are relative to the web config file, as in exporter-toolkit.
   const base = dirname(resolve(file));
   const problems: string[] = [];
+  const files: string[] = [];
   const read = async (inline: string | undefined, key: 'cert_file' | 'key_file' | 'client_ca_file', path: string | undefined): Promise<Buffer | undefined> => {
     if (inline !== undefined) return Buffer.from(inline);
     if (path === undefined) return undefined;
     const full = resolve(base, path);
+    files.push(full);
     try {
       return await readFile(full);
     } catch (err) {
@@ -80,6 +84,13 @@ async function resolveTls(t: TlsServerConfig, file: string): Promise<WebTls | un
     // Only RequireAndVerifyClientCert fails the handshake itself; the others are checked once it is done.
     rejectUnauthorized: t.client_auth_type === 'RequireAndVerifyClientCert',
   };
+  if (options.ecdhCurve) {
+    try {
+      createSecureContext({ ecdhCurve: options.ecdhCurve });
+    } catch {
+      throw new ConfigError([`tls_server_config.curve_preferences: this Node.js ${process.version} (OpenSSL ${process.versions.openssl}) does not have every curve of ${JSON.stringify(t.curve_preferences)}`], file);
+    }
+  }
   try {
     // What the server would do at its first connection, done now: a key that is not the
     // certificate's, or PEM that is not PEM, fails the start instead of every handshake.
@@ -88,5 +99,5 @@ async function resolveTls(t: TlsServerConfig, file: string): Promise<WebTls | un
     const why = (err as Error).message.replace(/^error:[0-9A-F]+:/i, '');
     throw new ConfigError([`tls_server_config: cannot use the certificate and key: ${why}`], file);
   }
-  return { options, clientAuth: t.client_auth_type, allowedSans: t.client_allowed_sans };
+  return { options, clientAuth: t.client_auth_type, allowedSans: t.client_allowed_sans, files };
 }

@@ -41,11 +41,13 @@ export const CIPHER_SUITES: Record<string, string | null> = {
   TLS_CHACHA20_POLY1305_SHA256: null,
 };
 
-// Go's tls.CurveID names. X25519MLKEM768 needs OpenSSL 3.5, which Node 20
-// and 22 do not bundle: it is refused by name rather than failing at listen.
+// Go's tls.CurveID names. X25519MLKEM768 (post-quantum) needs OpenSSL 3.5,
+// which Node 24 bundles and Node 20 does not: loading checks that the
+// running OpenSSL has every curve listed.
 export const CURVES: Record<string, string> = {
   CurveP256: 'P-256',
   CurveP384: 'P-384',
   CurveP521: 'P-521',
   X25519: 'X25519',
+  X25519MLKEM768: 'X25519MLKEM768',
 };

@@ -82,7 +82,7 @@ describe('check-config', () => {
     const r = await runSockeye(['check-config', example]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/: ok — 3 target\(s\), 3 check\(s\), 1 heartbeat\(s\)\n$/);
+    expect(r.stdout).toMatch(/: ok — 3 target\(s\), 5 check\(s\), 1 heartbeat\(s\)\n$/);
   });
 
   it('rejects a bad file (2, every problem on stderr with its key path, no stack)', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { LEGACY_STATE_FILE_NAME, STATE_DIR_NAME } from '../../src/heartbeats/index.js';
+import { BODY_BYTES_PER_HEARTBEAT } from '../../src/heartbeats/record.js';
 
 const TOKEN = 'sekrit-token-123';
 const KEY = 'project-ping-key-42';
@@ -119,6 +120,23 @@ describe('ping API', () => {
       ['start', null],
     ]);
     expect((await a.inject({ method: 'GET', url: '/api/heartbeats/nope/pings' })).statusCode).toBe(404);
+  });
+
+  it('keeps bodies within their cap on disk however many large pings arrive', async () => {
+    const dir = stateDir();
+    const a = await app(dir);
+    for (let i = 0; i < 30; i++) {
+      const res = await a.inject({ method: 'POST', url: '/ping/open/log', payload: `${i} `.padEnd(99_000, 'y'), headers: { 'content-type': 'text/plain' } });
+      expect(res.statusCode).toBe(200);
+    }
+    const size = statSync(join(dir, STATE_DIR_NAME, 'open.json')).size;
+    expect(size).toBeLessThanOrEqual(BODY_BYTES_PER_HEARTBEAT + 16 * 1024);
+    const pings = (await a.inject({ method: 'GET', url: '/api/heartbeats/open/pings' })).json().pings as Array<{ body: string | null; bodyBytes: number }>;
+    expect(pings).toHaveLength(20);
+    // The newest bodies are kept whole, the older ones only counted.
+    expect(pings[0]!.body!.startsWith('29 ')).toBe(true);
+    expect(pings.filter((p) => p.body !== null)).toHaveLength(2);
+    expect(pings.every((p) => p.bodyBytes === 99_000)).toBe(true);
   });
 
   it.each([

@@ -3,7 +3,8 @@
 // basic auth with htpasswd's bcrypt hashes on every endpoint, the ping
 // routes' own tokens on top, and a real Prometheus scraping through it all.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import bcrypt from 'bcryptjs';
@@ -312,5 +313,53 @@ describe('docs/deploy.md', () => {
     );
     expect(out.output).toContain('SUCCESS');
     expect(out.code).toBe(0);
+  });
+});
+
+describe('a changed web config or certificate applies without a restart', () => {
+  /** The subject CN of the certificate the server presents now. */
+  const presentedCn = (port: number) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+        const cn = socket.getPeerCertificate().subject?.CN;
+        socket.end();
+        resolve(String(cn));
+      });
+      socket.once('error', reject);
+    });
+
+  it('serves a renewed certificate and new users, and keeps the old ones while the file is broken', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(certs.dir, 'rotate-'));
+    const cert = join(dir, 'tls.crt');
+    const key = join(dir, 'tls.key');
+    writeFileSync(cert, certs.valid.cert);
+    writeFileSync(key, certs.valid.key);
+    const file = join(dir, 'web.yml');
+    const web = (users: Record<string, string>) => stringify({ tls_server_config: { cert_file: 'tls.crt', key_file: 'tls.key' }, basic_auth_users: users });
+    writeFileSync(file, web({ prometheus: hash }));
+    const s = await startSockeye({
+      config: { stateDir: 'state' },
+      args: ['--web.config.file', file],
+      scheme: 'https',
+      ready: async (x) => (await curl(`${x.url}/readyz`, ['--cacert', certs.caFile, '-u', `prometheus:${PASSWORD}`])).status === 200,
+    });
+    expect(await presentedCn(s.port)).toBe('localhost');
+
+    // Renewal as a tool writes it: the certificate first, then its key (in between they do not match).
+    writeFileSync(cert, certs.wrongHost.cert);
+    writeFileSync(key, readFileSync(join(certs.dir, 'wronghost.key')));
+    await poll(async () => (await presentedCn(s.port)) === 'other.example.test', { timeoutMs: 30_000, what: 'the renewed certificate served' });
+
+    const other = await htpasswd('another-secret');
+    writeFileSync(file, web({ grafana: other }));
+    const as = (user: string, password: string) => curl(`${s.url}/metrics`, ['-k', '-u', `${user}:${password}`]).then((r) => r.status);
+    await poll(async () => (await as('grafana', 'another-secret')) === 200, { timeoutMs: 30_000, what: 'the new user let in' });
+    expect(await as('prometheus', PASSWORD)).toBe(401);
+
+    writeFileSync(file, `${web({ grafana: other })}basic_auth_user: {}\n`);
+    await poll(() => s.logs().includes('cannot use the changed file; keeping the one in force'), { timeoutMs: 30_000, what: 'the broken file refused' });
+    expect(s.logs()).toContain('basic_auth_user: unknown key');
+    expect(await as('grafana', 'another-secret')).toBe(200);
+    await s.stop();
   });
 });

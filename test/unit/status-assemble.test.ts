@@ -20,6 +20,7 @@ function target(over: Partial<TargetFacts> = {}): TargetFacts {
     topPaths: [],
     topPeers: [],
     listen: [],
+    closeWaitOldestSeconds: null,
     residentMemoryBytes: 1e6,
     memoryLimitBytes: null,
     threads: 1,
@@ -43,6 +44,8 @@ function check(name: string, state: CheckFacts['state'], over: Partial<CheckFact
     timeoutSeconds: 5,
     running: false,
     certExpiresAt: null,
+    phases: null,
+    answerRecords: null,
     recent: [],
     ...over,
   };

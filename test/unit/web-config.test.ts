@@ -124,6 +124,18 @@ rate_limit:
     ]);
   });
 
+  it("takes X25519MLKEM768 where Node's OpenSSL has it (3.5, Node 24), and names the key where it does not", async () => {
+    const text = `tls_server_config:\n  cert_file: ${certs.valid.certFile}\n  key_file: ${certs.dir}/valid.key\n  curve_preferences: [X25519MLKEM768, X25519]\n`;
+    const [major, minor] = process.versions.openssl.split('.').map(Number) as [number, number];
+    if (major > 3 || (major === 3 && minor >= 5)) {
+      expect((await loadWebConfig(write(text))).tls?.options.ecdhCurve).toBe('X25519MLKEM768:X25519');
+    } else {
+      expect(await problems(text)).toEqual([
+        `tls_server_config.curve_preferences: this Node.js ${process.version} (OpenSSL ${process.versions.openssl}) does not have every curve of ["X25519MLKEM768","X25519"]`,
+      ]);
+    }
+  });
+
   it('names an unreadable file under its key, and a key that is not the certificate\'s', async () => {
     expect(await problems(`tls_server_config:\n  cert_file: missing.crt\n  key_file: ${certs.dir}/valid.key\n`)).toEqual([`tls_server_config.cert_file: cannot read ${join(dir, 'missing.crt')}: no such file`]);
     const [mismatch] = await problems(`tls_server_config:\n  cert_file: ${certs.valid.certFile}\n  key_file: ${certs.client.keyFile}\n`);
