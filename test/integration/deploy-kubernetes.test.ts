@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { alertsConfig } from '../../alerts/config.js';
-import { ruleGroups } from '../../alerts/rules.js';
+import { ruleGroups, type RuleFileName } from '../../alerts/rules.js';
 import { prometheusRuleYaml } from '../../scripts/gen-prometheusrule.js';
 import { parseConfig } from '../../src/config/load.js';
 
@@ -29,8 +29,8 @@ function load(file: string): Manifest[] {
 
 const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
 const manifests = files.flatMap((f) => load(f).map((m) => ({ file: f, m })));
-const one = (kind: string) => {
-  const found = manifests.filter((x) => x.m.kind === kind);
+const one = (kind: string, file?: string) => {
+  const found = manifests.filter((x) => x.m.kind === kind && (file === undefined || x.file === file));
   expect(found, kind).toHaveLength(1);
   return found[0]!.m as any;
 };
@@ -47,14 +47,15 @@ describe('deploy/kubernetes manifests', () => {
       'deployment.yaml: apps/v1 Deployment',
       'kustomization.yaml: kustomize.config.k8s.io/v1beta1 Kustomization',
       'podmonitor.yaml: monitoring.coreos.com/v1 PodMonitor',
+      'prometheusrule-pipeline.yaml: monitoring.coreos.com/v1 PrometheusRule',
       'prometheusrule.yaml: monitoring.coreos.com/v1 PrometheusRule',
     ]);
     for (const { file, m } of manifests) if (m.kind !== 'Kustomization') expect(m.metadata?.name, file).toMatch(/^[a-z0-9-]+$/);
   });
 
-  it('kustomization lists every other manifest', () => {
+  it('kustomization lists every other manifest but the pipeline rules, which kube-prometheus already ships', () => {
     const k = one('Kustomization');
-    expect([...k.resources].sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml'));
+    expect([...k.resources].sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml' && f !== 'prometheusrule-pipeline.yaml'));
   });
 
   describe('the sidecar', () => {
@@ -148,24 +149,33 @@ describe('deploy/kubernetes manifests', () => {
     });
   });
 
-  describe('PrometheusRule', () => {
-    const committed = readFileSync(join(DIR, 'prometheusrule.yaml'), 'utf8');
-    const rule = one('PrometheusRule');
+  describe.each([
+    ['sockeye', 'prometheusrule.yaml'],
+    ['pipeline', 'prometheusrule-pipeline.yaml'],
+  ] as Array<[RuleFileName, string]>)('PrometheusRule of alerts/%s.rules.yml (%s)', (file, manifest) => {
+    const committed = readFileSync(join(DIR, manifest), 'utf8');
+    const rule = one('PrometheusRule', manifest);
 
-    it('carries exactly the rule groups of alerts/sockeye.rules.yml', () => {
-      const rules = parse(readFileSync(join(ROOT, 'alerts/sockeye.rules.yml'), 'utf8')) as { groups: unknown[] };
+    it(`carries exactly the rule groups of alerts/${file}.rules.yml`, () => {
+      const rules = parse(readFileSync(join(ROOT, `alerts/${file}.rules.yml`), 'utf8')) as { groups: unknown[] };
       expect(rules.groups.length).toBeGreaterThan(0);
       expect(rule.spec.groups).toEqual(rules.groups);
     });
 
     it('is what npm run deploy:k8s writes from the alerts generator', () => {
-      expect(prometheusRuleYaml()).toBe(committed);
+      expect(prometheusRuleYaml(file)).toBe(committed);
     });
 
     it('drift is detected: one changed threshold makes the groups differ', () => {
-      const groups = ruleGroups();
+      const groups = ruleGroups({ file });
       groups[0]!.rules[0]!.expr += ' * 2';
-      expect((parse(prometheusRuleYaml(groups)) as any).spec.groups).not.toEqual(rule.spec.groups);
+      expect((parse(prometheusRuleYaml(file, groups)) as any).spec.groups).not.toEqual(rule.spec.groups);
     });
+  });
+
+  it('the two PrometheusRules have distinct names, so both can be applied', () => {
+    const names = manifests.filter((x) => x.m.kind === 'PrometheusRule').map((x) => x.m.metadata.name);
+    expect(new Set(names).size).toBe(2);
+    expect(ruleGroups({ file: 'pipeline' }).flatMap((g) => g.rules.map((r) => r.alert))).toContain('Watchdog');
   });
 });
