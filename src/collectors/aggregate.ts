@@ -99,6 +99,25 @@ function sharedCgroupLimit(procs: ProcContext[]): number | null {
 }
 
 /**
+ * Working set and OOM kills summed over the distinct memory cgroups of the
+ * processes (the processes of one container share theirs); null where none
+ * of them has one (the root cgroup, or no cgroup visible).
+ */
+function cgroupTotals(procs: ProcContext[]): Pick<Usage, 'workingSetBytes' | 'oomKills'> {
+  const seen = new Set<string>();
+  let workingSetBytes: number | null = null;
+  let oomKills: number | null = null;
+  for (const p of procs) {
+    const m = p.cgroupMemory;
+    if (m?.dir === undefined || m.workingSetBytes === undefined || seen.has(m.dir)) continue;
+    seen.add(m.dir);
+    workingSetBytes = (workingSetBytes ?? 0) + m.workingSetBytes;
+    if (m.oomKills !== undefined && m.oomKills !== null) oomKills = (oomKills ?? 0) + m.oomKills;
+  }
+  return { workingSetBytes, oomKills };
+}
+
+/**
  * Resource use of one process or a target's processes. fds and memory are
  * summed per process; a socket held by several processes (a forked listener)
  * is one socket, counted once.
@@ -129,6 +148,7 @@ export function summarize(procs: ProcContext[], topN: number, peerNames: PeerNam
     ...socketUsage(sockets.values(), topN, peerNames),
     residentBytes: sumOrNull(procs.map((p) => p.residentBytes)),
     memoryLimitBytes: sharedCgroupLimit(procs),
+    ...cgroupTotals(procs),
     cpuUserSeconds: procs.reduce((s, p) => s + p.stat.utimeTicks, 0) / USER_HZ,
     cpuSystemSeconds: procs.reduce((s, p) => s + p.stat.stimeTicks, 0) / USER_HZ,
     threads: procs.reduce((s, p) => s + p.stat.threads, 0),

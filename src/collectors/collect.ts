@@ -8,6 +8,7 @@ import { readCmdlines } from './cmdline-reads.js';
 import { readerIdentity } from './reader.js';
 import { COLLECTORS, COLLECTOR_NAMES } from './registry.js';
 import { ProcessTable, resolveTargets, type ResolvedTarget, type TargetSpec } from './resolve.js';
+import { SocketAgeTracker } from './socket-ages.js';
 import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, Problem, TargetSnapshot, Usage } from './snapshot.js';
 
 /** Everything one collection needs: plain data, so it can be posted to the worker. */
@@ -22,6 +23,8 @@ export interface CollectOptions {
   selfPid?: number;
   /** Collector names to run; default all. */
   collectors?: string[];
+  /** A TCP socket this long in its state counts as long-lived (config leaks.longLivedAfter). */
+  longLivedAfterMs: number;
 }
 
 /** The process is no longer the one resolved: gone, a zombie now, or its pid reused. */
@@ -56,7 +59,7 @@ interface Run {
 function begin(options: CollectOptions, table = new ProcessTable(options.procRoot)): Run {
   const time = Date.now();
   const started = performance.now();
-  const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, memoryLimits: new Map() };
+  const env: CollectEnv = { procRoot: options.procRoot, cgroupRoot: options.cgroupRoot, topN: options.topN, cgroupMemory: new Map() };
   let resolved: ResolvedTarget[];
   const problems: Problem[] = [];
   // Resolution is reported like a collector: with zero-config it reads every process's stat.
@@ -129,8 +132,8 @@ function collectorsOf(options: CollectOptions): Collector[] {
   return (options.collectors ?? COLLECTOR_NAMES).flatMap((name) => COLLECTORS.get(name) ?? []);
 }
 
-/** The snapshot of a run whose collectors have all run. */
-function end(run: Run): CollectionSnapshot {
+/** The snapshot of a run whose collectors have all run; socket ages from `ages`, which remembers them across runs. */
+function end(run: Run, ages: SocketAgeTracker): CollectionSnapshot {
   const { options, all, procs } = run;
   const bootTime = readBootTime(options.procRoot);
   const peerNames = new PeerNames();
@@ -144,6 +147,7 @@ function end(run: Run): CollectionSnapshot {
     snapshots.set(p.pid, {
       pid: p.pid,
       starttime: p.stat.starttimeTicks,
+      ppid: p.stat.ppid,
       startTimeSeconds: bootTime === undefined ? null : bootTime + p.stat.starttimeTicks / USER_HZ,
       comm: p.stat.comm,
       cmdline: p.cmdline ?? '',
@@ -155,6 +159,7 @@ function end(run: Run): CollectionSnapshot {
     });
   }
 
+  ages.begin();
   const targets: TargetSnapshot[] = run.resolved.map((t) => {
     const mine = t.pids.map((pid) => procs.get(pid)!).filter((p) => !p.gone);
     return {
@@ -166,6 +171,7 @@ function end(run: Run): CollectionSnapshot {
       readable: mine.every((p) => p.readable) && !t.problems.some((x) => x.kind === 'denied'),
       // A one-process target (the usual sidecar) totals to that process: not summed again.
       total: mine.length === 1 ? usages.get(mine[0]!.pid)! : summarize(mine, options.topN, peerNames),
+      socketAges: ages.observe(t.spec.name, mine.flatMap((p) => p.sockets ?? []), run.time),
       problems: t.problems,
     };
   });
@@ -177,6 +183,7 @@ function end(run: Run): CollectionSnapshot {
     targets,
     collectors: run.stats,
     problems: run.problems,
+    longLivedAfterSeconds: ages.longLivedAfterMs / 1000,
     vanished: all.filter((p) => p.gone).length,
     netnsRead: new Set(all.filter((p) => p.sockets).map((p) => p.netns ?? `pid:${p.pid}`)).size,
     reader: readerIdentity(),
@@ -187,11 +194,12 @@ function end(run: Run): CollectionSnapshot {
  * One collection of every target, synchronously, reading /proc afresh.
  * Never throws for a process: what fails is recorded in the snapshot.
  * Runs in the collection worker, or in-process for `inspect` and tests.
+ * `ages` carries socket ages from one collection to the next (a fresh one: every socket is new).
  */
-export function collectTargets(options: CollectOptions): CollectionSnapshot {
+export function collectTargets(options: CollectOptions, ages = new SocketAgeTracker(options.longLivedAfterMs)): CollectionSnapshot {
   const run = begin(options);
   for (const collector of collectorsOf(options)) runCollector(run, collector, performance.now());
-  return end(run);
+  return end(run, ages);
 }
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -203,7 +211,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * collectors, so the JS thread is held only for each one's few milliseconds
  * of parsing and joining. No worker thread, so no second V8 heap.
  */
-export async function collectTargetsAsync(options: CollectOptions): Promise<CollectionSnapshot> {
+export async function collectTargetsAsync(options: CollectOptions, ages = new SocketAgeTracker(options.longLivedAfterMs)): Promise<CollectionSnapshot> {
   // cmdline matchers read every process's command line, which can block (cmdline-reads.ts): read them off this thread first.
   const table = new ProcessTable(options.procRoot);
   if (options.targets?.some((t) => t.match?.cmdline !== undefined)) {
@@ -229,7 +237,7 @@ export async function collectTargetsAsync(options: CollectOptions): Promise<Coll
     runCollector(run, collector, t0, prepareError);
   }
   await yieldToLoop();
-  return end(run);
+  return end(run, ages);
 }
 
 /** One process by pid, as a target named after it (for `sockeye inspect PID`). */

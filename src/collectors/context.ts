@@ -5,12 +5,22 @@ import type { PidStat } from '../procfs/pid/stat.js';
 import type { FdSummary, FdType } from '../procfs/pid/fd.js';
 import type { Problem, SocketProtocol } from './snapshot.js';
 
+/** What the memory collector reads of one memory cgroup. */
+export interface CgroupMemory {
+  /** The cgroup's directory (processes with the same one share its figures); undefined when not visible. */
+  dir?: string;
+  limitBytes: number | null;
+  /** Absent in the root cgroup. */
+  workingSetBytes?: number;
+  oomKills?: number | null;
+}
+
 export interface CollectEnv {
   procRoot: string;
   cgroupRoot: string;
   topN: number;
-  /** Memory limit by /proc/PID/cgroup text, for this collection: processes of one container share it. */
-  memoryLimits: Map<string, number | null>;
+  /** The memory cgroup's figures by /proc/PID/cgroup text, for this collection: processes of one container share them. */
+  cgroupMemory: Map<string, CgroupMemory>;
   /** Async collections only: what collectors' prepare() read off the JS thread, for their synchronous steps. */
   prepared?: Prepared;
 }
@@ -67,6 +77,8 @@ export interface ProcContext {
   /** /proc/PID/cgroup text: which cgroup the process is in. */
   cgroup?: string;
   memoryLimitBytes?: number | null;
+  /** The memory cgroup's figures (shared by the processes in it). */
+  cgroupMemory?: CgroupMemory;
 }
 
 export interface Collector {

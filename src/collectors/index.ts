@@ -10,6 +10,7 @@ import { TargetMetrics } from './metrics.js';
 import type { TargetSpec } from './resolve.js';
 import type { CollectionSnapshot } from './snapshot.js';
 import { COLLECTOR_NAMES } from './registry.js';
+import { SocketAgeTracker } from './socket-ages.js';
 import { readerIdentity } from './reader.js';
 import { CollectionTimeout, CollectionWorker } from './worker-client.js';
 
@@ -53,7 +54,7 @@ export function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | und
 }
 
 export function collectOptions(config: Config): CollectOptions {
-  return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid };
+  return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid, longLivedAfterMs: config.leaks.longLivedAfter };
 }
 
 /** What a collection that timed out reports: the last targets seen, every collector failed. */
@@ -65,6 +66,7 @@ function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapsho
     targets: last?.targets ?? [],
     collectors: ['targets', ...COLLECTOR_NAMES].map((name) => ({ name, durationSeconds: seconds, success: false })),
     problems: [],
+    longLivedAfterSeconds: opts.longLivedAfterMs / 1000,
     vanished: 0,
     netnsRead: 0,
     reader: last?.reader ?? readerIdentity(),
@@ -98,11 +100,13 @@ function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
 }
 
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
-  const metrics = new TargetMetrics(registry);
+  const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin });
   const problems = new ProblemLog(log);
   const mode = options.mode ?? defaultCollectionMode(config.procRoot);
   const worker = mode === 'worker' ? new CollectionWorker(options.workerResourceLimits) : undefined;
   const collectOpts = collectOptions(config);
+  // Socket ages of collections on this thread (the worker keeps its own).
+  const ages = new SocketAgeTracker(collectOpts.longLivedAfterMs);
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;
   let last: CollectionSnapshot | undefined;
@@ -112,7 +116,7 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
     if (mode !== 'inline') {
       try {
         const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-        snap = worker ? await worker.collect(collectOpts, timeoutMs) : await withTimeout(collectTargetsAsync(collectOpts), timeoutMs);
+        snap = worker ? await worker.collect(collectOpts, timeoutMs) : await withTimeout(collectTargetsAsync(collectOpts, ages), timeoutMs);
       } catch (err) {
         if (err instanceof CollectionTimeout) {
           // Stuck in the kernel: collecting here would block this thread too. The
@@ -125,10 +129,10 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
         if (closed) return timedOut(collectOpts, 0, last);
         // A broken worker (or async collection) must not turn a scrape into a 500: collect here this once.
         log.error({ err }, `${worker ? 'collection worker' : 'async collection'} failed; collecting on the main thread`);
-        snap = collectTargets(collectOpts);
+        snap = collectTargets(collectOpts, ages);
       }
     } else {
-      snap = collectTargets(collectOpts);
+      snap = collectTargets(collectOpts, ages);
     }
     metrics.apply(snap);
     problems.observe(snap);

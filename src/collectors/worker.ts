@@ -3,6 +3,7 @@
 // the scheduler heartbeat on the main thread.
 import { parentPort } from 'node:worker_threads';
 import { collectTargets, type CollectOptions } from './collect.js';
+import { SocketAgeTracker } from './socket-ages.js';
 
 export interface WorkerRequest {
   id: number;
@@ -11,10 +12,14 @@ export interface WorkerRequest {
 
 export type WorkerReply = { id: number; snapshot: ReturnType<typeof collectTargets> } | { id: number; error: string };
 
+// Socket ages across this worker's collections (a new worker starts afresh: ages are lower bounds).
+let ages: SocketAgeTracker | undefined;
+
 parentPort?.on('message', ({ id, options }: WorkerRequest) => {
   let reply: WorkerReply;
   try {
-    reply = { id, snapshot: collectTargets(options) };
+    if (ages?.longLivedAfterMs !== options.longLivedAfterMs) ages = new SocketAgeTracker(options.longLivedAfterMs);
+    reply = { id, snapshot: collectTargets(options, ages) };
   } catch (err) {
     reply = { id, error: (err as Error).stack ?? String(err) };
   }

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { checkSchema } from './checks.js';
 import { heartbeatSchema } from './heartbeats.js';
 import { hostPort } from './fields.js';
+import { leaksSchema } from './leaks.js';
+import { restartsSchema } from './restarts.js';
 import { statusPageSchema } from './statusPage.js';
 import { targetSchema } from './targets.js';
 
@@ -32,6 +34,8 @@ export const configSchema = z.strictObject({
   targets: z.array(targetSchema, { error: 'expected a list of targets' }).superRefine(uniqueNames('target')).optional(),
   checks: z.array(checkSchema, { error: 'expected a list of checks' }).superRefine(uniqueNames('check')).default([]),
   heartbeats: z.array(heartbeatSchema, { error: 'expected a list of heartbeats' }).superRefine(uniqueNames('heartbeat')).default([]),
+  leaks: leaksSchema,
+  restarts: restartsSchema,
   statusPage: statusPageSchema,
 });
 
