@@ -2,11 +2,13 @@ import type { GroupSpec } from '../rule.js';
 import { seconds } from '../rule.js';
 import { leakExpr, leakSpan, minimumRising } from '../leak.js';
 
-// Memory as the kernel counts it: the cgroup's working set (what the OOM
-// killer weighs against the limit) where sockeye knows it, else the
-// processes' RSS. A leak pages without any limit (the monit-supervised app
-// with no cgroup limit); the limit-based prediction pages where one exists;
-// OOM kills page when they happen.
+// A leak is memory the processes keep: their RSS, which pages without any
+// limit (the monit-supervised app with no cgroup limit). The working set also
+// holds active page cache, which grows with file I/O and is reclaimed under
+// pressure, and it is the whole cgroup's, possibly shared: no leak signal. It
+// is what the OOM killer weighs against the limit, so the limit-based
+// prediction uses it where sockeye exports one (else RSS). OOM kills page when
+// they happen.
 export const memoryGroup: GroupSpec = {
   name: 'sockeye.memory',
   alerts: (c) => {
@@ -31,11 +33,11 @@ unless ${ws}`;
     return [
       {
         alert: 'MemoryLeak',
-        expr: eitherMemory((x) => leakExpr(c, x, c.leak.perHour.memoryBytes)),
+        expr: leakExpr(c, rss, c.leak.perHour.memoryBytes),
         for: c.for.memoryLeak,
         severity: 'warning',
         summary: 'Target {{ $labels.target }} is leaking memory.',
-        description: `Memory of target {{ $labels.target }} on sockeye {{ $labels.instance }} (working set, or RSS where sockeye has no cgroup for it) has grown by about {{ $value | humanize1024 }}B an hour for ${leakSpan(c)}, even at its lowest, and is above its peak of the last ${c.leak.lookback}. With no limit the process grows until the node runs short; with one, until the OOM killer. Objects kept after their request ended.`,
+        description: `Resident memory of target {{ $labels.target }} on sockeye {{ $labels.instance }} has grown by about {{ $value | humanize1024 }}B an hour for ${leakSpan(c)}, even at its lowest, and is above its peak of the last ${c.leak.lookback}. With no limit the process grows until the node runs short; with one, until the OOM killer. Objects kept after their request ended.`,
       },
       {
         alert: 'MemoryLimitExhaustionPredicted',

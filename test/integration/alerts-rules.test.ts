@@ -10,6 +10,7 @@ import { defaultAlertsConfig } from '../../alerts/config.js';
 import { GROUPS, RULE_FILES, ruleGroups, rulesYaml, type RuleFileName } from '../../alerts/rules.js';
 import { REPO_ROOT } from '../support/sockeye.js';
 import { runTool } from '../support/tools.js';
+import { labRules } from '../support/stack.js';
 
 const FILES = Object.keys(RULE_FILES) as RuleFileName[];
 const rulesFile = (file: RuleFileName) => join(REPO_ROOT, 'alerts', `${file}.rules.yml`);
@@ -222,6 +223,19 @@ describe('ruleGroups options (used by the incident lab and the PrometheusRule)',
     writeFileSync(file, rulesYaml({ shortenFor: (s) => s / 60 }));
     const r = await runTool('promtool', ['check', 'rules', file]);
     expect(r.code, r.output).toBe(0);
+  });
+
+  it("the incident lab's rules (both files, lab scale) are promtool-clean, with the leak windows and floors scaled", async () => {
+    const file = join(tmp, 'lab.rules.yml');
+    const text = labRules();
+    writeFileSync(file, text);
+    const r = await runTool('promtool', ['check', 'rules', file]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain(`SUCCESS: ${rules.length} rules found`);
+    const fdLeak = (parse(text) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }).groups.flatMap((g) => g.rules).find((x) => x.alert === 'FdLeak')!;
+    expect(fdLeak.expr).toContain('[10s] offset 40s');
+    expect(fdLeak.expr).toContain('[24m] offset 40s');
+    expect(fdLeak.expr).toContain(`>= ${defaultAlertsConfig.leak.perHour.fds * 60}\n`);
   });
 
   it('sub-second results become milliseconds, and 0 drops the `for:`', () => {
