@@ -1,7 +1,7 @@
 // The shipped alert rules: generated file in sync, promtool-clean, every alert
 // unit-tested firing and not firing, documented, and built only from metrics
 // sockeye really exports.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,18 @@ describe('alerts/sockeye.rules.yml and alerts/pipeline.rules.yml', () => {
     const r = await runTool('promtool', ['test', 'rules', 'fds.test.yml'], { cwd: tmp });
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('FdUsageHigh fires a warning');
+  }, 120_000);
+
+  it('the leak cases fail against a weaker leak rule (2 windows, no floor): the warm-up and daily-cycle cases are not quiet by accident', async () => {
+    const dir = join(tmp, 'weak');
+    mkdirSync(dir, { recursive: true });
+    const perHour = { fds: 1, fdsOnPath: 1, sockets: 1, peerSockets: 1, memoryBytes: 1, threads: 1 };
+    writeFileSync(join(dir, 'sockeye.rules.yml'), rulesYaml({ file: 'sockeye', config: { leak: { windows: 2, perHour } } }));
+    writeFileSync(join(dir, 'fds.test.yml'), readFileSync(join(TESTS_DIR, 'fds.test.yml'), 'utf8').replace('../sockeye.rules.yml', 'sockeye.rules.yml'));
+    const r = await runTool('promtool', ['test', 'rules', 'fds.test.yml'], { cwd: dir });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('FdLeak does not fire for a warm-up that climbs for 25 minutes and plateaus');
+    expect(r.output).toContain('FdLeak does not fire for a slow climb');
   }, 120_000);
 
   it('has a promtool test file per rule group (<group>.test.yml, and <group>.<part>.test.yml for slow parts), each loading the generated file that holds its group', () => {
