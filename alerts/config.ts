@@ -72,13 +72,15 @@ export interface AlertsConfig {
    * load that comes and goes never counts); the minimum now is above the
    * highest value of the `lookback` before those windows (yesterday's peak
    * of a daily cycle is not a leak), unless a process of the target was
-   * replaced in it; and the growth is at least `perHour`.
+   * replaced in it; and it grew by at least `minGrowth` between the first
+   * window's minimum and the last's (`windows` × `window` apart: a count, so
+   * it holds at any time scale).
    */
   leak: {
     window: string;
     windows: number;
     lookback: string;
-    perHour: { fds: number; fdsOnPath: number; sockets: number; peerSockets: number; memoryBytes: number; threads: number };
+    minGrowth: { fds: number; fdsOnPath: number; sockets: number; peerSockets: number; memoryBytes: number; threads: number };
   };
   listenQueue: { ratio: number };
   /**
@@ -144,7 +146,8 @@ export const defaultAlertsConfig: AlertsConfig = {
     window: '10m',
     windows: 4,
     lookback: '1d',
-    perHour: { fds: 150, fdsOnPath: 60, sockets: 60, peerSockets: 60, memoryBytes: 5 * 1024 * 1024, threads: 20 },
+    // Over the 40 minutes: 150 fds an hour, 60 handles, sockets or peers an hour, 6 MiB an hour, 18 threads an hour.
+    minGrowth: { fds: 100, fdsOnPath: 40, sockets: 40, peerSockets: 40, memoryBytes: 4 * 1024 * 1024, threads: 12 },
   },
   listenQueue: { ratio: 0.8 },
   memoryExhaustion: { window: '6h', horizon: '24h', minUsageRatio: 0.5 },

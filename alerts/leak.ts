@@ -2,8 +2,8 @@ import type { AlertsConfig } from './config.js';
 import { promDuration, seconds } from './rule.js';
 
 // The leak shape shared by every *Leak alert (see AlertsConfig.leak): growth
-// that the minimum keeps, window after window, above the recent peak, at
-// least a floor an hour. It needs no limit, so it pages whatever RLIMIT_NOFILE
+// that the minimum keeps, window after window, above the recent peak, by at
+// least a floor. It needs no limit, so it pages whatever RLIMIT_NOFILE
 // or cgroup a container has.
 
 /** How far back a leak alert looks: `windows` windows (the span its growth is measured over). */
@@ -24,10 +24,10 @@ export function minimumRising(c: AlertsConfig, series: string, steps: number): s
 
 /**
  * A leak of `series` (a gauge whose label set names one thing: a target, a
- * path, a peer): its value is the growth per hour of the minimum over the
- * last `windows` windows.
+ * path, a peer): its value is the growth of the minimum over the last
+ * `windows` windows (leakSpan).
  */
-export function leakExpr(c: AlertsConfig, series: string, perHour: number): string {
+export function leakExpr(c: AlertsConfig, series: string, minGrowth: number): string {
   const n = c.leak.windows;
   const spanSeconds = n * seconds(c.leak.window);
   const now = windowMin(c, series, 0);
@@ -46,7 +46,7 @@ export function leakExpr(c: AlertsConfig, series: string, perHour: number): stri
     ${first}
   )`;
   return [
-    `(${now} - ${first}) * ${3600 / spanSeconds} >= ${perHour}`,
+    `${now} - ${first} >= ${minGrowth}`,
     ...minimumRising(c, series, n),
     `${now} > ${bar}`,
   ].join('\nand ');

@@ -19,20 +19,20 @@ export const fdsGroup: GroupSpec = {
     return [
       {
         alert: 'FdLeak',
-        expr: leakExpr(c, `sockeye_process_open_fds{${sk}}`, c.leak.perHour.fds),
+        expr: leakExpr(c, `sockeye_process_open_fds{${sk}}`, c.leak.minGrowth.fds),
         for: c.for.fdLeak,
         severity: 'warning',
         summary: 'Target {{ $labels.target }} is leaking file descriptors.',
-        description: `Open file descriptors of target {{ $labels.target }} on sockeye {{ $labels.instance }} have grown by about {{ $value | printf "%.0f" }} an hour for ${span}, even at their quietest moments, and are above their peak of the last ${c.leak.lookback}: handles opened and never closed. However far the limit is, the process runs out in the end; sockeye_process_fds (by type) and sockeye_process_fds_by_path say which kind.`,
+        description: `Open file descriptors of target {{ $labels.target }} on sockeye {{ $labels.instance }} have grown by {{ $value | printf "%.0f" }} in ${span}, even at their quietest moments, and are above their peak of the last ${c.leak.lookback}: handles opened and never closed. However far the limit is, the process runs out in the end; sockeye_process_fds (by type) and sockeye_process_fds_by_path say which kind.`,
       },
       {
         alert: 'FdLeakOnPath',
         // "other" sums the paths outside the top N: not one path.
-        expr: leakExpr(c, `sockeye_process_fds_by_path{${sk}, path!="other"}`, c.leak.perHour.fdsOnPath),
+        expr: leakExpr(c, `sockeye_process_fds_by_path{${sk}, path!="other"}`, c.leak.minGrowth.fdsOnPath),
         for: c.for.fdLeakOnPath,
         severity: 'warning',
         summary: 'Target {{ $labels.target }} is leaking handles to {{ $labels.path }}.',
-        description: `Target {{ $labels.target }} on sockeye {{ $labels.instance }} holds more and more handles to {{ $labels.path }}: about {{ $value | printf "%.0f" }} more an hour for ${span}, never fewer, above its peak of the last ${c.leak.lookback}. The code that opens this path does not close it on some path (an error, an early return, a HEAD request).`,
+        description: `Target {{ $labels.target }} on sockeye {{ $labels.instance }} holds more and more handles to {{ $labels.path }}: {{ $value | printf "%.0f" }} more in ${span}, never fewer, above its peak of the last ${c.leak.lookback}. The code that opens this path does not close it on some path (an error, an early return, a HEAD request).`,
       },
       {
         alert: 'FdUsageHigh',

@@ -33,11 +33,11 @@ unless ${ws}`;
     return [
       {
         alert: 'MemoryLeak',
-        expr: leakExpr(c, rss, c.leak.perHour.memoryBytes),
+        expr: leakExpr(c, rss, c.leak.minGrowth.memoryBytes),
         for: c.for.memoryLeak,
         severity: 'warning',
         summary: 'Target {{ $labels.target }} is leaking memory.',
-        description: `Resident memory of target {{ $labels.target }} on sockeye {{ $labels.instance }} has grown by about {{ $value | humanize1024 }}B an hour for ${leakSpan(c)}, even at its lowest, and is above its peak of the last ${c.leak.lookback}. With no limit the process grows until the node runs short; with one, until the OOM killer. Objects kept after their request ended.`,
+        description: `Resident memory of target {{ $labels.target }} on sockeye {{ $labels.instance }} has grown by {{ $value | humanize1024 }}B in ${leakSpan(c)}, even at its lowest, and is above its peak of the last ${c.leak.lookback}. With no limit the process grows until the node runs short; with one, until the OOM killer. Objects kept after their request ended.`,
       },
       {
         alert: 'MemoryLimitExhaustionPredicted',

@@ -34,20 +34,20 @@ export const socketsGroup: GroupSpec = {
       {
         alert: 'SocketLeak',
         // Per protocol and state; listeners do not leak one per request.
-        expr: leakExpr(c, `sockeye_process_sockets{${sk}, state!="listen"}`, c.leak.perHour.sockets),
+        expr: leakExpr(c, `sockeye_process_sockets{${sk}, state!="listen"}`, c.leak.minGrowth.sockets),
         for: c.for.socketLeak,
         severity: 'warning',
         summary: 'Target {{ $labels.target }} is leaking {{ $labels.protocol }} sockets in state {{ $labels.state }}.',
-        description: `The {{ $labels.protocol }} sockets of target {{ $labels.target }} on sockeye {{ $labels.instance }} in state {{ $labels.state }} have grown by about {{ $value | printf "%.0f" }} an hour for ${span}, even at their quietest moments, and are above their peak of the last ${c.leak.lookback}: connections opened and never closed. Each holds a file descriptor.`,
+        description: `The {{ $labels.protocol }} sockets of target {{ $labels.target }} on sockeye {{ $labels.instance }} in state {{ $labels.state }} have grown by {{ $value | printf "%.0f" }} in ${span}, even at their quietest moments, and are above their peak of the last ${c.leak.lookback}: connections opened and never closed. Each holds a file descriptor.`,
       },
       {
         alert: 'PeerSocketLeak',
         // "other" is the sum of the peers outside the top N, not one peer.
-        expr: leakExpr(c, `sockeye_process_sockets_by_peer{${sk}, peer!="other"}`, c.leak.perHour.peerSockets),
+        expr: leakExpr(c, `sockeye_process_sockets_by_peer{${sk}, peer!="other"}`, c.leak.minGrowth.peerSockets),
         for: c.for.peerSocketLeak,
         severity: 'warning',
         summary: 'Target {{ $labels.target }} is leaking connections to {{ $labels.peer }}.',
-        description: `Target {{ $labels.target }} on sockeye {{ $labels.instance }} holds more and more sockets to peer {{ $labels.peer }}: about {{ $value | printf "%.0f" }} more an hour for ${span}, never fewer, above its peak of the last ${c.leak.lookback}. A client library that opens a connection per call and never closes it, or a pool with no bound.`,
+        description: `Target {{ $labels.target }} on sockeye {{ $labels.instance }} holds more and more sockets to peer {{ $labels.peer }}: {{ $value | printf "%.0f" }} more in ${span}, never fewer, above its peak of the last ${c.leak.lookback}. A client library that opens a connection per call and never closes it, or a pool with no bound.`,
       },
       {
         alert: 'ListenQueueOverflowing',

@@ -52,11 +52,11 @@ export const targetsGroup: GroupSpec = {
       },
       {
         alert: 'ThreadLeak',
-        expr: leakExpr(c, `sockeye_process_threads{${sk}}`, c.leak.perHour.threads),
+        expr: leakExpr(c, `sockeye_process_threads{${sk}}`, c.leak.minGrowth.threads),
         for: c.for.threadLeak,
         severity: 'warning',
         summary: 'Target {{ $labels.target }} is leaking threads.',
-        description: `Threads of target {{ $labels.target }} on sockeye {{ $labels.instance }} have grown by about {{ $value | printf "%.0f" }} an hour for ${leakSpan(c)}, never fewer, above their peak of the last ${c.leak.lookback}: threads started and never joined (a pool with no bound, a timer or client per request). Each holds a stack and, at the limit, thread creation fails.`,
+        description: `Threads of target {{ $labels.target }} on sockeye {{ $labels.instance }} have grown by {{ $value | printf "%.0f" }} in ${leakSpan(c)}, never fewer, above their peak of the last ${c.leak.lookback}: threads started and never joined (a pool with no bound, a timer or client per request). Each holds a stack and, at the limit, thread creation fails.`,
       },
     ];
   },

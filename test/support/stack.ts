@@ -17,7 +17,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { defaultAlertsConfig } from '../../alerts/config.js';
 import { rulesYaml, type RulesOptions } from '../../alerts/rules.js';
 import { startAlertmanager, type Alertmanager } from './alertmanager.js';
 import { poll } from './poll.js';
@@ -28,29 +27,17 @@ import { startWebhook, type Webhook } from './webhook.js';
 /** `for:` at lab scale: a minute becomes a second, never under 2s (two evaluations). */
 export const labShortenFor = (forSeconds: number) => Math.max(2, Math.round(forSeconds / 60));
 
-const LEAK_PER_HOUR = defaultAlertsConfig.leak.perHour;
-
-/**
- * Windows and staleness bounds at lab scale; thresholds (ratios, counts) stay
- * as shipped. Rates scale with time: the leak floors are per hour of shipped
- * time, so per lab minute of real time (×60 per real hour).
- */
+/** Windows and staleness bounds at lab scale; thresholds (ratios, counts) stay as shipped. */
 export const LAB_ALERTS_CONFIG: NonNullable<RulesOptions['config']> = {
   schedulerStallAfter: '5s',
   checkNotRunning: { atLeast: '10s' },
   restarts: { window: '1m' },
   fdExhaustion: { window: '30s', horizon: '2m' },
   memoryExhaustion: { window: '30s', horizon: '5m' },
-  leak: {
-    window: '10s',
-    lookback: '24m',
-    perHour: Object.fromEntries(Object.entries(LEAK_PER_HOUR).map(([k, v]) => [k, v * 60])) as typeof LEAK_PER_HOUR,
-  },
-  oomKills: { window: '15s' },
   pipeline: { window: '20s' },
 };
 
-/** The shipped rules of both files (sockeye.rules.yml and pipeline.rules.yml), generated with lab-scale `for:` and windows. */
+/** The shipped rules, generated with lab-scale `for:` and windows. */
 export function labRules(): string {
   return rulesYaml({ shortenFor: labShortenFor, config: LAB_ALERTS_CONFIG });
 }
