@@ -32,7 +32,7 @@ export const selfGroup: GroupSpec = {
         // stalled scheduler reading its last, stale timestamp.
         expr: `
 time() - sockeye_scheduler_heartbeat_timestamp_seconds{${sk}} > ${seconds(c.schedulerStallAfter)}
-and on (job, instance) up{${sk}} == 1`,
+and on (${c.instanceLabels.join(', ')}) up{${sk}} == 1`,
         for: c.for.schedulerStalled,
         severity: 'critical',
         summary: 'sockeye {{ $labels.instance }} answers scrapes but its scheduler has stopped.',
