@@ -2,10 +2,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
-import { createTargetCollection, defaultCollectionMode, describeCollection, type CollectionOptions } from './collectors/index.js';
+import { chooseSource, createTargetCollection, logSourceChoice, type CollectionOptions } from './collectors/index.js';
 import { createChecker } from './checks/index.js';
 import { createHeartbeats } from './heartbeats/index.js';
-import { fdWalkMode } from './procfs/pid/fd-native.js';
 import metricsRoutes from './routes/metrics.js';
 import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
@@ -16,7 +15,7 @@ import { lazySchemaCompilers } from './schema-compilers.js';
 export interface BuildOptions {
   /** Fastify logger options; false silences (tests). */
   logger?: FastifyServerOptions['logger'];
-  /** How targets are collected (default: in a worker thread). */
+  /** How targets are collected (default: the source chosen for procRoot). */
   collection?: CollectionOptions;
 }
 
@@ -33,15 +32,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // A fresh registry per app: two apps in one process (tests) never share state.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  // How collections run, and which fd walk this build has: the native addon, or JS where it is not built.
-  const collectionMode = options.collection?.mode ?? defaultCollectionMode(config.procRoot);
-  app.log.info({ fdWalk: fdWalkMode.mode, collection: collectionMode }, describeCollection(collectionMode));
+  // How collections run: the kernel source for procRoot, said once at startup.
+  const source = chooseSource(config.procRoot, options.collection?.source);
+  logSourceChoice(app.log, source);
 
   const ctx: AppContext = {
     config,
     registry,
     log: app.log,
-    collection: createTargetCollection(config, registry, app.log, { ...options.collection, mode: collectionMode }),
+    collection: createTargetCollection(config, registry, app.log, { ...options.collection, source: source.kind }),
     checker: createChecker(config, registry, app.log),
     heartbeats: await createHeartbeats(config, registry, app.log),
     startedAt: Date.now(),

@@ -1,12 +1,12 @@
 // One collection as plain data: structured-clone-able (it crosses from the
-// worker thread), JSON-friendly, and the single source for /metrics,
+// worker thread of the text source), JSON-friendly, and the single source for /metrics,
 // `sockeye inspect` and the status page.
 import type { FdType } from '../procfs/pid/fd.js';
+import type { SocketProtocol } from '../procfs/net/socket-info.js';
 
 export type { FdType } from '../procfs/pid/fd.js';
 export { FD_TYPES } from '../procfs/pid/fd.js';
-
-export type SocketProtocol = 'tcp' | 'tcp6' | 'udp' | 'udp6' | 'unix' | 'other';
+export type { SocketProtocol } from '../procfs/net/socket-info.js';
 
 /** Label value used for the rows folded together past the top N. */
 export const OTHER = 'other';
@@ -37,7 +37,7 @@ export interface ListenPort {
   port: number;
   /** Connections waiting in the accept queue now (rx_queue of the LISTEN socket). */
   queue: number;
-  /** The accept queue's limit, the listen() backlog (from `ss`; null where unknown). */
+  /** The accept queue's limit, the listen() backlog (from sock_diag or `ss`; null where unknown). */
   backlog: number | null;
 }
 

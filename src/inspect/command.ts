@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { collectOptions, collectPid, collectTargets, explainDenied, type CollectionSnapshot } from '../collectors/index.js';
+import { chooseSource, collectOptions, collectTargets, explainDenied, openSource, pidTarget, type CollectionSnapshot, type CollectOptions } from '../collectors/index.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { defaultConfig, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -39,7 +39,7 @@ const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
 
 interface Plan {
   what: string;
-  collect(): CollectionSnapshot;
+  collect(): Promise<CollectionSnapshot>;
   /** Throws when the first collection shows the target can't be inspected at all. */
   check(snap: CollectionSnapshot): void;
   report(snap: CollectionSnapshot): InspectReport;
@@ -47,15 +47,18 @@ interface Plan {
 
 function planFor(arg: string | undefined, config: Config, configFile: string | undefined): Plan {
   const opts = collectOptions(config);
+  // The pipeline /metrics runs, over the same source, on this thread (a one-shot command may block).
+  const source = openSource(chooseSource(opts.procRoot).kind, opts);
+  const collectTargetsOf = (o: CollectOptions) => collectTargets(o, source);
   if (arg === undefined) {
     // `inspect --config FILE`: every configured target.
-    return { what: `every target of ${configFile}`, collect: () => collectTargets(opts), check() {}, report: (snap) => inspectReport(snap) };
+    return { what: `every target of ${configFile}`, collect: () => collectTargetsOf(opts), check() {}, report: (snap) => inspectReport(snap) };
   }
   if (/^\d+$/.test(arg)) {
     const pid = Number(arg);
     return {
       what: `pid ${pid}`,
-      collect: () => collectPid(pid, opts),
+      collect: () => collectTargetsOf({ ...opts, targets: pidTarget(pid), selfPid: undefined }),
       check(snap) {
         if (!existsSync(`${opts.procRoot}/${pid}`)) throw new NotFound(`no process with pid ${pid} (${opts.procRoot}/${pid} does not exist)`);
         const t = snap.targets[0];
@@ -75,7 +78,7 @@ function planFor(arg: string | undefined, config: Config, configFile: string | u
     }
     return {
       what: `target ${arg}`,
-      collect: () => collectTargets({ ...opts, targets: [spec] }),
+      collect: () => collectTargetsOf({ ...opts, targets: [spec] }),
       check() {},
       report: (snap) => inspectReport(snap),
     };
@@ -83,7 +86,7 @@ function planFor(arg: string | undefined, config: Config, configFile: string | u
   // Zero-config: targets are the command-name groups, exactly as /metrics has them.
   return {
     what: `command ${arg}`,
-    collect: () => collectTargets(opts),
+    collect: () => collectTargetsOf(opts),
     check(snap) {
       if (!snap.targets.some((t) => t.name === arg)) {
         throw new NotFound(`no process with command name ${JSON.stringify(arg)} (without --config, targets are command names as in /proc/PID/comm; or give a pid)`);
@@ -119,7 +122,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
   const plan = planFor(args[0], config, file);
   const json = values.json === true;
   const style = makeStyle(!json && wantsColour(io.stdout, io.env));
-  const first = plan.collect();
+  const first = await plan.collect();
   plan.check(first);
 
   if (watchMs === undefined) {
@@ -155,7 +158,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
     prev = report;
     await Promise.race([new Promise((r) => setTimeout(r, watchMs)), io.interrupted]);
     if (stop) return 0;
-    snap = plan.collect();
+    snap = await plan.collect();
   }
 }
 

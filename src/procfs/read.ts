@@ -60,8 +60,3 @@ export function readLinesThrough(path: string, buf: Buffer, lines: (buf: Buffer,
     closeSync(fd);
   }
 }
-
-/** The reused buffer's size now. */
-export function procLineBufferBytes(): number {
-  return shared.length;
-}

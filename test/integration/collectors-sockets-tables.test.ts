@@ -4,8 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectTargets } from '../../src/collectors/collect.js';
-import { FIXTURE_PROC_ROOT } from '../support/collection.js';
+import { collectText, FIXTURE_PROC_ROOT } from '../support/collection.js';
 
 const procRoot = mkdtempSync(join(tmpdir(), 'sockeye-tables-'));
 afterAll(() => rmSync(procRoot, { recursive: true, force: true }));
@@ -25,13 +24,13 @@ function tree(links: string[]): void {
   }
 }
 
-const collect = () => collectTargets({ procRoot, cgroupRoot: procRoot, topN: 10, targets: [{ name: 'web', match: { pid: 4101 }, processesMin: 1 }] });
-const sockets = (snap: ReturnType<typeof collect>) => snap.collectors.find((c) => c.name === 'sockets')!.success;
+const collect = () => collectText({ procRoot, cgroupRoot: procRoot, topN: 10, targets: [{ name: 'web', match: { pid: 4101 }, processesMin: 1 }] });
+const sockets = (snap: Awaited<ReturnType<typeof collect>>) => snap.collectors.find((c) => c.name === 'sockets')!.success;
 
 describe('namespace tables', () => {
-  it('are not read past the one that held the last socket', () => {
+  it('are not read past the one that held the last socket', async () => {
     tree(['socket:[7001]', 'socket:[7002]', 'socket:[7003]']);
-    const snap = collect();
+    const snap = await collect();
     expect(sockets(snap)).toBe(true);
     expect(snap.targets[0]!.total.sockets).toEqual([
       { protocol: 'tcp', state: 'close_wait', count: 1 },
@@ -40,8 +39,8 @@ describe('namespace tables', () => {
     ]);
   });
 
-  it('are all read while a socket is still missing (here: unreadable ones make the collector fail)', () => {
+  it('are all read while a socket is still missing (here: unreadable ones make the collector fail)', async () => {
     tree(['socket:[7001]', 'socket:[7030]']);
-    expect(sockets(collect())).toBe(false);
+    expect(sockets(await collect())).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { explainDenied } from './reader.js';
+import { explainDenied } from './own-capabilities.js';
 import type { CollectionSnapshot, Problem } from './snapshot.js';
 
 /**
