@@ -1,6 +1,6 @@
 // The sockets collector reads a namespace's tables only until every socket
 // inode of its processes is found: a socket is a row of exactly one table.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,5 +42,15 @@ describe('namespace tables', () => {
   it('are all read while a socket is still missing (here: unreadable ones make the collector fail)', async () => {
     tree(['socket:[7001]', 'socket:[7030]']);
     expect(sockets(await collect())).toBe(false);
+  });
+
+  it('are not joined when the fd walk failed: sockets and listen_backlog fail with it', async () => {
+    tree(['socket:[7001]']);
+    // A regular file in fd/: readlink fails with EINVAL, an unexpected error (not a vanished fd, not a denial).
+    writeFileSync(join(procRoot, '4101', 'fd', '1'), '');
+    const snap = await collect();
+    const failed = snap.collectors.filter((c) => !c.success).map((c) => c.name);
+    expect(failed).toEqual(['fd', 'sockets', 'listen_backlog']);
+    expect(snap.targets[0]!.processes[0]!.problems).toContainEqual(expect.objectContaining({ collector: 'fd', kind: 'error', path: '4101/fd/1' }));
   });
 });
