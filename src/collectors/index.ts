@@ -12,7 +12,7 @@ import type { CollectionSnapshot } from './snapshot.js';
 import { chooseSource, openSource, type KernelSource, type SourceKind } from './sources/index.js';
 import { CollectionTimeout, CollectionWorker } from './worker-client.js';
 
-export { collectTargets, pidTarget, STAGE_NAMES, type CollectOptions } from './pipeline.js';
+export { collectTargets, pidTarget, type CollectOptions } from './pipeline.js';
 export type { TargetSpec } from './resolve.js';
 export type * from './snapshot.js';
 export { FD_TYPES, OTHER } from './snapshot.js';
@@ -39,7 +39,7 @@ export interface CollectionOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The configured targets as the collection takes them; undefined is the zero-config default. */
-export function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | undefined {
+function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | undefined {
   return config.targets?.map((t) => ({ name: t.name, match: t.match, processesMin: t.processes.min, processesMax: t.processes.max }));
 }
 

@@ -9,7 +9,7 @@ import { readMemory } from './memory.js';
 import { readOwnCapabilities } from './own-capabilities.js';
 import { readProcesses } from './process.js';
 import { ProcessTable, resolveTargets, type ResolvedTarget, type TargetSpec } from './resolve.js';
-import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, Problem, TargetSnapshot, Usage } from './snapshot.js';
+import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, ReadProblem, TargetSnapshot, Usage } from './snapshot.js';
 import { readSockets } from './sockets.js';
 import type { KernelSource } from './sources/index.js';
 
@@ -45,7 +45,7 @@ export type Fail = (pid: number | undefined, err: unknown) => void;
 interface Tracked extends Proc {
   gone: boolean;
   readable: boolean;
-  problems: Problem[];
+  problems: ReadProblem[];
 }
 
 function relative(procRoot: string, path: unknown): string {
@@ -68,7 +68,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const started = performance.now();
   const { procRoot } = source;
   const table = new ProcessTable(source);
-  const problems: Problem[] = [];
+  const problems: ReadProblem[] = [];
   const stats: CollectorStat[] = [];
 
   // Resolution is reported like a stage: with zero-config it reads every process's stat.
@@ -78,7 +78,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     resolved = await resolveTargets(options.targets, table, options.selfPid ?? -1);
   } catch (err) {
     // procRoot itself unreadable: every target is empty, and the collection says why.
-    resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as Problem[] }));
+    resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as ReadProblem[] }));
     problems.push({ collector: 'targets', kind: 'error', path: procRoot, message: `cannot list processes: ${(err as Error).message}` });
   }
   stats.push({ name: 'targets', durationSeconds: (performance.now() - t0) / 1000, success: problems.length === 0 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { MatchConfig } from '../config/targets.js';
 import { failureKind } from '../procfs/errors.js';
 import { isKernelThread, type PidStat } from '../procfs/pid/stat.js';
-import type { Problem } from './snapshot.js';
+import type { ReadProblem } from './snapshot.js';
 import type { KernelSource } from './sources/index.js';
 
 /** A target as the collection needs it (plain data: it is posted to the worker). */
@@ -18,7 +18,7 @@ export interface ResolvedTarget {
   spec: TargetSpec;
   auto: boolean;
   pids: number[];
-  problems: Problem[];
+  problems: ReadProblem[];
 }
 
 const regexCache = new Map<string, RegExp>();
@@ -102,7 +102,7 @@ function readPidfile(path: string): number | Error {
 /** All given matchers must match (AND); regexes are unanchored. */
 async function resolveOne(spec: TargetSpec, table: ProcessTable): Promise<ResolvedTarget> {
   const match = spec.match ?? {};
-  const problems: Problem[] = [];
+  const problems: ReadProblem[] = [];
   let candidates: number[];
   const fixed: number[] = [];
   if (match.pid !== undefined) fixed.push(match.pid);

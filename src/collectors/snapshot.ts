@@ -42,7 +42,7 @@ export interface ListenPort {
 }
 
 /** Something that could not be read. The collection goes on without it. */
-export interface Problem {
+export interface ReadProblem {
   collector: string;
   /** denied: no permission (the process is then unreadable); vanished: a file gone; error: anything else (collector fails). */
   kind: 'denied' | 'vanished' | 'error';
@@ -93,7 +93,7 @@ export interface ProcessSnapshot extends Usage {
   maxFdsHard: number | null;
   /** False when permission was denied for some part (usually /proc/PID/fd). */
   readable: boolean;
-  problems: Problem[];
+  problems: ReadProblem[];
 }
 
 export interface TargetSnapshot {
@@ -107,7 +107,7 @@ export interface TargetSnapshot {
   readable: boolean;
   total: Usage;
   /** Problems resolving the target itself (unreadable pidfile, exe not readable). */
-  problems: Problem[];
+  problems: ReadProblem[];
 }
 
 export interface CollectorStat {
@@ -133,7 +133,7 @@ export interface CollectionSnapshot {
   targets: TargetSnapshot[];
   collectors: CollectorStat[];
   /** Problems of the collection as a whole (procRoot not readable). */
-  problems: Problem[];
+  problems: ReadProblem[];
   /** Processes that matched a target but exited before they were fully read (left out). */
   vanished: number;
   /** Network namespaces whose socket tables were read. */

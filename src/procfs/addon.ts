@@ -34,7 +34,7 @@ export interface Addon {
 
 const ABI = 6;
 /** From src/procfs/ and dist/procfs/ alike: the package root's build/. */
-export const ADDON_PATH = fileURLToPath(new URL('../../build/Release/sockeye_fd.node', import.meta.url));
+const ADDON_PATH = fileURLToPath(new URL('../../build/Release/sockeye_fd.node', import.meta.url));
 
 /** The addon; throws, saying why and how to build it, when it is missing or stale. */
 export function requireAddon(): Addon {

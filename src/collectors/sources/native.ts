@@ -11,7 +11,7 @@ import { joinTables, TextSource } from './text.js';
 /** Walks on libuv's pool at once: a zero-config collection on a host walks hundreds of processes. */
 const WALKS_AT_ONCE = 2;
 /** After a failed dump (a seccomp profile refusing netlink, a kernel without inet_diag), the tables are read this long before the dump is tried again. */
-export const DIAG_RETRY_MS = 5 * 60_000;
+const DIAG_RETRY_MS = 5 * 60_000;
 
 /**
  * The wanted TCP sockets of sockeye's own network namespace through the

@@ -26,12 +26,12 @@ import type { KernelSource, NamespaceSockets, SourceOptions } from './index.js';
 // only CMDLINE_WAIT_MS.
 
 /** How long a collection waits for command lines. */
-export const CMDLINE_WAIT_MS = 2000;
+const CMDLINE_WAIT_MS = 2000;
 /** Command-line reads in flight at once, those still pending from earlier collections included. */
-export const READS_AT_ONCE = 2;
+const READS_AT_ONCE = 2;
 
 /** A command line that could not be read in time: its read is still pending, or others' are. */
-export class CmdlineStuck extends Error {
+class CmdlineStuck extends Error {
   readonly code = 'ETIMEDOUT';
   constructor(
     readonly path: string,

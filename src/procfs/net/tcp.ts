@@ -1,5 +1,5 @@
 /** include/net/tcp_states.h, lowercased as label values. */
-export const TCP_STATES: Record<number, string> = {
+const TCP_STATES: Record<number, string> = {
   1: 'established',
   2: 'syn_sent',
   3: 'syn_recv',
