@@ -36,12 +36,17 @@ export const SOCKEYE_METRICS: readonly string[] = [
   'sockeye_check_last_success_timestamp_seconds',
   'sockeye_check_interval_seconds',
   'sockeye_check_tls_cert_expiry_timestamp_seconds',
+  'sockeye_check_http_duration_seconds',
+  'sockeye_check_dns_answer_records',
   'sockeye_scheduler_heartbeat_timestamp_seconds',
   'sockeye_heartbeat_last_ping_timestamp_seconds',
   'sockeye_heartbeat_period_seconds',
   'sockeye_heartbeat_grace_seconds',
   'sockeye_heartbeat_pings_total',
   'sockeye_heartbeat_last_duration_seconds',
+  'sockeye_heartbeat_deadline_timestamp_seconds',
+  'sockeye_heartbeat_status',
+  'sockeye_heartbeat_running',
 ];
 
 /** prom-client's collectDefaultMetrics(): sockeye's own process. */

@@ -118,6 +118,8 @@ async function main(): Promise<number> {
           env: { SOCKEYE_ENABLE_TEST_HOOKS: '1' },
           config: {
             logLevel: 'warn',
+            // Lab scale, as the rules: the shipped 30s minimum lifetime of a restarted process is 1s here.
+            restarts: { minLifetime: '1s' },
             targets: [{ name: 'app', match: { cmdline: labCmdline('demo') }, processes: { min: 3 } }],
             checks: [
               { name: 'party-socket', every: '2s', timeout: '1s', tcp: { address: `127.0.0.1:${app.ports.proto}`, conversation } },

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need that npm does not: Prometheus' tools, the
-# Alertmanager, docker-compose (to validate the compose file) and Chromium
-# (status page). Uses Debian packages when running as root with apt-get;
+# Alertmanager, docker-compose (to validate the compose file), Chromium
+# (status page) and nsd (a real DNS server for the dns checks). Uses Debian packages when running as root with apt-get;
 # otherwise fails naming exactly what is missing and how to install it.
 set -uo pipefail
 
@@ -22,6 +22,9 @@ declare -A need=(
   [python3]=python3
   [ss]=iproute2
   [openssl]=openssl
+  [git]=git
+  [nsd]=nsd
+  [htpasswd]=apache2-utils
 )
 
 missing_pkgs=()

@@ -1,8 +1,9 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { registerBuildInfo } from './build-info.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
-import { chooseSource, createTargetCollection, logSourceChoice, type CollectionOptions } from './collectors/index.js';
+import { createTargetCollection, type CollectionOptions } from './collectors/index.js';
 import { createChecker } from './checks/index.js';
 import { createHeartbeats } from './heartbeats/index.js';
 import metricsRoutes from './routes/metrics.js';
@@ -11,12 +12,15 @@ import pingRoutes from './routes/ping.js';
 import debugRoutes from './routes/debug.js';
 import statusRoutes from './routes/status.js';
 import { lazySchemaCompilers } from './schema-compilers.js';
+import type { WebConfig } from './web-config/load.js';
 
 export interface BuildOptions {
   /** Fastify logger options; false silences (tests). */
   logger?: FastifyServerOptions['logger'];
-  /** How targets are collected (default: the source chosen for procRoot). */
+  /** How targets are collected (default: the source chosen for procRoot; the CLI chooses it to say so in its startup line). */
   collection?: CollectionOptions;
+  /** --web.config.file, loaded: TLS, basic auth, headers and rate limit for every endpoint. */
+  web?: WebConfig;
 }
 
 /** The whole sockeye app, not listening: tests use app.inject(). */
@@ -28,24 +32,27 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new LogController({ disableRequestLogging: true }),
     // No route declares a schema: ajv and fast-json-stringify load only if one does.
     schemaController: { compilersFactory: lazySchemaCompilers() },
-  });
+    // https when the web config has TLS.
+    ...(options.web?.tls ? { https: options.web.tls.options } : {}),
+  }) as FastifyInstance;
   // A fresh registry per app: two apps in one process (tests) never share state.
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  // How collections run: the kernel source for procRoot, said once at startup.
-  const source = chooseSource(config.procRoot, options.collection?.source);
-  logSourceChoice(app.log, source);
+  registerBuildInfo(registry);
 
   const ctx: AppContext = {
     config,
     registry,
     log: app.log,
-    collection: createTargetCollection(config, registry, app.log, { ...options.collection, source: source.kind }),
+    collection: createTargetCollection(config, registry, app.log, options.collection),
     checker: createChecker(config, registry, app.log),
     heartbeats: await createHeartbeats(config, registry, app.log),
     startedAt: Date.now(),
   };
 
+  // Before every route, so nothing is served around it; loaded only with a
+  // web config, so a server without one never holds bcrypt.
+  if (options.web) await app.register((await import('./web-config/server.js')).default, { web: options.web });
   await app.register(metricsRoutes, { ctx });
   await app.register(healthRoutes, { ctx });
   await app.register(pingRoutes, { ctx });

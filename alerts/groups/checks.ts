@@ -41,7 +41,7 @@ and on (job, instance) up{${sk}} == 1`,
         severity: 'critical',
         summary: 'Check {{ $labels.check }} is failing.',
         description:
-          'The {{ $labels.type }} check {{ $labels.check }} on sockeye {{ $labels.instance }} has failed on every run for a while; sockeye_check_failures_total{check="{{ $labels.check }}"} says why (timeout, refused, tls, status, body, expect…).',
+          'The {{ $labels.type }} check {{ $labels.check }} on sockeye {{ $labels.instance }} has failed on every run for a while; sockeye_check_failures_total{check="{{ $labels.check }}"} says why (timeout, refused, tls, status, body, expect, rcode, not_serving…).',
       },
       {
         alert: 'TLSCertificateExpiring',

@@ -1,65 +1,55 @@
 import type { GroupSpec } from '../rule.js';
 
-// External heartbeats (cron jobs, the app's own canary). Period and grace are
-// per-heartbeat metrics, so one rule covers a 1-minute and a 24-hour job.
-// Aggregated by (job, heartbeat), across instances: with several replicas of
-// a sidecar behind one Service, a ping reaches one of them, and the heartbeat
-// is alive if any of them heard it. Use distinct heartbeat names per job.
+// External heartbeats (cron jobs, the app's own canary). sockeye exports when
+// each heartbeat is late without a ping (sockeye_heartbeat_deadline_timestamp_seconds:
+// the next expected ping, from its period or its cron schedule, plus grace)
+// and its state, so one rule covers a 1-minute period and a weekday 02:00
+// schedule alike. No rule aggregates: every label of the series (job,
+// namespace, pod, instance, heartbeat) stays on the alert, so the same
+// heartbeat name in two namespaces is two alerts, each naming its sockeye.
 export const heartbeatsGroup: GroupSpec = {
   name: 'sockeye.heartbeats',
   alerts: (c) => {
     const sk = c.selectors.sockeye;
-    const by = 'job, heartbeat';
-    const ping = (kind: string) => `sockeye_heartbeat_last_ping_timestamp_seconds{${sk}, kind="${kind}"}`;
-    const lastSuccess = `max by (${by}) (${ping('success')} > 0)`;
-    const allowed = `on (${by})
-  max by (${by}) (sockeye_heartbeat_period_seconds{${sk}})
-  + on (${by}) max by (${by}) (sockeye_heartbeat_grace_seconds{${sk}})`;
-    // When no sockeye of the job answers, the timestamps are stale: that is SockeyeDown.
-    const anyUp = `and on (job) max by (job) (up{${sk}}) == 1`;
+    const overdue = `time() - sockeye_heartbeat_deadline_timestamp_seconds{${sk}} > 0`;
+    const inState = (states: string) => `ignoring (state) sockeye_heartbeat_status{${sk}, state=~"${states}"} == 1`;
+    // When sockeye does not answer, its series go stale: that is SockeyeDown.
+    const scraped = `and on (job, instance) up{${sk}} == 1`;
+    const where = 'on sockeye {{ $labels.instance }}{{ with $labels.namespace }} in namespace {{ . }}{{ end }}';
     return [
       {
         alert: 'HeartbeatMissed',
         expr: `
-time() - ${lastSuccess}
-> ${allowed}
-${anyUp}`,
+(${overdue})
+unless ${inState('never|failed')}
+${scraped}`,
         for: c.for.heartbeatMissed,
         severity: 'critical',
         summary: 'Heartbeat {{ $labels.heartbeat }} is overdue.',
-        description:
-          'Heartbeat {{ $labels.heartbeat }} (job {{ $labels.job }}) last reported success {{ $value | humanizeDuration }} ago, longer than its period plus grace: the job that pings it has not run, or has not finished.',
+        description: `Heartbeat {{ $labels.heartbeat }} ${where} is {{ $value | humanizeDuration }} past its deadline (the expected ping from its period or schedule, plus grace, or grace after a start that never finished): the job that pings it has not run, or has not finished.`,
       },
       {
         alert: 'HeartbeatNeverPinged',
-        // Never pinged: the clock starts when the oldest sockeye holding the
-        // heartbeat started (the state file keeps real pings across restarts,
-        // so only never-pinged heartbeats restart their clock).
+        // The clock of a never-pinged heartbeat starts when sockeye first had
+        // it, kept in the state file across restarts.
         expr: `
-time() - min by (${by}) (
-    sockeye_heartbeat_period_seconds{${sk}} * 0
-    + on (job, instance) group_left max by (job, instance) (process_start_time_seconds{${sk}})
-  )
-> ${allowed}
-unless on (${by}) ${lastSuccess}
-${anyUp}`,
+(${overdue})
+and ${inState('never')}
+${scraped}`,
         for: c.for.heartbeatNeverPinged,
         severity: 'warning',
-        summary: 'Heartbeat {{ $labels.heartbeat }} has never reported success.',
-        description:
-          'sockeye (job {{ $labels.job }}) has been running with heartbeat {{ $labels.heartbeat }} for {{ $value | humanizeDuration }}, longer than its period plus grace, and it has never been pinged with success: the job is not set up to ping, pings the wrong URL, or has never run.',
+        summary: 'Heartbeat {{ $labels.heartbeat }} has never reported.',
+        description: `Heartbeat {{ $labels.heartbeat }} ${where} has never reported success or failure, and its first ping is {{ $value | humanizeDuration }} past due: the job is not set up to ping, pings the wrong URL, or has never run.`,
       },
       {
         alert: 'HeartbeatFailed',
         expr: `
-max by (${by}) (${ping('fail')} > 0)
-> on (${by})
-  max by (${by}) (${ping('success')} or ${ping('fail')} * 0)`,
+max without (kind) (sockeye_heartbeat_last_ping_timestamp_seconds{${sk}, kind="fail"})
+and ${inState('failed')}`,
         for: c.for.heartbeatFailed,
         severity: 'critical',
         summary: 'Heartbeat {{ $labels.heartbeat }} reported failure.',
-        description:
-          'The job behind heartbeat {{ $labels.heartbeat }} (job {{ $labels.job }}) reported failure at {{ $value | humanizeTimestamp }} and has not reported success since.',
+        description: `The job behind heartbeat {{ $labels.heartbeat }} ${where} reported failure at {{ $value | humanizeTimestamp }} and has not reported success since; its last pings and their output are on sockeye's status page.`,
       },
     ];
   },

@@ -30,7 +30,7 @@ export function checksDashboard(): dashboard.Dashboard {
       datasourceVariable(),
       ...scopeVariables('sockeye_scheduler_heartbeat_timestamp_seconds'),
       labelVariable('check', 'Check', `label_values(sockeye_check_interval_seconds{${JI}}, check)`),
-      labelVariable('heartbeat', 'Heartbeat', `label_values(sockeye_heartbeat_period_seconds{${JI}}, heartbeat)`),
+      labelVariable('heartbeat', 'Heartbeat', `label_values(sockeye_heartbeat_grace_seconds{${JI}}, heartbeat)`),
     ])
 
     .withRow(new dashboard.RowBuilder('Checks'))
@@ -62,6 +62,23 @@ export function checksDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       timeSeries({
+        title: 'HTTP check phases',
+        description:
+          "Where each http check's last run spent its time, stacked: resolve (DNS lookup), connect (TCP), tls (handshake), processing (connection ready to the first response byte: the app's think time), transfer (the body). Tells a slow resolver or network from a slow app.",
+        queries: [{ expr: `sockeye_check_http_duration_seconds{${C}}`, legend: '{{check}} {{phase}}' }],
+        configure: (p) => p.unit('s').min(0).fillOpacity(60).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'DNS answer records',
+        description: 'Records in the answer section of the last response to each dns check. A shrinking count is a pool losing members before any check fails.',
+        queries: [{ expr: `sockeye_check_dns_answer_records{${C}}`, legend: '{{check}}' }],
+        configure: (p) => p.decimals(0).min(0),
+      }),
+    )
+    .withPanel(
+      timeSeries({
         title: 'Time since last run vs interval',
         description: 'Seconds since each check last finished, against its configured interval. Age climbing past the interval means the scheduler stopped running it.',
         queries: [
@@ -82,7 +99,7 @@ export function checksDashboard(): dashboard.Dashboard {
     .withPanel(
       timeSeries({
         title: 'Failures by reason',
-        description: 'Failed runs per interval by reason: timeout, refused, reset, dns, tls, status, body, expect.',
+        description: 'Failed runs per interval by reason: timeout, refused, reset, dns, tls, status, body, expect (tcp), rcode and answer (dns), not_serving (grpc).',
         queries: [{ expr: `sum by (check, reason) (increase(sockeye_check_failures_total{${C}}[$__rate_interval]))`, legend: '{{check}} {{reason}}' }],
         configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
       }),
@@ -117,19 +134,17 @@ export function checksDashboard(): dashboard.Dashboard {
     .withRow(new dashboard.RowBuilder('Heartbeats'))
     .withPanel(
       timeSeries({
-        title: 'Heartbeat age vs period + grace',
-        description: 'Seconds since each heartbeat\'s last successful ping, against its period plus grace. Past the line, HeartbeatMissed fires.',
-        queries: [
-          { expr: `time() - sockeye_heartbeat_last_ping_timestamp_seconds{${matchers(['job', 'instance', 'heartbeat'], ['kind="success"'])}}`, legend: '{{heartbeat}} age' },
-          { expr: `sockeye_heartbeat_period_seconds{${H}} + sockeye_heartbeat_grace_seconds{${H}}`, legend: '{{heartbeat}} period + grace' },
-        ],
-        configure: (p) => p.unit('s').min(0).withOverride(limitSeries('period \\+ grace')),
+        title: 'Time left before each heartbeat is late',
+        description:
+          'Seconds until each heartbeat\'s deadline: its next expected ping (from its period or cron schedule) plus grace, or grace after a start that has not finished. Below zero it is late and HeartbeatMissed (or HeartbeatNeverPinged) fires; a ping moves the deadline on.',
+        queries: [{ expr: `sockeye_heartbeat_deadline_timestamp_seconds{${H}} - time()`, legend: '{{heartbeat}}' }],
+        configure: (p) => p.unit('s').thresholds(thresholds([[null, 'red'], [0, 'green']])),
       }),
     )
     .withPanel(
       timeSeries({
         title: 'Last ping by kind',
-        description: 'Seconds since the last ping of each kind: start, success, fail. A recent "fail" is the job reporting its own failure.',
+        description: 'Seconds since the last ping of each kind: start, success, fail, log. A recent "fail" is the job reporting its own failure.',
         queries: [{ expr: `time() - sockeye_heartbeat_last_ping_timestamp_seconds{${H}}`, legend: '{{heartbeat}} {{kind}}' }],
         configure: (p) => p.unit('s').min(0).withOverride(colourSeries('.* fail$', 'red')),
       }),
@@ -145,7 +160,7 @@ export function checksDashboard(): dashboard.Dashboard {
     .withPanel(
       timeSeries({
         title: 'Job duration',
-        description: 'Time from "start" to "success" ping of each heartbeat\'s last run.',
+        description: 'Time from the "start" ping to the success or failure ping of the same run (paired by ?rid= when given), for each heartbeat\'s last run.',
         queries: [{ expr: `sockeye_heartbeat_last_duration_seconds{${H}}`, legend: '{{heartbeat}}' }],
         configure: (p) => p.unit('s').min(0),
       }),

@@ -1,10 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
+import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { HttpCheckConfig } from '../config/checks.js';
 import { VERSION } from '../version.js';
 import { earliestExpiry, tlsConnectOptions } from './tls-client.js';
-import { ProbeFailure, type ProbeContext, type Prober } from './types.js';
+import { settleOnce } from './settle.js';
+import { ProbeFailure, type HttpPhase, type ProbeContext, type Prober } from './types.js';
 
 const MAX_REDIRECTS = 5;
 // Headers that must not follow a redirect to another origin.
@@ -41,44 +43,43 @@ export const probeHttp: Prober<HttpCheckConfig> = async (cfg, ctx) => {
 };
 
 function requestOnce(url: URL, method: string, headers: Record<string, string>, cfg: HttpCheckConfig, ctx: ProbeContext): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
+  return settleOnce<Response>(ctx, (finish) => {
     const secure = url.protocol === 'https:';
-    let req: http.ClientRequest;
-    try {
-      req = (secure ? https : http).request(url, {
-        method,
-        headers: { 'user-agent': `sockeye/${VERSION}`, ...headers },
-        // No pooling: nothing may outlive the probe (the incident was a leak).
-        agent: false,
-        ...(secure ? tlsConnectOptions(cfg, url.hostname.replace(/^\[|\]$/g, '')) : {}),
-      });
-    } catch (err) {
-      reject(err);
-      return;
-    }
-    let settled = false;
-    const finish = (err: unknown, value?: Response) => {
-      if (settled) return;
-      settled = true;
-      ctx.signal.removeEventListener('abort', onAbort);
-      // Destroy on every path: success, failure, body cap and timeout alike.
-      req.destroy();
-      if (err !== undefined) reject(err);
-      else resolve(value!);
+    const req = (secure ? https : http).request(url, {
+      method,
+      headers: { 'user-agent': `sockeye/${VERSION}`, ...headers },
+      // No pooling: nothing may outlive the probe (the incident was a leak).
+      agent: false,
+      ...(secure ? tlsConnectOptions(cfg, url.hostname.replace(/^\[|\]$/g, '')) : {}),
+    });
+    // The phase the request is in; each ends where the next begins (docs/checks.md).
+    // An IP literal needs no lookup: Node emits no 'lookup' and resolve stays 0.
+    let phase: HttpPhase | undefined = isIP(url.hostname.replace(/^\[|\]$/g, '')) ? 'connect' : 'resolve';
+    let mark = performance.now();
+    const enter = (next: HttpPhase | undefined) => {
+      const now = performance.now();
+      if (phase !== undefined) ctx.onPhase(phase, (now - mark) / 1000);
+      phase = next;
+      mark = now;
     };
-    const onAbort = () => finish(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    if (ctx.signal.aborted) return onAbort();
 
     req.on('error', (err) => finish(err));
-    if (secure) {
-      req.once('socket', (socket) => {
+    req.once('socket', (socket: Socket) => {
+      socket.once('lookup', () => phase === 'resolve' && enter('connect'));
+      socket.once('connect', () => {
+        if (phase === 'resolve') enter('connect');
+        if (phase === 'connect') enter(secure ? 'tls' : 'processing');
+      });
+      if (secure) {
         socket.once('secureConnect', () => {
+          if (phase === 'tls') enter('processing');
           const expiry = earliestExpiry((socket as TLSSocket).getPeerCertificate(true));
           if (expiry !== undefined) ctx.onCertExpiry(expiry);
         });
-      });
-    }
+      }
+      // The first byte of the response (the HTTP parser reads the same 'data' events).
+      socket.once('data', () => phase === 'processing' && enter('transfer'));
+    });
     req.on('response', (res) => {
       res.on('error', (err) => finish(err));
       const declared = Number(res.headers['content-length']);
@@ -98,5 +99,11 @@ function requestOnce(url: URL, method: string, headers: Record<string, string>, 
       });
     });
     req.end(cfg.requestBody);
+    return () => {
+      // A run cut short (timeout, reset) still counts the time spent in the phase it was in.
+      enter(undefined);
+      // Destroy on every path: success, failure, body cap and timeout alike.
+      req.destroy();
+    };
   });
 }

@@ -27,5 +27,10 @@ export function describeTarget(check: CheckConfig): string {
   if (check.http) return `${check.http.method} ${redactUrl(check.http.url)}`;
   if (check.tcp) return `tcp${check.tcp.tls ? '+tls' : ''}://${check.tcp.address}`;
   if (check.tls) return `tls://${check.tls.address}${check.tls.serverName ? ` (${check.tls.serverName})` : ''}`;
+  if (check.dns) {
+    const { server, transport, name, type } = check.dns;
+    return `${name} ${type} via ${transport}://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`;
+  }
+  if (check.grpc) return `grpc${check.grpc.tls ? '+tls' : ''}://${check.grpc.address}${check.grpc.service ? ` (service ${JSON.stringify(check.grpc.service)})` : ''}`;
   return '(none)';
 }

@@ -3,11 +3,13 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CheckConfig } from '../config/checks.js';
 import { formatDuration } from '../config/duration.js';
 import { classifyError } from './classify.js';
+import { probeDns } from './dns.js';
+import { loadGrpc, probeGrpc } from './grpc.js';
 import { probeHttp } from './http.js';
 import { describeTarget } from './redact.js';
 import { probeTcp } from './tcp.js';
 import { probeTls } from './tls.js';
-import { FAILURE_REASONS, ProbeFailure, type FailureReason, type ProbeContext } from './types.js';
+import { HTTP_PHASES, REASONS_BY_TYPE, ProbeFailure, type FailureReason, type HttpPhases, type ProbeContext } from './types.js';
 
 const STOPPED = new Error('checker stopped');
 
@@ -40,6 +42,10 @@ export interface CheckStatus {
   intervalSeconds: number;
   timeoutSeconds: number;
   certExpiresAt: number | null;
+  /** http: seconds per phase of the last run. */
+  phases: HttpPhases | null;
+  /** dns: answer records in the last response. */
+  answerRecords: number | null;
   running: boolean;
   history: RunRecord[];
 }
@@ -48,6 +54,8 @@ function probe(check: CheckConfig, ctx: ProbeContext): Promise<void> {
   if (check.http) return probeHttp(check.http, ctx);
   if (check.tcp) return probeTcp(check.tcp, ctx);
   if (check.tls) return probeTls(check.tls, ctx);
+  if (check.dns) return probeDns(check.dns, ctx);
+  if (check.grpc) return probeGrpc(check.grpc, ctx);
   return Promise.reject(new Error('check without a prober'));
 }
 
@@ -57,6 +65,8 @@ interface Entry {
   last: RunResult | undefined;
   lastSuccessAt: number | undefined;
   certExpiresAt: number | undefined;
+  phases: HttpPhases | undefined;
+  answerRecords: number | undefined;
   running: boolean;
   history: RunRecord[];
 }
@@ -75,6 +85,8 @@ export class CheckRunner {
   private readonly lastSuccess: Gauge;
   private readonly interval: Gauge;
   private readonly certExpiry: Gauge;
+  private readonly httpPhase: Gauge;
+  private readonly dnsAnswers: Gauge;
   readonly overruns: Counter;
 
   constructor(
@@ -91,15 +103,34 @@ export class CheckRunner {
     this.lastSuccess = new Gauge({ name: 'sockeye_check_last_success_timestamp_seconds', help: 'Unix time when the check last passed.', labelNames: ['check'], registers });
     this.interval = new Gauge({ name: 'sockeye_check_interval_seconds', help: 'Configured interval of the check in seconds (shortest gap for a cron schedule).', labelNames: ['check'], registers });
     this.certExpiry = new Gauge({ name: 'sockeye_check_tls_cert_expiry_timestamp_seconds', help: 'Unix time when the earliest certificate the check last saw expires.', labelNames: ['check'], registers });
+    this.httpPhase = new Gauge({
+      name: 'sockeye_check_http_duration_seconds',
+      help: "Seconds the last run of an http check spent in each phase: resolve, connect, tls, processing, transfer (blackbox_exporter's probe_http_duration_seconds).",
+      labelNames: ['check', 'phase'],
+      registers,
+    });
+    this.dnsAnswers = new Gauge({ name: 'sockeye_check_dns_answer_records', help: 'Records in the answer section of the last response to a dns check.', labelNames: ['check'], registers });
     this.overruns = new Counter({ name: 'sockeye_check_overruns_total', help: 'Times a check was due while its previous run was still going; the new run was skipped, not stacked.', labelNames: ['check'], registers });
     for (const check of checks) {
-      this.entries.set(check.name, { check, target: describeTarget(check), last: undefined, lastSuccessAt: undefined, certExpiresAt: undefined, running: false, history: [] });
+      this.entries.set(check.name, {
+        check,
+        target: describeTarget(check),
+        last: undefined,
+        lastSuccessAt: undefined,
+        certExpiresAt: undefined,
+        phases: undefined,
+        answerRecords: undefined,
+        running: false,
+        history: [],
+      });
       // Zeroed series so rate() and increase() work from the first failure on.
       for (const result of ['success', 'failure']) this.runs.inc({ check: check.name, result }, 0);
-      for (const reason of FAILURE_REASONS) this.failures.inc({ check: check.name, reason }, 0);
+      for (const reason of REASONS_BY_TYPE[check.type]) this.failures.inc({ check: check.name, reason }, 0);
       this.overruns.inc({ check: check.name }, 0);
       this.interval.set({ check: check.name }, check.intervalMs / 1000);
     }
+    // Loaded now, not in the first run's time (and not at all without a grpc check).
+    if (checks.some((c) => c.grpc)) void loadGrpc().catch((err: unknown) => log.error({ err }, 'cannot load the gRPC library'));
   }
 
   isRunning(name: string): boolean {
@@ -133,9 +164,17 @@ export class CheckRunner {
     const timer = setTimeout(() => controller.abort(new ProbeFailure('timeout', `no result within ${formatDuration(check.timeoutMs)}`)), check.timeoutMs);
     const started = performance.now();
     let certExpiry: number | undefined;
+    let answerRecords: number | undefined;
+    const phases: HttpPhases | undefined = check.http ? { resolve: 0, connect: 0, tls: 0, processing: 0, transfer: 0 } : undefined;
     let error: unknown;
     try {
-      const ctx: ProbeContext = { signal, timeoutMs: check.timeoutMs, onCertExpiry: (ms) => (certExpiry = ms) };
+      const ctx: ProbeContext = {
+        signal,
+        timeoutMs: check.timeoutMs,
+        onCertExpiry: (ms) => (certExpiry = ms),
+        onPhase: (phase, seconds) => phases && (phases[phase] += seconds),
+        onAnswerRecords: (count) => (answerRecords = count),
+      };
       // The race guarantees the run ends at its timeout even if a prober misbehaves.
       await Promise.race([probe(check, ctx), aborted(signal)]);
     } catch (err) {
@@ -150,6 +189,9 @@ export class CheckRunner {
     const result: RunResult = { at: Date.now(), success: error === undefined, durationSeconds };
     if (error !== undefined) Object.assign(result, classifyError(error));
     if (certExpiry !== undefined) entry.certExpiresAt = certExpiry;
+    // What this run saw, also when it failed: a timeout shows in the phase it hung in.
+    entry.phases = phases && { ...phases };
+    entry.answerRecords = answerRecords;
     this.record(entry, result);
     return result;
   }
@@ -165,6 +207,12 @@ export class CheckRunner {
     this.runs.inc({ check: name, result: r.success ? 'success' : 'failure' });
     this.lastRun.set({ check: name }, r.at / 1000);
     if (entry.certExpiresAt !== undefined) this.certExpiry.set({ check: name }, entry.certExpiresAt / 1000);
+    if (entry.phases) for (const phase of HTTP_PHASES) this.httpPhase.set({ check: name, phase }, entry.phases[phase]);
+    if (entry.check.dns) {
+      // No response (timeout, refused): no count, rather than a misleading 0.
+      if (entry.answerRecords === undefined) this.dnsAnswers.remove({ check: name });
+      else this.dnsAnswers.set({ check: name }, entry.answerRecords);
+    }
     if (r.success) {
       entry.lastSuccessAt = r.at;
       this.lastSuccess.set({ check: name }, r.at / 1000);
@@ -192,6 +240,8 @@ export class CheckRunner {
       intervalSeconds: e.check.intervalMs / 1000,
       timeoutSeconds: e.check.timeoutMs / 1000,
       certExpiresAt: e.certExpiresAt ?? null,
+      phases: e.phases ? { ...e.phases } : null,
+      answerRecords: e.answerRecords ?? null,
       running: e.running,
       history: e.history.map((h) => ({ ...h })),
     }));

@@ -14,8 +14,7 @@ export function parseEscapes(text: string): string {
 
 /** Connects, then runs the send/expect conversation; every step shares the check's timeout. */
 export const probeTcp: Prober<TcpCheckConfig> = async (cfg, ctx) => {
-  const tls = cfg.tls === false ? undefined : cfg.tls === true ? { insecureSkipVerify: false } : cfg.tls;
-  const conn = await Connection.open(cfg.address, tls, ctx, cfg.maxReadBytes);
+  const conn = await Connection.open(cfg.address, cfg.tls, ctx, cfg.maxReadBytes);
   try {
     for (const step of cfg.conversation) {
       if ('send' in step) await conn.send(parseEscapes(step.send));

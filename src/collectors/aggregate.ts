@@ -2,6 +2,7 @@ import type { SocketInfo } from '../procfs/net/socket-info.js';
 import { emptyFdCounts, type FdType } from '../procfs/pid/fd.js';
 import type { Limit } from '../procfs/pid/limits.js';
 import { USER_HZ, type PidStat } from '../procfs/pid/stat.js';
+import type { CgroupMemory } from './memory.js';
 import { OTHER, type ListenPort, type PeerCount, type SocketCount, type SocketProtocol, type Usage } from './snapshot.js';
 import { topWithOther } from './top.js';
 
@@ -32,6 +33,8 @@ export interface ProcessValues {
   /** /proc/PID/cgroup text. */
   cgroup?: string;
   memoryLimitBytes?: number | null;
+  /** The memory cgroup's figures (shared by the processes in it). */
+  cgroupMemory?: CgroupMemory;
 }
 
 const NO_BACKLOGS: ReadonlyMap<number, number> = new Map();
@@ -105,6 +108,25 @@ function sharedCgroupLimit(procs: readonly ProcessValues[]): number | null {
 }
 
 /**
+ * Working set and OOM kills summed over the distinct memory cgroups of the
+ * processes (the processes of one container share theirs); null where none
+ * of them has one (the root cgroup, or no cgroup visible).
+ */
+function cgroupTotals(procs: readonly ProcessValues[]): Pick<Usage, 'workingSetBytes' | 'oomKills'> {
+  const seen = new Set<string>();
+  let workingSetBytes: number | null = null;
+  let oomKills: number | null = null;
+  for (const p of procs) {
+    const m = p.cgroupMemory;
+    if (m?.dir === undefined || m.workingSetBytes === undefined || seen.has(m.dir)) continue;
+    seen.add(m.dir);
+    workingSetBytes = (workingSetBytes ?? 0) + m.workingSetBytes;
+    if (m.oomKills !== undefined && m.oomKills !== null) oomKills = (oomKills ?? 0) + m.oomKills;
+  }
+  return { workingSetBytes, oomKills };
+}
+
+/**
  * Resource use of one process or a target's processes. fds and memory are
  * summed per process; a socket held by several processes (a forked listener)
  * is one socket, counted once.
@@ -135,6 +157,7 @@ export function summarize(procs: readonly ProcessValues[], topN: number, backlog
     ...socketUsage(sockets, topN, backlogs),
     residentBytes: sumOrNull(procs.map((p) => p.residentBytes)),
     memoryLimitBytes: sharedCgroupLimit(procs),
+    ...cgroupTotals(procs),
     cpuUserSeconds: procs.reduce((s, p) => s + p.stat.utimeTicks, 0) / USER_HZ,
     cpuSystemSeconds: procs.reduce((s, p) => s + p.stat.stimeTicks, 0) / USER_HZ,
     threads: procs.reduce((s, p) => s + (p.threads ?? p.stat.threads), 0),

@@ -9,6 +9,7 @@ import { collectTargets, STAGE_NAMES, type CollectOptions } from './pipeline.js'
 import { ProblemLog } from './problem-log.js';
 import type { TargetSpec } from './resolve.js';
 import type { CollectionSnapshot } from './snapshot.js';
+import { SocketAgeTracker } from './socket-ages.js';
 import { chooseSource, openSource, type KernelSource, type SourceKind } from './sources/index.js';
 import { CollectionTimeout, CollectionWorker } from './worker-client.js';
 
@@ -17,7 +18,8 @@ export type { TargetSpec } from './resolve.js';
 export type * from './snapshot.js';
 export { FD_TYPES, OTHER } from './snapshot.js';
 export { explainDenied } from './own-capabilities.js';
-export { chooseSource, logSourceChoice, openSource, type KernelSource, type SourceKind } from './sources/index.js';
+export { chooseSource, describeSource, openSource, type KernelSource, type SourceChoice, type SourceKind } from './sources/index.js';
+export { SocketAgeTracker } from './socket-ages.js';
 
 export interface TargetCollection {
   /** One collection of every target, metrics set from it; concurrent callers share the one in flight. */
@@ -44,7 +46,7 @@ function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | undefined 
 }
 
 export function collectOptions(config: Config): CollectOptions {
-  return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid };
+  return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid, longLivedAfterMs: config.leaks.longLivedAfter };
 }
 
 /** What a collection that timed out reports: the last targets seen, every stage failed. */
@@ -56,6 +58,7 @@ function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapsho
     targets: last?.targets ?? [],
     collectors: ['targets', ...STAGE_NAMES].map((name) => ({ name, durationSeconds: seconds, success: false })),
     problems: [],
+    longLivedAfterSeconds: opts.longLivedAfterMs / 1000,
     vanished: 0,
     netnsRead: 0,
     reader: last?.reader ?? readOwnCapabilities(),
@@ -68,12 +71,14 @@ function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapsho
  * calls are on libuv's pool), in a worker thread for the text source.
  */
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
-  const metrics = new TargetMetrics(registry);
+  const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin });
   const problems = new ProblemLog(log);
   const collectOpts = collectOptions(config);
   const source: KernelSource | undefined = chooseSource(config.procRoot, options.source).kind === 'native' ? openSource('native', collectOpts) : undefined;
   const worker = source ? undefined : new CollectionWorker(options.workerResourceLimits);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Socket ages of collections on this thread (the worker keeps its own).
+  const ages = new SocketAgeTracker(collectOpts.longLivedAfterMs);
   let here: KernelSource | undefined;
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;
@@ -84,7 +89,7 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
     try {
       snap = worker
         ? await worker.collect(collectOpts, timeoutMs)
-        : await withDeadline(collectTargets(collectOpts, source!), timeoutMs, () => {
+        : await withDeadline(collectTargets(collectOpts, source!, ages), timeoutMs, () => {
             throw new CollectionTimeout(timeoutMs);
           });
     } catch (err) {
@@ -100,7 +105,7 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
       // this one is collected here, blocking; the next starts a fresh worker.
       log.error({ err }, 'collection worker failed; collecting on the main thread');
       here ??= openSource('text', collectOpts);
-      snap = await collectTargets(collectOpts, here);
+      snap = await collectTargets(collectOpts, here, ages);
     }
     metrics.apply(snap);
     problems.observe(snap);

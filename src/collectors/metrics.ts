@@ -1,18 +1,22 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { FD_TYPES, type CollectionSnapshot } from './snapshot.js';
-import { identity, RestartTracker } from './restarts.js';
+import { RestartClassifier, type RestartRule } from './restart-classifier.js';
 
 // The target half of DESIGN.md's metric contract, set from one snapshot.
 // Gauges are reset each time so label sets that vanished (a closed peer, a
-// process gone) disappear; restarts persist.
+// process gone) disappear; restarts, starts and exits persist.
 export class TargetMetrics {
-  private readonly restartTracker = new RestartTracker();
+  private readonly classifier: RestartClassifier;
   private readonly configured = new Set<string>();
   private readonly g;
   private readonly cpu: Counter<'target' | 'mode'>;
   private readonly restarts: Counter<'target'>;
+  private readonly starts: Counter<'target'>;
+  private readonly exits: Counter<'target'>;
+  private readonly oomKills: Counter<'target'>;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, rule: RestartRule) {
+    this.classifier = new RestartClassifier(rule);
     const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers: [registry] });
     this.g = {
       processes: gauge('sockeye_target_processes', 'Number of processes matching the target now.', ['target']),
@@ -29,13 +33,20 @@ export class TargetMetrics {
       listenQueue: gauge('sockeye_process_listen_queue_length', 'Connections waiting to be accepted on a listening TCP port.', ['target', 'port']),
       listenMax: gauge('sockeye_process_listen_queue_max', 'Accept queue limit (listen backlog) of a listening TCP port.', ['target', 'port']),
       rss: gauge('sockeye_process_resident_memory_bytes', "Resident memory, summed over the target's processes.", ['target']),
+      workingSet: gauge('sockeye_process_working_set_bytes', "Working set of the memory cgroups of the target's processes, as cAdvisor counts it: usage minus inactive file cache; absent in the root cgroup.", ['target']),
       memLimit: gauge('sockeye_process_memory_limit_bytes', 'Memory limit of the cgroup the processes run in, where one is set.', ['target']),
+      socketAge: gauge('sockeye_process_socket_oldest_age_seconds', 'How long the oldest TCP socket in a state has been in it, tracked by inode across collections (a lower bound: a socket first seen counts from then); listening sockets are left out.', ['target', 'state']),
+      longLived: gauge('sockeye_process_long_lived_sockets', 'TCP sockets in their current state for at least sockeye_process_long_lived_socket_threshold_seconds, by state; listening sockets are left out.', ['target', 'state']),
+      longLivedThreshold: gauge('sockeye_process_long_lived_socket_threshold_seconds', 'How long a TCP socket must stay in its state to count as long-lived (leaks.longLivedAfter).', []),
       threads: gauge('sockeye_process_threads', "Threads, summed over the target's processes.", ['target']),
       collectorDuration: gauge('sockeye_scrape_collector_duration_seconds', 'How long a collector took in the last collection.', ['collector']),
       collectorSuccess: gauge('sockeye_scrape_collector_success', 'Whether a collector succeeded in the last collection (1) or hit an error (0).', ['collector']),
     };
     this.cpu = new Counter({ name: 'sockeye_process_cpu_seconds_total', help: "CPU time consumed by the target's current processes, by mode.", labelNames: ['target', 'mode'], registers: [registry] });
-    this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target that went away and were replaced.', labelNames: ['target'], registers: [registry] });
+    this.oomKills = new Counter({ name: 'sockeye_process_oom_kills_total', help: "OOM kills the kernel counted in the memory cgroups of the target's processes (cgroup v2 memory.events, v1 memory.oom_control oom_kill).", labelNames: ['target'], registers: [registry] });
+    this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target replaced after living at least restarts.minLifetime: a new process with the same parent and command appeared soon after (a child of a replaced parent counts with it).', labelNames: ['target'], registers: [registry] });
+    this.starts = new Counter({ name: 'sockeye_process_starts_total', help: 'Processes of the target seen for the first time, after sockeye first saw the target.', labelNames: ['target'], registers: [registry] });
+    this.exits = new Counter({ name: 'sockeye_process_exits_total', help: 'Processes of the target that went away, for whatever reason.', labelNames: ['target'], registers: [registry] });
   }
 
   /** Only the per-collector series (a collection that did not finish leaves the rest as it was). */
@@ -53,7 +64,9 @@ export class TargetMetrics {
     const g = this.g;
     for (const gauge of Object.values(g)) gauge.reset();
     this.cpu.reset();
+    this.oomKills.reset();
     this.applyCollectors(snap);
+    g.longLivedThreshold.set(snap.longLivedAfterSeconds);
     for (const t of snap.targets) {
       const target = t.name;
       const u = t.total;
@@ -61,8 +74,14 @@ export class TargetMetrics {
       g.processesMin.set({ target }, t.processesMin);
       g.readable.set({ target }, t.readable ? 1 : 0);
       if (!t.auto) this.configured.add(target);
-      const n = this.restartTracker.observe(target, t.processes.map((p) => identity(p.pid, p.starttime)), snap.time);
-      this.restarts.inc({ target }, n);
+      const turnover = this.classifier.observe(
+        target,
+        t.processes.map((p) => ({ pid: p.pid, starttime: p.starttime, ppid: p.ppid, command: `${p.comm}\0${p.cmdline}`, startedAt: p.startTimeSeconds === null ? null : p.startTimeSeconds * 1000 })),
+        snap.time,
+      );
+      this.restarts.inc({ target }, turnover.restarts);
+      this.starts.inc({ target }, turnover.starts);
+      this.exits.inc({ target }, turnover.exits);
       if (t.processes.length === 0) continue;
       if (u.openFds !== null) g.openFds.set({ target }, u.openFds);
       if (u.maxFds !== null) g.maxFds.set({ target }, u.maxFds);
@@ -81,13 +100,23 @@ export class TargetMetrics {
       }
       if (u.residentBytes !== null) g.rss.set({ target }, u.residentBytes);
       if (u.memoryLimitBytes !== null) g.memLimit.set({ target }, u.memoryLimitBytes);
+      if (u.workingSetBytes !== null) g.workingSet.set({ target }, u.workingSetBytes);
+      // Mirrors the kernel's counter, as for CPU: a new cgroup starts again from 0 (a counter reset to Prometheus).
+      if (u.oomKills !== null) this.oomKills.inc({ target }, u.oomKills);
+      for (const a of t.socketAges) {
+        g.socketAge.set({ target, state: a.state }, a.oldestSeconds);
+        g.longLived.set({ target, state: a.state }, a.longLived);
+      }
       g.threads.set({ target }, u.threads);
       this.cpu.inc({ target, mode: 'user' }, u.cpuUserSeconds);
       this.cpu.inc({ target, mode: 'system' }, u.cpuSystemSeconds);
     }
     // Zero-config groups come and go with short-lived commands: forget their restart series after a while.
-    for (const target of this.restartTracker.expire(snap.time)) {
-      if (!this.configured.has(target)) this.restarts.remove({ target });
+    for (const target of this.classifier.expire(snap.time)) {
+      if (this.configured.has(target)) continue;
+      this.restarts.remove({ target });
+      this.starts.remove({ target });
+      this.exits.remove({ target });
     }
   }
 }

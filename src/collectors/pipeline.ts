@@ -10,6 +10,7 @@ import { readOwnCapabilities } from './own-capabilities.js';
 import { readProcesses } from './process.js';
 import { ProcessTable, resolveTargets, type ResolvedTarget, type TargetSpec } from './resolve.js';
 import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, ReadProblem, TargetSnapshot, Usage } from './snapshot.js';
+import { SocketAgeTracker } from './socket-ages.js';
 import { readSockets } from './sockets.js';
 import type { KernelSource } from './sources/index.js';
 
@@ -23,6 +24,8 @@ export interface CollectOptions {
   targets?: TargetSpec[];
   /** Left out of the zero-config groups: sockeye itself. */
   selfPid?: number;
+  /** A TCP socket this long in its state counts as long-lived (config leaks.longLivedAfter). */
+  longLivedAfterMs: number;
 }
 
 /**
@@ -61,9 +64,10 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
  * still there, each taking the values it needs and returning its own. Never
  * throws for a process: what fails is recorded in the snapshot. The event
  * loop turns between stages (the native source's long calls are on libuv's
- * pool meanwhile).
+ * pool meanwhile). `ages` carries socket ages from one collection to the next
+ * (a fresh one: every socket is new).
  */
-export async function collectTargets(options: CollectOptions, source: KernelSource): Promise<CollectionSnapshot> {
+export async function collectTargets(options: CollectOptions, source: KernelSource, ages = new SocketAgeTracker(options.longLivedAfterMs)): Promise<CollectionSnapshot> {
   const time = Date.now();
   const started = performance.now();
   const { procRoot } = source;
@@ -154,7 +158,8 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
       paths: fd?.summary?.paths,
       sockets: sockets.get(p.pid)?.sockets,
       cgroup: mem?.cgroup,
-      memoryLimitBytes: mem?.limitBytes,
+      memoryLimitBytes: mem?.memory.limitBytes,
+      cgroupMemory: mem?.memory,
     };
     values.set(p.pid, v);
     const usage = summarize([v], options.topN, backlogs);
@@ -162,6 +167,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     snapshots.set(p.pid, {
       pid: p.pid,
       starttime: p.stat.starttimeTicks,
+      ppid: p.stat.ppid,
       startTimeSeconds: bootTime === undefined ? null : bootTime + p.stat.starttimeTicks / USER_HZ,
       comm: p.stat.comm,
       cmdline: proc?.cmdline ?? '',
@@ -173,6 +179,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     });
   }
 
+  ages.begin();
   const targets: TargetSnapshot[] = resolved.map((t) => {
     const mine = t.pids.filter((pid) => !tracked.get(pid)!.gone);
     return {
@@ -184,6 +191,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
       readable: mine.every((pid) => tracked.get(pid)!.readable) && !t.problems.some((x) => x.kind === 'denied'),
       // A one-process target (the usual sidecar) totals to that process: not summed again.
       total: mine.length === 1 ? usages.get(mine[0]!)! : summarize(mine.map((pid) => values.get(pid)!), options.topN, backlogs),
+      socketAges: ages.observe(t.spec.name, mine.flatMap((pid) => values.get(pid)!.sockets ?? []), time),
       problems: t.problems,
     };
   });
@@ -195,6 +203,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     targets,
     collectors: stats,
     problems,
+    longLivedAfterSeconds: ages.longLivedAfterMs / 1000,
     vanished: all.filter((p) => p.gone).length,
     netnsRead: new Set([...sockets].map(([pid, s]) => s.netns ?? `pid:${pid}`)).size,
     reader: readOwnCapabilities(),

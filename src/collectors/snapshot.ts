@@ -3,8 +3,10 @@
 // `sockeye inspect` and the status page.
 import type { FdType } from '../procfs/pid/fd.js';
 import type { SocketProtocol } from '../procfs/net/socket-info.js';
+import type { SocketStateAge } from './socket-ages.js';
 
 export type { FdType } from '../procfs/pid/fd.js';
+export type { SocketStateAge } from './socket-ages.js';
 export { FD_TYPES } from '../procfs/pid/fd.js';
 export type { SocketProtocol } from '../procfs/net/socket-info.js';
 
@@ -73,6 +75,10 @@ export interface Usage {
   residentBytes: number | null;
   /** cgroup memory limit; null when there is none (or it is not visible). */
   memoryLimitBytes: number | null;
+  /** cAdvisor's working set (cgroup usage minus inactive file cache), summed over the distinct memory cgroups; null in the root cgroup. */
+  workingSetBytes: number | null;
+  /** OOM kills the kernel counted in those cgroups (memory.events / memory.oom_control); null without a cgroup. */
+  oomKills: number | null;
   cpuUserSeconds: number;
   cpuSystemSeconds: number;
   threads: number;
@@ -82,6 +88,8 @@ export interface ProcessSnapshot extends Usage {
   pid: number;
   /** Start time in clock ticks after boot; (pid, starttime) identifies a process across pid reuse. */
   starttime: number;
+  /** Parent pid (0 for a process started from outside its pid namespace). */
+  ppid: number;
   /** Start time in seconds since the epoch, when /proc/stat's btime is known. */
   startTimeSeconds: number | null;
   comm: string;
@@ -106,6 +114,8 @@ export interface TargetSnapshot {
   /** Every process could be read completely. */
   readable: boolean;
   total: Usage;
+  /** Per non-listening TCP state present: the oldest socket's age in it and how many are long-lived. */
+  socketAges: SocketStateAge[];
   /** Problems resolving the target itself (unreadable pidfile, exe not readable). */
   problems: ReadProblem[];
 }
@@ -134,6 +144,8 @@ export interface CollectionSnapshot {
   collectors: CollectorStat[];
   /** Problems of the collection as a whole (procRoot not readable). */
   problems: ReadProblem[];
+  /** The configured long-lived threshold (leaks.longLivedAfter). */
+  longLivedAfterSeconds: number;
   /** Processes that matched a target but exited before they were fully read (left out). */
   vanished: number;
   /** Network namespaces whose socket tables were read. */

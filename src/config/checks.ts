@@ -1,7 +1,9 @@
 import { createTask, validateDetailed } from 'node-cron';
 import { z } from 'zod';
 import { formatDuration } from './duration.js';
-import { duration, hostPort, name, regex } from './fields.js';
+import { isIP } from 'node:net';
+import { describe } from './errors.js';
+import { duration, hostPort, name, regex, splitHostPort } from './fields.js';
 
 // Owned by the checker (issue 3). Kept in its own file so the root schema
 // stays a list of sections.
@@ -72,9 +74,15 @@ const step = z
   .refine((s) => (s.send === undefined) !== (s.expect === undefined), 'expected a step with exactly one of send or expect')
   .transform((s): { send: string } | { expect: string } => (s.send !== undefined ? { send: s.send } : { expect: s.expect! }));
 
+/** tcp and grpc: TLS off (false), on with the defaults (true), or its client settings. */
+const tlsOption = z
+  .union([z.boolean(), z.strictObject(tlsClient)], { error: 'expected true, false or a mapping of serverName, caFile, insecureSkipVerify' })
+  .default(false)
+  .transform((t) => (t === false ? undefined : t === true ? { insecureSkipVerify: false } : t));
+
 export const tcpCheckSchema = z.strictObject({
   address: hostPort,
-  tls: z.union([z.boolean(), z.strictObject(tlsClient)], { error: 'expected true, false or a mapping of serverName, caFile, insecureSkipVerify' }).default(false),
+  tls: tlsOption,
   conversation: z.array(step, { error: 'expected a list of send/expect steps' }).default([]),
   /** Bytes an expect step may buffer while waiting for its match. */
   maxReadBytes: positiveInt(16 * 1024 * 1024).default(64 * 1024),
@@ -84,6 +92,59 @@ export const tlsCheckSchema = z.strictObject({
   address: hostPort,
   ...tlsClient,
   minValidDays: z.number({ error: 'expected a number of days >= 0' }).nonnegative('expected a number of days >= 0').default(0),
+});
+
+/** The query types a dns check may ask for (those whose answers it can print for the regexes). */
+export const DNS_TYPES = ['A', 'AAAA', 'CAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'SRV', 'TXT'] as const;
+/** RFC 1035 and RFC 2136 response codes, by their usual names. */
+export const DNS_RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'] as const;
+
+type DnsRcode = (typeof DNS_RCODES)[number];
+
+/** The server to ask: host or host:port (port 53 when omitted), IPv6 in brackets when a port is given. */
+const dnsServer = z.string({ error: 'expected a DNS server address such as 127.0.0.1 or 127.0.0.1:53' }).transform((text, ctx) => {
+  const hp = splitHostPort(text) ?? (isIP(text) || /^[A-Za-z0-9.-]+$/.test(text) ? { host: text, port: 53 } : undefined);
+  if (!hp || hp.host === '' || hp.port === 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a DNS server address such as 127.0.0.1 or 127.0.0.1:53 (IPv6 with a port in brackets, e.g. [::1]:53), got ${describe(text)}` });
+    return z.NEVER;
+  }
+  return hp;
+});
+
+const dnsName = z
+  .string({ error: 'expected a domain name such as www.example.com' })
+  .regex(/^(\.|[A-Za-z0-9_*]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?)$/, 'expected a domain name such as www.example.com')
+  .max(253, 'expected a domain name of at most 253 characters');
+
+export const dnsCheckSchema = z.strictObject({
+  server: dnsServer,
+  name: dnsName,
+  type: z.enum(DNS_TYPES, { error: `expected a query type: one of ${DNS_TYPES.join(', ')}` }).default('A'),
+  transport: z.enum(['udp', 'tcp'], { error: 'expected udp or tcp' }).default('udp'),
+  /** Accepted response codes: one or a list. */
+  rcode: z
+    .union([z.string(), z.array(z.string())], { error: `expected a DNS response code (one of ${DNS_RCODES.join(', ')}) or a list of them` })
+    .default(['NOERROR'])
+    .transform((value, ctx) => {
+      const list = typeof value === 'string' ? [value] : value;
+      if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one DNS response code' });
+      list.forEach((r, i) => {
+        if (!(DNS_RCODES as readonly string[]).includes(r)) {
+          ctx.addIssue({ code: 'custom', path: typeof value === 'string' ? [] : [i], message: `expected a DNS response code: one of ${DNS_RCODES.join(', ')}, got ${describe(r)}` });
+        }
+      });
+      return list as DnsRcode[];
+    }),
+  /** Regexes that must each match at least one answer record, printed as in a zone file. */
+  answer: z.array(regex, { error: 'expected a list of regular expressions' }).default([]),
+  recursionDesired: bool('ask the server to recurse').default(true),
+});
+
+export const grpcCheckSchema = z.strictObject({
+  address: hostPort,
+  /** The service name asked about; "" asks about the server as a whole. */
+  service: z.string({ error: 'expected a service name string ("" for the whole server)' }).default(''),
+  tls: tlsOption,
 });
 
 /** Shortest gap between the next runs of a cron expression, in ms; undefined if invalid. */
@@ -100,7 +161,7 @@ export function cronInterval(expression: string, samples = 12): number | undefin
   }
 }
 
-const cronExpression = z.string({ error: 'expected a cron expression' }).superRefine((text, ctx) => {
+export const cronExpression = z.string({ error: 'expected a cron expression' }).superRefine((text, ctx) => {
   const v = validateDetailed(text);
   if (!v.valid) {
     const why = v.errors.map((e) => e.message).join('; ') || 'not a cron expression';
@@ -108,7 +169,7 @@ const cronExpression = z.string({ error: 'expected a cron expression' }).superRe
   }
 });
 
-const KINDS = ['http', 'tcp', 'tls'] as const;
+const KINDS = ['http', 'tcp', 'tls', 'dns', 'grpc'] as const;
 
 export const checkSchema = z
   .strictObject({
@@ -119,11 +180,13 @@ export const checkSchema = z
     http: httpCheckSchema.optional(),
     tcp: tcpCheckSchema.optional(),
     tls: tlsCheckSchema.optional(),
+    dns: dnsCheckSchema.optional(),
+    grpc: grpcCheckSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const kinds = KINDS.filter((k) => c[k] !== undefined);
     if (kinds.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: `expected exactly one of http, tcp, tls${kinds.length ? `, got ${kinds.join(' and ')}` : ''}` });
+      ctx.addIssue({ code: 'custom', message: `expected exactly one of ${KINDS.join(', ')}${kinds.length ? `, got ${kinds.join(' and ')}` : ''}` });
     }
     if ((c.every === undefined) === (c.schedule === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'expected exactly one of every (e.g. "15s") or schedule (a cron expression)' });
@@ -152,4 +215,6 @@ export type CheckConfig = z.output<typeof checkSchema>;
 export type HttpCheckConfig = z.output<typeof httpCheckSchema>;
 export type TcpCheckConfig = z.output<typeof tcpCheckSchema>;
 export type TlsCheckConfig = z.output<typeof tlsCheckSchema>;
+export type DnsCheckConfig = z.output<typeof dnsCheckSchema>;
+export type GrpcCheckConfig = z.output<typeof grpcCheckSchema>;
 export type CheckType = CheckConfig['type'];

@@ -45,7 +45,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 interface SchemaNode {
-  _zod: { def: { type: string; shape?: Record<string, SchemaNode>; element?: SchemaNode; innerType?: SchemaNode; in?: SchemaNode } };
+  _zod: { def: { type: string; shape?: Record<string, SchemaNode>; element?: SchemaNode; innerType?: SchemaNode; in?: SchemaNode; options?: SchemaNode[] } };
 }
 
 // Follows an issue path through the schema to the object it points at, so an
@@ -57,6 +57,8 @@ function objectAt(schema: SchemaNode | undefined, path: ReadonlyArray<PropertyKe
     const def = node._zod.def;
     if (def.innerType) node = def.innerType;
     else if (def.type === 'pipe') node = def.in;
+    // A union (tls: true or a mapping): the option that has an object there.
+    else if (def.type === 'union') return def.options?.map((o) => objectAt(o, path.slice(i))).find((shape) => shape !== undefined);
     else if (i === path.length) return def.type === 'object' ? def.shape : undefined;
     else if (def.type === 'object') node = def.shape?.[String(path[i++])];
     else if (def.type === 'array' && typeof path[i] === 'number') {

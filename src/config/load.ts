@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, readdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { isNode, isPair, isScalar, isSeq, parse, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { ConfigError, describe, describeIssues, formatPath, type ConfigProblem } from './errors.js';
+import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
@@ -109,13 +112,17 @@ function firstPerLine(problems: string[]): string[] {
   });
 }
 
-/** Parses and validates config text. Throws ConfigError listing every problem. */
-export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
-  const source = options.source ?? 'config';
+/**
+ * Parses YAML text and validates it against `schema`. Throws ConfigError
+ * listing every problem, each with its key path. `env: false` leaves ${...}
+ * alone (files in another tool's format, which has no interpolation).
+ */
+export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, options: { source: string; env: Env | false }): z.output<S> {
+  const { source } = options;
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ConfigError(firstPerLine(doc.errors.map((e) => yamlProblem(e, text))), source);
   const problems: string[] = [];
-  interpolateDocument(doc, options.env ?? process.env, problems);
+  if (options.env !== false) interpolateDocument(doc, options.env, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
   let raw: unknown;
   try {
@@ -127,9 +134,14 @@ export function parseConfig(text: string, options: { env?: Env; source?: string 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError([`(root): expected a mapping of settings, got ${describe(raw)}`], source);
   }
-  const result = configSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(inFileOrder(doc, describeIssues(result.error.issues, configSchema)), source);
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(inFileOrder(doc, describeIssues(result.error.issues, schema)), source);
   return result.data;
+}
+
+/** Parses and validates config text. Throws ConfigError listing every problem. */
+export function parseConfig(text: string, options: { env?: Env; source?: string } = {}): Config {
+  return parseYamlWith(configSchema, text, { source: options.source ?? 'config', env: options.env ?? process.env });
 }
 
 const READ_ERRORS: Record<string, string> = {
@@ -141,15 +153,91 @@ const READ_ERRORS: Record<string, string> = {
   ELOOP: 'too many levels of symbolic links',
 };
 
-export async function loadConfig(file: string, env: Env = process.env): Promise<Config> {
-  let text: string;
+/** Far above any real config (a thousand checks is ~200 KB); a bigger file is a mistake, not a config. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** Why a file could not be read, in a person's words. */
+export function readProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return (e.code && READ_ERRORS[e.code]) ?? e.message;
+}
+
+/** A config file's text; ConfigError "cannot read <what>: why" when it cannot be read. */
+export async function readConfigText(file: string, what = 'config file'): Promise<string> {
+  const cannot = (why: string) => new ConfigError([], file, `cannot read ${what}: ${why}`);
   try {
-    text = await readFile(file, 'utf8');
+    // Read at most one byte past the cap: a huge file is refused without loading it.
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+      let n = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+        if (n > MAX_CONFIG_BYTES) throw cannot(`larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; a sockeye config is a few KB (is this the right file?)`);
+      }
+      return buf.subarray(0, n).toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw cannot(readProblem(err));
+  }
+}
+
+export async function loadConfig(file: string, env: Env = process.env): Promise<Config> {
+  return parseConfig(await readConfigText(file), { env, source: file });
+}
+
+/**
+ * What the config's paths must be for sockeye to work, checked at startup
+ * and by check-config: procRoot a proc tree sockeye can read, stateDir (when
+ * heartbeats need it) a directory it can write or create. One problem per key.
+ */
+export async function verifyConfigPaths(config: Config): Promise<string[]> {
+  const problems: string[] = [];
+  const proc = config.procRoot;
+  try {
+    const names = await readdir(proc);
+    if (!names.some((n) => /^\d+$/.test(n))) problems.push(`procRoot: ${JSON.stringify(proc)} is not a proc tree (no process directories in it)`);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new ConfigError([], file, `cannot read config file: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`);
+    problems.push(`procRoot: cannot read ${JSON.stringify(proc)}: ${readProblem(e)}`);
   }
-  return parseConfig(text, { env, source: file });
+  if (config.heartbeats.length > 0) {
+    const why = await unwritableDir(resolve(config.stateDir));
+    if (why) problems.push(`stateDir: ${JSON.stringify(config.stateDir)} ${why} (heartbeat state is kept there)`);
+  }
+  return problems;
+}
+
+/** Why dir cannot be written or created, or undefined when it can. Creates nothing. */
+async function unwritableDir(dir: string): Promise<string | undefined> {
+  // The nearest existing ancestor decides whether the missing part can be created.
+  let at = dir;
+  for (;;) {
+    try {
+      const st = await stat(at);
+      if (!st.isDirectory()) return at === dir ? 'is not a directory' : `cannot be created: ${at} is not a directory`;
+      break;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // ENOTDIR: a file on the way; walking up finds it and says so.
+      if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') return `cannot be used: ${(e.code && READ_ERRORS[e.code]) ?? e.message}`;
+      if (dirname(at) === at) return 'cannot be created';
+      at = dirname(at);
+    }
+  }
+  try {
+    await access(at, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason = e.code === 'EROFS' ? 'read-only file system' : ((e.code && READ_ERRORS[e.code]) ?? e.message);
+    return at === dir ? `is not writable: ${reason}` : `cannot be created in ${at}: ${reason}`;
+  }
+  return undefined;
 }
 
 /** The built-in default: no file, every visible process grouped by comm. */

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { checkSchema } from './checks.js';
-import { heartbeatSchema } from './heartbeats.js';
+import { heartbeatSchema, pingKey, uniqueHeartbeatKeys } from './heartbeats.js';
 import { hostPort } from './fields.js';
+import { leaksSchema } from './leaks.js';
+import { restartsSchema } from './restarts.js';
 import { statusPageSchema } from './statusPage.js';
 import { targetSchema } from './targets.js';
 
@@ -31,7 +33,15 @@ export const configSchema = z.strictObject({
   // grouped by command name). An explicit list replaces it.
   targets: z.array(targetSchema, { error: 'expected a list of targets' }).superRefine(uniqueNames('target')).optional(),
   checks: z.array(checkSchema, { error: 'expected a list of checks' }).superRefine(uniqueNames('check')).default([]),
-  heartbeats: z.array(heartbeatSchema, { error: 'expected a list of heartbeats' }).superRefine(uniqueNames('heartbeat')).default([]),
+  heartbeats: z
+    .array(heartbeatSchema, { error: 'expected a list of heartbeats' })
+    .superRefine(uniqueNames('heartbeat'))
+    .superRefine(uniqueHeartbeatKeys)
+    .default([]),
+  // The project ping key of healthchecks.io: /ping/<pingKey>/<slug> URLs.
+  pingKey: pingKey.optional(),
+  leaks: leaksSchema,
+  restarts: restartsSchema,
   statusPage: statusPageSchema,
 });
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { chooseSource, collectOptions, collectTargets, explainDenied, openSource, pidTarget, type CollectionSnapshot, type CollectOptions } from '../collectors/index.js';
+import { chooseSource, collectOptions, collectTargets, explainDenied, openSource, pidTarget, SocketAgeTracker, type CollectionSnapshot, type CollectOptions } from '../collectors/index.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { defaultConfig, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -49,7 +49,9 @@ function planFor(arg: string | undefined, config: Config, configFile: string | u
   const opts = collectOptions(config);
   // The pipeline /metrics runs, over the same source, on this thread (a one-shot command may block).
   const source = openSource(chooseSource(opts.procRoot).kind, opts);
-  const collectTargetsOf = (o: CollectOptions) => collectTargets(o, source);
+  // Socket ages across the collections of a --watch.
+  const ages = new SocketAgeTracker(opts.longLivedAfterMs);
+  const collectTargetsOf = (o: CollectOptions) => collectTargets(o, source, ages);
   if (arg === undefined) {
     // `inspect --config FILE`: every configured target.
     return { what: `every target of ${configFile}`, collect: () => collectTargetsOf(opts), check() {}, report: (snap) => inspectReport(snap) };

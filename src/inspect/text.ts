@@ -107,6 +107,8 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
     }
     out.push(line('sockets', parts.join(' · ')));
   }
+  // Only a watch (or a scraping sockeye) sees a socket more than once: a first look says 0.
+  if (t.closeWaitOldestSeconds !== null && t.closeWaitOldestSeconds > 0) out.push(line('oldest', style.yellow(`CLOSE_WAIT for ${formatAge(t.closeWaitOldestSeconds)}`)));
   if (t.topPaths.length) {
     out.push('  top paths');
     for (const p of t.topPaths.slice(0, top)) out.push(`    ${num(p.count).padStart(8)}  ${clean(p.name)}${change(d?.paths.get(p.name), style)}`);

@@ -1,27 +1,42 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { UUID } from '../config/heartbeats.js';
 import type { AppContext } from '../context.js';
-import type { PingKind } from '../heartbeats/index.js';
+import type { PingKind, PingTarget } from '../heartbeats/index.js';
 import { presentedToken } from './token.js';
 
-/** Ping bodies (a job's output) are accepted but small; they are never logged. */
-export const PING_BODY_LIMIT = 10 * 1024;
+/** healthchecks.io's limit for a ping body; sockeye keeps it (see BODY_BYTES_PER_HEARTBEAT), never logs it. */
+export const PING_BODY_LIMIT = 100_000;
 
 interface PingParams {
-  name: string;
-  action?: string;
+  a: string;
+  b?: string;
+  c?: string;
 }
 
-/** start, fail, or an exit status (0 = success, else failure); undefined when not a ping URL. */
+/** start, fail, log, or an exit status (0 = success, else failure); undefined when not a ping URL. */
 export function parsePingAction(action: string | undefined): { kind: PingKind; exitStatus?: number } | undefined {
   if (action === undefined || action === '') return { kind: 'success' };
   if (action === 'start') return { kind: 'start' };
   if (action === 'fail') return { kind: 'fail' };
+  if (action === 'log') return { kind: 'log' };
   if (/^\d{1,3}$/.test(action) && Number(action) <= 255) {
     const exitStatus = Number(action);
     return { kind: exitStatus === 0 ? 'success' : 'fail', exitStatus };
   }
   return undefined;
+}
+
+/**
+ * Which heartbeat and action a ping URL names: /ping/<name|uuid>[/<action>]
+ * or /ping/<ping-key>/<slug>[/<action>]. isPingKey tells the two-segment
+ * shapes apart.
+ */
+export function parsePingPath(p: PingParams, isPingKey: (segment: string) => boolean): { target: PingTarget; action: string | undefined } | undefined {
+  if (p.b !== undefined && isPingKey(p.a)) return { target: { by: 'slug', key: p.a, slug: p.b }, action: p.c };
+  if (p.c !== undefined) return undefined;
+  const target: PingTarget = UUID.test(p.a.toLowerCase()) ? { by: 'uuid', uuid: p.a.toLowerCase() } : { by: 'name', name: p.a };
+  return { target, action: p.b };
 }
 
 // The URL shapes of healthchecks.io, so cron wrappers only change their base URL.
@@ -39,27 +54,42 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
       return reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
     });
 
-    const handler = async (req: FastifyRequest<{ Params: PingParams }>, reply: FastifyReply) => {
-      const { name, action } = req.params;
-      const parsed = parsePingAction(action);
-      if (!parsed) {
-        return reply.code(404).send({ error: `unknown ping action ${JSON.stringify(action)}; expected start, fail or an exit status 0-255` });
+    const handler = async (req: FastifyRequest<{ Params: PingParams; Querystring: Record<string, string | string[] | undefined> }>, reply: FastifyReply) => {
+      const where = parsePingPath(req.params, (s) => ctx.heartbeats.isPingKey(s));
+      const parsed = where && parsePingAction(where.action);
+      if (!where || !parsed) {
+        return reply.code(404).send({ error: `unknown ping action ${JSON.stringify(where?.action ?? req.params.c)}; expected start, fail, log or an exit status 0-255` });
       }
-      const auth = ctx.heartbeats.authorize(name, presentedToken(req));
-      if (auth === 'unknown') return reply.code(404).send({ error: `unknown heartbeat ${JSON.stringify(name)}` });
-      if (auth === 'unauthorized') {
+      const rid = req.query.rid;
+      if (rid !== undefined && (typeof rid !== 'string' || !UUID.test(rid.toLowerCase()))) {
+        return reply.code(400).send({ error: 'invalid rid: expected one UUID' });
+      }
+      const found = ctx.heartbeats.resolve(where.target, presentedToken(req));
+      if (found === 'unknown') return reply.code(404).send({ error: 'unknown heartbeat' });
+      if (found === 'unauthorized') {
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong token (Authorization: Bearer or ?token=)' });
       }
+      const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+      const ua = req.headers['user-agent'];
       try {
-        await ctx.heartbeats.ping(name, parsed.kind, parsed.exitStatus);
+        await ctx.heartbeats.ping(found.name, {
+          kind: parsed.kind,
+          ...(parsed.exitStatus !== undefined ? { exitStatus: parsed.exitStatus } : {}),
+          ...(rid !== undefined ? { rid: rid.toLowerCase() } : {}),
+          method: req.method,
+          source: req.ip,
+          ...(ua !== undefined ? { userAgent: ua } : {}),
+          ...(body ? { body } : {}),
+        });
       } catch (err) {
-        ctx.log.error({ heartbeat: name, error: (err as Error).message }, 'could not persist heartbeat ping');
+        // The heartbeat's name, never its body or run id.
+        ctx.log.error({ heartbeat: found.name, error: (err as Error).message }, 'could not persist heartbeat ping');
         return reply.code(503).send({ error: 'could not store the ping durably; retry' });
       }
       return reply.type('text/plain; charset=utf-8').send('OK');
     };
-    for (const url of ['/ping/:name', '/ping/:name/:action']) {
-      scope.route<{ Params: PingParams }>({ method: ['GET', 'POST'], url, exposeHeadRoute: false, handler });
+    for (const url of ['/ping/:a', '/ping/:a/:b', '/ping/:a/:b/:c']) {
+      scope.route<{ Params: PingParams; Querystring: Record<string, string | string[] | undefined> }>({ method: ['GET', 'POST', 'HEAD'], url, exposeHeadRoute: false, handler });
     }
   });
 });

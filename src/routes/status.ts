@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AppContext } from '../context.js';
 import { readStatus } from '../status/gather.js';
+import { pingFacts } from '../status/sources.js';
 import { STATUS_PAGE_CSP, renderStatusPage } from '../status/page.js';
 import { presentedToken, tokenMatches } from './token.js';
 
@@ -23,6 +24,13 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
   };
 
   app.get('/api/status', { onRequest: authorized }, async () => readStatus(ctx));
+
+  // The last pings of one heartbeat with their whole bodies (the report carries only their tails).
+  app.get<{ Params: { name: string } }>('/api/heartbeats/:name/pings', { onRequest: authorized }, async (req, reply) => {
+    const recent = ctx.heartbeats.recent(req.params.name);
+    if (!recent) return reply.code(404).send({ error: 'unknown heartbeat' });
+    return { heartbeat: req.params.name, pings: recent.map((p) => pingFacts(p, Infinity)) };
+  });
 
   app.get('/', { onRequest: authorized }, async (_req, reply) => {
     const report = await readStatus(ctx);

@@ -82,6 +82,8 @@ export function judgeHeartbeat(h: HeartbeatFacts): Severity {
     case 'late':
     case 'failed':
       return 'critical';
+    case 'grace':
+      return 'warning';
     case 'never':
       return 'unknown';
     default:
@@ -137,9 +139,11 @@ export function assembleStatus(input: StatusInput): StatusReport {
     const severity = judgeHeartbeat(h);
     if (severity === 'critical' || severity === 'warning') {
       const age = h.ageSeconds === null ? ' never' : ` ${formatAge(h.ageSeconds)} ago`;
-      const expect = `expected every ${formatDuration(h.periodSeconds * 1000)} + ${formatDuration(h.graceSeconds * 1000)} grace`;
+      const every = h.periodSeconds !== null ? `every ${formatDuration(h.periodSeconds * 1000)}` : `on "${h.schedule}" (${h.timezone})`;
+      const expect = `expected ${every} + ${formatDuration(h.graceSeconds * 1000)} grace`;
       const exit = h.lastExitStatus !== null && h.lastExitStatus !== 0 ? ` (exit status ${h.lastExitStatus})` : '';
-      const message = h.state === 'failed' ? `the last run reported failure${exit}` : `missed: last success${age}, ${expect}`;
+      const message =
+        h.state === 'failed' ? `the last run reported failure${exit}` : h.state === 'grace' ? `overdue, within grace: last success${age}, ${expect}` : `missed: last success${age}, ${expect}`;
       problems.push({ severity, kind: 'heartbeat', name: h.name, message });
     }
     return { ...h, severity };

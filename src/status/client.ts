@@ -17,7 +17,7 @@ export const CLIENT_JS = String.raw`
 
   var LABEL = { critical: 'CRITICAL', warning: 'WARNING', unknown: 'UNKNOWN', ok: 'OK' };
   // late means past period + grace: what an operator calls missed.
-  var HEARTBEAT = { up: 'UP', late: 'MISSED', failed: 'FAILED', never: 'NO PING YET' };
+  var HEARTBEAT = { up: 'UP', grace: 'GRACE', late: 'MISSED', failed: 'FAILED', never: 'NO PING YET' };
 
   function h(tag, attrs) {
     var el = document.createElement(tag);
@@ -111,6 +111,23 @@ export const CLIENT_JS = String.raw`
     })));
   }
 
+  // An http check's last run by phase: one stacked bar, and the seconds of each.
+  var PHASES = ['resolve', 'connect', 'tls', 'processing', 'transfer'];
+  function phases(p) {
+    if (!p) return null;
+    var total = PHASES.reduce(function (a, k) { return a + p[k]; }, 0);
+    var label = 'last run by phase: ' + PHASES.map(function (k) { return k + ' ' + ms(p[k]); }).join(', ');
+    return h('div', { class: 'phases' },
+      h('div', { class: 'phasebar', role: 'img', 'aria-label': label }, PHASES.map(function (k) {
+        var seg = h('span', { class: 'ph ph-' + k, 'data-phase': k, title: k + ' ' + ms(p[k]) });
+        seg.style.width = (total > 0 ? (p[k] / total) * 100 : 0).toFixed(2) + '%';
+        return seg;
+      })),
+      h('ul', { class: 'facts legend' }, PHASES.map(function (k) {
+        return h('li', { 'data-phase': k }, h('span', { class: 'sw ph-' + k }), h('span', { class: 'k', text: k }), ' ', h('span', { class: 'v', text: ms(p[k]) }));
+      })));
+  }
+
   function checks(d) {
     if (d.checks.length === 0) return null;
     return section('checks', 'Checks', d.checks.length, d.checks.map(function (c) {
@@ -119,22 +136,39 @@ export const CLIENT_JS = String.raw`
         c.state === 'failing' ? h('p', { class: 'why', text: [c.reason, c.message].filter(Boolean).join(': ') }) : null,
         h('div', { class: 'row' },
           facts([['last run', c.running ? 'running now' : since(c.lastRunAt)], ['last success', since(c.lastSuccessAt)], ['latency', ms(c.latencySeconds)], ['every', dur(c.intervalSeconds)],
-            c.certExpiresAt && ['cert expires', c.certExpiresAt.slice(0, 10)]]),
-          sparkline(c.recent)));
+            c.certExpiresAt && ['cert expires', c.certExpiresAt.slice(0, 10)], c.answerRecords !== null && c.answerRecords !== undefined && ['answer records', num(c.answerRecords)]]),
+          sparkline(c.recent)),
+        phases(c.phases));
+    }));
+  }
+
+  // The last few pings with the tail of their bodies: what a person debugs a failed job with.
+  var PINGS_SHOWN = 5;
+  function pingLog(b) {
+    if (!b.recentPings || b.recentPings.length === 0) return null;
+    return h('ol', { class: 'pings' }, b.recentPings.slice(0, PINGS_SHOWN).map(function (p) {
+      var what = p.kind === 'success' || p.kind === 'fail' ? p.kind + (p.exitStatus !== null ? ' (exit ' + p.exitStatus + ')' : '') : p.kind;
+      var cls = p.kind === 'fail' ? 'critical' : p.kind === 'success' ? 'ok' : 'unknown';
+      return h('li', { 'data-seq': String(p.seq) },
+        h('div', null, badge(cls, what.toUpperCase()), ' ', h('span', { class: 'v', text: since(p.at) }),
+          h('span', { class: 'muted', text: ' ' + p.method + ' from ' + p.source + (p.rid ? ' · run ' + p.rid.slice(0, 8) : '') + (p.durationSeconds !== null ? ' · took ' + ms(p.durationSeconds) : '') + (p.bodyBytes ? ' · ' + bytes(p.bodyBytes) : '') })),
+        p.body !== null ? h('pre', { class: 'body', text: (p.bodyTruncated ? '…' : '') + p.body }) : null);
     }));
   }
 
   function heartbeats(d) {
     if (d.heartbeats.length === 0) return null;
     return section('heartbeats', 'Heartbeats', d.heartbeats.length, d.heartbeats.map(function (b) {
-      var limit = b.periodSeconds + b.graceSeconds;
-      var ratio = b.ageSeconds === null || limit === 0 ? 0 : b.ageSeconds / limit;
+      var limit = b.periodSeconds !== null ? b.periodSeconds + b.graceSeconds : null;
+      var ratio = b.ageSeconds === null || !limit ? 0 : b.ageSeconds / limit;
+      var expected = b.periodSeconds !== null ? ['expected every', dur(b.periodSeconds) + ' + ' + dur(b.graceSeconds) + ' grace'] : ['schedule', b.schedule + ' (' + b.timezone + ') + ' + dur(b.graceSeconds) + ' grace'];
       return h('article', { class: 'item ' + b.severity, 'data-name': b.name },
         h('div', { class: 'head' }, badge(b.severity, HEARTBEAT[b.state] || b.state.toUpperCase()), ' ', h('h3', { text: b.name }), b.running ? h('span', { class: 'muted', text: 'running now' }) : null),
-        facts([['last success', since(b.lastSuccessAt)], ['expected every', dur(b.periodSeconds) + ' + ' + dur(b.graceSeconds) + ' grace'], b.lastFailAt && ['last failure', since(b.lastFailAt)],
+        facts([['last success', since(b.lastSuccessAt)], expected, b.deadlineAt && ['late after', b.deadlineAt.replace('T', ' ').slice(0, 16) + ' UTC'], b.lastFailAt && ['last failure', since(b.lastFailAt)],
           b.lastExitStatus !== null && b.lastExitStatus !== 0 && ['exit status', String(b.lastExitStatus)], b.lastStartAt && ['last start', since(b.lastStartAt)],
           b.lastDurationSeconds !== null && ['last run took', ms(b.lastDurationSeconds)]]),
-        bar(Math.min(ratio, 1), b.severity, 'age ' + age(b.ageSeconds) + ' of ' + age(limit)));
+        limit ? bar(Math.min(ratio, 1), b.severity, 'age ' + age(b.ageSeconds) + ' of ' + age(limit)) : null,
+        pingLog(b));
     }));
   }
 

@@ -43,8 +43,13 @@ p.why { padding-left: 0; }
 .facts { list-style: none; display: flex; flex-wrap: wrap; gap: 2px 16px; margin: 6px 0 0; padding: 0; }
 .facts .k { color: var(--muted); } .facts .v { font-variant-numeric: tabular-nums; }
 .spark { flex: none; margin-top: 6px; } .spark rect.ok { fill: var(--ok); } .spark rect.critical { fill: var(--critical); }
+.pings { list-style: none; margin: 8px 0 0; padding: 0; display: grid; gap: 6px; } .pings .badge { font-size: 11px; }
+.body { margin: 4px 0 0; padding: 6px 8px; max-height: 9em; overflow: auto; background: var(--bg); border: 1px solid var(--line); border-radius: 4px; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .bar { height: 8px; background: var(--line); border-radius: 4px; overflow: hidden; margin-top: 6px; }
 .fill { height: 100%; } .fill.ok { background: var(--ok); } .fill.warning { background: var(--warning); } .fill.critical { background: var(--critical); } .fill.unknown { background: var(--unknown); }
+.phasebar { display: flex; height: 8px; background: var(--line); border-radius: 4px; overflow: hidden; margin-top: 8px; }
+.ph-resolve { background: #8e6bbf; } .ph-connect { background: #3a87c8; } .ph-tls { background: #2aa198; } .ph-processing { background: #d9932b; } .ph-transfer { background: #6a9b3a; }
+.legend { font-size: 12px; } .sw { display: inline-block; width: 8px; height: 8px; border-radius: 2px; margin-right: 4px; }
 .meter { margin-top: 8px; } .meter > span { font-variant-numeric: tabular-nums; }
 .chips { list-style: none; display: flex; flex-wrap: wrap; gap: 4px; margin: 8px 0 0; padding: 0; }
 .chips li { border: 1px solid var(--line); border-radius: 10px; padding: 0 8px; font-size: 12px; }

@@ -5,6 +5,8 @@ import { z } from 'zod';
 // written against the documented schema keep working.
 
 const seconds = z.number().nonnegative();
+/** Characters of each ping body in the report; the page refreshes every few seconds. */
+export const BODY_PREVIEW_CHARS = 2000;
 const timestamp = z.iso.datetime().describe('ISO 8601 time, UTC');
 
 /** ok < warning < critical; "unknown" when there is nothing to judge yet. */
@@ -51,6 +53,7 @@ const target = z.object({
       backlog: z.number().int().nonnegative().nullable().describe('the accept queue limit (the listen() backlog); null when the kernel does not show it'),
     }),
   ),
+  closeWaitOldestSeconds: z.number().nonnegative().nullable().describe('how long the oldest TCP socket in CLOSE_WAIT has been in it (since sockeye first saw it); null when there is none'),
   residentMemoryBytes: z.number().nonnegative().nullable(),
   memoryLimitBytes: z.number().nonnegative().nullable().describe('cgroup memory limit, null when unlimited or unknown'),
   threads: z.number().int().nonnegative(),
@@ -63,13 +66,23 @@ const run = z.object({
   durationSeconds: seconds,
 });
 
+const phases = z
+  .object({
+    resolve: seconds.describe('looking up the host name (0 for an IP literal)'),
+    connect: seconds.describe('the TCP connection'),
+    tls: seconds.describe('the TLS handshake (0 for http://)'),
+    processing: seconds.describe('from the connection ready to the first byte of the response'),
+    transfer: seconds.describe('from the first byte to the end of the body'),
+  })
+  .describe('seconds per phase, summed over redirects');
+
 const check = z.object({
   name: z.string(),
-  type: z.string().describe('http, tcp or tls'),
+  type: z.string().describe('http, tcp, tls, dns or grpc'),
   target: z.string().describe('what is checked, without credentials'),
   severity,
   state: z.enum(['passing', 'failing', 'pending']),
-  reason: z.string().nullable().describe('bounded failure reason of the last run: timeout, refused, reset, dns, tls, status, body, expect'),
+  reason: z.string().nullable().describe('bounded failure reason of the last run: timeout, refused, reset, dns, tls, status, body, expect, rcode, answer, not_serving'),
   message: z.string().nullable().describe('detail of the last failure, without credentials'),
   lastRunAt: timestamp.nullable(),
   lastSuccessAt: timestamp.nullable(),
@@ -78,22 +91,45 @@ const check = z.object({
   timeoutSeconds: seconds,
   running: z.boolean().describe('a run is in progress now'),
   certExpiresAt: timestamp.nullable().describe('earliest certificate expiry seen (TLS)'),
+  phases: phases.nullable().describe("http checks: where the last run's time went; null for other kinds and before the first run"),
+  answerRecords: z.number().int().nonnegative().nullable().describe('dns checks: records in the answer section of the last response; null without one'),
   recent: z.array(run).describe('recent runs, oldest first'),
+});
+
+const heartbeatPing = z.object({
+  seq: z.number().int().positive().describe('1 for the first ping this heartbeat ever stored'),
+  at: timestamp,
+  kind: z.enum(['success', 'start', 'fail', 'log']),
+  exitStatus: z.number().int().min(0).max(255).nullable(),
+  rid: z.string().nullable().describe('the run id (?rid=) the ping carried'),
+  method: z.string(),
+  source: z.string().describe('the address the ping came from'),
+  durationSeconds: seconds.nullable().describe('start to this ping, for the end of a run'),
+  bodyBytes: z.number().int().nonnegative(),
+  body: z.string().nullable().describe(`the request body as UTF-8, at most the last ${BODY_PREVIEW_CHARS} characters (the whole body is at /api/heartbeats/<name>/pings); null when there was none or it is no longer kept`),
+  bodyTruncated: z.boolean(),
 });
 
 const heartbeat = z.object({
   name: z.string(),
   severity,
-  state: z.enum(['up', 'late', 'failed', 'never']).describe('late: no success within period + grace (the page shows MISSED); failed: the last outcome was a failure; never: no ping yet'),
-  running: z.boolean().describe('a start ping newer than the last success or failure: the job is running now'),
-  periodSeconds: seconds,
+  state: z
+    .enum(['up', 'grace', 'late', 'failed', 'never'])
+    .describe('grace: past the expected time, within grace; late: past the deadline (the page shows MISSED); failed: the last outcome was a failure; never: no ping yet'),
+  running: z.boolean().describe('the latest start ping has not been followed by the end of its run: the job is running now'),
+  periodSeconds: seconds.nullable().describe('null for a cron heartbeat'),
+  schedule: z.string().nullable().describe('the cron expression; null for a period heartbeat'),
+  timezone: z.string().nullable(),
   graceSeconds: seconds,
+  expectedAt: timestamp.nullable().describe('when the next ping is expected'),
+  deadlineAt: timestamp.nullable().describe('when the heartbeat is late without one'),
   lastSuccessAt: timestamp.nullable(),
   lastFailAt: timestamp.nullable(),
   lastStartAt: timestamp.nullable(),
-  lastDurationSeconds: seconds.nullable().describe('start to success of the last run'),
+  lastDurationSeconds: seconds.nullable().describe('start to end of the last run'),
   lastExitStatus: z.number().int().nullable(),
   ageSeconds: seconds.nullable().describe('since the last success; null when never'),
+  recentPings: z.array(heartbeatPing).describe('the last 5 pings, newest first (all kept pings: /api/heartbeats/<name>/pings)'),
 });
 
 export const statusReportSchema = z
@@ -133,4 +169,5 @@ export type TargetStatus = z.infer<typeof target>;
 export type CheckStatus = z.infer<typeof check>;
 export type CheckRun = z.infer<typeof run>;
 export type HeartbeatStatus = z.infer<typeof heartbeat>;
+export type HeartbeatPing = z.infer<typeof heartbeatPing>;
 export type Count = z.infer<typeof count>;

@@ -1,7 +1,8 @@
 import type { CheckStatus as CheckerCheck } from '../checks/index.js';
 import type { TargetSnapshot } from '../collectors/index.js';
-import type { HeartbeatStatus as StoredHeartbeat } from '../heartbeats/index.js';
+import type { HeartbeatStatus as StoredHeartbeat, PingRecord } from '../heartbeats/index.js';
 import type { CheckFacts, HeartbeatFacts, TargetFacts } from './assemble.js';
+import { BODY_PREVIEW_CHARS, type HeartbeatPing } from './schema.js';
 
 // Maps what the collectors, the checker and the heartbeats expose to the status report's
 // facts: the only place that knows their shapes.
@@ -23,7 +24,31 @@ export function checkFacts(c: CheckerCheck): CheckFacts {
     timeoutSeconds: c.timeoutSeconds,
     running: c.running,
     certExpiresAt: iso(c.certExpiresAt),
+    phases: c.phases,
+    answerRecords: c.answerRecords,
     recent: c.history.map((r) => ({ at: new Date(r.at).toISOString(), ok: r.success, durationSeconds: r.durationSeconds })),
+  };
+}
+
+/** The report refreshes every few seconds: the newest pings only; the API route has them all. */
+export const PINGS_IN_REPORT = 5;
+
+/** A stored ping as the report shows it; the body cut to its last BODY_PREVIEW_CHARS (where a job's error is). */
+export function pingFacts(p: PingRecord, previewChars = BODY_PREVIEW_CHARS): HeartbeatPing {
+  const body = p.body ?? null;
+  const cut = body !== null && body.length > previewChars;
+  return {
+    seq: p.seq,
+    at: new Date(p.at).toISOString(),
+    kind: p.kind,
+    exitStatus: p.exitStatus ?? null,
+    rid: p.rid ?? null,
+    method: p.method,
+    source: p.source,
+    durationSeconds: p.durationSeconds ?? null,
+    bodyBytes: p.bodyBytes,
+    body: cut ? body.slice(body.length - previewChars) : body,
+    bodyTruncated: cut,
   };
 }
 
@@ -34,13 +59,18 @@ export function heartbeatFacts(h: StoredHeartbeat, nowMs: number): HeartbeatFact
     state: h.state,
     running: h.running,
     periodSeconds: h.periodSeconds,
+    schedule: h.schedule,
+    timezone: h.timezone,
     graceSeconds: h.graceSeconds,
+    expectedAt: iso(h.expectedAt),
+    deadlineAt: iso(h.deadlineAt),
     lastSuccessAt: iso(success),
     lastFailAt: iso(h.lastPing.fail),
     lastStartAt: iso(h.lastPing.start),
     lastDurationSeconds: h.lastDurationSeconds,
     lastExitStatus: h.lastExitStatus,
     ageSeconds: success === null ? null : Math.max(0, (nowMs - success) / 1000),
+    recentPings: h.recent.slice(0, PINGS_IN_REPORT).map((p) => pingFacts(p)),
   };
 }
 
@@ -74,6 +104,7 @@ export function targetFacts(t: TargetSnapshot): TargetFacts {
         .sort(byCount),
     })),
     listen: u.listen.map((l) => ({ port: l.port, queue: l.queue, backlog: l.backlog })),
+    closeWaitOldestSeconds: t.socketAges.find((a) => a.state === 'close_wait')?.oldestSeconds ?? null,
     residentMemoryBytes: u.residentBytes,
     memoryLimitBytes: u.memoryLimitBytes,
     threads: u.threads,

@@ -154,6 +154,8 @@ beforeAll(async () => {
   const conversation = [{ expect: 'PLSAUTH' }, { send: '{"cmd":"RING"}\r\n' }, { expect: 'AHOY-HOY' }];
   const main = {
     logLevel: 'warn',
+    // Lab scale: a minute becomes a second, so the shipped 30s minimum lifetime of a restarted process is 1s here.
+    restarts: { minLifetime: '1s' },
     targets: INCIDENTS.map((i) => ({ name: i.fault, match: { cmdline: labCmdline(i.fault) }, processes: { min: 3 } })),
     checks: [
       { name: 'party-socket', every: '2s', timeout: '1s', tcp: { address: `127.0.0.1:${app('wedge').ports.proto}`, conversation } },

@@ -117,7 +117,7 @@ describe('status page in Chromium', () => {
     expect(await page.locator('#checks article').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')))).toEqual(['api-down', 'web-health']);
     expect(await page.locator('#checks article .badge').allInnerTexts()).toEqual(['FAILING', 'PASSING']);
     expect(await page.locator('#heartbeats article').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')))).toEqual(['nightly-backup', 'canary']);
-    expect(await page.locator('#heartbeats article .badge').allInnerTexts()).toEqual(['MISSED', 'UP']);
+    expect(await page.locator('#heartbeats article .head .badge').allInnerTexts()).toEqual(['MISSED', 'UP']);
 
     // The target as the collectors see it: 30 handles on one file, 12 CLOSE_WAIT.
     const web = page.locator('#targets article[data-name="web"]');

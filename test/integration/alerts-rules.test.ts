@@ -158,14 +158,15 @@ describe('alerts/sockeye.rules.yml', () => {
     for (const name of used) expect(registered, `${name} is used by an alert but sockeye never registers it`).toContain(name);
   });
 
-  it('keeps job and instance in every aggregation, so several sockeyes never merge (heartbeats: job only)', () => {
-    const heartbeatAlerts = new Set(ruleGroups().find((g) => g.name === 'sockeye.heartbeats')!.rules.map((r) => r.alert));
+  it('keeps job and instance in every aggregation, so several sockeyes never merge', () => {
     for (const r of rules) {
       for (const m of r.expr.matchAll(/\bby \(([^)]*)\)/g)) {
         const labels = m[1]!.split(',').map((s) => s.trim());
-        // A heartbeat is pinged through whichever replica a Service picks: alive if any heard it.
-        const keep = heartbeatAlerts.has(r.alert) ? ['job'] : ['job', 'instance'];
-        expect(labels, `${r.alert}: ${m[0]}`).toEqual(expect.arrayContaining(keep));
+        expect(labels, `${r.alert}: ${m[0]}`).toEqual(expect.arrayContaining(['job', 'instance']));
+      }
+      for (const m of r.expr.matchAll(/\bwithout \(([^)]*)\)/g)) {
+        const labels = m[1]!.split(',').map((s) => s.trim());
+        for (const kept of ['job', 'namespace', 'pod', 'instance']) expect(labels, `${r.alert}: ${m[0]}`).not.toContain(kept);
       }
     }
   });

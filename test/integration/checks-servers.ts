@@ -17,19 +17,28 @@ export interface HostilePorts {
   tlsParty: number;
 }
 
-export interface HostileServers {
-  ports: HostilePorts;
+export type HostileServers = ServerChild<HostilePorts>;
+
+export interface ServerChild<P> {
+  ports: P;
   certs: TestCerts;
   pid: number;
   stop(): Promise<void>;
 }
 
-const CHILD = fileURLToPath(new URL('./checks-servers.child.ts', import.meta.url));
-
 /** Fresh certificates and the servers of checks-servers.child.ts in a child process. */
-export async function startHostileServers(): Promise<HostileServers> {
+export function startHostileServers(): Promise<HostileServers> {
+  return startServerChild<HostilePorts>('./checks-servers.child.ts');
+}
+
+/**
+ * Fresh certificates and a server child (a .child.ts file next to this one,
+ * given the certificates' directory) that prints its ports as one JSON line.
+ */
+export async function startServerChild<P>(file: string): Promise<ServerChild<P>> {
+  const child = fileURLToPath(new URL(file, import.meta.url));
   const certs = makeCerts();
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, certs.dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, certs.dir], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stop = async () => {
     proc.kill('SIGKILL');
@@ -39,15 +48,15 @@ export async function startHostileServers(): Promise<HostileServers> {
   try {
     const line = await new Promise<string>((resolve, reject) => {
       const rl = createInterface({ input: proc.stdout! });
-      const timer = setTimeout(() => reject(new Error('hostile servers did not start within 15s')), 15_000);
+      const timer = setTimeout(() => reject(new Error(`${file} did not start within 15s`)), 15_000);
       rl.once('line', (l) => {
         clearTimeout(timer);
         rl.close();
         resolve(l);
       });
-      proc.once('exit', (code) => reject(new Error(`hostile servers exited with ${code}`)));
+      proc.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
     });
-    return { ports: JSON.parse(line) as HostilePorts, certs, pid: proc.pid!, stop };
+    return { ports: JSON.parse(line) as P, certs, pid: proc.pid!, stop };
   } catch (err) {
     await stop();
     throw err;

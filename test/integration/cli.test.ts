@@ -1,18 +1,23 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { poll } from '../support/poll.js';
 import { REPO_ROOT, freePort, runSockeye, startSockeye } from '../support/sockeye.js';
+import { worldReadableCopy } from '../support/world-readable.js';
 
 // The real CLI, built: dist/main.js, as `sockeye` runs in a container.
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/config');
-const GOOD = join(FIXTURES, 'valid/full.yaml');
 const BAD = join(FIXTURES, 'invalid/several-problems.yaml');
 const tmp = mkdtempSync(join(tmpdir(), 'sockeye-cli-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// check-config also verifies procRoot and stateDir on this host: the fixture's, pointed at ones that exist here.
+const GOOD = join(tmp, 'full.yaml');
+writeFileSync(GOOD, readFileSync(join(FIXTURES, 'valid/full.yaml'), 'utf8').replace('procRoot: /host/proc', 'procRoot: /proc').replace('stateDir: /var/lib/sockeye', `stateDir: ${join(tmp, 'state')}`));
 
 /** The exact stderr check-config prints for an invalid fixture. */
 function expectedStderr(yamlFile: string): string {
@@ -30,6 +35,8 @@ describe('help and version', () => {
     expect(r.stdout).toMatch(/^Usage:$/m);
     expect(r.stdout).toContain('sockeye check-config FILE');
     expect(r.stdout).toContain('--listen');
+    expect(r.stdout).toContain('--web.config.file FILE');
+    expect(r.stdout).toContain('sockeye healthcheck');
   });
 
   it.each([['--version'], ['-V']])('%s prints the package.json version', async (flag) => {
@@ -75,7 +82,7 @@ describe('check-config', () => {
     const r = await runSockeye(['check-config', example]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/: ok — 3 target\(s\), 3 check\(s\), 1 heartbeat\(s\)\n$/);
+    expect(r.stdout).toMatch(/: ok — 3 target\(s\), 5 check\(s\), 1 heartbeat\(s\)\n$/);
   });
 
   it('rejects a bad file (2, every problem on stderr with its key path, no stack)', async () => {
@@ -91,6 +98,19 @@ describe('check-config', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe(`${GOOD}: ok — 4 target(s), 0 check(s), 1 heartbeat(s)\n`);
     expect(r.stderr).toBe(`${expectedStderr(BAD)}${missing}: cannot read config file: no such file\n`);
+  });
+
+  it('validates a web config given with --web.config.file, alone or next to config files', async () => {
+    const web = join(tmp, 'web.yml');
+    writeFileSync(web, 'basic_auth_users:\n  prometheus: $2y$10$GLNBlCcufrR5GfPcX7As3OzfX7Rff7k2GTrog30RvnoSgLxaltHDa\n');
+    const alone = await runSockeye(['check-config', '--web.config.file', web]);
+    expect([alone.code, alone.stdout, alone.stderr]).toEqual([0, `${web}: ok — web config, basic auth (1 user(s))\n`, '']);
+    const bad = join(tmp, 'web-bad.yml');
+    writeFileSync(bad, 'tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: /nonexistent.key\n  client_auth: RequireAndVerifyClientCert\n');
+    const both = await runSockeye(['check-config', GOOD, '--web.config.file', bad]);
+    expect(both.code).toBe(2);
+    expect(both.stdout).toBe(`${GOOD}: ok — 4 target(s), 0 check(s), 1 heartbeat(s)\n`);
+    expect(both.stderr).toMatch(new RegExp(`^${bad}: invalid configuration\n  tls_server_config\.client_auth: unknown key, did you mean "client_auth_type"\\?`));
   });
 
   it('reads the file from --config or SOCKEYE_CONFIG when none is given', async () => {
@@ -120,7 +140,9 @@ describe('check-config', () => {
       const file = join(dir, 'secret.yaml');
       writeFileSync(file, 'topN: 3\n', { mode: 0o600 });
       const wrapper = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-      const r = await runSockeye(['check-config', file], { wrapper, cwd: dir });
+      // From a copy nobody can reach: this checkout may sit in a private directory.
+      const main = join(await worldReadableCopy(), 'dist/main.js');
+      const r = await runSockeye(['check-config', file], { wrapper, cwd: dir, main });
       expect(r.stderr).toBe(`${file}: cannot read config file: permission denied\n`);
       expect(r.code).toBe(2);
       // The same file is fine for its owner: the failure above is the permission.
@@ -148,6 +170,39 @@ describe('serving', () => {
     expect(body).toMatch(/^process_open_fds \d+$/m);
     expect(body).toMatch(/^# HELP process_cpu_seconds_total /m);
     expect(await s.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
+
+  it('says once at startup what runs: version, revision, no config, stateDir, listen address, collection', async () => {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const s = await startSockeye();
+    // Written right after listen: /readyz may answer before the pipe delivers it.
+    await poll(() => s.logs().includes('"stateDir"'), { timeoutMs: 10_000, what: 'the startup line' });
+    const lines = s.logs().split('\n').filter((l) => l.includes('"stateDir"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, version: pkg.version, revision: head, nodejs: process.version, config: null, stateDir: '.sockeye-state', listen: `127.0.0.1:${s.port}`, tls: false, basicAuth: false });
+    expect(lines[0]!.msg).toMatch(
+      new RegExp(`^sockeye ${pkg.version.replaceAll('.', '\\.')} \\(revision ${head}, Node\\.js ${process.version}\\) serving http://127\\.0\\.0\\.1:${s.port}; no config: watching every process, grouped by command name; stateDir \\.sockeye-state; collection: `),
+    );
+    // The built server's sockeye_build_info carries the commit it was built from.
+    const body = await (await fetch(`${s.url}/metrics`)).text();
+    expect(body).toContain(`sockeye_build_info{version="${pkg.version}",revision="${head}",nodejs="${process.version}"} 1`);
+    await s.stop();
+  });
+
+  it('names the config file and counts its targets, checks and heartbeats in the startup line', async () => {
+    const s = await startSockeye({
+      config: {
+        stateDir: 'state-here',
+        targets: [{ name: 'a', match: { comm: 'nothing-a' } }, { name: 'b', match: { comm: 'nothing-b' } }],
+        checks: [{ name: 'c', every: '1h', tcp: { address: '127.0.0.1:1' } }],
+        heartbeats: [{ name: 'h', period: '1d' }],
+      },
+    });
+    const text = await poll(() => s.logs().split('\n').find((l) => l.includes('"stateDir"')), { timeoutMs: 10_000, what: 'the startup line' });
+    const line = JSON.parse(text) as Record<string, unknown>;
+    expect(line).toMatchObject({ config: s.configPath, targets: 2, checks: 1, heartbeats: 1, stateDir: 'state-here' });
+    expect(line.msg).toContain(`; config ${s.configPath}: 2 targets, 1 check, 1 heartbeat; stateDir state-here; collection: `);
+    await s.stop();
   });
 
   it('exits 0 on SIGINT as well', async () => {
@@ -197,6 +252,19 @@ describe('serving', () => {
     expect(s.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
     expect((await fetch(`${s.url}/metrics`)).status).toBe(200);
     await s.stop();
+  });
+
+  it('healthcheck finds the server where SOCKEYE_CONFIG says it listens: 0 while it answers, 1 once it is gone', async () => {
+    const port = await freePort();
+    const file = join(tmp, 'hc.yaml');
+    writeFileSync(file, `listen: 0.0.0.0:${port}\nlogLevel: warn\n`);
+    const s = await startSockeye({ env: { SOCKEYE_CONFIG: file }, listenFlag: false, port });
+    const ok = await runSockeye(['healthcheck'], { env: { SOCKEYE_CONFIG: file } });
+    expect([ok.code, ok.stdout, ok.stderr]).toEqual([0, '', '']);
+    await s.stop();
+    const gone = await runSockeye(['healthcheck'], { env: { SOCKEYE_CONFIG: file } });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(new RegExp(`^sockeye healthcheck: http://127\\.0\\.0\\.1:${port}/healthz: connect ECONNREFUSED`));
   });
 
   it('the test spawner reports a sockeye that exits early, with its output', async () => {

@@ -41,7 +41,7 @@ describe('fixture proc tree', () => {
   });
 
   it('gives the exact per-process numbers of pid 4101', async () => {
-    const snap = await collectText({ procRoot, cgroupRoot, topN: 10, targets: pidTarget(4101) });
+    const snap = await collectText({ procRoot, cgroupRoot, topN: 10, longLivedAfterMs: 300_000, targets: pidTarget(4101) });
     const p = snap.targets[0]!.processes[0]!;
     expect(p).toMatchObject({
       pid: 4101,
@@ -129,6 +129,9 @@ describe('fixture proc tree', () => {
     expect(await sampleMap(registry, 'sockeye_process_listen_queue_max')).toEqual({});
     expect(await sampleMap(registry, 'sockeye_process_socket_queue_bytes')).toEqual({ 'target=web,queue=rx': 543, 'target=web,queue=tx': 257 });
     expect(await sampleMap(registry, 'sockeye_process_memory_limit_bytes')).toEqual({ 'target=web': 536870912, 'target=worker': 268435456 });
+    // web's two processes share /app: counted once (300 MiB used - 100 MiB inactive file); worker's inactive file exceeds its usage: 0.
+    expect(await sampleMap(registry, 'sockeye_process_working_set_bytes')).toEqual({ 'target=web': 200 * 2 ** 20, 'target=worker': 0 });
+    expect(await sampleMap(registry, 'sockeye_process_oom_kills_total')).toEqual({ 'target=web': 2, 'target=worker': 1 });
     expect(await sampleMap(registry, 'sockeye_process_cpu_seconds_total', { target: 'web' })).toEqual({ 'mode=user': 20, 'mode=system': 4 });
     expect(await sampleMap(registry, 'sockeye_target_readable')).toEqual({ 'target=web': 1, 'target=worker': 1, 'target=gone': 1 });
     expect(await sampleMap(registry, 'sockeye_process_restarts_total')).toEqual({ 'target=web': 0, 'target=worker': 0, 'target=gone': 0 });

@@ -116,30 +116,6 @@ describe('collectors on real processes', () => {
     expect(await sampleMap(registry, 'sockeye_target_processes')).toEqual({ 'target=top': 0 });
   });
 
-  it('counts restarts by (pid, start time), also when the replacement comes a collection later', async () => {
-    const tag = `restart-${process.pid}`;
-    const { registry, collection } = collectionFor(`  - name: app\n    match: { cmdline: "sockeye-holder ${tag}$" }\n`);
-    const a = await spawnHolder({}, { tag });
-    const b = await spawnHolder({}, { tag });
-    await collection.collect();
-    expect(await sampleMap(registry, 'sockeye_process_restarts_total')).toEqual({ 'target=app': 0 });
-    await a.kill();
-    await spawnHolder({}, { tag });
-    await collection.collect();
-    expect(await sampleMap(registry, 'sockeye_process_restarts_total')).toEqual({ 'target=app': 1 });
-    await b.kill();
-    await collection.collect();
-    expect(await sampleMap(registry, 'sockeye_target_processes')).toEqual({ 'target=app': 1 });
-    await spawnHolder({}, { tag });
-    await collection.collect();
-    expect(await sampleMap(registry, 'sockeye_process_restarts_total')).toEqual({ 'target=app': 2 });
-    // A new process with nothing gone is scale-up, not a restart.
-    await spawnHolder({}, { tag });
-    await collection.collect();
-    expect(await sampleMap(registry, 'sockeye_process_restarts_total')).toEqual({ 'target=app': 2 });
-    expect(await sampleMap(registry, 'sockeye_target_processes')).toEqual({ 'target=app': 3 });
-  });
-
   it.each(['native', 'text'] as const)('keeps scraping while processes with thousands of fds exit in the middle of collections (%s source)', async (source) => {
     const h = await spawnHolder({ churn: { children: 4, files: 2000, path: join(dir, 'churn.txt'), lifeMs: [2, 400], durationMs: 20_000 } });
     const { registry, collection, log } = collectionFor(`  - name: churn\n    match: { cmdline: "sockeye-holder ${h.tag}$" }\n`, 10, source);

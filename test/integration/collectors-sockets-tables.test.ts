@@ -24,7 +24,7 @@ function tree(links: string[]): void {
   }
 }
 
-const collect = () => collectText({ procRoot, cgroupRoot: procRoot, topN: 10, targets: [{ name: 'web', match: { pid: 4101 }, processesMin: 1 }] });
+const collect = () => collectText({ procRoot, cgroupRoot: procRoot, topN: 10, longLivedAfterMs: 300_000, targets: [{ name: 'web', match: { pid: 4101 }, processesMin: 1 }] });
 const sockets = (snap: Awaited<ReturnType<typeof collect>>) => snap.collectors.find((c) => c.name === 'sockets')!.success;
 
 describe('namespace tables', () => {

@@ -2,24 +2,28 @@
 // succeeds, the target is marked unreadable, the cause is logged once with
 // the capability that is missing, and what needs no permission is still known.
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CollectionSnapshot } from '../../src/collectors/index.js';
 import type { LogLine } from '../support/collection.js';
 import { killAllHolders, spawnHolder } from '../support/procs.js';
+import { worldReadableCopy } from '../support/world-readable.js';
 
 const run = promisify(execFile);
-const script = fileURLToPath(new URL('../support/collect-json.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 afterAll(killAllHolders);
 
 /** Collects `pid` as an unprivileged user: uid 65534 via setpriv when we are root, else ourselves (pid owned by root). */
 async function collectAsOther(config: string, source: string): Promise<{ snapshot: CollectionSnapshot; metrics: string; logs: LogLine[] }> {
-  const node = [process.execPath, '--import', 'tsx', script, config];
-  const argv = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
-  const { stdout } = await run(argv[0]!, argv.slice(1), { cwd: root, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_COLLECT_SOURCE: source } });
+  const asRoot = process.getuid?.() === 0;
+  // uid 65534 runs a world-readable copy: this checkout may sit in a private directory.
+  const cwd = asRoot ? await worldReadableCopy() : root;
+  const node = [process.execPath, '--import', 'tsx', join(cwd, 'test/support/collect-json.ts'), config];
+  const argv = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
+  const { stdout } = await run(argv[0]!, argv.slice(1), { cwd, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_COLLECT_SOURCE: source } });
   return JSON.parse(stdout) as { snapshot: CollectionSnapshot; metrics: string; logs: LogLine[] };
 }
 

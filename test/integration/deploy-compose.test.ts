@@ -25,6 +25,7 @@ interface Service {
   read_only?: boolean;
   tmpfs?: string[];
   command?: string[];
+  environment?: Record<string, string>;
   volumes?: string[];
   healthcheck?: { test: string[] };
   security_opt?: string[];
@@ -124,16 +125,14 @@ describe('docker-compose.yml', () => {
       expect(sockeye().tmpfs).toContain('/tmp');
     });
 
-    it('health-checks /healthz with node, in exec form (the image has no shell)', () => {
-      const test = sockeye().healthcheck?.test ?? [];
-      expect(test[0]).toBe('CMD');
-      expect(test[1]).toMatch(/\/node$/);
-      expect(test.join(' ')).toMatch(/http:\/\/127\.0\.0\.1:9855\/healthz/);
+    it("keeps the image's HEALTHCHECK, and gives the config where it looks (SOCKEYE_CONFIG, not --config)", () => {
+      expect(sockeye().healthcheck).toBeUndefined();
+      expect(sockeye().command ?? []).not.toContain('--config');
+      expect(sockeye().environment?.SOCKEYE_CONFIG).toMatch(/^\//);
     });
 
     it('loads the mounted config, whose stateDir is the named volume', async () => {
-      const command = sockeye().command ?? [];
-      const configPath = command[command.indexOf('--config') + 1];
+      const configPath = sockeye().environment!.SOCKEYE_CONFIG!;
       expect(configPath).toMatch(/^\//);
       const mounts = (sockeye().volumes ?? []).map(splitVolume);
       const configMount = mounts.find((m) => m.target === configPath);

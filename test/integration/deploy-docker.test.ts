@@ -96,10 +96,21 @@ describe('parseDockerfile', () => {
 });
 
 describe('Dockerfile', () => {
-  it('is multi-stage: builds on Node 20, runs on distroless Node 20', () => {
+  it('is multi-stage: builds on Node 24 LTS, runs on distroless Node 24, both on the same Debian', () => {
     expect(all.length).toBeGreaterThanOrEqual(2);
-    expect(build.from).toMatch(/^node:20(\.|-|$)/);
-    expect(final.from).toMatch(/^gcr\.io\/distroless\/nodejs20-debian\d+/);
+    expect(build.from).toMatch(/^node:24-bookworm(\.|-|$)/);
+    expect(final.from).toMatch(/^gcr\.io\/distroless\/nodejs24-debian12\b/);
+  });
+
+  it("runs on a Node the package's engines allow", () => {
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    const min = Number(/^>=(\d+)$/.exec(engines)?.[1]);
+    expect(Number(/^node:(\d+)/.exec(build.from)?.[1])).toBeGreaterThanOrEqual(min);
+  });
+
+  it('passes the revision for sockeye_build_info as a build argument (the context has no .git)', () => {
+    expect(of(build, 'ARG').map((a) => a.args)).toContain('REVISION=unknown');
+    expect(of(build, 'RUN').map((r) => r.args).join('\n')).toMatch(/SOCKEYE_REVISION=\$REVISION npm run build/);
   });
 
   it('installs from the lockfile, compiles, and prunes to production dependencies', () => {
@@ -128,14 +139,14 @@ describe('Dockerfile', () => {
     expect(of(final, 'RUN')).toEqual([]);
   });
 
-  it('health-checks /healthz with node in exec form, and exposes 9855', () => {
+  it('health-checks with `sockeye healthcheck` in exec form (no port written in), and exposes 9855', () => {
     const hc = of(final, 'HEALTHCHECK');
     expect(hc).toHaveLength(1);
     const cmd = /^(?:--\S+\s+)*CMD\s+(.*)$/.exec(hc[0]!.args)?.[1] ?? '';
     expect(isExecForm(cmd), cmd).toBe(true);
     const argv = JSON.parse(cmd) as string[];
-    expect(argv[0]).toMatch(/\/node$/);
-    expect(argv.join(' ')).toContain('http://127.0.0.1:9855/healthz');
+    expect(argv).toEqual(['/nodejs/bin/node', 'dist/main.js', 'healthcheck']);
+    expect(hc[0]!.args).not.toMatch(/9855/);
     expect(of(final, 'EXPOSE').map((e) => e.args)).toContain('9855');
     for (const k of ['CMD', 'ENTRYPOINT']) for (const i of of(final, k)) expect(isExecForm(i.args), `${k} line ${i.line}`).toBe(true);
   });

@@ -1,9 +1,16 @@
-// deploy/kubernetes: every manifest parses, the sidecar has what it needs to
-// read the app's /proc, the PodMonitor finds it under the job name the rules
-// select, and the PrometheusRule carries exactly the rules of alerts/.
-import { readdirSync, readFileSync } from 'node:fs';
+// deploy/kubernetes (the base: what sockeye brings to a cluster) and
+// deploy/kubernetes-example (the example app with its sidecar, an overlay on
+// the base): every manifest parses and kubectl kustomize renders both, the
+// base deploys no image at all, the example only images its README builds,
+// the sidecar has what it needs to read the app's /proc, the PodMonitor
+// finds it under the job name the rules select, and the PrometheusRule
+// carries exactly the rules of alerts/.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { alertsConfig } from '../../alerts/config.js';
 import { ruleGroups } from '../../alerts/rules.js';
@@ -12,6 +19,8 @@ import { parseConfig } from '../../src/config/load.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIR = join(ROOT, 'deploy/kubernetes');
+const EXAMPLE = join(ROOT, 'deploy/kubernetes-example');
+const run = promisify(execFile);
 
 interface Manifest {
   apiVersion: string;
@@ -21,40 +30,85 @@ interface Manifest {
 }
 
 // Manifests are untyped YAML read as `any`: the assertions are the schema.
-function load(file: string): Manifest[] {
-  const docs = parseAllDocuments(readFileSync(join(DIR, file), 'utf8'));
-  for (const d of docs) expect(d.errors.map((e) => e.message), file).toEqual([]);
+function loadAll(text: string, what: string): Manifest[] {
+  const docs = parseAllDocuments(text);
+  for (const d of docs) expect(d.errors.map((e) => e.message), what).toEqual([]);
   return docs.map((d) => d.toJS() as Manifest).filter(Boolean);
 }
 
-const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
-const manifests = files.flatMap((f) => load(f).map((m) => ({ file: f, m })));
-const one = (kind: string) => {
-  const found = manifests.filter((x) => x.m.kind === kind);
+const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const manifestsOf = (dir: string) => yamlFiles(dir).flatMap((f) => loadAll(readFileSync(join(dir, f), 'utf8'), f).map((m) => ({ file: f, m })));
+const base = manifestsOf(DIR);
+const example = manifestsOf(EXAMPLE);
+const manifests = [...base, ...example];
+const one = (kind: string, within = manifests) => {
+  const found = within.filter((x) => x.m.kind === kind);
   expect(found, kind).toHaveLength(1);
   return found[0]!.m as any;
 };
+
+/** kubectl kustomize DIR: the manifests `kubectl apply -k DIR` would send. */
+async function kustomize(dir: string): Promise<Manifest[]> {
+  const { stdout } = await run('kubectl', ['kustomize', dir], { timeout: 60_000 });
+  return loadAll(stdout, `kubectl kustomize ${dir}`);
+}
+
+const images = (ms: Manifest[]): string[] =>
+  ms.flatMap((m: any) => [...(m.spec?.template?.spec?.containers ?? []), ...(m.spec?.template?.spec?.initContainers ?? [])].map((c: any) => c.image as string));
 
 const deployment = one('Deployment');
 const pod = deployment.spec.template.spec;
 const sockeye = pod.containers.find((c: any) => c.name === 'sockeye');
 const configMap = one('ConfigMap');
 
+const tmp = mkdtempSync(join(tmpdir(), 'sockeye-k8s-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
 describe('deploy/kubernetes manifests', () => {
-  it('are the expected kinds and API versions, each named', () => {
-    expect(manifests.map((x) => `${x.file}: ${x.m.apiVersion} ${x.m.kind}`)).toEqual([
-      'deployment.yaml: v1 ConfigMap',
-      'deployment.yaml: apps/v1 Deployment',
+  it('are the expected kinds and API versions, each named: the base is sockeye alone, the example app is the overlay', () => {
+    expect(base.map((x) => `${x.file}: ${x.m.apiVersion} ${x.m.kind}`)).toEqual([
       'kustomization.yaml: kustomize.config.k8s.io/v1beta1 Kustomization',
       'podmonitor.yaml: monitoring.coreos.com/v1 PodMonitor',
       'prometheusrule.yaml: monitoring.coreos.com/v1 PrometheusRule',
     ]);
+    expect(example.map((x) => `${x.file}: ${x.m.apiVersion} ${x.m.kind}`)).toEqual([
+      'deployment.yaml: v1 ConfigMap',
+      'deployment.yaml: apps/v1 Deployment',
+      'kustomization.yaml: kustomize.config.k8s.io/v1beta1 Kustomization',
+    ]);
     for (const { file, m } of manifests) if (m.kind !== 'Kustomization') expect(m.metadata?.name, file).toMatch(/^[a-z0-9-]+$/);
   });
 
-  it('kustomization lists every other manifest', () => {
-    const k = one('Kustomization');
-    expect([...k.resources].sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml'));
+  it('each kustomization lists every other manifest of its directory (the example: the base, then its own)', () => {
+    expect([...one('Kustomization', base).resources].sort()).toEqual(yamlFiles(DIR).filter((f) => f !== 'kustomization.yaml'));
+    expect(one('Kustomization', example).resources).toEqual(['../kubernetes', ...yamlFiles(EXAMPLE).filter((f) => f !== 'kustomization.yaml')]);
+  });
+
+  it('kubectl apply -k deploy/kubernetes deploys the PodMonitor and the rules, and no image', async () => {
+    const rendered = await kustomize(DIR);
+    expect(rendered.map((m) => m.kind).sort()).toEqual(['PodMonitor', 'PrometheusRule']);
+    expect(images(rendered)).toEqual([]);
+  });
+
+  it('the example renders the base plus the app, with only images its README builds from this repository', async () => {
+    const rendered = await kustomize(EXAMPLE);
+    expect(rendered.map((m) => m.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'PodMonitor', 'PrometheusRule']);
+    const readme = readFileSync(join(EXAMPLE, 'README.md'), 'utf8');
+    const built = new Map([...readme.matchAll(/^docker build -t (\S+)(?: .*)? (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const used = images(rendered);
+    expect(used.sort()).toEqual(['sockeye-example-app:0.1.0', 'sockeye:0.1.0']);
+    for (const image of used) {
+      expect(built.has(image), `${image} is built in README.md`).toBe(true);
+      expect(existsSync(join(ROOT, built.get(image)!, 'Dockerfile')), `${built.get(image)}/Dockerfile`).toBe(true);
+    }
+  });
+
+  it('kubectl kustomize does fail on a broken overlay (the checks above can fail)', async () => {
+    cpSync(EXAMPLE, join(tmp, 'kubernetes-example'), { recursive: true });
+    cpSync(DIR, join(tmp, 'kubernetes'), { recursive: true });
+    const k = join(tmp, 'kubernetes-example', 'kustomization.yaml');
+    writeFileSync(k, readFileSync(k, 'utf8').replace('  - deployment.yaml', '  - deployment.yaml\n  - missing.yaml'));
+    await expect(kustomize(join(tmp, 'kubernetes-example'))).rejects.toThrow(/missing\.yaml/);
   });
 
   describe('the sidecar', () => {

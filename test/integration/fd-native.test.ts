@@ -20,10 +20,11 @@ import { FD_TYPES, classifyFdLink, readPidFdLinks, readPidFdSummary, socketInode
 import { captureLogger } from '../support/collection.js';
 import { HOLDER_STDIO_SOCKETS, killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
 import { startSockeye } from '../support/sockeye.js';
+import { worldReadableCopy } from '../support/world-readable.js';
+import { poll } from '../support/poll.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const child = fileURLToPath(new URL('./fd-native.child.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-fd-native-'));
 const started: ChildProcess[] = [];
 
@@ -108,15 +109,17 @@ describe('native and JS fd walks on a real process', () => {
     expect([errors[0]!.code, errors[0]!.syscall, errors[0]!.path]).toEqual([errors[1]!.code, errors[1]!.syscall, errors[1]!.path]);
   });
 
-  it("both report 'denied' for another user's process, through the source SOCKEYE_NATIVE selects", async () => {
+  it("both report 'denied' for another user's process, through the path SOCKEYE_NATIVE selects", async () => {
     // As root, a holder of ours is someone else's to uid 65534; otherwise pid 1 (root's) is someone else's to us.
     const asRoot = process.getuid?.() === 0;
     const pid = asRoot ? h.pid : 1;
+    // uid 65534 runs a world-readable copy: this checkout may sit in a private directory.
+    const cwd = asRoot ? await worldReadableCopy() : root;
     const results = [];
     for (const native of ['1', '0']) {
-      const node = [process.execPath, '--import', 'tsx', child, String(pid)];
+      const node = [process.execPath, '--import', 'tsx', join(cwd, 'test/integration/fd-native.child.ts'), String(pid)];
       const argv = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
-      const { stdout } = await run(argv[0]!, argv.slice(1), { cwd: root, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_NATIVE: native } });
+      const { stdout } = await run(argv[0]!, argv.slice(1), { cwd, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_NATIVE: native } });
       results.push(JSON.parse(stdout) as { mode: string; kind?: string; code?: string });
     }
     expect(results).toEqual([
@@ -215,12 +218,12 @@ describe('both sources', () => {
 });
 
 describe('sockeye (dist/main.js)', () => {
-  it('says at startup how it collects and which fd walk it uses', async () => {
+  it('says in its startup line how it collects and which fd walk it uses', async () => {
     const lines: Array<string | undefined> = [];
     for (const env of [{}, { SOCKEYE_NATIVE: '0' }] as Array<Record<string, string>>) {
       const s = await startSockeye({ env });
       try {
-        lines.push(s.logs().split('\n').find((l) => l.includes('"fdWalk"')));
+        lines.push(await poll(() => s.logs().split('\n').find((l) => l.includes('"fdWalk"')), { timeoutMs: 10_000, what: 'the startup line' }));
       } finally {
         await s.stop();
       }
@@ -229,10 +232,10 @@ describe('sockeye (dist/main.js)', () => {
       level: 30,
       fdWalk: 'native',
       collection: 'async',
-      msg: "collection: on the main thread, the fd walk and the TCP socket dump in C on libuv's pool; fd walk: native (readdir + readlinkat in C)",
+      msg: expect.stringMatching(/; collection: on the main thread, the fd walk and the TCP socket dump in C on libuv's pool; fd walk: native \(readdir \+ readlinkat in C\)$/),
     });
     // Without the addon the walk is synchronous JS: it runs in the worker.
-    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, fdWalk: 'js', collection: 'worker', msg: 'collection: in a worker thread; fd walk: JavaScript (SOCKEYE_NATIVE=0)' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, fdWalk: 'js', collection: 'worker', msg: expect.stringMatching(/; collection: in a worker thread; fd walk: JavaScript \(SOCKEYE_NATIVE=0\)$/) });
   });
 });
 

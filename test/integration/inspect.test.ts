@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectReport } from '../../src/inspect/report.js';
 import { killAllHolders, spawnHolder, type HoldSpec, type Holder } from '../support/procs.js';
 import { MAIN_JS, REPO_ROOT, runSockeye } from '../support/sockeye.js';
+import { worldReadableCopy } from '../support/world-readable.js';
 
 // `sockeye inspect` (the built CLI) against a real process holding a known
 // set of fds and sockets: what it prints must be what the process holds.
@@ -224,12 +225,15 @@ describe('sockeye inspect errors', () => {
   it('a process whose fd directory cannot be read: exit 1, naming the capabilities that are missing', async () => {
     // As root, setpriv runs sockeye as nobody without capabilities against
     // the root-owned holder; as anyone else, the holder is ours, so use pid 1.
+    // nobody runs a world-readable copy: this checkout may sit in a private directory.
     const root = process.getuid?.() === 0;
+    const copy = root ? await worldReadableCopy() : REPO_ROOT;
+    const main = join(copy, 'dist/main.js');
     const [cmd, args, pid, uid] = root
-      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, MAIN_JS, 'inspect', String(holder.pid)], holder.pid, 65534]
-      : [process.execPath, [MAIN_JS, 'inspect', '1'], 1, process.getuid?.()];
+      ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, main, 'inspect', String(holder.pid)], holder.pid, 65534]
+      : [process.execPath, [main, 'inspect', '1'], 1, process.getuid?.()];
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(cmd as string, args as string[], { timeout: 15_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }));
+      execFile(cmd as string, args as string[], { cwd: copy, timeout: 15_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }));
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');

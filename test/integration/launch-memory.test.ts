@@ -131,7 +131,7 @@ describe('modules a server does not load until needed', () => {
     );
   }
 
-  it("a scraped server has loaded fastify and the app, but neither fastify's schema compilers nor the inspect command", async () => {
+  it("a scraped server has loaded fastify and the app, but neither fastify's schema compilers, the inspect command nor the web config's bcrypt", async () => {
     const file = join(tmp, 'server-modules.txt');
     writeFileSync(file, '');
     const s = await startSockeye({ config: { logLevel: 'warn' }, env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file } });
@@ -145,6 +145,43 @@ describe('modules a server does not load until needed', () => {
     for (const name of SCHEMA_COMPILER_MODULES) expect(modules.filter((m) => m.includes(`/node_modules/${name}/`))).toEqual([]);
     expect(modules.filter((m) => m.includes('/node_modules/ajv/'))).toEqual([]);
     expect(modules.filter((m) => m.includes('/dist/inspect/'))).toEqual([]);
+    // gRPC (~20 MiB) only with a grpc check.
+    expect(modules.filter((m) => /\/node_modules\/(@grpc|grpc-health-check|protobufjs)\//.test(m))).toEqual([]);
+    expect(modules.filter((m) => m.includes('/node_modules/bcryptjs/') || m.endsWith('/dist/web-config/server.js'))).toEqual([]);
+  });
+
+  it('a grpc check does load grpc-js (the probe would see it)', async () => {
+    const file = join(tmp, 'grpc-modules.txt');
+    writeFileSync(file, '');
+    const s = await startSockeye({
+      config: { logLevel: 'warn', targets: [], checks: [{ name: 'g', every: '1h', grpc: { address: '127.0.0.1:1' } }] },
+      env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file },
+    });
+    // Once the check has run (refused), the library is surely loaded.
+    await poll(async () => ((await (await fetch(`${s.url}/api/status`)).json()) as { checks: { state: string }[] }).checks[0]?.state === 'failing', {
+      timeoutMs: 10_000,
+      what: 'the grpc check to have run',
+    });
+    const modules = await loaded(file, s.pid);
+    await s.stop();
+    expect(modules.some((m) => m.includes('/node_modules/@grpc/grpc-js/'))).toBe(true);
+  });
+
+  it('a server with basic auth in its web config does load bcrypt (the probe would see it)', async () => {
+    const file = join(tmp, 'web-modules.txt');
+    writeFileSync(file, '');
+    const web = join(tmp, 'web.yml');
+    writeFileSync(web, 'basic_auth_users:\n  p: $2y$10$GLNBlCcufrR5GfPcX7As3OzfX7Rff7k2GTrog30RvnoSgLxaltHDa\n');
+    const auth = `Basic ${Buffer.from('p:scrape-secret').toString('base64')}`;
+    const s = await startSockeye({
+      config: { logLevel: 'warn' },
+      args: ['--web.config.file', web],
+      env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file },
+      ready: async (x) => (await fetch(`${x.url}/readyz`, { headers: { authorization: auth } })).ok,
+    });
+    const modules = await loaded(file, s.pid);
+    await s.stop();
+    expect(modules.some((m) => m.includes('/node_modules/bcryptjs/'))).toBe(true);
   });
 
   it('`sockeye inspect` does load the inspect command (the probe would see it)', async () => {

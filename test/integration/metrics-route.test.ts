@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { BUILD_INFO } from '../../src/build-info.js';
 import { parseConfig } from '../../src/config/load.js';
 import { CONTENT_TYPES, negotiateFormat } from '../../src/exposition/negotiate.js';
 import { poll } from '../support/poll.js';
@@ -90,6 +92,16 @@ describe('/metrics through app.inject', () => {
     const check = await promtoolCheck(withoutNodejsActive(res.body));
     expect(check.output).toBe('');
     expect(check.code).toBe(0);
+  });
+
+  it('has sockeye_build_info 1 with the version from package.json, the git revision built and the Node.js running it', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const res = await scrape();
+    expect(res.body).toMatch(/^# TYPE sockeye_build_info gauge$/m);
+    const line = res.body.split('\n').find((l) => l.startsWith('sockeye_build_info{'));
+    expect(line).toBe(`sockeye_build_info{version="${pkg.version}",revision="${BUILD_INFO.revision}",nodejs="${process.version}"} 1`);
+    // From source (as here) the revision is unknown; the built server's is the commit (cli.test.ts).
+    expect(BUILD_INFO.revision).toMatch(/^([0-9a-f]{40}|unknown)$/);
   });
 
   it('serves OpenMetrics 1.0 to what Prometheus asks for', async () => {

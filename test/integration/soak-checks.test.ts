@@ -165,7 +165,8 @@ describe('soak: the sockeye process under its own scheduler', () => {
       const runsOf = (text: string, name: string) => ({
         ok: count(text, `sockeye_check_runs_total\\{check="${name}",result="success"\\}`),
         failed: count(text, `sockeye_check_runs_total\\{check="${name}",result="failure"\\}`),
-        reasons: Object.fromEntries(REASONS.map((r) => [r, count(text, `sockeye_check_failures_total\\{check="${name}",reason="${r}"\\}`)])),
+        // Only the reasons a kind can fail with are zeroed at start: a missing series is 0.
+        reasons: Object.fromEntries(REASONS.map((r) => [r, count(text, `sockeye_check_failures_total\\{check="${name}",reason="${r}"\\}`) || 0])),
       });
 
       // Baseline: the first round has run (lazy setup, JIT warm-up) and nothing is in flight.

@@ -20,24 +20,28 @@
  *   options.listenFlag  false: pass no --listen (the port must come from the
  *                    config or SOCKEYE_LISTEN; give it as options.port).
  *   options.readyTimeoutMs  bound for /readyz to answer, default 15000.
+ *   options.scheme   'https' for a sockeye serving TLS (s.url's scheme).
+ *   options.ready    probe(s) → true once ready, replacing the plain GET
+ *                    /readyz (needed behind TLS or basic auth).
  * Sockeye: url (http://127.0.0.1:PORT), port, pid, proc (ChildProcess),
  *   dir (temp dir holding the config), configPath, logs() (stdout+stderr so
  *   far), stderr(), exited (promise of {code, signal}),
  *   stop(signal = 'SIGTERM', timeoutMs = 5000) → {code, signal}.
  *
- * runSockeye(args, {env, cwd, timeoutMs, wrapper}) → {code, signal, stdout, stderr}:
+ * runSockeye(args, {env, cwd, timeoutMs, wrapper, main}) → {code, signal, stdout, stderr}:
  *   one CLI invocation that is expected to exit by itself (--help, check-config);
- *   wrapper prefixes the command (e.g. ['setpriv', '--reuid=65534', ...]).
+ *   wrapper prefixes the command (e.g. ['setpriv', '--reuid=65534', ...]);
+ *   main replaces MAIN_JS (e.g. the one in worldReadableCopy(), for another uid).
  * freePort(host?) → a port that was free a moment ago (bind 0, close).
- * ensureBuilt() → builds dist/ once per test process when dist/main.js is
- *   missing or older than a file under src/ (startSockeye/runSockeye call it).
+ * ensureBuilt() → builds dist/ once per test process when its inputs changed
+ *   (scripts/build.mjs --if-stale; startSockeye/runSockeye call it).
  *
  * Every process started here is killed in afterAll of the test file that
  * imported this module, and SIGKILLed if the test process exits, so a failing
  * test never leaves one behind.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +61,10 @@ export interface StartOptions {
   port?: number;
   listenFlag?: boolean;
   readyTimeoutMs?: number;
+  /** URL scheme of s.url (https with a web config's TLS). */
+  scheme?: 'http' | 'https';
+  /** Readiness probe instead of GET /readyz over plain fetch (TLS, basic auth): true once ready. */
+  ready?: (s: Sockeye) => Promise<boolean>;
 }
 
 export interface Exit {
@@ -109,23 +117,6 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function isStale(): boolean {
-  try {
-    return statSync(MAIN_JS).mtimeMs < newestMtime(join(REPO_ROOT, 'src'));
-  } catch {
-    return true;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pidAlive(pid: number): boolean {
@@ -168,26 +159,22 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
 
 let built: Promise<void> | undefined;
 
-/** Runs `npm run build` once per test process if dist/main.js is missing or older than src/. */
+/** Builds dist/ once per test process when its inputs changed (scripts/build.mjs --if-stale, as npm start does). */
 export function ensureBuilt(): Promise<void> {
-  built ??= (async () => {
-    if (!isStale()) return;
-    await withBuildLock(async () => {
-      if (!isStale()) return; // another worker built it while we waited
-      const out = await new Promise<{ code: number; output: string }>((resolve) => {
-        execFile('npm', ['run', 'build'], { cwd: REPO_ROOT, timeout: 170_000 }, (err, stdout, stderr) => {
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
-        });
+  built ??= withBuildLock(async () => {
+    const out = await new Promise<{ code: number; output: string }>((resolve) => {
+      execFile(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), '--if-stale'], { cwd: REPO_ROOT, timeout: 170_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
       });
-      // tsc still emits on type errors (someone's work in progress elsewhere);
-      // only a missing or stale dist/main.js is fatal here. `npm test` builds
-      // strictly in pretest.
-      if (out.code !== 0) {
-        if (isStale()) throw new Error(`ensureBuilt: npm run build failed and dist/main.js is stale:\n${out.output}`);
-        process.stderr.write(`ensureBuilt: npm run build reported errors (dist emitted anyway):\n${out.output}\n`);
-      }
     });
-  })();
+    // tsc still emits on type errors (someone's work in progress elsewhere);
+    // only a missing dist/main.js is fatal here. `npm test` builds strictly
+    // in pretest.
+    if (out.code !== 0) {
+      if (!existsSync(MAIN_JS)) throw new Error(`ensureBuilt: the build failed and there is no dist/main.js:\n${out.output}`);
+      process.stderr.write(`ensureBuilt: the build reported errors (dist emitted anyway):\n${out.output}\n`);
+    }
+  });
   return built;
 }
 
@@ -229,7 +216,7 @@ async function launch(options: StartOptions, port: number, dir: string, configPa
     rmSync(dir, { recursive: true, force: true });
   };
   const s: Sockeye = {
-    url: `http://${hostInUrl(host)}:${port}`,
+    url: `${options.scheme ?? 'http'}://${hostInUrl(host)}:${port}`,
     port,
     pid: proc.pid!,
     proc,
@@ -253,16 +240,20 @@ async function launch(options: StartOptions, port: number, dir: string, configPa
   return s;
 }
 
-async function waitReady(s: Sockeye, timeoutMs: number): Promise<'ready' | 'exited' | 'timeout'> {
+async function waitReady(s: Sockeye, timeoutMs: number, probe?: (s: Sockeye) => Promise<boolean>): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   let gone = false;
   void s.exited.then(() => (gone = true));
   while (Date.now() < deadline) {
     if (gone) return 'exited';
     try {
-      const res = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.ok) return 'ready';
+      if (probe) {
+        if (await probe(s)) return 'ready';
+      } else {
+        const res = await fetch(`${s.url}/readyz`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.ok) return 'ready';
+      }
     } catch {
       // not listening yet
     }
@@ -284,7 +275,7 @@ export async function startSockeye(options: StartOptions = {}): Promise<Sockeye>
     }
     const port = options.port ?? (await freePort(options.host ?? '127.0.0.1'));
     const s = await launch(options, port, dir, configPath);
-    const state = await waitReady(s, timeoutMs);
+    const state = await waitReady(s, timeoutMs, options.ready);
     if (state === 'ready') return s;
     const exit = await s.stop('SIGKILL', 1000);
     // Someone took the port between freePort() and listen: try another.
@@ -301,9 +292,12 @@ export interface RunResult extends Exit {
 }
 
 /** Runs the CLI to completion (killed after timeoutMs, default 15 s). */
-export async function runSockeye(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; wrapper?: string[] } = {}): Promise<RunResult> {
+export async function runSockeye(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; wrapper?: string[]; main?: string } = {},
+): Promise<RunResult> {
   await ensureBuilt();
-  const [cmd, ...cmdArgs] = [...(options.wrapper ?? []), process.execPath, MAIN_JS, ...args];
+  const [cmd, ...cmdArgs] = [...(options.wrapper ?? []), process.execPath, options.main ?? MAIN_JS, ...args];
   return new Promise((resolve, reject) => {
     const proc = spawn(cmd!, cmdArgs, {
       cwd: options.cwd ?? REPO_ROOT,

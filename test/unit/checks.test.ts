@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { classifyError } from '../../src/checks/classify.js';
+import type { Answer } from 'dns-packet';
+import { formatRecord } from '../../src/checks/dns.js';
+import { grpcFailure } from '../../src/checks/grpc.js';
 import { describeTarget, redactUrl } from '../../src/checks/redact.js';
 import { parseEscapes } from '../../src/checks/tcp.js';
 import { earliestExpiry } from '../../src/checks/tls-client.js';
@@ -49,11 +52,50 @@ describe('describeTarget', () => {
       `checks:
   - { name: h, every: 1m, http: { url: "https://u:secret@api.test/h?token=t0ken", method: POST } }
   - { name: t, every: 1m, tcp: { address: "127.0.0.1:31337", tls: true } }
-  - { name: s, every: 1m, tls: { address: "127.0.0.1:8443", serverName: api.example.test } }`,
+  - { name: s, every: 1m, tls: { address: "127.0.0.1:8443", serverName: api.example.test } }
+  - { name: d, every: 1m, dns: { server: "[::1]:5353", name: www.example.test, type: AAAA } }
+  - { name: g, every: 1m, grpc: { address: "127.0.0.1:50051", service: app.Orders, tls: true } }
+  - { name: g2, every: 1m, grpc: { address: "127.0.0.1:50051" } }`,
       { env: {} },
     );
-    expect(checks.map(describeTarget)).toEqual(['POST https://***@api.test/h?token=***', 'tcp+tls://127.0.0.1:31337', 'tls://127.0.0.1:8443 (api.example.test)']);
+    expect(checks.map(describeTarget)).toEqual([
+      'POST https://***@api.test/h?token=***',
+      'tcp+tls://127.0.0.1:31337',
+      'tls://127.0.0.1:8443 (api.example.test)',
+      'www.example.test AAAA via udp://[::1]:5353',
+      'grpc+tls://127.0.0.1:50051 (service "app.Orders")',
+      'grpc://127.0.0.1:50051',
+    ]);
   });
+});
+
+describe('formatRecord', () => {
+  // As dig and blackbox_exporter print them: what the answer regexes of a dns check see.
+  const cases: Array<[string, Answer, string]> = [
+    ['A', { type: 'A', name: 'www.example.test', ttl: 300, class: 'IN', data: '192.0.2.10' }, 'www.example.test.\t300\tIN\tA\t192.0.2.10'],
+    ['CNAME', { type: 'CNAME', name: 'alias.example.test', ttl: 60, data: 'www.example.test' }, 'alias.example.test.\t60\tIN\tCNAME\twww.example.test.'],
+    ['MX', { type: 'MX', name: 'example.test', ttl: 60, data: { preference: 10, exchange: 'mail.example.test' } }, 'example.test.\t60\tIN\tMX\t10 mail.example.test.'],
+    ['SRV', { type: 'SRV', name: '_h._tcp.example.test', ttl: 5, data: { priority: 0, weight: 5, port: 8080, target: 'www.example.test' } }, '_h._tcp.example.test.\t5\tIN\tSRV\t0 5 8080 www.example.test.'],
+    ['TXT in two strings', { type: 'TXT', name: 't.example.test', ttl: 1, data: [Buffer.from('v=spf1'), Buffer.from('-all "x"')] }, 't.example.test.\t1\tIN\tTXT\t"v=spf1" "-all \\"x\\""'],
+    ['CAA', { type: 'CAA', name: 'example.test', ttl: 1, data: { flags: 0, tag: 'issue', value: 'ca.example' } }, 'example.test.\t1\tIN\tCAA\t0 issue "ca.example"'],
+    ['unknown type', { type: 'NULL', name: 'n.example.test', ttl: 1, data: Buffer.from([1, 255]) } as Answer, 'n.example.test.\t1\tIN\tNULL\t\\# 2 01ff'],
+  ];
+  it.each(cases)('%s', (_n, rr, want) => expect(formatRecord(rr)).toBe(want));
+});
+
+describe('grpcFailure', () => {
+  const err = (code: number, details: string) => Object.assign(new Error(details), { code, details, metadata: undefined as never });
+  const cases: Array<[string, number, string, string]> = [
+    ['unknown service', 5, 'NOT_FOUND', 'not_serving'],
+    ['deadline', 4, 'Deadline exceeded', 'timeout'],
+    ['no health service', 12, 'The server does not implement the method', 'status'],
+    ['refused', 14, 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1', 'refused'],
+    ['name', 14, 'Name resolution failed for target dns:nope.invalid:1', 'dns'],
+    ['certificate', 14, 'No connection established. Last error: Error: certificate has expired', 'tls'],
+    ['hung up', 14, 'Connection dropped', 'reset'],
+    ['permission', 7, 'denied', 'status'],
+  ];
+  it.each(cases)('%s', (_n, code, details, reason) => expect(grpcFailure(err(code, details), 'app').reason).toBe(reason));
 });
 
 describe('parseEscapes', () => {

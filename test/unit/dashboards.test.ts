@@ -190,7 +190,7 @@ describe('panel queries', () => {
     }
     expect(unknown).toEqual([]);
     // The contract's headline metrics are all on some panel.
-    for (const m of ['sockeye_process_fds_by_path', 'sockeye_process_sockets', 'sockeye_check_success', 'sockeye_heartbeat_grace_seconds', 'process_open_fds', 'nodejs_eventloop_lag_seconds', 'prometheus_rule_evaluation_failures_total', 'alertmanager_notifications_failed_total']) {
+    for (const m of ['sockeye_process_fds_by_path', 'sockeye_process_sockets', 'sockeye_check_success', 'sockeye_heartbeat_deadline_timestamp_seconds', 'process_open_fds', 'nodejs_eventloop_lag_seconds', 'prometheus_rule_evaluation_failures_total', 'alertmanager_notifications_failed_total']) {
       expect(used.has(m), m).toBe(true);
     }
   });
@@ -214,15 +214,16 @@ describe('panel queries', () => {
     expect(() => metricNames('sum(rate(x[5m])')).toThrow(/syntax error/);
   });
 
-  it('show the incidents: CLOSE_WAIT on sockets by state, the trend on memory, period + grace on heartbeats', () => {
+  it('show the incidents: CLOSE_WAIT on sockets by state, the trend on memory, the deadline on heartbeats', () => {
     const process = allPanels(byTitle('sockeye / Process'));
     const sockets = process.find((p) => p.title === 'Sockets by state');
     expect(JSON.stringify(sockets)).toMatch(/close_wait/);
     const memory = process.find((p) => p.title === 'Memory vs limit');
     expect(memory?.targets?.map((t) => t.expr).join('\n')).toMatch(/predict_linear\(sockeye_process_resident_memory_bytes/);
     expect(memory?.targets?.map((t) => t.expr).join('\n')).toMatch(/sockeye_process_memory_limit_bytes/);
-    const heartbeats = allPanels(byTitle('sockeye / Checks & heartbeats')).find((p) => p.title === 'Heartbeat age vs period + grace');
-    expect(heartbeats?.targets?.map((t) => t.expr).join('\n')).toMatch(/sockeye_heartbeat_period_seconds.*\+.*sockeye_heartbeat_grace_seconds/);
+    // One panel for period and cron heartbeats alike: time left before the deadline HeartbeatMissed uses.
+    const heartbeats = allPanels(byTitle('sockeye / Checks & heartbeats')).find((p) => p.title === 'Time left before each heartbeat is late');
+    expect(heartbeats?.targets?.map((t) => t.expr).join('\n')).toMatch(/^sockeye_heartbeat_deadline_timestamp_seconds\{[^}]*\} - time\(\)$/);
     expect(variablesOf(byTitle('sockeye / Process'))).toContain('target');
   });
 });

@@ -24,6 +24,7 @@ function target(over: Partial<InspectTarget> = {}): InspectTarget {
     topPaths: [{ name: '/srv/index.html', count: 90 }],
     topPeers: [],
     listen: [],
+    closeWaitOldestSeconds: null,
     residentMemoryBytes: 10 * 1024 * 1024,
     memoryLimitBytes: null,
     threads: 4,
@@ -75,12 +76,14 @@ describe('diffTarget / describeDiff', () => {
 describe('renderText', () => {
   it('plain: ASCII bar, numbers, top path, and the change next to each number that moved', () => {
     const before = report(target());
-    const after = report(target({ openFds: 130, fdUsageRatio: 0.13, topPaths: [{ name: '/srv/index.html', count: 120 }], sockets: [{ protocol: 'tcp', state: 'close_wait', count: 3 }] }));
+    const after = report(target({ openFds: 130, fdUsageRatio: 0.13, topPaths: [{ name: '/srv/index.html', count: 120 }], sockets: [{ protocol: 'tcp', state: 'close_wait', count: 3 }], closeWaitOldestSeconds: 2400 }));
     const text = renderText(after, { style: plain, diff: diffReports(before, after) });
     const lines = text.split('\n');
     expect(lines[0]).toBe('web  OK  1 process (pid 10)');
     expect(lines[1]).toBe(`  fds       [${'#'.repeat(3)}${'-'.repeat(21)}] 130 / 1,000 13% (+30)`);
     expect(text).toContain('tcp CLOSE_WAIT 3 (+3)');
+    expect(text).toContain('  oldest    CLOSE_WAIT for 40m');
+    expect(renderText(before, { style: plain })).not.toContain('CLOSE_WAIT for');
     // A state that dropped to zero is still mentioned, with its change.
     expect(text).toContain('tcp ESTABLISHED 0 (-5)');
     expect(text).toContain('         120  /srv/index.html (+30)');

@@ -50,11 +50,13 @@ describe('the shipped launch', () => {
     const compose = parse(read('docker-compose.yml')) as { services: Record<string, { command?: string[]; entrypoint?: unknown; environment?: Record<string, string> | string[] }> };
     const svc = compose.services.sockeye!;
     expect(svc.entrypoint).toBeUndefined();
-    expect(svc.command?.[0]).toBe('dist/main.js');
+    // No command: the image's CMD (dist/main.js) runs.
+    const imageCmd = JSON.parse(/^CMD (\[.*\])$/m.exec(read('Dockerfile'))![1]!) as string[];
+    expect((svc.command ?? imageCmd)[0]).toBe('dist/main.js');
     const composeEnv = Array.isArray(svc.environment) ? svc.environment.join('\n') : Object.keys(svc.environment ?? {}).join('\n');
     for (const k of ['NODE_OPTIONS', ...Object.keys(launch.env)]) expect(composeEnv).not.toMatch(new RegExp(`^${k}\\b`, 'm'));
 
-    const docs = parseAllDocuments(read('deploy/kubernetes/deployment.yaml')).map((d) => d.toJSON() as { kind?: string; spec?: any });
+    const docs = parseAllDocuments(read('deploy/kubernetes-example/deployment.yaml')).map((d) => d.toJSON() as { kind?: string; spec?: any });
     const pod = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec;
     const container = (pod.containers as Array<{ name: string; command?: unknown; args?: string[]; env?: Array<{ name: string }> }>).find((c) => c.name === 'sockeye')!;
     expect(container.command).toBeUndefined();

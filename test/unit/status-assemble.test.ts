@@ -20,6 +20,7 @@ function target(over: Partial<TargetFacts> = {}): TargetFacts {
     topPaths: [],
     topPeers: [],
     listen: [],
+    closeWaitOldestSeconds: null,
     residentMemoryBytes: 1e6,
     memoryLimitBytes: null,
     threads: 1,
@@ -43,13 +44,15 @@ function check(name: string, state: CheckFacts['state'], over: Partial<CheckFact
     timeoutSeconds: 5,
     running: false,
     certExpiresAt: null,
+    phases: null,
+    answerRecords: null,
     recent: [],
     ...over,
   };
 }
 
 function heartbeat(name: string, state: HeartbeatFacts['state'], ageSeconds: number | null): HeartbeatFacts {
-  return { name, state, running: false, periodSeconds: 60, graceSeconds: 30, lastSuccessAt: null, lastFailAt: null, lastStartAt: null, lastDurationSeconds: null, lastExitStatus: state === 'failed' ? 3 : null, ageSeconds };
+  return { name, state, running: false, periodSeconds: 60, schedule: null, timezone: null, graceSeconds: 30, expectedAt: null, deadlineAt: null, recentPings: [], lastSuccessAt: null, lastFailAt: null, lastStartAt: null, lastDurationSeconds: null, lastExitStatus: state === 'failed' ? 3 : null, ageSeconds };
 }
 
 function input(over: Partial<StatusInput> = {}): StatusInput {

@@ -1,7 +1,6 @@
 // The kernel source of a collection: what the pipeline's stages ask of the
 // kernel, and the one place that decides how it is asked. Chosen once per
 // TargetCollection (a node agent would open one per network namespace).
-import type { FastifyBaseLogger } from 'fastify';
 import { requireAddon } from '../../procfs/addon.js';
 import { isProcfs } from '../../procfs/is-procfs.js';
 import type { SocketInfo } from '../../procfs/net/socket-info.js';
@@ -9,6 +8,7 @@ import type { FdSummary } from '../../procfs/pid/fd.js';
 import type { Limit } from '../../procfs/pid/limits.js';
 import type { PidStat } from '../../procfs/pid/stat.js';
 import type { PidStatus } from '../../procfs/pid/status.js';
+import type { CgroupMemory } from '../memory.js';
 import { NativeSource } from './native.js';
 import { TextSource } from './text.js';
 
@@ -37,7 +37,8 @@ export interface KernelSource {
   openFilesLimit(pid: number): Limit | undefined;
   /** /proc/PID/cgroup as text: processes of one container share it, so callers cache by it. */
   cgroup(pid: number): string;
-  memoryLimit(cgroupText: string): number | null;
+  /** The limit, working set and OOM kills of the memory cgroup of that text. */
+  cgroupMemory(cgroupText: string): CgroupMemory;
   exe(pid: number): string;
   netns(pid: number): number | undefined;
   bootTime(): number | undefined;
@@ -75,15 +76,15 @@ export function chooseSource(procRoot: string, wanted?: SourceKind): SourceChoic
   return isProcfs(procRoot) ? { kind: 'native' } : { kind: 'text', reason: `${procRoot} is not a procfs` };
 }
 
-/** The startup log line: how collections run, and which fd walk they use. */
-export function logSourceChoice(log: FastifyBaseLogger, choice: SourceChoice): void {
+/** For the startup line: how collections run and which fd walk they use, as fields and as words. */
+export function describeSource(choice: SourceChoice): { fields: { source: SourceKind; fdWalk: 'native' | 'js'; collection: 'async' | 'worker' }; text: string } {
   const native = choice.kind === 'native';
-  log.info(
-    { source: choice.kind, fdWalk: native ? 'native' : 'js', collection: native ? 'async' : 'worker' },
-    native
+  return {
+    fields: { source: choice.kind, fdWalk: native ? 'native' : 'js', collection: native ? 'async' : 'worker' },
+    text: native
       ? "collection: on the main thread, the fd walk and the TCP socket dump in C on libuv's pool; fd walk: native (readdir + readlinkat in C)"
       : `collection: in a worker thread; fd walk: JavaScript (${choice.reason ?? 'text source'})`,
-  );
+  };
 }
 
 export function openSource(kind: SourceKind, options: SourceOptions): KernelSource {

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
-import { readCgroupMemoryLimit } from '../../procfs/cgroup-memory.js';
+import { findMemoryCgroup, readCgroupMemoryLimit } from '../../procfs/cgroup-memory.js';
+import { readCgroupMemoryUsage } from '../../procfs/cgroup-memory-usage.js';
 import { failureKind } from '../../procfs/errors.js';
 import { decodeAddress, isZeroAddress, readInetTable, type InetFamily, type InetSocket } from '../../procfs/net/inet.js';
 import { inetSocketInfo, SocketInterner, type SocketInfo } from '../../procfs/net/socket-info.js';
@@ -15,6 +16,7 @@ import { readOwnNetNs, readPidNetNs } from '../../procfs/pid/ns.js';
 import { readPidStat, type PidStat } from '../../procfs/pid/stat.js';
 import { readPidStatus, type PidStatus } from '../../procfs/pid/status.js';
 import { readBootTime } from '../../procfs/stat.js';
+import type { CgroupMemory } from '../memory.js';
 import { Pool } from '../pool.js';
 import type { KernelSource, NamespaceSockets, SourceOptions } from './index.js';
 
@@ -150,8 +152,18 @@ export class TextSource implements KernelSource {
     return readPidCgroupText(this.procRoot, pid);
   }
 
-  memoryLimit(cgroupText: string): number | null {
-    return readCgroupMemoryLimit(this.cgroupRoot, parsePidCgroup(cgroupText));
+  cgroupMemory(cgroupText: string): CgroupMemory {
+    const entries = parsePidCgroup(cgroupText);
+    const out: CgroupMemory = { limitBytes: readCgroupMemoryLimit(this.cgroupRoot, entries) };
+    const cg = findMemoryCgroup(this.cgroupRoot, entries);
+    if (!cg) return out;
+    out.dir = `${cg.mount}${cg.path}`;
+    const usage = readCgroupMemoryUsage(cg);
+    if (usage) {
+      out.workingSetBytes = usage.workingSetBytes;
+      out.oomKills = usage.oomKills;
+    }
+    return out;
   }
 
   exe(pid: number): string {
