@@ -1,11 +1,14 @@
-// `npm run alerts`: regenerates alerts/sockeye.rules.yml from the TypeScript rules.
+// `npm run alerts`: regenerates alerts/sockeye.rules.yml and
+// alerts/pipeline.rules.yml from the TypeScript rules.
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { rulesYaml } from './rules.js';
+import { RULE_FILES, rulesYaml, type RuleFileName } from './rules.js';
 
-export const RULES_FILE = fileURLToPath(new URL('./sockeye.rules.yml', import.meta.url));
+export const ruleFilePath = (file: RuleFileName): string => fileURLToPath(new URL(`./${file}.rules.yml`, import.meta.url));
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await writeFile(RULES_FILE, rulesYaml());
-  process.stdout.write(`wrote ${RULES_FILE}\n`);
+  for (const file of Object.keys(RULE_FILES) as RuleFileName[]) {
+    await writeFile(ruleFilePath(file), rulesYaml({ file }));
+    process.stdout.write(`wrote ${ruleFilePath(file)}\n`);
+  }
 }

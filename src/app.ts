@@ -12,6 +12,8 @@ import pingRoutes from './routes/ping.js';
 import debugRoutes from './routes/debug.js';
 import statusRoutes from './routes/status.js';
 import { lazySchemaCompilers } from './schema-compilers.js';
+import { createReloader, type Reloader } from './reload.js';
+import lifecycleRoutes from './routes/lifecycle.js';
 import type { WebConfig } from './web-config/load.js';
 
 export interface BuildOptions {
@@ -21,6 +23,17 @@ export interface BuildOptions {
   collection?: CollectionOptions;
   /** --web.config.file, loaded: TLS, basic auth, headers and rate limit for every endpoint. */
   web?: WebConfig;
+  /** Reads and validates the config file again (undefined: started without one). */
+  loadConfig?: () => Promise<Config>;
+  /** --web.enable-lifecycle: POST /-/reload reloads (off: it answers 403). */
+  enableLifecycle?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Config reload (SIGHUP, POST /-/reload): validated first, the old config kept when the new one is refused. */
+    reloadConfig: Reloader['reload'];
+  }
 }
 
 /** The whole sockeye app, not listening: tests use app.inject(). */
@@ -58,6 +71,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pingRoutes, { ctx });
   await app.register(debugRoutes, { ctx });
   await app.register(statusRoutes, { ctx });
+  const reloader = createReloader(ctx, options.loadConfig);
+  app.decorate('reloadConfig', () => reloader.reload());
+  await app.register(lifecycleRoutes, { reloader, enabled: options.enableLifecycle ?? false });
 
   app.addHook('onReady', async () => ctx.checker.start());
   app.addHook('onClose', async () => {

@@ -17,8 +17,9 @@ const USAGE = `sockeye ${VERSION} — Prometheus exporter sidecar: watches an ap
 runs its health checks, accepts heartbeats, and exposes it all on /metrics.
 
 Usage:
-  sockeye [--config FILE] [--listen HOST:PORT] [--web.config.file FILE]
-                                                 serve /metrics (default 0.0.0.0:9855)
+  sockeye [--config FILE] [--listen HOST:PORT] [--web.config.file FILE] [--web.enable-lifecycle]
+                                                 serve /metrics (default 0.0.0.0:9855); SIGHUP
+                                                 reloads the config file
   sockeye check-config FILE... [--web.config.file FILE]
                                                  validate config files (and a web config) and exit
   sockeye healthcheck                            ask the server started with the same flags and
@@ -38,11 +39,13 @@ Options:
   --web.config.file FILE TLS and basic auth for every endpoint, in the web config format of
                          Prometheus' exporter-toolkit (node_exporter's --web.config.file; also
                          SOCKEYE_WEB_CONFIG_FILE)
+  --web.enable-lifecycle POST /-/reload reloads the config, as SIGHUP does (off: it answers 403)
   -h, --help             this help
   -V, --version          print the version
 
 Served: /metrics (Prometheus text or OpenMetrics), / (status page), /api/status,
-/healthz (503 when the scheduler or a check is stale), /readyz, /ping/<heartbeat>.
+/healthz (503 when the scheduler or a check is stale), /readyz, /ping/<heartbeat>,
+/-/reload (with --web.enable-lifecycle).
 
 Exit status: 0 ok, 1 runtime failure, 2 bad usage or invalid config.`;
 
@@ -56,6 +59,7 @@ const GLOBAL_OPTIONS: Options = {
   config: { type: 'string', short: 'c' },
   listen: { type: 'string', short: 'l' },
   'web.config.file': { type: 'string' },
+  'web.enable-lifecycle': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 };
@@ -94,7 +98,16 @@ async function serve(values: Values, args: string[]): Promise<'serving'> {
   const { listen, ...addr } = resolveListen(values, config);
   // The kernel source, chosen here once to be named in the startup line.
   const source = chooseSource(config.procRoot);
-  const app = await buildApp({ ...config, listen }, { web, collection: { source: source.kind } });
+  const collection = { source: source.kind };
+  // A reload reads the same file with the same flags and environment, checked as at startup.
+  const reload = file
+    ? async () => {
+        const next = await loadConfig(file);
+        await verifyPaths(next, file);
+        return { ...next, listen: resolveListen(values, next).listen };
+      }
+    : undefined;
+  const app = await buildApp({ ...config, listen }, { web, collection, loadConfig: reload, enableLifecycle: values['web.enable-lifecycle'] === true });
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -113,6 +126,10 @@ async function serve(values: Values, args: string[]): Promise<'serving'> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Every outcome is logged by the reload itself.
+  process.on('SIGHUP', () => {
+    if (!closing) void app.reloadConfig();
+  });
 
   try {
     await app.listen({ host: addr.host || '0.0.0.0', port: addr.port });

@@ -5,16 +5,17 @@ export const checksGroup: GroupSpec = {
   name: 'sockeye.checks',
   alerts: (c) => {
     const sk = c.selectors.sockeye;
-    const byCheck = 'job, instance, check';
+    const one = c.instanceLabels.join(', ');
     // A check's clock starts at its last run, or at sockeye's start if it has
     // not run since: a fresh sockeye with an hourly check is not "not running".
-    // The start is relabelled so `or` keeps both series and max picks the later.
-    const lastRunOrStart = `max by (${byCheck}) (
+    // The start is relabelled so `or` keeps both series and max picks the later;
+    // `without` keeps every other label (namespace, pod, container…).
+    const lastRunOrStart = `max without (clock) (
     sockeye_check_last_run_timestamp_seconds{${sk}}
   or
     label_replace(
       sockeye_check_interval_seconds{${sk}} * 0
-      + on (job, instance) group_left max by (job, instance) (process_start_time_seconds{${sk}}),
+      + on (${one}) group_left max by (${one}) (process_start_time_seconds{${sk}}),
       "clock", "start", "", ""
     )
 )`;
@@ -26,9 +27,9 @@ export const checksGroup: GroupSpec = {
         alert: 'CheckNotRunning',
         expr: `
 time() - ${lastRunOrStart}
-> on (${byCheck})
-  clamp_min(${c.checkNotRunning.intervals} * max by (${byCheck}) (sockeye_check_interval_seconds{${sk}}), ${seconds(c.checkNotRunning.atLeast)})
-and on (job, instance) up{${sk}} == 1`,
+>
+  clamp_min(${c.checkNotRunning.intervals} * sockeye_check_interval_seconds{${sk}}, ${seconds(c.checkNotRunning.atLeast)})
+and on (${one}) up{${sk}} == 1`,
         for: c.for.checkNotRunning,
         severity: 'critical',
         summary: 'Check {{ $labels.check }} is not running.',

@@ -14,7 +14,7 @@ export const heartbeatsGroup: GroupSpec = {
     const overdue = `time() - sockeye_heartbeat_deadline_timestamp_seconds{${sk}} > 0`;
     const inState = (states: string) => `ignoring (state) sockeye_heartbeat_status{${sk}, state=~"${states}"} == 1`;
     // When sockeye does not answer, its series go stale: that is SockeyeDown.
-    const scraped = `and on (job, instance) up{${sk}} == 1`;
+    const scraped = `and on (${c.instanceLabels.join(', ')}) up{${sk}} == 1`;
     const where = 'on sockeye {{ $labels.instance }}{{ with $labels.namespace }} in namespace {{ . }}{{ end }}';
     return [
       {

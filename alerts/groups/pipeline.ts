@@ -1,7 +1,10 @@
 import type { GroupSpec } from '../rule.js';
 
-// The alerting pipeline itself. Metric names are those of Prometheus 2.42 and
-// Alertmanager 0.25 (Debian bookworm), unchanged in later releases.
+// The alerting pipeline itself, in its own file (alerts/pipeline.rules.yml):
+// kube-prometheus ships its own Watchdog and Prometheus/Alertmanager alerts,
+// and a cluster running both would get every one twice. Metric names are
+// those of Prometheus 2.42 and Alertmanager 0.25 (Debian bookworm), unchanged
+// in later releases.
 export const pipelineGroup: GroupSpec = {
   name: 'sockeye.pipeline',
   alerts: (c) => {
@@ -38,7 +41,7 @@ export const pipelineGroup: GroupSpec = {
         alert: 'PrometheusErrorSendingAlertsToAlertmanager',
         expr: `
 rate(prometheus_notifications_errors_total{${sp}}[${w}])
-  / on (job, instance, alertmanager)
+  /
 rate(prometheus_notifications_sent_total{${sp}}[${w}])
 > ${c.pipeline.errorRatio}`,
         for: c.for.prometheusErrorSendingAlerts,
@@ -49,11 +52,11 @@ rate(prometheus_notifications_sent_total{${sp}}[${w}])
       },
       {
         alert: 'AlertmanagerNotificationsFailing',
-        // Summed so it also matches Alertmanager >= 0.26, which adds a reason label to failures.
+        // Summed over the reason label Alertmanager >= 0.26 adds to failures; every other label kept.
         expr: `
-sum by (job, instance, integration) (rate(alertmanager_notifications_failed_total{${sa}}[${w}]))
+sum without (reason) (rate(alertmanager_notifications_failed_total{${sa}}[${w}]))
   /
-sum by (job, instance, integration) (rate(alertmanager_notifications_total{${sa}}[${w}]))
+sum without (reason) (rate(alertmanager_notifications_total{${sa}}[${w}]))
 > ${c.pipeline.errorRatio}`,
         for: c.for.alertmanagerNotificationsFailing,
         severity: 'warning',

@@ -32,12 +32,23 @@ export const selfGroup: GroupSpec = {
         // stalled scheduler reading its last, stale timestamp.
         expr: `
 time() - sockeye_scheduler_heartbeat_timestamp_seconds{${sk}} > ${seconds(c.schedulerStallAfter)}
-and on (job, instance) up{${sk}} == 1`,
+and on (${c.instanceLabels.join(', ')}) up{${sk}} == 1`,
         for: c.for.schedulerStalled,
         severity: 'critical',
         summary: 'sockeye {{ $labels.instance }} answers scrapes but its scheduler has stopped.',
         description:
           'The scheduler loop of sockeye at {{ $labels.instance }} last ticked {{ $value | humanizeDuration }} ago: no check is running, however healthy /metrics looks.',
+      },
+      {
+        alert: 'SockeyeConfigReloadFailed',
+        // As kube-prometheus' PrometheusBadConfig: a refused reload leaves the old
+        // config running, so nothing is unwatched, but the change is not in force.
+        expr: `max_over_time(sockeye_config_last_reload_successful{${sk}}[5m]) == 0`,
+        for: c.for.configReloadFailed,
+        severity: 'warning',
+        summary: 'sockeye {{ $labels.instance }} refused its new config.',
+        description:
+          'The last config reload of sockeye at {{ $labels.instance }} failed: it still runs on the previous config, so the targets, checks and heartbeats of the new file are not in force. Its log names each key that is wrong.',
       },
     ];
   },

@@ -44,11 +44,15 @@ export function processDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       timeSeries({
-        title: 'Restarts',
-        description: 'Processes that went away and were replaced (a new pid or start time), per interval. Several in a row: workers dying one after another.',
-        queries: [{ expr: `increase(sockeye_process_restarts_total{${T}}[$__rate_interval])`, legend: '{{target}}' }],
+        title: 'Restarts, starts and exits',
+        description: 'Per interval: restarts (a process replaced unexpectedly: it had lived a while and a new one with the same parent and command took its place; what TargetRestarting counts), and all process starts and exits. Starts and exits without restarts are churn: sessions, short commands, scale-up.',
+        queries: [
+          { expr: `increase(sockeye_process_restarts_total{${T}}[$__rate_interval])`, legend: '{{target}} restarts' },
+          { expr: `increase(sockeye_process_starts_total{${T}}[$__rate_interval])`, legend: '{{target}} starts' },
+          { expr: `increase(sockeye_process_exits_total{${T}}[$__rate_interval])`, legend: '{{target}} exits' },
+        ],
         width: 8,
-        configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80),
+        configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).withOverride(colourSeries('.* restarts$', 'red')),
       }),
     )
     .withPanel(
@@ -149,6 +153,22 @@ export function processDashboard(): dashboard.Dashboard {
     )
     .withPanel(
       timeSeries({
+        title: 'Oldest socket age by state',
+        description: 'How long the oldest TCP socket in each state has been in it (a lower bound: sockeye tracks sockets from when it first sees them). A CLOSE_WAIT socket should live milliseconds: minutes mean the app never closes it (CloseWaitSocketsStuck). Long-lived ESTABLISHED sockets are normal for pools.',
+        queries: [{ expr: `sockeye_process_socket_oldest_age_seconds{${T}}`, legend: '{{target}} {{state}}' }],
+        configure: (p) => p.unit('s').min(0).withOverride(colourSeries('.*close_wait$', 'red')),
+      }),
+    )
+    .withPanel(
+      timeSeries({
+        title: 'Long-lived sockets by state',
+        description: 'TCP sockets that have stayed in their state for longer than sockeye_process_long_lived_socket_threshold_seconds (5m by default). Any in CLOSE_WAIT is a leak, whatever the load; a steady pool shows a flat ESTABLISHED line.',
+        queries: [{ expr: `sockeye_process_long_lived_sockets{${T}}`, legend: '{{target}} {{state}}' }],
+        configure: (p) => p.decimals(0).min(0).withOverride(colourSeries('.*close_wait$', 'red')),
+      }),
+    )
+    .withPanel(
+      timeSeries({
         title: 'Socket queues',
         description: 'Bytes waiting in the receive queue (the app is not reading) and send queue (the peer is not reading) of connected sockets.',
         queries: [{ expr: `sockeye_process_socket_queue_bytes{${T}}`, legend: '{{target}} {{queue}}' }],
@@ -171,9 +191,10 @@ export function processDashboard(): dashboard.Dashboard {
     .withPanel(
       timeSeries({
         title: 'Memory vs limit',
-        description: 'Resident memory, the cgroup memory limit where there is one, and where the last hour\'s trend would be in 4 hours. Steady growth is a leak (incident 4).',
+        description: 'Resident memory, the cgroup\'s working set (what the OOM killer and the kubelet weigh; absent in the root cgroup), the cgroup memory limit where there is one, and where the last hour\'s trend would be in 4 hours. Growth that never comes back down is a leak (incident 4).',
         queries: [
           { expr: `sockeye_process_resident_memory_bytes{${T}}`, legend: '{{target}} resident' },
+          { expr: `sockeye_process_working_set_bytes{${T}}`, legend: '{{target}} working set' },
           { expr: `sockeye_process_memory_limit_bytes{${T}}`, legend: '{{target}} limit' },
           { expr: `predict_linear(sockeye_process_resident_memory_bytes{${T}}[1h], ${TREND_HORIZON_S})`, legend: '{{target}} trend in 4h' },
         ],
@@ -201,6 +222,15 @@ export function processDashboard(): dashboard.Dashboard {
         queries: [{ expr: `sockeye_process_threads{${T}}`, legend: '{{target}}' }],
         width: 6,
         configure: (p) => p.decimals(0).min(0),
+      }),
+    )
+
+    .withPanel(
+      timeSeries({
+        title: 'OOM kills',
+        description: 'Processes the kernel\'s OOM killer killed in the target\'s memory cgroups, per interval (TargetOOMKilled).',
+        queries: [{ expr: `increase(sockeye_process_oom_kills_total{${T}}[$__rate_interval])`, legend: '{{target}}' }],
+        configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).withOverride(colourSeries('.*', 'red')),
       }),
     )
 

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
 import { formatDuration } from '../config/duration.js';
+import type { CheckConfig } from '../config/checks.js';
 import type { Config } from '../config/schema.js';
 import { CheckRunner, type CheckStatus } from './runner.js';
 import { Scheduler } from './scheduler.js';
@@ -29,6 +30,8 @@ export interface Checker {
   health(nowMs: number): HealthReport;
   /** For the status page and /api/status; holds no credentials. */
   status(): CheckerStatus;
+  /** Takes a new list of checks (config reload): kept checks keep their state and their place in the schedule. */
+  reconfigure(checks: readonly CheckConfig[]): Promise<void>;
   /** Test hook (SOCKEYE_ENABLE_TEST_HOOKS=1 only): stop ticks and check starts for ms. */
   stall(ms: number): void;
   readonly running: boolean;
@@ -40,9 +43,15 @@ export function checkStaleBoundMs(intervalMs: number, timeoutMs: number): number
 }
 
 export function createChecker(config: Config, registry: Registry, log: FastifyBaseLogger): Checker {
-  const runner = new CheckRunner(config.checks, registry, log);
-  const scheduler = new Scheduler(config.checks, runner, registry, log);
+  let checks: readonly CheckConfig[] = config.checks;
+  const runner = new CheckRunner(checks, registry, log);
+  const scheduler = new Scheduler(checks, runner, registry, log);
   return {
+    async reconfigure(next) {
+      checks = next;
+      runner.reconfigure(next);
+      await scheduler.reconfigure(next);
+    },
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
     stall: (ms) => scheduler.stall(ms),
@@ -63,7 +72,7 @@ export function createChecker(config: Config, registry: Registry, log: FastifyBa
       if (tickAge > SCHEDULER_STALE_MS) {
         problems.push(`scheduler heartbeat is ${(tickAge / 1000).toFixed(1)}s old (bound ${formatDuration(SCHEDULER_STALE_MS)})`);
       }
-      for (const check of config.checks) {
+      for (const check of checks) {
         const bound = checkStaleBoundMs(check.intervalMs, check.timeoutMs);
         const last = runner.lastRunAt(check.name);
         const age = now - (last ?? scheduler.startedAt);

@@ -111,26 +111,64 @@ export class CheckRunner {
     });
     this.dnsAnswers = new Gauge({ name: 'sockeye_check_dns_answer_records', help: 'Records in the answer section of the last response to a dns check.', labelNames: ['check'], registers });
     this.overruns = new Counter({ name: 'sockeye_check_overruns_total', help: 'Times a check was due while its previous run was still going; the new run was skipped, not stacked.', labelNames: ['check'], registers });
+    for (const check of checks) this.add(check);
+    this.loadGrpcFor(checks);
+  }
+
+  // Loaded now, not in the first run's time (and not at all without a grpc check).
+  private loadGrpcFor(checks: readonly CheckConfig[]): void {
+    if (checks.some((c) => c.grpc)) void loadGrpc().catch((err: unknown) => this.log.error({ err }, 'cannot load the gRPC library'));
+  }
+
+  private add(check: CheckConfig): void {
+    this.entries.set(check.name, {
+      check,
+      target: describeTarget(check),
+      last: undefined,
+      lastSuccessAt: undefined,
+      certExpiresAt: undefined,
+      phases: undefined,
+      answerRecords: undefined,
+      running: false,
+      history: [],
+    });
+    // Zeroed series so rate() and increase() work from the first failure on.
+    for (const result of ['success', 'failure']) this.runs.inc({ check: check.name, result }, 0);
+    for (const reason of REASONS_BY_TYPE[check.type]) this.failures.inc({ check: check.name, reason }, 0);
+    this.overruns.inc({ check: check.name }, 0);
+    this.interval.set({ check: check.name }, check.intervalMs / 1000);
+  }
+
+  /**
+   * Takes a new list of checks (config reload). A kept check keeps its
+   * counters, last result and history; a removed one's run in flight is
+   * aborted and every series of it removed; an added one starts zeroed.
+   */
+  reconfigure(checks: readonly CheckConfig[]): void {
+    const wanted = new Map(checks.map((c) => [c.name, c]));
+    // A check whose kind changed is another check under the same name: it starts afresh.
+    for (const [name, e] of this.entries) if (wanted.get(name)?.type !== e.check.type) this.remove(name, e);
     for (const check of checks) {
-      this.entries.set(check.name, {
-        check,
-        target: describeTarget(check),
-        last: undefined,
-        lastSuccessAt: undefined,
-        certExpiresAt: undefined,
-        phases: undefined,
-        answerRecords: undefined,
-        running: false,
-        history: [],
-      });
-      // Zeroed series so rate() and increase() work from the first failure on.
-      for (const result of ['success', 'failure']) this.runs.inc({ check: check.name, result }, 0);
-      for (const reason of REASONS_BY_TYPE[check.type]) this.failures.inc({ check: check.name, reason }, 0);
-      this.overruns.inc({ check: check.name }, 0);
+      const e = this.entries.get(check.name);
+      if (!e) {
+        this.add(check);
+        continue;
+      }
+      e.check = check;
+      e.target = describeTarget(check);
       this.interval.set({ check: check.name }, check.intervalMs / 1000);
     }
-    // Loaded now, not in the first run's time (and not at all without a grpc check).
-    if (checks.some((c) => c.grpc)) void loadGrpc().catch((err: unknown) => log.error({ err }, 'cannot load the gRPC library'));
+    this.loadGrpcFor(checks);
+  }
+
+  private remove(name: string, e: Entry): void {
+    this.entries.delete(name);
+    for (const [c, check] of this.inFlight) if (check === name) c.abort(STOPPED);
+    for (const g of [this.success, this.duration]) g.remove({ check: name, type: e.check.type });
+    for (const result of ['success', 'failure']) this.runs.remove({ check: name, result });
+    for (const reason of REASONS_BY_TYPE[e.check.type]) this.failures.remove({ check: name, reason });
+    for (const phase of HTTP_PHASES) this.httpPhase.remove({ check: name, phase });
+    for (const m of [this.lastRun, this.lastSuccess, this.interval, this.certExpiry, this.dnsAnswers, this.overruns]) m.remove({ check: name });
   }
 
   isRunning(name: string): boolean {
@@ -143,10 +181,11 @@ export class CheckRunner {
 
   /** Aborts every run in flight (shutdown); they resolve undefined and record nothing. */
   abortAll(): void {
-    for (const c of this.inFlight) c.abort(STOPPED);
+    for (const c of this.inFlight.keys()) c.abort(STOPPED);
   }
 
-  private readonly inFlight = new Set<AbortController>();
+  /** Each run in flight and the check it runs. */
+  private readonly inFlight = new Map<AbortController, string>();
 
   /**
    * One run of a check. Resolves (never rejects) with the result, or with
@@ -159,7 +198,7 @@ export class CheckRunner {
     // One controller per run (not AbortSignal.any over a long-lived signal,
     // which holds on to every run's listeners on Node 20).
     const controller = new AbortController();
-    this.inFlight.add(controller);
+    this.inFlight.set(controller, check.name);
     const signal = controller.signal;
     const timer = setTimeout(() => controller.abort(new ProbeFailure('timeout', `no result within ${formatDuration(check.timeoutMs)}`)), check.timeoutMs);
     const started = performance.now();
@@ -184,7 +223,8 @@ export class CheckRunner {
       this.inFlight.delete(controller);
       entry.running = false;
     }
-    if (signal.reason === STOPPED) return undefined;
+    // Stopped, or the check was removed (reload) while it ran: nothing to record.
+    if (signal.reason === STOPPED || this.entries.get(check.name) !== entry) return undefined;
     const durationSeconds = (performance.now() - started) / 1000;
     const result: RunResult = { at: Date.now(), success: error === undefined, durationSeconds };
     if (error !== undefined) Object.assign(result, classifyError(error));

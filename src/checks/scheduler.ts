@@ -52,6 +52,23 @@ export function nextDueMs(due: number, phase: number, intervalMs: number): numbe
   return alignedAtOrAfter(due + intervalMs, phase, intervalMs);
 }
 
+function newPlan(check: CheckConfig): Plan {
+  return {
+    check,
+    phase: checkPhaseMs(check.name, check.intervalMs),
+    nextDue: 0,
+    cron: check.schedule !== undefined ? createTask(check.schedule, () => undefined) : undefined,
+    armed: false,
+    running: undefined,
+    removed: false,
+  };
+}
+
+/** Same interval and schedule: the plan (phase, next run) still holds. */
+function sameTiming(a: CheckConfig, b: CheckConfig): boolean {
+  return a.intervalMs === b.intervalMs && a.schedule === b.schedule;
+}
+
 interface Plan {
   check: CheckConfig;
   /** Offset within the interval (every: checks; cron checks keep their cron times). */
@@ -63,6 +80,8 @@ interface Plan {
   /** In a tick's batch, waiting for its start time. */
   armed: boolean;
   running: Promise<unknown> | undefined;
+  /** Taken out by a reload: an armed start of it is dropped. */
+  removed: boolean;
 }
 
 /** The starts one tick armed, in due order, behind one timer. */
@@ -84,7 +103,7 @@ interface Batch {
  * order varied run to run; the phases spread them over the second.
  */
 export class Scheduler {
-  private readonly plans: Plan[];
+  private plans: Plan[];
   private readonly heartbeat: Gauge;
   private readonly batches = new Set<Batch>();
   private ticker: SecondTicker | undefined;
@@ -103,14 +122,43 @@ export class Scheduler {
       help: 'Unix time of the last tick of the check scheduler loop; stale means checks are not being run.',
       registers: [registry],
     });
-    this.plans = checks.map((check) => ({
-      check,
-      phase: checkPhaseMs(check.name, check.intervalMs),
-      nextDue: 0,
-      cron: check.schedule !== undefined ? createTask(check.schedule, () => undefined) : undefined,
-      armed: false,
-      running: undefined,
-    }));
+    this.plans = checks.map((check) => newPlan(check));
+  }
+
+  /**
+   * Takes a new list of checks (config reload). A check whose interval or
+   * schedule is unchanged keeps its phase and next run (a start already armed
+   * stays armed), whatever else changed; one whose timing changed, or that is
+   * new, is placed as at startup: first run within a second at its phase, then
+   * on its grid. A removed check's armed start is dropped.
+   */
+  async reconfigure(checks: readonly CheckConfig[], now = Date.now()): Promise<void> {
+    const old = new Map(this.plans.map((p) => [p.check.name, p]));
+    const dropped: Plan[] = [];
+    this.plans = checks.map((check) => {
+      const plan = old.get(check.name);
+      old.delete(check.name);
+      if (plan && sameTiming(plan.check, check)) {
+        plan.check = check;
+        return plan;
+      }
+      if (plan) dropped.push(plan);
+      const fresh = newPlan(check);
+      // Never stacked on a run of the check's previous definition still going.
+      if (plan?.running) {
+        const carried: Promise<unknown> = plan.running.finally(() => {
+          if (fresh.running === carried) fresh.running = undefined;
+        });
+        fresh.running = carried;
+      }
+      if (this.ticker) fresh.nextDue = this.rephase(fresh, now);
+      return fresh;
+    });
+    dropped.push(...old.values());
+    for (const plan of dropped) {
+      plan.removed = true;
+      await plan.cron?.destroy();
+    }
   }
 
   start(now = Date.now()): void {
@@ -195,6 +243,7 @@ export class Scheduler {
 
   private startPlanned(plan: Plan, now: number): void {
     plan.armed = false;
+    if (plan.removed) return;
     // Stalled after this start was armed: no start; a later tick re-arms it.
     if (now < this.stalledUntil) return;
     // Cron times are whole seconds; a timer firing a little early must not find this one again.

@@ -26,6 +26,8 @@ export interface TargetCollection {
   collect(): Promise<CollectionSnapshot>;
   /** The last finished collection (for the status page), if any. */
   last(): CollectionSnapshot | undefined;
+  /** Takes new targets and topN (config reload) from the next collection on; a removed target's series go with it. */
+  reconfigure(config: Config): void;
   close(): Promise<void>;
 }
 
@@ -46,7 +48,15 @@ function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | undefined 
 }
 
 export function collectOptions(config: Config): CollectOptions {
-  return { procRoot: config.procRoot, cgroupRoot: config.cgroupRoot, topN: config.topN, targets: targetSpecs(config), selfPid: process.pid, longLivedAfterMs: config.leaks.longLivedAfter };
+  return {
+    procRoot: config.procRoot,
+    cgroupRoot: config.cgroupRoot,
+    topN: config.topN,
+    targets: targetSpecs(config),
+    selfPid: process.pid,
+    maxGroups: config.maxGroups,
+    longLivedAfterMs: config.leaks.longLivedAfter,
+  };
 }
 
 /** What a collection that timed out reports: the last targets seen, every stage failed. */
@@ -73,18 +83,20 @@ function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapsho
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
   const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin });
   const problems = new ProblemLog(log);
-  const collectOpts = collectOptions(config);
-  const source: KernelSource | undefined = chooseSource(config.procRoot, options.source).kind === 'native' ? openSource('native', collectOpts) : undefined;
+  let current = collectOptions(config);
+  const source: KernelSource | undefined = chooseSource(config.procRoot, options.source).kind === 'native' ? openSource('native', current) : undefined;
   const worker = source ? undefined : new CollectionWorker(options.workerResourceLimits);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Socket ages of collections on this thread (the worker keeps its own).
-  const ages = new SocketAgeTracker(collectOpts.longLivedAfterMs);
+  const ages = new SocketAgeTracker(current.longLivedAfterMs);
   let here: KernelSource | undefined;
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;
   let last: CollectionSnapshot | undefined;
 
   async function run(): Promise<CollectionSnapshot> {
+    // The options this collection runs with, even if a reload comes while it runs.
+    const collectOpts = current;
     let snap: CollectionSnapshot;
     try {
       snap = worker
@@ -108,6 +120,8 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
       snap = await collectTargets(collectOpts, here, ages);
     }
     metrics.apply(snap);
+    // Reloaded meanwhile: what this collection set for a target since removed goes now.
+    if (collectOpts !== current) metrics.reconfigure(collectOpts.targets, current.targets);
     problems.observe(snap);
     last = snap;
     return snap;
@@ -121,6 +135,11 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
       return inFlight;
     },
     last: () => last,
+    reconfigure(next) {
+      const before = current.targets;
+      current = collectOptions(next);
+      metrics.reconfigure(before, current.targets);
+    },
     close: async () => {
       closed = true;
       await worker?.close();

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { FD_TYPES, type CollectionSnapshot } from './snapshot.js';
 import { RestartClassifier, type RestartRule } from './restart-classifier.js';
+import type { TargetSpec } from './resolve.js';
 
 // The target half of DESIGN.md's metric contract, set from one snapshot.
 // Gauges are reset each time so label sets that vanished (a closed peer, a
@@ -49,6 +50,24 @@ export class TargetMetrics {
     this.exits = new Counter({ name: 'sockeye_process_exits_total', help: 'Processes of the target that went away, for whatever reason.', labelNames: ['target'], registers: [registry] });
   }
 
+  /**
+   * After a reload: a configured target no longer configured loses its
+   * restart, start and exit counts; one whose processes are matched
+   * differently keeps its counts, and the processes it matches now are not
+   * taken for restarts, starts or exits.
+   */
+  reconfigure(before: readonly TargetSpec[] | undefined, after: readonly TargetSpec[] | undefined): void {
+    const next = new Map(after?.map((t) => [t.name, t]));
+    for (const t of before ?? []) {
+      const now = next.get(t.name);
+      if (now && JSON.stringify(now.match) === JSON.stringify(t.match)) continue;
+      this.classifier.forget(t.name);
+      if (now) continue;
+      this.configured.delete(t.name);
+      for (const c of [this.restarts, this.starts, this.exits]) c.remove({ target: t.name });
+    }
+  }
+
   /** Only the per-collector series (a collection that did not finish leaves the rest as it was). */
   applyCollectors(snap: CollectionSnapshot): void {
     this.g.collectorDuration.reset();
@@ -86,7 +105,8 @@ export class TargetMetrics {
       if (u.openFds !== null) g.openFds.set({ target }, u.openFds);
       if (u.maxFds !== null) g.maxFds.set({ target }, u.maxFds);
       if (u.fdUsageRatio !== null) g.fdRatio.set({ target }, u.fdUsageRatio);
-      if (u.fds) for (const type of FD_TYPES) g.fds.set({ target, type }, u.fds[type]);
+      // Only the types held: eleven series per target, most of them zero, were noise.
+      if (u.fds) for (const type of FD_TYPES) if (u.fds[type] > 0) g.fds.set({ target, type }, u.fds[type]);
       for (const p of u.paths) g.fdsByPath.set({ target, path: p.path }, p.count);
       for (const s of u.sockets) g.sockets.set({ target, protocol: s.protocol, state: s.state }, s.count);
       for (const p of u.peers) g.peers.set({ target, peer: p.peer }, p.count);

@@ -22,8 +22,10 @@ export interface CollectOptions {
   topN: number;
   /** Undefined: the zero-config default (every process but selfPid, by command name). */
   targets?: TargetSpec[];
-  /** Left out of the zero-config groups: sockeye itself. */
+  /** Left out of the zero-config groups: sockeye itself and the processes it started. */
   selfPid?: number;
+  /** Zero-config: at most this many targets, the smallest command names summed into "other" (default unbounded). */
+  maxGroups?: number;
   /** A TCP socket this long in its state counts as long-lived (config leaks.longLivedAfter). */
   longLivedAfterMs: number;
 }
@@ -79,7 +81,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const t0 = performance.now();
   let resolved: ResolvedTarget[];
   try {
-    resolved = await resolveTargets(options.targets, table, options.selfPid ?? -1);
+    resolved = await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
   } catch (err) {
     // procRoot itself unreadable: every target is empty, and the collection says why.
     resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as ReadProblem[] }));

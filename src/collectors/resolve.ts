@@ -151,23 +151,72 @@ async function resolveOne(spec: TargetSpec, table: ProcessTable): Promise<Resolv
   return { spec, auto: false, pids, problems };
 }
 
-/** Zero-config: every live user-space process but `selfPid`, grouped by command name. */
-function resolveAuto(table: ProcessTable, selfPid: number): ResolvedTarget[] {
-  const groups = new Map<string, number[]>();
+/** The zero-config group past the bound: every command name not among the biggest, summed. */
+export const OTHER_GROUP = 'other';
+
+/** pid and everything it started (and they started): sockeye and its helpers. */
+function selfAndDescendants(table: ProcessTable, selfPid: number): Set<number> {
+  const mine = new Set<number>([selfPid]);
+  const children = new Map<number, number[]>();
   for (const pid of table.pids()) {
-    if (pid === selfPid) continue;
+    const ppid = table.stat(pid)?.ppid;
+    if (ppid === undefined) continue;
+    let c = children.get(ppid);
+    if (!c) children.set(ppid, (c = []));
+    c.push(pid);
+  }
+  const todo = [selfPid];
+  while (todo.length > 0) {
+    for (const child of children.get(todo.pop()!) ?? []) {
+      if (mine.has(child)) continue;
+      mine.add(child);
+      todo.push(child);
+    }
+  }
+  return mine;
+}
+
+/**
+ * Zero-config: every live user-space process (kernel threads never) but
+ * sockeye and the processes it started, grouped by command name. The
+ * `maxGroups` names with the most resident memory (ps --sort=-rss; read from
+ * the stat already in hand, and steadier than fd counts, which jump with
+ * every burst of connections) keep a target each; the rest are summed into
+ * one target "other", so a host running hundreds of commands still exports a
+ * bounded number of targets.
+ */
+function resolveAuto(table: ProcessTable, selfPid: number, maxGroups: number): ResolvedTarget[] {
+  const skip = selfAndDescendants(table, selfPid);
+  const groups = new Map<string, { pids: number[]; rss: number }>();
+  for (const pid of table.pids()) {
+    if (skip.has(pid)) continue;
     const stat = table.stat(pid);
     if (!stat) continue;
     let g = groups.get(stat.comm);
-    if (!g) groups.set(stat.comm, (g = []));
-    g.push(pid);
+    if (!g) groups.set(stat.comm, (g = { pids: [], rss: 0 }));
+    g.pids.push(pid);
+    g.rss += stat.rssPages;
   }
-  return [...groups.keys()].sort().map((name) => ({ spec: { name, processesMin: 0 }, auto: true, pids: groups.get(name)!, problems: [] }));
+  const target = (name: string, pids: number[]): ResolvedTarget => ({ spec: { name, processesMin: 0 }, auto: true, pids, problems: [] });
+  // A command that is itself named "other" is summed there too: one target per name.
+  const folded = groups.get(OTHER_GROUP)?.pids ?? [];
+  groups.delete(OTHER_GROUP);
+  const ranked = [...groups].sort(([a, x], [b, y]) => y.rss - x.rss || (a < b ? -1 : a > b ? 1 : 0));
+  // Room for "other" within the bound when anything is folded into it.
+  const room = ranked.length + (folded.length > 0 ? 1 : 0) > maxGroups ? maxGroups - 1 : ranked.length;
+  for (const [, g] of ranked.slice(room)) folded.push(...g.pids);
+  const shown = ranked.slice(0, room).map(([name, g]) => target(name, g.pids));
+  shown.sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
+  if (folded.length > 0) shown.push(target(OTHER_GROUP, folded.sort((a, b) => a - b)));
+  return shown;
 }
 
-/** Targets → live pids, read afresh. `specs` undefined means the zero-config default. */
-export async function resolveTargets(specs: TargetSpec[] | undefined, table: ProcessTable, selfPid: number): Promise<ResolvedTarget[]> {
-  if (specs === undefined) return resolveAuto(table, selfPid);
+/**
+ * Targets → live pids, read afresh. `specs` undefined means the zero-config
+ * default, bounded to `maxGroups` targets (unbounded unless given).
+ */
+export async function resolveTargets(specs: TargetSpec[] | undefined, table: ProcessTable, selfPid: number, maxGroups = Infinity): Promise<ResolvedTarget[]> {
+  if (specs === undefined) return resolveAuto(table, selfPid, maxGroups);
   const out: ResolvedTarget[] = [];
   for (const spec of specs) out.push(await resolveOne(spec, table));
   return out;

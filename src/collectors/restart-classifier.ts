@@ -119,6 +119,11 @@ export class RestartClassifier {
     return { starts: fresh.length, exits, restarts };
   }
 
+  /** Drops what is known of the target's processes: the next look at it is a first look (a reload changed its match). */
+  forget(target: string): void {
+    this.targets.delete(target);
+  }
+
   /** Targets not observed for longer than replacedWithin (zero-config groups that are gone); forgets them. */
   expire(now: number): string[] {
     const out: string[] = [];

@@ -26,6 +26,9 @@ export const configSchema = z.strictObject({
   procRoot: z.string({ error: 'expected a directory path' }).min(1, 'expected a directory path').default('/proc'),
   // Where the cgroup hierarchy is mounted, for the memory limit (tests point it at fixtures).
   cgroupRoot: z.string({ error: 'expected a directory path' }).min(1, 'expected a directory path').default('/sys/fs/cgroup'),
+  // The zero-config default's bound: the command names with the most resident
+  // memory get a target each, the rest are summed into one target "other".
+  maxGroups: z.number({ error: 'expected a whole number from 2 to 1000' }).int('expected a whole number from 2 to 1000').min(2, 'expected a whole number from 2 to 1000').max(1000, 'expected a whole number from 2 to 1000').default(20),
   topN: z.number({ error: 'expected a whole number from 1 to 1000' }).int('expected a whole number from 1 to 1000').min(1, 'expected a whole number from 1 to 1000').max(1000, 'expected a whole number from 1 to 1000').default(10),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   stateDir: z.string({ error: 'expected a directory path' }).min(1, 'expected a directory path').default('.sockeye-state'),

@@ -85,10 +85,11 @@ function planFor(arg: string | undefined, config: Config, configFile: string | u
       report: (snap) => inspectReport(snap),
     };
   }
-  // Zero-config: targets are the command-name groups, exactly as /metrics has them.
+  // Zero-config: targets are the command-name groups, as /metrics has them, but
+  // unbounded: the command asked for is shown even where /metrics sums it into "other".
   return {
     what: `command ${arg}`,
-    collect: () => collectTargetsOf(opts),
+    collect: () => collectTargetsOf({ ...opts, maxGroups: Infinity }),
     check(snap) {
       if (!snap.targets.some((t) => t.name === arg)) {
         throw new NotFound(`no process with command name ${JSON.stringify(arg)} (without --config, targets are command names as in /proc/PID/comm; or give a pid)`);

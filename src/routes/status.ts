@@ -6,14 +6,14 @@ import { pingFacts } from '../status/sources.js';
 import { STATUS_PAGE_CSP, renderStatusPage } from '../status/page.js';
 import { presentedToken, tokenMatches } from './token.js';
 
-// GET / (the page) and GET /api/status (the same as JSON). Registered only
-// when statusPage.enabled; behind statusPage.token when one is set.
+// GET / (the page) and GET /api/status (the same as JSON). Not found unless
+// statusPage.enabled; behind statusPage.token when one is set. Both are read
+// per request: a reload turns the page on or off and rotates its token.
 
 export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
-  const { enabled, token } = ctx.config.statusPage;
-  if (!enabled) return;
-
   const authorized = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { enabled, token } = ctx.config.statusPage;
+    if (!enabled) return reply.callNotFound();
     reply.header('cache-control', 'no-store');
     if (token === undefined) return;
     const given = presentedToken(req);

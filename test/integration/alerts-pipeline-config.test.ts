@@ -99,9 +99,20 @@ describe('the shipped routing and inhibition on a real Alertmanager', () => {
     'fd prediction, same target': [sk('b:9855', 'FdExhaustionPredicted', 'warning', { target: 'web' }), 'ticket', true],
     'tls critical': [sk('b:9855', 'TLSCertificateExpiring', 'critical', { check: 'api-cert' }), 'pager', false],
     'tls warning, same check': [sk('b:9855', 'TLSCertificateExpiring', 'warning', { check: 'api-cert' }), 'ticket', true],
-    'close-wait pile-up': [sk('b:9855', 'CloseWaitPileUp', 'warning', { target: 'web' }), 'ticket', false],
-    'peer count of the close-wait target': [sk('b:9855', 'ManySocketsToOnePeer', 'warning', { target: 'web', peer: '10.0.0.7' }), 'ticket', true],
-    'peer count of another target': [sk('b:9855', 'ManySocketsToOnePeer', 'warning', { target: 'db', peer: '10.0.0.8' }), 'ticket', false],
+    'close-wait pile-up': [sk('b:9855', 'CloseWaitPileUp', 'warning', { target: 'web', state: 'close_wait' }), 'ticket', false],
+    'peer leak of the close-wait target': [sk('b:9855', 'PeerSocketLeak', 'warning', { target: 'web', peer: '10.0.0.7' }), 'ticket', true],
+    'close_wait socket leak of the close-wait target': [sk('b:9855', 'SocketLeak', 'warning', { target: 'web', protocol: 'tcp', state: 'close_wait' }), 'ticket', true],
+    'fd leak of the close-wait target': [sk('b:9855', 'FdLeak', 'warning', { target: 'web' }), 'ticket', true],
+    'peer leak of another target': [sk('b:9855', 'PeerSocketLeak', 'warning', { target: 'db', peer: '10.0.0.8' }), 'ticket', false],
+    'established socket leak of the peer-leak target': [sk('b:9855', 'SocketLeak', 'warning', { target: 'db', protocol: 'tcp', state: 'established' }), 'ticket', true],
+    'established socket leak of a third target': [sk('b:9855', 'SocketLeak', 'warning', { target: 'cache', protocol: 'tcp', state: 'established' }), 'ticket', false],
+    'fd leak of that target': [sk('b:9855', 'FdLeak', 'warning', { target: 'db' }), 'ticket', true],
+    'fd leak of a third target': [sk('b:9855', 'FdLeak', 'warning', { target: 'cache' }), 'ticket', true],
+    'fd leak of a fourth target': [sk('b:9855', 'FdLeak', 'warning', { target: 'queue' }), 'ticket', false],
+    'stuck close-wait in another pod': [sk('d:9855', 'CloseWaitSocketsStuck', 'warning', { target: 'web', state: 'close_wait', namespace: 'blog', pod: 'web-0' }), 'ticket', false],
+    'memory near the limit': [sk('b:9855', 'MemoryLimitExhaustionPredicted', 'warning', { target: 'web' }), 'ticket', false],
+    'memory leak of the same target': [sk('b:9855', 'MemoryLeak', 'warning', { target: 'web' }), 'ticket', true],
+    'oom kill': [sk('b:9855', 'TargetOOMKilled', 'warning', { target: 'web' }), 'ticket', false],
     'target missing': [sk('b:9855', 'TargetMissing', 'critical', { target: 'api' }), 'pager', false],
     'restarts of the missing target': [sk('b:9855', 'TargetRestarting', 'warning', { target: 'api' }), 'ticket', true],
     stalled: [sk('c:9855', 'SockeyeSchedulerStalled', 'critical'), 'pager', false],
@@ -160,18 +171,20 @@ describe('deploy/prometheus/prometheus.yml', () => {
     alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
   };
 
-  it('passes promtool check config, with the shipped rules where docker-compose mounts them', async () => {
+  it('passes promtool check config, with both shipped rule files where docker-compose mounts them', async () => {
     // The rule glob points at /etc/prometheus/rules; check a copy whose glob points at a temp dir holding the rules.
     const rulesDir = join(tmp, 'rules');
     mkdirSync(rulesDir, { recursive: true });
-    writeFileSync(join(rulesDir, 'sockeye.rules.yml'), rulesYaml());
+    writeFileSync(join(rulesDir, 'sockeye.rules.yml'), rulesYaml({ file: 'sockeye' }));
+    writeFileSync(join(rulesDir, 'pipeline.rules.yml'), rulesYaml({ file: 'pipeline' }));
     expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
     const copy = join(tmp, 'prometheus.yml');
     writeFileSync(copy, readFileSync(PROM_FILE, 'utf8').replace('/etc/prometheus/rules/', `${rulesDir}/`));
     const r = await runTool('promtool', ['check', 'config', copy]);
     expect(r.code, r.output).toBe(0);
-    expect(r.output).toContain('SUCCESS: 1 rule files found');
-    expect(r.output).toContain(`SUCCESS: ${rules.length} rules found`);
+    expect(r.output).toContain('SUCCESS: 2 rule files found');
+    expect(r.output).toContain(`SUCCESS: ${ruleGroups({ file: 'sockeye' }).flatMap((g) => g.rules).length} rules found`);
+    expect(r.output).toContain(`SUCCESS: ${ruleGroups({ file: 'pipeline' }).flatMap((g) => g.rules).length} rules found`);
   });
 
   it('scrapes every job the alert rules select, and sockeye on its default port', () => {

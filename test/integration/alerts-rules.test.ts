@@ -1,17 +1,19 @@
 // The shipped alert rules: generated file in sync, promtool-clean, every alert
 // unit-tested firing and not firing, documented, and built only from metrics
 // sockeye really exports.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultAlertsConfig } from '../../alerts/config.js';
-import { GROUPS, ruleGroups, rulesYaml } from '../../alerts/rules.js';
+import { GROUPS, RULE_FILES, ruleGroups, rulesYaml, type RuleFileName } from '../../alerts/rules.js';
 import { REPO_ROOT } from '../support/sockeye.js';
 import { runTool } from '../support/tools.js';
+import { labRules } from '../support/stack.js';
 
-const RULES_FILE = join(REPO_ROOT, 'alerts', 'sockeye.rules.yml');
+const FILES = Object.keys(RULE_FILES) as RuleFileName[];
+const rulesFile = (file: RuleFileName) => join(REPO_ROOT, 'alerts', `${file}.rules.yml`);
 const TESTS_DIR = join(REPO_ROOT, 'alerts', 'tests');
 const RUNBOOKS = join(REPO_ROOT, 'docs', 'runbooks.md');
 
@@ -32,15 +34,23 @@ const testDocs = new Map(testFiles.map((f) => [f, parse(readFileSync(join(TESTS_
 const tmp = mkdtempSync(join(tmpdir(), 'sockeye-alerts-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('alerts/sockeye.rules.yml', () => {
-  it('is exactly what `npm run alerts` generates', () => {
-    expect(readFileSync(RULES_FILE, 'utf8'), 'alerts/sockeye.rules.yml is stale: run npm run alerts').toBe(rulesYaml());
+describe('alerts/sockeye.rules.yml and alerts/pipeline.rules.yml', () => {
+  it.each(FILES)('alerts/%s.rules.yml is exactly what `npm run alerts` generates', (file) => {
+    expect(readFileSync(rulesFile(file), 'utf8'), `alerts/${file}.rules.yml is stale: run npm run alerts`).toBe(rulesYaml({ file }));
   });
 
-  it('passes promtool check rules, with every rule counted', async () => {
-    const r = await runTool('promtool', ['check', 'rules', RULES_FILE]);
+  it.each(FILES)('alerts/%s.rules.yml passes promtool check rules, with every rule counted', async (file) => {
+    const r = await runTool('promtool', ['check', 'rules', rulesFile(file)]);
     expect(r.code, r.output).toBe(0);
-    expect(r.output).toContain(`SUCCESS: ${rules.length} rules found`);
+    expect(r.output).toContain(`SUCCESS: ${ruleGroups({ file }).flatMap((g) => g.rules).length} rules found`);
+  });
+
+  it('the pipeline file holds Watchdog and the Prometheus/Alertmanager alerts, and nothing of them is in sockeye.rules.yml', () => {
+    const names = (file: RuleFileName) => ruleGroups({ file }).flatMap((g) => g.rules.map((r) => r.alert));
+    for (const name of names('pipeline')) expect(name).toMatch(/^(Watchdog|Prometheus|Alertmanager)/);
+    expect(names('pipeline')).toContain('Watchdog');
+    expect(names('sockeye').filter((n) => /^(Watchdog|Prometheus|Alertmanager)/.test(n))).toEqual([]);
+    expect([...names('sockeye'), ...names('pipeline')]).toEqual(rules.map((r) => r.alert));
   });
 
   it('passes every promtool unit test in alerts/tests', async () => {
@@ -51,21 +61,40 @@ describe('alerts/sockeye.rules.yml', () => {
       expect(r.code, `${testFiles[i]}:\n${r.output}`).toBe(0);
       expect(r.output, testFiles[i]).toContain('SUCCESS');
     });
-  });
+    // The leak cases evaluate every rule over hours and days of series: tens of seconds on a busy machine.
+  }, 240_000);
 
   it('promtool unit tests fail against rules with a broken threshold (they can fail)', async () => {
     // Same tests, rules with the fd warning threshold moved: FdUsageHigh cases must break.
-    const broken = rulesYaml({ config: { fdUsage: { warningRatio: 0.9 } } });
+    const broken = rulesYaml({ file: 'sockeye', config: { fdUsage: { warningRatio: 0.9 } } });
     writeFileSync(join(tmp, 'sockeye.rules.yml'), broken);
     writeFileSync(join(tmp, 'fds.test.yml'), readFileSync(join(TESTS_DIR, 'fds.test.yml'), 'utf8').replace('../sockeye.rules.yml', 'sockeye.rules.yml'));
     const r = await runTool('promtool', ['test', 'rules', 'fds.test.yml'], { cwd: tmp });
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('FdUsageHigh fires a warning');
-  });
+  }, 120_000);
 
-  it('has one promtool test file per rule group, each loading the generated rules', () => {
-    expect(testFiles).toEqual(GROUPS.map((g) => `${g.name.replace(/^sockeye\./, '')}.test.yml`).sort());
-    for (const [file, doc] of testDocs) expect(doc.rule_files, file).toEqual(['../sockeye.rules.yml']);
+  it('the leak cases fail against a weaker leak rule (2 windows, no floor): the warm-up and daily-cycle cases are not quiet by accident', async () => {
+    const dir = join(tmp, 'weak');
+    mkdirSync(dir, { recursive: true });
+    const minGrowth = { fds: 1, fdsOnPath: 1, sockets: 1, peerSockets: 1, memoryBytes: 1, threads: 1 };
+    writeFileSync(join(dir, 'sockeye.rules.yml'), rulesYaml({ file: 'sockeye', config: { leak: { windows: 2, minGrowth } } }));
+    writeFileSync(join(dir, 'fds.test.yml'), readFileSync(join(TESTS_DIR, 'fds.test.yml'), 'utf8').replace('../sockeye.rules.yml', 'sockeye.rules.yml'));
+    const r = await runTool('promtool', ['test', 'rules', 'fds.test.yml'], { cwd: dir });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('FdLeak does not fire for a warm-up that climbs for 25 minutes and plateaus');
+    expect(r.output).toContain('FdLeak does not fire for a slow climb');
+  }, 120_000);
+
+  it('has a promtool test file per rule group (<group>.test.yml, and <group>.<part>.test.yml for slow parts), each loading the generated file that holds its group', () => {
+    const groupOf = (testFile: string) => testFile.split('.')[0]!;
+    expect([...new Set(testFiles.map(groupOf))].sort()).toEqual(GROUPS.map((g) => g.name.replace(/^sockeye\./, '')).sort());
+    for (const g of GROUPS) expect(testFiles, g.name).toContain(`${g.name.replace(/^sockeye\./, '')}.test.yml`);
+    for (const file of FILES) {
+      for (const group of RULE_FILES[file]) {
+        for (const t of testFiles.filter((f) => groupOf(f) === group.name.replace(/^sockeye\./, ''))) expect(testDocs.get(t)?.rule_files, t).toEqual([`../${file}.rules.yml`]);
+      }
+    }
   });
 
   it('every alert has a firing case with exact labels and annotations, and a case where it must not fire', () => {
@@ -158,16 +187,34 @@ describe('alerts/sockeye.rules.yml', () => {
     for (const name of used) expect(registered, `${name} is used by an alert but sockeye never registers it`).toContain(name);
   });
 
-  it('keeps job and instance in every aggregation, so several sockeyes never merge', () => {
+  it('keeps namespace, pod, job and instance in every aggregation and match, so pods and namespaces never merge', () => {
+    const identity = defaultAlertsConfig.instanceLabels;
+    expect(identity).toEqual(expect.arrayContaining(['namespace', 'pod', 'job', 'instance']));
+    let checked = 0;
     for (const r of rules) {
-      for (const m of r.expr.matchAll(/\bby \(([^)]*)\)/g)) {
-        const labels = m[1]!.split(',').map((s) => s.trim());
-        expect(labels, `${r.alert}: ${m[0]}`).toEqual(expect.arrayContaining(['job', 'instance']));
+      for (const m of r.expr.matchAll(/\b(by|on) \(([^)]*)\)/g)) {
+        const labels = m[2]!.split(',').map((s) => s.trim());
+        expect(labels, `${r.alert}: ${m[0]}`).toEqual(expect.arrayContaining(identity));
+        checked++;
       }
+      // `without` keeps everything but what it names: never an identity label.
       for (const m of r.expr.matchAll(/\bwithout \(([^)]*)\)/g)) {
-        const labels = m[1]!.split(',').map((s) => s.trim());
-        for (const kept of ['job', 'namespace', 'pod', 'instance']) expect(labels, `${r.alert}: ${m[0]}`).not.toContain(kept);
+        for (const label of m[1]!.split(',').map((s) => s.trim())) expect(identity, `${r.alert}: ${m[0]}`).not.toContain(label);
       }
+    }
+    expect(checked).toBeGreaterThan(5);
+  });
+
+  it('the promtool tests cover two namespaces or pods of the same name for every group on sockeye metrics', () => {
+    for (const group of RULE_FILES.sockeye) {
+      const doc = testDocs.get(`${group.name.replace(/^sockeye\./, '')}.test.yml`)!;
+      const covered = doc.tests.some((t) =>
+        (t.alert_rule_test ?? []).some((c) => {
+          const namespaces = new Set((c.exp_alerts ?? []).map((a) => a.exp_labels?.namespace).filter(Boolean));
+          return namespaces.size > 0 && (c.exp_alerts ?? []).every((a) => a.exp_labels?.pod);
+        }),
+      );
+      expect(covered, `${group.name}: no firing case that keeps namespace and pod`).toBe(true);
     }
   });
 });
@@ -184,6 +231,14 @@ describe('ruleGroups options (used by the incident lab and the PrometheusRule)',
     writeFileSync(file, rulesYaml({ shortenFor: (s) => s / 60 }));
     const r = await runTool('promtool', ['check', 'rules', file]);
     expect(r.code, r.output).toBe(0);
+  });
+
+  it("the incident lab's rules (both files, at lab scale) are promtool-clean", async () => {
+    const file = join(tmp, 'lab.rules.yml');
+    writeFileSync(file, labRules());
+    const r = await runTool('promtool', ['check', 'rules', file]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain(`SUCCESS: ${rules.length} rules found`);
   });
 
   it('sub-second results become milliseconds, and 0 drops the `for:`', () => {

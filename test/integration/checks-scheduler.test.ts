@@ -241,6 +241,31 @@ describe('spread starts', () => {
     expect(names.map((n) => arrivalsOf(n).length)).toEqual([0, 0, 0]);
   });
 
+  it('reconfigure keeps a kept check armed, drops a removed one\'s armed start and its series, and places an added one as at startup', async () => {
+    const t0 = Date.now() + 3_600_000;
+    // The removed check is the one due first: once the other has started, its start has come and gone.
+    const [removedName, keptName] = ['reload-x', 'reload-y'].sort((a, b) => firstDueMs(t0, checkPhaseMs(a, 1000)) - firstDueMs(t0, checkPhaseMs(b, 1000)));
+    const { registry, runner, scheduler } = oneSecondScheduler([removedName!, keptName!]);
+    const started: string[] = [];
+    const run = runner.run.bind(runner);
+    runner.run = (check) => (started.push(check.name), run(check));
+    scheduler.start(t0);
+    expect(scheduler.pendingStarts).toBe(2);
+    const next = oneSecondChecks([keptName!, 'reload-added']);
+    runner.reconfigure(next);
+    await scheduler.reconfigure(next, t0);
+    // The added check is armed by the next tick, due within a second of it like a first run.
+    scheduler.tick(t0);
+    expect(scheduler.pendingStarts).toBe(3);
+    await until('the kept and the added check to start', () => started.includes(keptName!) && started.includes('reload-added'), 5000);
+    expect(started).not.toContain(removedName);
+    await until('the added check\'s run to be recorded', async () => (await metricValue(registry, 'sockeye_check_runs_total', { check: 'reload-added', result: 'success' })) === 1);
+    expect(arrivalsOf(removedName!)).toEqual([]);
+    expect(await metricValue(registry, 'sockeye_check_runs_total', { check: removedName!, result: 'success' })).toBeUndefined();
+    expect(await metricValue(registry, 'sockeye_check_interval_seconds', { check: removedName! })).toBeUndefined();
+    expect(runner.status().map((c) => c.name)).toEqual([keptName, 'reload-added']);
+  });
+
   it('a stall after the tick armed its starts still stops them; after the stall each check is back on its phase, once', async () => {
     const names = ['stall-a', 'stall-b', 'stall-c'];
     const { registry, scheduler } = oneSecondScheduler(names);

@@ -21,6 +21,8 @@ const FORKS = fileURLToPath(new URL('../support/forks.py', import.meta.url));
 const MIN_LIFETIME_MS = 4000;
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-restarts-'));
 const children = new Set<ChildProcess>();
+/** Processes started away from this process's tree, by pid. */
+const orphans: number[] = [];
 const collections: TargetCollection[] = [];
 let tags = 0;
 
@@ -29,6 +31,13 @@ afterEach(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await Promise.all([...children].map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
   children.clear();
+  for (const pid of orphans.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -194,7 +203,8 @@ describe('restarts on real processes', () => {
     const name = `skcmd${process.pid % 100000}`;
     const bin = join(dir, name);
     copyFileSync('/bin/sleep', bin);
-    const config = parseConfig('');
+    // Every command its own group: a small one would be summed into "other" under the default bound.
+    const config = parseConfig('maxGroups: 1000');
     expect(config.restarts).toEqual({ minLifetime: 30_000, replacedWithin: 60_000 });
     const registry = new Registry();
     const collection = createTargetCollection(config, registry, captureLogger());
@@ -202,8 +212,14 @@ describe('restarts on real processes', () => {
     // One command after another from one shell (same parent, same command line), each living
     // 2 s, far below the default minimum lifetime, and long enough to be seen by a zero-config
     // collection (which reads every process) on a busy machine.
-    const loop = spawn('sh', ['-c', 'while :; do "$0" 2; done', bin], { stdio: 'ignore' });
-    children.add(loop);
+    // Started through a shell that exits at once, so the loop is not this process's descendant:
+    // the zero-config default leaves out everything sockeye (here, this test process) started.
+    const starter = spawn('sh', ['-c', '(while :; do "$0" 2; done) </dev/null >/dev/null 2>&1 & echo $!', bin], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.add(starter);
+    let out = '';
+    starter.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await once(starter, 'exit');
+    orphans.push(Number(out.trim()));
     const count = async (metric: string) => (await sampleMap(registry, metric))[`target=${name}`] ?? 0;
     // Until some were seen to start and end (a zero-config collection reads every process: slow on a busy machine).
     const deadline = Date.now() + 50_000;

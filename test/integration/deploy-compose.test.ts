@@ -200,9 +200,10 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('gives Prometheus the shipped rules file and config', () => {
+  it('gives Prometheus both shipped rule files (no kube-prometheus here to bring the pipeline alerts) and its config', () => {
     const mounts = (resolved.services.prometheus!.volumes ?? []).map(splitVolume);
     expect(mounts.find((m) => m.source === join(ROOT, 'alerts/sockeye.rules.yml'))?.readOnly).toBe(true);
+    expect(mounts.find((m) => m.source === join(ROOT, 'alerts/pipeline.rules.yml'))?.readOnly).toBe(true);
     expect(mounts.find((m) => m.target === '/etc/prometheus/prometheus.yml')?.source).toBe(join(ROOT, 'deploy/prometheus/prometheus.yml'));
     const alertmanager = (resolved.services.alertmanager!.volumes ?? []).map(splitVolume);
     expect(alertmanager.find((m) => m.target === '/etc/alertmanager/alertmanager.yml')?.source).toBe(join(ROOT, 'deploy/alertmanager/alertmanager.yml'));

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { alertsConfig } from '../../alerts/config.js';
-import { ruleGroups } from '../../alerts/rules.js';
+import { ruleGroups, type RuleFileName } from '../../alerts/rules.js';
 import { prometheusRuleYaml } from '../../scripts/gen-prometheusrule.js';
 import { parseConfig } from '../../src/config/load.js';
 
@@ -41,8 +41,8 @@ const manifestsOf = (dir: string) => yamlFiles(dir).flatMap((f) => loadAll(readF
 const base = manifestsOf(DIR);
 const example = manifestsOf(EXAMPLE);
 const manifests = [...base, ...example];
-const one = (kind: string, within = manifests) => {
-  const found = within.filter((x) => x.m.kind === kind);
+const one = (kind: string, within: typeof manifests | string = manifests) => {
+  const found = typeof within === 'string' ? manifests.filter((x) => x.m.kind === kind && x.file === within) : within.filter((x) => x.m.kind === kind);
   expect(found, kind).toHaveLength(1);
   return found[0]!.m as any;
 };
@@ -69,6 +69,7 @@ describe('deploy/kubernetes manifests', () => {
     expect(base.map((x) => `${x.file}: ${x.m.apiVersion} ${x.m.kind}`)).toEqual([
       'kustomization.yaml: kustomize.config.k8s.io/v1beta1 Kustomization',
       'podmonitor.yaml: monitoring.coreos.com/v1 PodMonitor',
+      'prometheusrule-pipeline.yaml: monitoring.coreos.com/v1 PrometheusRule',
       'prometheusrule.yaml: monitoring.coreos.com/v1 PrometheusRule',
     ]);
     expect(example.map((x) => `${x.file}: ${x.m.apiVersion} ${x.m.kind}`)).toEqual([
@@ -80,7 +81,8 @@ describe('deploy/kubernetes manifests', () => {
   });
 
   it('each kustomization lists every other manifest of its directory (the example: the base, then its own)', () => {
-    expect([...one('Kustomization', base).resources].sort()).toEqual(yamlFiles(DIR).filter((f) => f !== 'kustomization.yaml'));
+    // The pipeline rules stay out: kube-prometheus already ships them (docs/deploy.md).
+    expect([...one('Kustomization', base).resources].sort()).toEqual(yamlFiles(DIR).filter((f) => f !== 'kustomization.yaml' && f !== 'prometheusrule-pipeline.yaml'));
     expect(one('Kustomization', example).resources).toEqual(['../kubernetes', ...yamlFiles(EXAMPLE).filter((f) => f !== 'kustomization.yaml')]);
   });
 
@@ -202,24 +204,33 @@ describe('deploy/kubernetes manifests', () => {
     });
   });
 
-  describe('PrometheusRule', () => {
-    const committed = readFileSync(join(DIR, 'prometheusrule.yaml'), 'utf8');
-    const rule = one('PrometheusRule');
+  describe.each([
+    ['sockeye', 'prometheusrule.yaml'],
+    ['pipeline', 'prometheusrule-pipeline.yaml'],
+  ] as Array<[RuleFileName, string]>)('PrometheusRule of alerts/%s.rules.yml (%s)', (file, manifest) => {
+    const committed = readFileSync(join(DIR, manifest), 'utf8');
+    const rule = one('PrometheusRule', manifest);
 
-    it('carries exactly the rule groups of alerts/sockeye.rules.yml', () => {
-      const rules = parse(readFileSync(join(ROOT, 'alerts/sockeye.rules.yml'), 'utf8')) as { groups: unknown[] };
+    it(`carries exactly the rule groups of alerts/${file}.rules.yml`, () => {
+      const rules = parse(readFileSync(join(ROOT, `alerts/${file}.rules.yml`), 'utf8')) as { groups: unknown[] };
       expect(rules.groups.length).toBeGreaterThan(0);
       expect(rule.spec.groups).toEqual(rules.groups);
     });
 
     it('is what npm run deploy:k8s writes from the alerts generator', () => {
-      expect(prometheusRuleYaml()).toBe(committed);
+      expect(prometheusRuleYaml(file)).toBe(committed);
     });
 
     it('drift is detected: one changed threshold makes the groups differ', () => {
-      const groups = ruleGroups();
+      const groups = ruleGroups({ file });
       groups[0]!.rules[0]!.expr += ' * 2';
-      expect((parse(prometheusRuleYaml(groups)) as any).spec.groups).not.toEqual(rule.spec.groups);
+      expect((parse(prometheusRuleYaml(file, groups)) as any).spec.groups).not.toEqual(rule.spec.groups);
     });
+  });
+
+  it('the two PrometheusRules have distinct names, so both can be applied', () => {
+    const names = manifests.filter((x) => x.m.kind === 'PrometheusRule').map((x) => x.m.metadata.name);
+    expect(new Set(names).size).toBe(2);
+    expect(ruleGroups({ file: 'pipeline' }).flatMap((g) => g.rules.map((r) => r.alert))).toContain('Watchdog');
   });
 });

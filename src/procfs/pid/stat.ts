@@ -16,6 +16,8 @@ export interface PidStat {
   threads: number;
   /** Start time in clock ticks after boot: with the pid, the process identity. */
   starttimeTicks: number;
+  /** Resident set size in pages (field 24): ranks the zero-config groups without another read. */
+  rssPages: number;
 }
 
 const PF_KTHREAD = 0x00200000;
@@ -42,10 +44,11 @@ export function parsePidStat(text: string): PidStat {
   const stime = field(15);
   const threads = field(20);
   const starttime = field(22);
-  if (pid === undefined || ppid === undefined || flags === undefined || utime === undefined || stime === undefined || threads === undefined || starttime === undefined) {
+  const rss = field(24);
+  if (pid === undefined || ppid === undefined || flags === undefined || utime === undefined || stime === undefined || threads === undefined || starttime === undefined || rss === undefined) {
     throw new ProcParseError('stat', `truncated or malformed (${rest.length + 2} fields)`);
   }
-  return { pid, comm: text.slice(open + 1, close), state: rest[0] ?? '?', ppid, flags, utimeTicks: utime, stimeTicks: stime, threads, starttimeTicks: starttime };
+  return { pid, comm: text.slice(open + 1, close), state: rest[0] ?? '?', ppid, flags, utimeTicks: utime, stimeTicks: stime, threads, starttimeTicks: starttime, rssPages: rss };
 }
 
 export function readPidStat(procRoot: string, pid: number): PidStat {

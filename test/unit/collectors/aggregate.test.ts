@@ -5,7 +5,7 @@ import type { SocketInfo } from '../../../src/procfs/net/socket-info.js';
 import { emptyFdCounts } from '../../../src/procfs/pid/fd.js';
 
 function proc(pid: number, extra: Partial<ProcessValues>): ProcessValues {
-  const stat = { pid, comm: 'app', state: 'S', ppid: 1, flags: 0, utimeTicks: 100, stimeTicks: 50, threads: 2, starttimeTicks: 1 };
+  const stat = { pid, comm: 'app', state: 'S', ppid: 1, flags: 0, utimeTicks: 100, stimeTicks: 50, threads: 2, starttimeTicks: 1, rssPages: 0 };
   return { pid, stat, ...extra };
 }
 

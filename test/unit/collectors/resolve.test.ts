@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,5 +63,70 @@ describe('resolveTargets on the fixture tree', () => {
       ['python3', [4200], 0, true],
       ['web', [4102], 0, true],
     ]);
+  });
+});
+
+describe('the zero-config default', () => {
+  /** A proc tree of stat files only: [pid, comm, ppid, rss pages, flags]. */
+  function tree(procs: Array<[number, string, number, number, number?]>): string {
+    const root = mkdtempSync(join(dir, 'proc-'));
+    for (const [pid, comm, ppid, rss, flags = 4194560] of procs) {
+      mkdirSync(join(root, String(pid)));
+      writeFileSync(join(root, String(pid), 'stat'), `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 ${flags} 100 0 0 0 1 1 0 0 20 0 1 0 ${1000 + pid} 1000000 ${rss} 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`);
+    }
+    return root;
+  }
+  const names = async (root: string, selfPid: number, maxGroups?: number) =>
+    (await resolveTargets(undefined, new ProcessTable(openSource('text', { procRoot: root, cgroupRoot: root })), selfPid, maxGroups)).map((g) => [g.spec.name, g.pids]);
+
+  it('keeps the command names with the most resident memory and sums the rest into "other", within the bound', async () => {
+    const root = tree([
+      [10, 'postgres', 1, 9000],
+      [11, 'postgres', 10, 9000],
+      [20, 'java', 1, 50000],
+      [30, 'sshd', 1, 300],
+      [40, 'cron', 1, 200],
+      [50, 'tmp-job', 1, 100],
+    ]);
+    // 3 targets in all: the two biggest by summed RSS (postgres counts both its processes), then "other".
+    expect(await names(root, -1, 3)).toEqual([
+      ['java', [20]],
+      ['postgres', [10, 11]],
+      ['other', [30, 40, 50]],
+    ]);
+    // Everything fits: no "other".
+    expect(await names(root, -1, 5)).toEqual([['cron', [40]], ['java', [20]], ['postgres', [10, 11]], ['sshd', [30]], ['tmp-job', [50]]]);
+    expect(await names(root, -1, 4)).toEqual([['java', [20]], ['postgres', [10, 11]], ['sshd', [30]], ['other', [40, 50]]]);
+  });
+
+  it('ranks equal memory by name, so the same processes give the same targets', async () => {
+    const root = tree([
+      [10, 'b', 1, 100],
+      [20, 'a', 1, 100],
+      [30, 'c', 1, 100],
+    ]);
+    expect(await names(root, -1, 2)).toEqual([['a', [20]], ['other', [10, 30]]]);
+  });
+
+  it('sums a command that is itself named "other" into the one "other" target', async () => {
+    const root = tree([
+      [10, 'other', 1, 5],
+      [20, 'big', 1, 100],
+      [30, 'small', 1, 1],
+    ]);
+    expect(await names(root, -1, 2)).toEqual([['big', [20]], ['other', [10, 30]]]);
+  });
+
+  it('leaves out sockeye, every process it started (and theirs), and kernel threads', async () => {
+    const root = tree([
+      [2, 'kthreadd', 0, 0, 2129984],
+      [100, 'node', 1, 5000], // sockeye
+      [101, 'ss', 100, 10], // its helper
+      [102, 'sh', 100, 10],
+      [103, 'grandchild', 102, 10],
+      [200, 'node', 1, 5000], // the app, another node
+      [201, 'worker', 200, 10],
+    ]);
+    expect(await names(root, 100)).toEqual([['node', [200]], ['worker', [201]]]);
   });
 });

@@ -13,7 +13,7 @@ const STAT = '4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 500 0 0 0 1234 567
 describe('parsePidStat', () => {
   it('reads the fields after a comm that holds spaces and parentheses', () => {
     const s = parsePidStat(STAT);
-    expect(s).toEqual({ pid: 4242, comm: 'my (odd) name', state: 'S', ppid: 1, flags: 4194560, utimeTicks: 1234, stimeTicks: 567, threads: 7, starttimeTicks: 98765 });
+    expect(s).toEqual({ pid: 4242, comm: 'my (odd) name', state: 'S', ppid: 1, flags: 4194560, utimeTicks: 1234, stimeTicks: 567, threads: 7, starttimeTicks: 98765, rssPages: 2000 });
     expect(isKernelThread(s)).toBe(false);
   });
   it('recognises kernel threads by PF_KTHREAD', () => {
