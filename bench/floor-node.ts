@@ -6,13 +6,13 @@
 // Beside them, sockeye's native addon (native/fd.c): the floor's readdir +
 // readlinkat, with the summary the fd collector needs built in C.
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
-import { readPidFdSummaryNative, requireFdAddon, type FdAddon } from '../src/procfs/pid/fd-native.js';
+import { requireAddon, walkPidFds, type Addon } from '../src/procfs/addon.js';
 import { median } from './stats.js';
 
 /** Loaded whatever SOCKEYE_NATIVE says, so its row is there in a run that forces the JS path; undefined when not built. */
-function loadAddon(): FdAddon | undefined {
+function loadAddon(): Addon | undefined {
   try {
-    return requireFdAddon();
+    return requireAddon();
   } catch {
     return undefined;
   }
@@ -45,7 +45,7 @@ export interface NodeFloor {
 }
 
 /** Medians in ms; the two read strategies alternate so machine noise hits both alike. */
-export function runNodeFloor(pid: number, reps: number, warmup = 3): NodeFloor {
+export async function runNodeFloor(pid: number, reps: number, warmup = 3): Promise<NodeFloor> {
   const dir = `/proc/${pid}/fd`;
   const net = [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`];
   const addon = loadAddon();
@@ -67,7 +67,7 @@ export function runNodeFloor(pid: number, reps: number, warmup = 3): NodeFloor {
     const t2 = performance.now();
     for (const f of net) readLarge(f);
     const t3 = performance.now();
-    if (addon) readPidFdSummaryNative(addon, '/proc', pid);
+    if (addon) await walkPidFds(addon, '/proc', pid);
     const t4 = performance.now();
     if (i >= 0) {
       fdWalk.push(t1 - t0);

@@ -1,6 +1,6 @@
 // npm run bench:memory [-- options] — where sockeye's resident memory goes,
 // idle and after scrapes of the 19,000-fd fixture, for launch variants (node
-// flags, malloc env, inline collection, worker heap limits) side by side.
+// flags, malloc env, kernel source, worker heap limits) side by side.
 // Runs are paired: every repetition starts each variant once, in a rotating
 // order, so machine load hits them alike. Figures come from /proc/PID/status
 // and /proc/PID/smaps of the real `dist/main.js` (nothing is loaded into the
@@ -32,7 +32,7 @@ const USAGE = `npm run bench:memory [-- options]
                       shipped        as package.json's start script launches it (${[...Object.entries(SHIPPED.env).map(([k, v]) => `${k}=${v}`), ...SHIPPED.nodeFlags].join(' ') || 'no flag'})
                       semiN          --max-semi-space-size=N (MiB) on the main isolate
                       arenaN         MALLOC_ARENA_MAX=N
-                      inline         collect on the main thread (no worker)
+                      native, text    the kernel source (default: chosen as sockeye chooses; text runs in the worker)
                       wyoungN        the worker's young generation N MiB (default 2)
                       optsize        --optimize-for-size
                       lite           --lite-mode (no optimizing compiler)
@@ -53,7 +53,7 @@ const USAGE = `npm run bench:memory [-- options]
   -h, --help`;
 
 function defaultVariants(): string[] {
-  return ['plain', 'semi1', 'arena2', 'semi1+arena2', 'inline+semi1+arena2', 'deps'];
+  return ['plain', 'semi1', 'arena2', 'semi1+arena2', 'text+semi1+arena2', 'deps'];
 }
 
 interface Variant {
@@ -76,7 +76,7 @@ function parseVariant(name: string): Variant {
     }
     else if ((m = /^semi(\d+)$/.exec(token))) v.nodeFlags.push(`--max-semi-space-size=${m[1]}`);
     else if ((m = /^arena(\d+)$/.exec(token))) v.env.MALLOC_ARENA_MAX = m[1]!;
-    else if (token === 'inline') v.collection = { ...v.collection, mode: 'inline' };
+    else if (token === 'native' || token === 'text') v.collection = { ...v.collection, source: token };
     else if ((m = /^wyoung(\d+)$/.exec(token))) v.collection = { ...v.collection, workerResourceLimits: { maxYoungGenerationSizeMb: Number(m[1]), maxOldGenerationSizeMb: 128 } };
     else if (token === 'optsize') v.nodeFlags.push('--optimize-for-size');
     else if (token === 'lite') v.nodeFlags.push('--lite-mode');

@@ -1,11 +1,10 @@
-// npm run bench:profile [-- --fds 19000 --reps 20 --mode inline|worker|async] —
+// npm run bench:profile [-- --fds 19000 --reps 20 --source native|text] —
 // where a collection's time goes: CPU-profiles sockeye's collection of one
-// fixture target, writes bench/out/collection-<mode>.cpuprofile (open it in
-// Chrome DevTools) and prints the top frames by self time. inline (default)
-// profiles the collection code itself (what the worker runs); worker profiles
-// what is left on the main thread when the worker does the work; async, what
-// the main thread does in the default mode (the addon's work runs on libuv's
-// pool, outside the profile).
+// fixture target, writes bench/out/collection-<source>.cpuprofile (open it in
+// Chrome DevTools) and prints the top frames by self time. native (default)
+// profiles what the main thread does with the native source (the addon's
+// work runs on libuv's pool, outside the profile); text profiles what is left
+// on the main thread when the text source's worker does the work.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -21,10 +20,10 @@ import { sig } from './stats.js';
 import { topFrames, type Profile } from './cpuprofile.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { fds: { type: 'string', default: '19000' }, reps: { type: 'string', default: '20' }, top: { type: 'string', default: '25' }, mode: { type: 'string', default: 'inline' } } });
-  const mode = values.mode;
-  if (mode !== 'inline' && mode !== 'worker' && mode !== 'async') {
-    process.stderr.write('bench:profile: --mode must be inline, worker or async\n');
+  const { values } = parseArgs({ options: { fds: { type: 'string', default: '19000' }, reps: { type: 'string', default: '20' }, top: { type: 'string', default: '25' }, source: { type: 'string', default: 'native' } } });
+  const mode = values.source;
+  if (mode !== 'native' && mode !== 'text') {
+    process.stderr.write('bench:profile: --source must be native or text\n');
     process.exit(2);
   }
   const fds = Number(values.fds);
@@ -37,7 +36,7 @@ async function main(): Promise<void> {
   const { targets } = await startFixtures([fds], (line) => process.stderr.write(`${line}\n`));
   const pid = targets[0]!.pid;
   const config = configSchema.parse({ targets: [{ name: 'bench', match: { pid } }] });
-  const collection = createTargetCollection(config, new Registry(), quietLogger(), { mode });
+  const collection = createTargetCollection(config, new Registry(), quietLogger(), { source: mode });
   for (let i = 0; i < 3; i++) await collection.collect(); // warm-up: JIT, caches
 
   const session = new Session();

@@ -18,8 +18,8 @@ export interface SizeResults {
   nodeFloor: NodeFloor;
   /** The default mode (async where the addon is built), interleaved with the floor. */
   collection: CollectionFigures;
+  /** The text source, in its worker thread. */
   worker: CollectionFigures;
-  inline: CollectionFigures;
   statCount: { median: number; count: number | undefined };
   peers: PeerTiming[];
   http: ScrapeFigures | undefined;
@@ -71,18 +71,16 @@ function rows(r: Results): { header: string[]; body: string[][] } {
     row('  Node: net read, readFileSync', (s) => ms(s.nodeFloor.netReadFile)),
     row('  Node: net read, 4 MiB readSync', (s) => ms(s.nodeFloor.netReadLarge)),
     row('sockeye collection, default mode', (s) => ms(s.collection.median)),
-    row('  its mode; its fd walk', (s) => `${s.collection.mode}; ${s.collection.fdWalk}`),
+    row('  its source; its fd walk', (s) => `${s.collection.mode}; ${s.collection.fdWalk}`),
     row('  = x floor', (s) => ratio(s.collection.median, s.floor.total)),
     row('  = x (C fd walk + sock_diag dump)', (s) => ratio(s.collection.median, s.floor.diagTotal)),
-    row('sockeye collection, worker', (s) => ms(s.worker.median)),
-    row('sockeye collection, inline', (s) => ms(s.inline.median)),
+    row('sockeye collection, text source (worker)', (s) => ms(s.worker.median)),
     row('  µs per fd (default mode, whole collection)', (s) => usPer(s.collection.median, s.fds)),
     row('  µs per fd (fd collector alone)', (s) => usPer(s.collection.collectors.fd ?? NaN, s.fds)),
     row('  µs per namespace socket (sockets collector)', (s) => usPer(s.collection.collectors.sockets ?? NaN, s.sockets)),
     ...collectorNames(r).map((name) => row(`  collector ${name} (its own timing)`, (s) => ms(s.collection.collectors[name] ?? NaN))),
     row('event-loop max delay, default mode', (s) => ms(s.collection.loopDelayMax)),
-    row('event-loop max delay, worker', (s) => ms(s.worker.loopDelayMax)),
-    row('event-loop max delay, inline', (s) => ms(s.inline.loopDelayMax)),
+    row('event-loop max delay, text source (worker)', (s) => ms(s.worker.loopDelayMax)),
     row('  same time idle (machine noise)', (s) => ms(s.collection.loopDelayIdleMax)),
     row('  same time, a worker only spinning', (s) => ms(s.collection.loopDelayBusyMax)),
     row('sockeye /metrics over HTTP', (s) => (s.http ? ms(s.http.median) : 'n/a')),
@@ -127,7 +125,7 @@ function summaries(r: Results): string[] {
     const ssp = r.namespacePeers.find((p) => p.name === 'ss -tanp');
     out.push(
       `collection@${s.fds}fds: ${ms(s.collection.median)} = ${ratio(s.collection.median, s.floor.total)} floor (${ms(s.floor.total)}), ` +
-        `${ratio(s.collection.median, s.floor.diagTotal)} the C fd walk + sock_diag dump (${ms(s.floor.diagTotal)}); ${s.collection.mode}; worker ${ms(s.worker.median)}; inline ${ms(s.inline.median)}; ` +
+        `${ratio(s.collection.median, s.floor.diagTotal)} the C fd walk + sock_diag dump (${ms(s.floor.diagTotal)}); ${s.collection.mode}; text source ${ms(s.worker.median)}; ` +
         `lsof ${peerText(peer(s, 'lsof -p PID'))}; process-exporter ${peerText(pe)}; ss -tanp ${peerText(ssp)}; ` +
         `${usPer(s.collection.median, s.fds)}/fd, ${usPer(s.collection.median, s.sockets)}/socket`,
     );
@@ -141,7 +139,7 @@ function summaries(r: Results): string[] {
   }
   for (const s of r.sizes) {
     out.push(
-      `event-loop@${s.fds}fds: worst delay ${ms(s.collection.loopDelayMax)} during a collection in the default mode, ${s.collection.mode} (worker: ${ms(s.worker.loopDelayMax)}; inline: ${ms(s.inline.loopDelayMax)}; idle for as long: ${ms(s.collection.loopDelayIdleMax)}; a worker only spinning as long: ${ms(s.collection.loopDelayBusyMax)})` +
+      `event-loop@${s.fds}fds: worst delay ${ms(s.collection.loopDelayMax)} during a collection in the default mode, ${s.collection.mode} (text source: ${ms(s.worker.loopDelayMax)}; idle for as long: ${ms(s.collection.loopDelayIdleMax)}; a worker only spinning as long: ${ms(s.collection.loopDelayBusyMax)})` +
         (s.http ? `; /readyz worst ${ms(s.http.readyzMax)} (median ${ms(s.http.readyzMedian)}) while a real sockeye was scraped` : ''),
     );
   }

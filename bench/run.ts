@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, installCleanupHandlers } from './cleanup.js';
 import { namespaceSockets, startFixtures, type Target } from './fixtures/index.js';
-import { defaultCollectionMode } from '../src/collectors/index.js';
 import { buildFloor, OUT, runFloorRaw, summarizeFloor, type FloorRaw } from './floor.js';
 import { runNodeFloor } from './floor-node.js';
 import { timeCommands } from './peers/commands.js';
@@ -92,15 +91,14 @@ const log = (line: string) => process.stderr.write(`${new Date().toISOString().s
 
 async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string): Promise<SizeResults> {
   const sockets = namespaceSockets();
-  log(`${t.fds} fds: floor and sockeye's collection interleaved (default mode, then worker and inline); ${sockets} TCP sockets in the namespace`);
+  log(`${t.fds} fds: floor and sockeye's collection interleaved (default source, then the text source in its worker); ${sockets} TCP sockets in the namespace`);
   // The machine may be busy with other work: each timed collection is
   // preceded by three repetitions of the floor, so the ratio compares like with like.
   const floorRuns: FloorRaw[] = [];
-  const collection = await timeCollection(t.pid, defaultCollectionMode('/proc'), o.reps, 3, () => floorRuns.push(runFloorRaw(t.pid, 3, 1)), true);
+  const collection = await timeCollection(t.pid, undefined, o.reps, 3, () => floorRuns.push(runFloorRaw(t.pid, 3, 1)), true);
   const floor = summarizeFloor(floorRuns);
-  const worker = await timeCollection(t.pid, 'worker', o.reps, 3);
-  const inline = await timeCollection(t.pid, 'inline', o.reps, 3);
-  const nodeFloor = runNodeFloor(t.pid, Math.max(o.reps, 15));
+  const worker = await timeCollection(t.pid, 'text', o.reps, 3);
+  const nodeFloor = await runNodeFloor(t.pid, Math.max(o.reps, 15));
   const statCount = timeStatCount(t.pid, Math.max(o.reps, 100));
   const peers: PeerTiming[] = [];
   if (!o.skip.has('peers')) {
@@ -118,7 +116,7 @@ async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string
       await s.stop();
     }
   }
-  return { fds: t.fds, sockets, target: t, floor, nodeFloor, collection, worker, inline, statCount, peers, http };
+  return { fds: t.fds, sockets, target: t, floor, nodeFloor, collection, worker, statCount, peers, http };
 }
 
 async function main(): Promise<void> {

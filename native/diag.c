@@ -1,8 +1,8 @@
 // TCP sockets of sockeye's network namespace through NETLINK_SOCK_DIAG (what
 // `ss` asks): the same rows as /proc/net/tcp and tcp6 as binary records, at a
 // third of the kernel's cost of formatting them as text, with the sockets no
-// process can hold (TIME_WAIT, SYN_RECV) filtered out in the kernel. Also the
-// listen backlog, which /proc/net/tcp does not show. One dump per family, in
+// process can hold (TIME_WAIT, SYN_RECV) filtered out in the kernel. A listener's
+// record carries its backlog, which /proc/net/tcp does not show. One dump per family, in
 // the caller's namespace (a sidecar shares its pod's); no privilege needed.
 // Node cannot open a netlink socket, hence C.
 #include <stdio.h>
@@ -78,29 +78,7 @@ static napi_value diag_error(napi_env env, const char *what, int rc) {
   return err;
 }
 
-static napi_value throw_diag(napi_env env, const char *what, int rc) {
-  napi_throw(env, diag_error(env, what, rc));
-  return NULL;
-}
-
-// For a listener the kernel reports the accept queue as rqueue and its limit (the backlog) as wqueue.
-static int listener_row(const struct inet_diag_msg *m, void *ctx) {
-  doubles *out = ctx;
-  return doubles_push(out, (double)m->idiag_inode) || doubles_push(out, (double)m->idiag_rqueue) ||
-                 doubles_push(out, (double)m->idiag_wqueue)
-             ? ENOMEM
-             : 0;
-}
-
-napi_value diag_listeners(napi_env env, napi_callback_info info) {
-  doubles rows = {0};
-  int rc = dump_tcp_both(1u << TCP_LISTEN, listener_row, &rows);
-  napi_value arr = rc == 0 ? make_f64(env, rows.v, rows.len) : throw_diag(env, "TCP listeners", rc);
-  free(rows.v);
-  return arr;
-}
-
-// One dump of the TCP sockets whose inode is wanted; the run part makes no N-API call, so it can run off the JS thread.
+// One dump of the TCP sockets whose inode is wanted; the run part makes no N-API call: it runs on libuv's pool.
 typedef struct {
   uint32_t *wanted; // sorted by tcp_dump_run
   size_t nwanted;
@@ -161,7 +139,7 @@ static int tcp_dump_wanted(tcp_dump *d, const double *inodes, size_t n) {
 }
 
 static int tcp_dump_run(tcp_dump *d) {
-  // Sorted here, not where the inodes are copied: with tcpSocketsAsync this runs on the pool, off the JS thread.
+  // Sorted here, not where the inodes are copied: this runs on the pool, off the JS thread.
   qsort(d->wanted, d->nwanted, sizeof *d->wanted, cmp_u32);
   return dump_tcp_both(SOCKDIAG_HELD_STATES, socket_row, d);
 }
@@ -193,7 +171,7 @@ static int tcp_dump_arg(napi_env env, napi_value arg, tcp_dump *d) {
   return 0;
 }
 
-// The Float64Array argument of tcpSockets(Async) into d's wanted set; -1 (a JS exception pending) when there is none.
+// The Float64Array argument of tcpSocketsAsync into d's wanted set; -1 (a JS exception pending) when there is none.
 static int wanted_arg(napi_env env, napi_callback_info info, tcp_dump *d) {
   size_t argc = 1;
   napi_value argv[1];
@@ -202,17 +180,6 @@ static int wanted_arg(napi_env env, napi_callback_info info, tcp_dump *d) {
     return -1;
   }
   return tcp_dump_arg(env, argv[0], d);
-}
-
-napi_value diag_tcp_sockets(napi_env env, napi_callback_info info) {
-  tcp_dump d = {0};
-  napi_value out = NULL;
-  if (wanted_arg(env, info, &d) == 0) {
-    int rc = tcp_dump_run(&d);
-    out = rc == 0 ? tcp_dump_result(env, &d) : throw_diag(env, "TCP sockets", rc);
-  }
-  tcp_dump_free(&d);
-  return out;
 }
 
 typedef struct {

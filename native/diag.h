@@ -3,13 +3,9 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
-// listeners() → Float64Array of (inode, accept queue, backlog) triples, one per TCP listener in this network namespace.
-napi_value diag_listeners(napi_env env, napi_callback_info info);
-
-// Doubles per socket in tcpSockets()' rows: inode, family (4 or 6), state, rqueue, wqueue, local port, peer index or -1.
+// Doubles per socket in tcpSocketsAsync()' rows: inode, family (4 or 6), state, rqueue, wqueue, local port, peer index or -1.
 #define TCP_DUMP_FIELDS 7
 
-// tcpSockets(wanted: Float64Array) → { rows: Float64Array (TCP_DUMP_FIELDS per socket), peers: ArrayBuffer (16 bytes per peer) }.
-napi_value diag_tcp_sockets(napi_env env, napi_callback_info info);
-// tcpSocketsAsync(wanted): a promise of the same, the dump done on libuv's pool.
+// tcpSocketsAsync(wanted: Float64Array) → a promise of { rows: Float64Array (TCP_DUMP_FIELDS per socket), peers: ArrayBuffer
+// (16 bytes per peer) }, the dump done on libuv's pool.
 napi_value diag_tcp_sockets_async(napi_env env, napi_callback_info info);

@@ -27,7 +27,7 @@
 #include "table.h"
 
 // Bumped whenever the JS-visible shape changes: the loader refuses a stale build.
-#define SOCKEYE_FD_ABI 5
+#define SOCKEYE_FD_ABI 6
 
 // Same order as FD_TYPES in src/procfs/pid/fd.ts.
 enum { T_FILE, T_SOCKET, T_PIPE, T_ANON, T_EVENTFD, T_EVENTPOLL, T_TIMERFD, T_SIGNALFD, T_INOTIFY, T_DEVICE, T_OTHER, T_COUNT };
@@ -248,17 +248,6 @@ static walk_job *walk_new(napi_env env, napi_callback_info info) {
   return w;
 }
 
-// walk(dir): the summary, on this thread.
-static napi_value walk(napi_env env, napi_callback_info info) {
-  walk_job *w = walk_new(env, info);
-  if (!w) return NULL;
-  walk_run(&w->job);
-  napi_value error = NULL, result = walk_settle(env, &w->job, &error);
-  if (!result) napi_throw(env, error);
-  walk_destroy(&w->job);
-  return result;
-}
-
 // walkAsync(dir): a promise of the same, the walk done on libuv's pool.
 static napi_value walk_async(napi_env env, napi_callback_info info) {
   walk_job *w = walk_new(env, info);
@@ -285,16 +274,10 @@ static napi_value classify_js(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value fn, abi;
-  napi_create_function(env, "walk", NAPI_AUTO_LENGTH, walk, NULL, &fn);
-  napi_set_named_property(env, exports, "walk", fn);
   napi_create_function(env, "walkAsync", NAPI_AUTO_LENGTH, walk_async, NULL, &fn);
   napi_set_named_property(env, exports, "walkAsync", fn);
   napi_create_function(env, "classify", NAPI_AUTO_LENGTH, classify_js, NULL, &fn);
   napi_set_named_property(env, exports, "classify", fn);
-  napi_create_function(env, "listeners", NAPI_AUTO_LENGTH, diag_listeners, NULL, &fn);
-  napi_set_named_property(env, exports, "listeners", fn);
-  napi_create_function(env, "tcpSockets", NAPI_AUTO_LENGTH, diag_tcp_sockets, NULL, &fn);
-  napi_set_named_property(env, exports, "tcpSockets", fn);
   napi_create_function(env, "tcpSocketsAsync", NAPI_AUTO_LENGTH, diag_tcp_sockets_async, NULL, &fn);
   napi_set_named_property(env, exports, "tcpSocketsAsync", fn);
   napi_create_int32(env, SOCKEYE_FD_ABI, &abi);

@@ -3,7 +3,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerBuildInfo } from './build-info.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
-import { createTargetCollection, defaultCollectionMode, type CollectionOptions } from './collectors/index.js';
+import { createTargetCollection, type CollectionOptions } from './collectors/index.js';
 import { createChecker } from './checks/index.js';
 import { createHeartbeats } from './heartbeats/index.js';
 import metricsRoutes from './routes/metrics.js';
@@ -19,7 +19,7 @@ import type { WebConfig } from './web-config/load.js';
 export interface BuildOptions {
   /** Fastify logger options; false silences (tests). */
   logger?: FastifyServerOptions['logger'];
-  /** How targets are collected (default: defaultCollectionMode; the CLI decides it to log it). */
+  /** How targets are collected (default: the source chosen for procRoot; the CLI chooses it to say so in its startup line). */
   collection?: CollectionOptions;
   /** --web.config.file, loaded: TLS, basic auth, headers and rate limit for every endpoint. */
   web?: WebConfig;
@@ -52,13 +52,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerBuildInfo(registry);
-  const collectionMode = options.collection?.mode ?? defaultCollectionMode(config.procRoot);
 
   const ctx: AppContext = {
     config,
     registry,
     log: app.log,
-    collection: createTargetCollection(config, registry, app.log, { ...options.collection, mode: collectionMode }),
+    collection: createTargetCollection(config, registry, app.log, options.collection),
     checker: createChecker(config, registry, app.log),
     heartbeats: await createHeartbeats(config, registry, app.log),
     startedAt: Date.now(),

@@ -10,7 +10,7 @@ import { StateReadError } from './heartbeats/state-file.js';
 import type { Config } from './config/schema.js';
 import { VERSION } from './version.js';
 import { startupLine } from './startup-log.js';
-import { defaultCollectionMode } from './collectors/index.js';
+import { chooseSource } from './collectors/index.js';
 import { loadWebConfig, type WebConfig } from './web-config/load.js';
 
 const USAGE = `sockeye ${VERSION} — Prometheus exporter sidecar: watches an app's processes through /proc,
@@ -96,7 +96,9 @@ async function serve(values: Values, args: string[]): Promise<'serving'> {
   const { file, config, web } = await resolveServer(values);
   await verifyPaths(config, file ?? 'config');
   const { listen, ...addr } = resolveListen(values, config);
-  const collection = { mode: defaultCollectionMode(config.procRoot) };
+  // The kernel source, chosen here once to be named in the startup line.
+  const source = chooseSource(config.procRoot);
+  const collection = { source: source.kind };
   // A reload reads the same file with the same flags and environment, checked as at startup.
   const reload = file
     ? async () => {
@@ -137,7 +139,7 @@ async function serve(values: Values, args: string[]): Promise<'serving'> {
     const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : code === 'EADDRNOTAVAIL' ? 'address not available on this host' : (err as Error).message;
     throw new RuntimeError(`cannot listen on ${listen}: ${why}`);
   }
-  const { fields, msg } = startupLine({ configFile: file, config, listen, web, collection: collection.mode });
+  const { fields, msg } = startupLine({ configFile: file, config, listen, web, source });
   app.log.info(fields, msg);
   return 'serving';
 }

@@ -1,7 +1,6 @@
 import { BUILD_INFO } from './build-info.js';
-import { describeCollection, type CollectionMode } from './collectors/index.js';
+import { describeSource, type SourceChoice } from './collectors/index.js';
 import type { Config } from './config/schema.js';
-import { fdWalkMode } from './procfs/pid/fd-native.js';
 import type { WebConfig } from './web-config/load.js';
 
 export interface StartupFacts {
@@ -11,7 +10,8 @@ export interface StartupFacts {
   /** host:port as given. */
   listen: string;
   web: WebConfig | undefined;
-  collection: CollectionMode;
+  /** The kernel source collections use, and why. */
+  source: SourceChoice;
 }
 
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
@@ -23,6 +23,7 @@ const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
  */
 export function startupLine(f: StartupFacts): { fields: Record<string, unknown>; msg: string } {
   const { config, web } = f;
+  const source = describeSource(f.source);
   const scheme = web?.tls ? 'https' : 'http';
   const guards = [web?.tls && 'TLS', web?.tls && web.tls.clientAuth !== 'NoClientCert' && `client certificates (${web.tls.clientAuth})`, web && web.users.size > 0 && 'basic auth', web?.rateLimit && 'rate limit'].filter(Boolean);
   const webText = web ? `, web config ${web.file}${guards.length ? ` (${guards.join(', ')})` : ''}` : '';
@@ -43,9 +44,8 @@ export function startupLine(f: StartupFacts): { fields: Record<string, unknown>;
       webConfig: web?.file ?? null,
       tls: Boolean(web?.tls),
       basicAuth: Boolean(web && web.users.size > 0),
-      collection: f.collection,
-      fdWalk: fdWalkMode.mode,
+      ...source.fields,
     },
-    msg: `sockeye ${BUILD_INFO.version} (revision ${BUILD_INFO.revision}, Node.js ${BUILD_INFO.nodejs}) serving ${scheme}://${f.listen}${webText}; ${what}; stateDir ${config.stateDir}; ${describeCollection(f.collection)}`,
+    msg: `sockeye ${BUILD_INFO.version} (revision ${BUILD_INFO.revision}, Node.js ${BUILD_INFO.nodejs}) serving ${scheme}://${f.listen}${webText}; ${what}; stateDir ${config.stateDir}; ${source.text}`,
   };
 }

@@ -6,15 +6,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import type { FastifyBaseLogger } from 'fastify';
-import { createTargetCollection, type CollectionMode } from '../../src/collectors/index.js';
+import { chooseSource, createTargetCollection, type SourceKind } from '../../src/collectors/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { statPidFdCount } from '../../src/procfs/pid/fd.js';
-import { fdWalkMode } from '../../src/procfs/pid/fd-native.js';
 import { max, median } from '../stats.js';
 
 export interface CollectionFigures {
+  /** The kernel source: native (this thread, libuv's pool) or text (the worker). */
   mode: string;
-  /** Which fd walk the collecting thread used: the worker reads SOCKEYE_NATIVE from its own env, as the app's does. */
+  /** Which fd walk that source uses. */
   fdWalk: 'native' | 'js';
   median: number;
   samples: number[];
@@ -45,9 +45,10 @@ export const quietLogger = (): FastifyBaseLogger => {
  * loop-delay window: the floor is interleaved there, so both see the same
  * machine load.
  */
-export async function timeCollection(pid: number, mode: CollectionMode, reps: number, warmup: number, between: () => void = () => {}, controls = false): Promise<CollectionFigures> {
+export async function timeCollection(pid: number, source: SourceKind | undefined, reps: number, warmup: number, between: () => void = () => {}, controls = false): Promise<CollectionFigures> {
   const config = configSchema.parse({ targets: [{ name: 'bench', match: { pid } }] });
-  const collection = createTargetCollection(config, new Registry(), quietLogger(), { mode });
+  const mode = chooseSource('/proc', source).kind;
+  const collection = createTargetCollection(config, new Registry(), quietLogger(), { source: mode });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const samples: number[] = [];
   const delays: number[] = [];
@@ -88,7 +89,7 @@ export async function timeCollection(pid: number, mode: CollectionMode, reps: nu
     loopDelayBusyMax = await busyWorkerLoopDelay(median(samples), Math.min(reps, 10));
   }
   const collectors = Object.fromEntries([...perCollector].map(([name, ms]) => [name, median(ms)]));
-  const fdWalk = process.env.SOCKEYE_NATIVE === '0' ? 'js' : fdWalkMode.mode;
+  const fdWalk = mode === 'native' ? 'native' : 'js';
   return { mode, fdWalk, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors };
 }
 

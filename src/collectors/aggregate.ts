@@ -1,7 +1,8 @@
-import { decodeAddress } from '../procfs/net/inet.js';
-import { USER_HZ } from '../procfs/pid/stat.js';
-import type { ProcContext, SocketInfo } from './context.js';
-import { emptyFdCounts } from '../procfs/pid/fd.js';
+import type { SocketInfo } from '../procfs/net/socket-info.js';
+import { emptyFdCounts, type FdType } from '../procfs/pid/fd.js';
+import type { Limit } from '../procfs/pid/limits.js';
+import { USER_HZ, type PidStat } from '../procfs/pid/stat.js';
+import type { CgroupMemory } from './memory.js';
 import { OTHER, type ListenPort, type PeerCount, type SocketCount, type SocketProtocol, type Usage } from './snapshot.js';
 import { topWithOther } from './top.js';
 
@@ -17,20 +18,28 @@ function minOrNull(values: Array<number | null | undefined>): number | null {
   return best;
 }
 
-/** Decodes kernel hex addresses once per collection: peers repeat. */
-export class PeerNames {
-  private readonly names = new Map<string, string>();
-  get(hex: string): string {
-    let name = this.names.get(hex);
-    if (name === undefined) {
-      name = decodeAddress(hex) ?? hex;
-      this.names.set(hex, name);
-    }
-    return name;
-  }
+/** What the stages read of one process, as summarize takes it. Undefined: not read (or not readable). */
+export interface ProcessValues {
+  pid: number;
+  stat: PidStat;
+  /** From status (stat's count is from resolution, earlier). */
+  threads?: number;
+  residentBytes?: number;
+  openFilesLimit?: Limit;
+  openFds?: number;
+  fdTypes?: Record<FdType, number>;
+  paths?: Map<string, number>;
+  sockets?: Map<number, SocketInfo>;
+  /** /proc/PID/cgroup text. */
+  cgroup?: string;
+  memoryLimitBytes?: number | null;
+  /** The memory cgroup's figures (shared by the processes in it). */
+  cgroupMemory?: CgroupMemory;
 }
 
-function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: PeerNames): Pick<Usage, 'sockets' | 'peers' | 'queues' | 'listen'> {
+const NO_BACKLOGS: ReadonlyMap<number, number> = new Map();
+
+function socketUsage(sockets: ReadonlyMap<number, SocketInfo>, topN: number, backlogs: ReadonlyMap<number, number>): Pick<Usage, 'sockets' | 'peers' | 'queues' | 'listen'> {
   // protocol → state → row: no key string built per socket (tens of thousands per collection).
   const byState = new Map<SocketProtocol, Map<string, SocketCount>>();
   const peers = new Map<string, Record<string, number>>();
@@ -40,27 +49,27 @@ function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: Pee
   // Idle sockets share one record per (protocol, state, peer) (SocketInterner):
   // each distinct record is aggregated once, with its multiplicity.
   const records = new Map<SocketInfo, number>();
-  for (const s of sockets) records.set(s, (records.get(s) ?? 0) + 1);
+  sockets.forEach((s, inode) => {
+    records.set(s, (records.get(s) ?? 0) + 1);
+    if (s.listenPort === undefined) return;
+    // Listeners are never shared records. The backlog of a port is known only if known for every socket on it.
+    const l = listen.get(s.listenPort);
+    const backlog = s.backlog ?? backlogs.get(inode) ?? null;
+    if (l) {
+      l.queue += s.rx;
+      l.backlog = l.backlog === null || backlog === null ? null : l.backlog + backlog;
+    } else listen.set(s.listenPort, { port: s.listenPort, queue: s.rx, backlog });
+  });
   for (const [s, n] of records) {
     let states = byState.get(s.protocol);
     if (!states) byState.set(s.protocol, (states = new Map()));
     const row = states.get(s.state);
     if (row) row.count += n;
     else states.set(s.state, { protocol: s.protocol, state: s.state, count: n });
-    if (s.listenPort !== undefined) {
-      const l = listen.get(s.listenPort);
-      // The backlog of a port is known only if known for every socket on it.
-      const backlog = s.backlog === undefined ? null : s.backlog * n;
-      if (l) {
-        l.queue += s.rx * n;
-        l.backlog = l.backlog === null || backlog === null ? null : l.backlog + backlog;
-      } else listen.set(s.listenPort, { port: s.listenPort, queue: s.rx * n, backlog });
-      continue;
-    }
-    if (s.protocol === 'unix' || s.protocol === 'other') continue;
+    if (s.listenPort !== undefined || s.protocol === 'unix' || s.protocol === 'other') continue;
     queues.rx += s.rx * n;
     queues.tx += s.tx * n;
-    const peer = s.peer ?? (s.peerHex === undefined ? undefined : peerNames.get(s.peerHex));
+    const peer = s.peer;
     if (peer !== undefined) {
       peerCounts.set(peer, (peerCounts.get(peer) ?? 0) + n);
       let states = peers.get(peer);
@@ -91,7 +100,7 @@ function socketUsage(sockets: Iterable<SocketInfo>, topN: number, peerNames: Pee
  * that one cgroup (a container); processes spread over several cgroups (the
  * zero-config group "node" on a host) have no single limit to show.
  */
-function sharedCgroupLimit(procs: ProcContext[]): number | null {
+function sharedCgroupLimit(procs: readonly ProcessValues[]): number | null {
   const seen = procs.filter((p) => p.cgroup !== undefined);
   const first = seen[0];
   if (!first || seen.some((p) => p.cgroup !== first.cgroup)) return null;
@@ -103,7 +112,7 @@ function sharedCgroupLimit(procs: ProcContext[]): number | null {
  * processes (the processes of one container share theirs); null where none
  * of them has one (the root cgroup, or no cgroup visible).
  */
-function cgroupTotals(procs: ProcContext[]): Pick<Usage, 'workingSetBytes' | 'oomKills'> {
+function cgroupTotals(procs: readonly ProcessValues[]): Pick<Usage, 'workingSetBytes' | 'oomKills'> {
   const seen = new Set<string>();
   let workingSetBytes: number | null = null;
   let oomKills: number | null = null;
@@ -122,7 +131,7 @@ function cgroupTotals(procs: ProcContext[]): Pick<Usage, 'workingSetBytes' | 'oo
  * summed per process; a socket held by several processes (a forked listener)
  * is one socket, counted once.
  */
-export function summarize(procs: ProcContext[], topN: number, peerNames: PeerNames): Usage {
+export function summarize(procs: readonly ProcessValues[], topN: number, backlogs: ReadonlyMap<number, number> = NO_BACKLOGS): Usage {
   let fds: Usage['fds'] = null;
   const paths = new Map<string, number>();
   // One process (the usual sidecar): its own map, not a copy.
@@ -145,12 +154,12 @@ export function summarize(procs: ProcContext[], topN: number, peerNames: PeerNam
     fdUsageRatio: ratio,
     fds,
     paths: topWithOther(paths, topN).map(({ key, count }) => ({ path: key, count })),
-    ...socketUsage(sockets.values(), topN, peerNames),
+    ...socketUsage(sockets, topN, backlogs),
     residentBytes: sumOrNull(procs.map((p) => p.residentBytes)),
     memoryLimitBytes: sharedCgroupLimit(procs),
     ...cgroupTotals(procs),
     cpuUserSeconds: procs.reduce((s, p) => s + p.stat.utimeTicks, 0) / USER_HZ,
     cpuSystemSeconds: procs.reduce((s, p) => s + p.stat.stimeTicks, 0) / USER_HZ,
-    threads: procs.reduce((s, p) => s + p.stat.threads, 0),
+    threads: procs.reduce((s, p) => s + (p.threads ?? p.stat.threads), 0),
   };
 }

@@ -2,24 +2,23 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
-import { isProcfs } from '../procfs/is-procfs.js';
-import { describeFdWalk, fdAddon } from '../procfs/pid/fd-native.js';
-import { collectTargets, collectTargetsAsync, type CollectOptions } from './collect.js';
-import { ProblemLog } from './denials.js';
+import { withDeadline } from './deadline.js';
 import { TargetMetrics } from './metrics.js';
+import { readOwnCapabilities } from './own-capabilities.js';
+import { collectTargets, STAGE_NAMES, type CollectOptions } from './pipeline.js';
+import { ProblemLog } from './problem-log.js';
 import type { TargetSpec } from './resolve.js';
 import type { CollectionSnapshot } from './snapshot.js';
-import { COLLECTOR_NAMES } from './registry.js';
 import { SocketAgeTracker } from './socket-ages.js';
-import { readerIdentity } from './reader.js';
+import { chooseSource, openSource, type KernelSource, type SourceKind } from './sources/index.js';
 import { CollectionTimeout, CollectionWorker } from './worker-client.js';
 
-export { collectTargets, collectTargetsAsync, collectPid, type CollectOptions } from './collect.js';
+export { collectTargets, pidTarget, type CollectOptions } from './pipeline.js';
 export type { TargetSpec } from './resolve.js';
 export type * from './snapshot.js';
 export { FD_TYPES, OTHER } from './snapshot.js';
-export { explainDenied } from './reader.js';
-export { COLLECTOR_NAMES } from './registry.js';
+export { explainDenied } from './own-capabilities.js';
+export { chooseSource, describeSource, openSource, type KernelSource, type SourceChoice, type SourceKind } from './sources/index.js';
 export { SocketAgeTracker } from './socket-ages.js';
 
 export interface TargetCollection {
@@ -32,27 +31,19 @@ export interface TargetCollection {
   close(): Promise<void>;
 }
 
-export type CollectionMode = 'async' | 'worker' | 'inline';
-
 export interface CollectionOptions {
-  /**
-   * async: on this thread, the long system calls in the native addon on
-   * libuv's pool (the default where the addon is built and procRoot is a
-   * procfs); worker: in a worker thread (the default otherwise: the JS fd walk
-   * and the table reads are synchronous); inline: in this thread, blocking it
-   * (tests, `inspect`).
-   */
-  mode?: CollectionMode;
-  /** async and worker modes: give up on a collection after this long (default 30 s). */
+  /** The kernel source (default: chooseSource's: native where the addon loads and procRoot is a procfs, else text). */
+  source?: SourceKind;
+  /** Give up on a collection after this long (default 30 s). */
   timeoutMs?: number;
-  /** Worker mode: the worker's heap limits (default WORKER_RESOURCE_LIMITS; tests make them small). */
+  /** Text source: the worker's heap limits (default WORKER_RESOURCE_LIMITS; tests make them small). */
   workerResourceLimits?: ResourceLimits;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The configured targets as the collection takes them; undefined is the zero-config default. */
-export function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | undefined {
+function targetSpecs(config: Pick<Config, 'targets'>): TargetSpec[] | undefined {
   return config.targets?.map((t) => ({ name: t.name, match: t.match, processesMin: t.processes.min, processesMax: t.processes.max }));
 }
 
@@ -68,56 +59,37 @@ export function collectOptions(config: Config): CollectOptions {
   };
 }
 
-/** What a collection that timed out reports: the last targets seen, every collector failed. */
+/** What a collection that timed out reports: the last targets seen, every stage failed. */
 function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapshot | undefined): CollectionSnapshot {
   return {
     time: Date.now(),
     durationSeconds: seconds,
     procRoot: opts.procRoot,
     targets: last?.targets ?? [],
-    collectors: ['targets', ...COLLECTOR_NAMES].map((name) => ({ name, durationSeconds: seconds, success: false })),
+    collectors: ['targets', ...STAGE_NAMES].map((name) => ({ name, durationSeconds: seconds, success: false })),
     problems: [],
     longLivedAfterSeconds: opts.longLivedAfterMs / 1000,
     vanished: 0,
     netnsRead: 0,
-    reader: last?.reader ?? readerIdentity(),
+    reader: last?.reader ?? readOwnCapabilities(),
   };
 }
 
-/** The mode a collection of `procRoot` runs in unless told otherwise. */
-export function defaultCollectionMode(procRoot: string): CollectionMode {
-  return fdAddon && isProcfs(procRoot) ? 'async' : 'worker';
-}
-
-/** One line for the startup log: how collections run, and which fd walk they use. */
-export function describeCollection(mode: CollectionMode): string {
-  const how =
-    mode === 'async'
-      ? 'on the main thread, the fd walk and the TCP socket dump in C on libuv\'s pool'
-      : mode === 'worker'
-        ? 'in a worker thread'
-        : 'on the main thread, blocking it';
-  return `collection: ${how}; ${describeFdWalk()}`;
-}
-
-/** Settles with `work`, or with CollectionTimeout after timeoutMs (the work itself cannot be stopped). */
-function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CollectionTimeout(timeoutMs)), timeoutMs);
-    timer.unref();
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
+/**
+ * The collection behind /metrics and the status page: the pipeline over the
+ * source chosen here once, on this thread for the native source (its long
+ * calls are on libuv's pool), in a worker thread for the text source.
+ */
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
   const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin });
   const problems = new ProblemLog(log);
-  const mode = options.mode ?? defaultCollectionMode(config.procRoot);
-  const worker = mode === 'worker' ? new CollectionWorker(options.workerResourceLimits) : undefined;
   let current = collectOptions(config);
+  const source: KernelSource | undefined = chooseSource(config.procRoot, options.source).kind === 'native' ? openSource('native', current) : undefined;
+  const worker = source ? undefined : new CollectionWorker(options.workerResourceLimits);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Socket ages of collections on this thread (the worker keeps its own).
   const ages = new SocketAgeTracker(current.longLivedAfterMs);
+  let here: KernelSource | undefined;
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;
   let last: CollectionSnapshot | undefined;
@@ -126,26 +98,26 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
     // The options this collection runs with, even if a reload comes while it runs.
     const collectOpts = current;
     let snap: CollectionSnapshot;
-    if (mode !== 'inline') {
-      try {
-        const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-        snap = worker ? await worker.collect(collectOpts, timeoutMs) : await withTimeout(collectTargetsAsync(collectOpts, ages), timeoutMs);
-      } catch (err) {
-        if (err instanceof CollectionTimeout) {
-          // Stuck in the kernel: collecting here would block this thread too. The
-          // target series keep their last values; every collector reports failure.
-          log.error({ err }, `${err.message}: a /proc read is stuck; target metrics are stale, sockeye_scrape_collector_success is 0`);
-          const failed = timedOut(collectOpts, err.timeoutMs / 1000, last);
-          metrics.applyCollectors(failed);
-          return failed;
-        }
-        if (closed) return timedOut(collectOpts, 0, last);
-        // A broken worker (or async collection) must not turn a scrape into a 500: collect here this once.
-        log.error({ err }, `${worker ? 'collection worker' : 'async collection'} failed; collecting on the main thread`);
-        snap = collectTargets(collectOpts, ages);
+    try {
+      snap = worker
+        ? await worker.collect(collectOpts, timeoutMs)
+        : await withDeadline(collectTargets(collectOpts, source!, ages), timeoutMs, () => {
+            throw new CollectionTimeout(timeoutMs);
+          });
+    } catch (err) {
+      if (err instanceof CollectionTimeout) {
+        // Stuck in the kernel: the target series keep their last values; every stage reports failure.
+        log.error({ err }, `${err.message}: a /proc read is stuck; target metrics are stale, sockeye_scrape_collector_success is 0`);
+        const failed = timedOut(collectOpts, err.timeoutMs / 1000, last);
+        metrics.applyCollectors(failed);
+        return failed;
       }
-    } else {
-      snap = collectTargets(collectOpts, ages);
+      if (closed) return timedOut(collectOpts, 0, last);
+      // A worker that died (out of heap) must not turn a scrape into a 500:
+      // this one is collected here, blocking; the next starts a fresh worker.
+      log.error({ err }, 'collection worker failed; collecting on the main thread');
+      here ??= openSource('text', collectOpts);
+      snap = await collectTargets(collectOpts, here, ages);
     }
     metrics.apply(snap);
     // Reloaded meanwhile: what this collection set for a target since removed goes now.

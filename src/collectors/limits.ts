@@ -1,10 +1,16 @@
-import { openFilesLimit, readPidLimits } from '../procfs/pid/limits.js';
-import type { Collector } from './context.js';
+import type { Limit } from '../procfs/pid/limits.js';
+import type { Fail, Proc } from './pipeline.js';
+import type { KernelSource } from './sources/index.js';
 
 // /proc/PID/limits is world-readable: the fd limit is known even for a process whose fds are not.
-export const limitsCollector: Collector = {
-  name: 'limits',
-  process(p, env) {
-    p.openFilesLimit = openFilesLimit(readPidLimits(env.procRoot, p.pid));
-  },
-};
+export function readLimits(source: KernelSource, procs: readonly Proc[], fail: Fail): Map<number, Limit | undefined> {
+  const out = new Map<number, Limit | undefined>();
+  for (const { pid } of procs) {
+    try {
+      out.set(pid, source.openFilesLimit(pid));
+    } catch (err) {
+      fail(pid, err);
+    }
+  }
+  return out;
+}

@@ -1,34 +1,36 @@
-import { findMemoryCgroup, readCgroupMemoryLimit } from '../procfs/cgroup-memory.js';
-import { readCgroupMemoryUsage } from '../procfs/cgroup-memory-usage.js';
-import { parsePidCgroup, readPidCgroupText } from '../procfs/pid/cgroup.js';
-import type { CgroupMemory, Collector } from './context.js';
+import type { Fail, Proc } from './pipeline.js';
+import type { KernelSource } from './sources/index.js';
 
-/** Limit, working set and OOM kills of the memory cgroup of /proc/PID/cgroup `text`. */
-function readCgroupMemory(cgroupRoot: string, text: string): CgroupMemory {
-  const entries = parsePidCgroup(text);
-  const cg = findMemoryCgroup(cgroupRoot, entries);
-  const out: CgroupMemory = { limitBytes: readCgroupMemoryLimit(cgroupRoot, entries) };
-  if (!cg) return out;
-  out.dir = `${cg.mount}${cg.path}`;
-  const usage = readCgroupMemoryUsage(cg);
-  if (usage) {
-    out.workingSetBytes = usage.workingSetBytes;
-    out.oomKills = usage.oomKills;
+/** What the memory stage reads of one memory cgroup. */
+export interface CgroupMemory {
+  /** The cgroup's directory (processes with the same one share its figures); undefined when not visible. */
+  dir?: string;
+  limitBytes: number | null;
+  /** Absent in the root cgroup. */
+  workingSetBytes?: number;
+  oomKills?: number | null;
+}
+
+export interface MemoryInfo {
+  /** /proc/PID/cgroup text: which cgroup the process is in. */
+  cgroup: string;
+  /** The memory cgroup's figures (shared by the processes in it). */
+  memory: CgroupMemory;
+}
+
+export function readMemory(source: KernelSource, procs: readonly Proc[], fail: Fail): Map<number, MemoryInfo> {
+  // Processes of one container share a cgroup: its figures are read once.
+  const cgroups = new Map<string, CgroupMemory>();
+  const out = new Map<number, MemoryInfo>();
+  for (const { pid } of procs) {
+    try {
+      const cgroup = source.cgroup(pid);
+      let memory = cgroups.get(cgroup);
+      if (memory === undefined) cgroups.set(cgroup, (memory = source.cgroupMemory(cgroup)));
+      out.set(pid, { cgroup, memory });
+    } catch (err) {
+      fail(pid, err);
+    }
   }
   return out;
 }
-
-export const memoryCollector: Collector = {
-  name: 'memory',
-  process(p, env) {
-    const text = readPidCgroupText(env.procRoot, p.pid);
-    let memory = env.cgroupMemory.get(text);
-    if (memory === undefined) {
-      memory = readCgroupMemory(env.cgroupRoot, text);
-      env.cgroupMemory.set(text, memory);
-    }
-    p.cgroup = text;
-    p.memoryLimitBytes = memory.limitBytes;
-    p.cgroupMemory = memory;
-  },
-};

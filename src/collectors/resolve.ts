@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { failureKind } from '../procfs/errors.js';
-import { readPidCmdline } from '../procfs/pid/cmdline.js';
-import { readPidExe } from '../procfs/pid/exe.js';
-import { isKernelThread, readPidStat, type PidStat } from '../procfs/pid/stat.js';
+import { readFileSync } from 'node:fs';
 import type { MatchConfig } from '../config/targets.js';
-import type { Problem } from './snapshot.js';
+import { failureKind } from '../procfs/errors.js';
+import { isKernelThread, type PidStat } from '../procfs/pid/stat.js';
+import type { ReadProblem } from './snapshot.js';
+import type { KernelSource } from './sources/index.js';
 
 /** A target as the collection needs it (plain data: it is posted to the worker). */
 export interface TargetSpec {
@@ -19,7 +18,7 @@ export interface ResolvedTarget {
   spec: TargetSpec;
   auto: boolean;
   pids: number[];
-  problems: Problem[];
+  problems: ReadProblem[];
 }
 
 const regexCache = new Map<string, RegExp>();
@@ -39,27 +38,13 @@ function compiled(source: string): RegExp {
 export class ProcessTable {
   private all: number[] | undefined;
   private readonly stats = new Map<number, PidStat | undefined>();
-  private readonly cmdlines = new Map<number, string | undefined>();
+  private readonly cmdlines = new Map<number, string | Error>();
   private readonly exes = new Map<number, string | Error>();
 
-  /**
-   * Command lines already read off the JS thread (an async collection); then
-   * none is read here, and one that could not be read (an Error) matches no
-   * cmdline matcher.
-   */
-  prefetched: ReadonlyMap<number, string | Error> | undefined;
-
-  constructor(readonly procRoot: string) {}
+  constructor(readonly source: KernelSource) {}
 
   pids(): number[] {
-    if (!this.all) {
-      this.all = [];
-      for (const name of readdirSync(this.procRoot)) {
-        const c = name.charCodeAt(0);
-        if (c >= 48 && c <= 57 && /^\d+$/.test(name)) this.all.push(Number(name));
-      }
-      this.all.sort((a, b) => a - b);
-    }
+    this.all ??= this.source.pids();
     return this.all;
   }
 
@@ -68,7 +53,7 @@ export class ProcessTable {
     if (!this.stats.has(pid)) {
       let s: PidStat | undefined;
       try {
-        s = readPidStat(this.procRoot, pid);
+        s = this.source.stat(pid);
         if (isKernelThread(s) || s.state === 'Z' || s.state === 'X') s = undefined;
       } catch {
         s = undefined; // gone, or not a process directory we understand
@@ -78,26 +63,14 @@ export class ProcessTable {
     return this.stats.get(pid);
   }
 
-  cmdline(pid: number): string | undefined {
-    if (!this.cmdlines.has(pid)) {
-      let c: string | undefined;
-      if (this.prefetched) {
-        const p = this.prefetched.get(pid);
-        c = typeof p === 'string' ? p : undefined;
-      } else {
-        try {
-          c = readPidCmdline(this.procRoot, pid);
-        } catch {
-          c = undefined;
-        }
-      }
-      this.cmdlines.set(pid, c);
-    }
-    return this.cmdlines.get(pid);
+  /** The command lines of `pids`, read once (each a string, or why it could not be read: it then matches no cmdline matcher). */
+  async readCmdlines(pids: readonly number[]): Promise<void> {
+    const unread = pids.filter((pid) => !this.cmdlines.has(pid));
+    if (unread.length > 0) for (const [pid, c] of await this.source.cmdlines(unread)) this.cmdlines.set(pid, c);
   }
 
-  /** The command line if resolution already read it (no read here). */
-  knownCmdline(pid: number): string | undefined {
+  /** The command line read by readCmdlines, if it was. */
+  cmdline(pid: number): string | Error | undefined {
     return this.cmdlines.get(pid);
   }
 
@@ -106,7 +79,7 @@ export class ProcessTable {
     let e = this.exes.get(pid);
     if (e === undefined) {
       try {
-        e = readPidExe(this.procRoot, pid);
+        e = this.source.exe(pid);
       } catch (err) {
         e = err as Error;
       }
@@ -127,9 +100,9 @@ function readPidfile(path: string): number | Error {
 }
 
 /** All given matchers must match (AND); regexes are unanchored. */
-function resolveOne(spec: TargetSpec, table: ProcessTable): ResolvedTarget {
+async function resolveOne(spec: TargetSpec, table: ProcessTable): Promise<ResolvedTarget> {
   const match = spec.match ?? {};
-  const problems: Problem[] = [];
+  const problems: ReadProblem[] = [];
   let candidates: number[];
   const fixed: number[] = [];
   if (match.pid !== undefined) fixed.push(match.pid);
@@ -147,16 +120,21 @@ function resolveOne(spec: TargetSpec, table: ProcessTable): ResolvedTarget {
   const comm = match.comm !== undefined ? compiled(match.comm) : undefined;
   const cmdline = match.cmdline !== undefined ? compiled(match.cmdline) : undefined;
   const exe = match.exe !== undefined ? compiled(match.exe) : undefined;
+  candidates = candidates.filter((pid) => {
+    const stat = table.stat(pid);
+    return stat !== undefined && (!comm || comm.test(stat.comm));
+  });
+  // Command lines only of the processes the cheaper matchers left, all at once (their reads are bounded).
+  if (cmdline) {
+    await table.readCmdlines(candidates);
+    candidates = candidates.filter((pid) => {
+      const c = table.cmdline(pid);
+      return typeof c === 'string' && cmdline.test(c);
+    });
+  }
   const pids: number[] = [];
   let exeDenied = 0;
   for (const pid of candidates) {
-    const stat = table.stat(pid);
-    if (!stat) continue;
-    if (comm && !comm.test(stat.comm)) continue;
-    if (cmdline) {
-      const c = table.cmdline(pid);
-      if (c === undefined || !cmdline.test(c)) continue;
-    }
     if (exe) {
       const e = table.exe(pid);
       if (e instanceof Error) {
@@ -237,6 +215,9 @@ function resolveAuto(table: ProcessTable, selfPid: number, maxGroups: number): R
  * Targets → live pids, read afresh. `specs` undefined means the zero-config
  * default, bounded to `maxGroups` targets (unbounded unless given).
  */
-export function resolveTargets(specs: TargetSpec[] | undefined, table: ProcessTable, selfPid: number, maxGroups = Infinity): ResolvedTarget[] {
-  return specs === undefined ? resolveAuto(table, selfPid, maxGroups) : specs.map((s) => resolveOne(s, table));
+export async function resolveTargets(specs: TargetSpec[] | undefined, table: ProcessTable, selfPid: number, maxGroups = Infinity): Promise<ResolvedTarget[]> {
+  if (specs === undefined) return resolveAuto(table, selfPid, maxGroups);
+  const out: ResolvedTarget[] = [];
+  for (const spec of specs) out.push(await resolveOne(spec, table));
+  return out;
 }

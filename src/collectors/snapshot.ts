@@ -1,14 +1,14 @@
 // One collection as plain data: structured-clone-able (it crosses from the
-// worker thread), JSON-friendly, and the single source for /metrics,
+// worker thread of the text source), JSON-friendly, and the single source for /metrics,
 // `sockeye inspect` and the status page.
 import type { FdType } from '../procfs/pid/fd.js';
+import type { SocketProtocol } from '../procfs/net/socket-info.js';
 import type { SocketStateAge } from './socket-ages.js';
 
 export type { FdType } from '../procfs/pid/fd.js';
 export type { SocketStateAge } from './socket-ages.js';
 export { FD_TYPES } from '../procfs/pid/fd.js';
-
-export type SocketProtocol = 'tcp' | 'tcp6' | 'udp' | 'udp6' | 'unix' | 'other';
+export type { SocketProtocol } from '../procfs/net/socket-info.js';
 
 /** Label value used for the rows folded together past the top N. */
 export const OTHER = 'other';
@@ -39,12 +39,12 @@ export interface ListenPort {
   port: number;
   /** Connections waiting in the accept queue now (rx_queue of the LISTEN socket). */
   queue: number;
-  /** The accept queue's limit, the listen() backlog (from `ss`; null where unknown). */
+  /** The accept queue's limit, the listen() backlog (from sock_diag or `ss`; null where unknown). */
   backlog: number | null;
 }
 
 /** Something that could not be read. The collection goes on without it. */
-export interface Problem {
+export interface ReadProblem {
   collector: string;
   /** denied: no permission (the process is then unreadable); vanished: a file gone; error: anything else (collector fails). */
   kind: 'denied' | 'vanished' | 'error';
@@ -101,7 +101,7 @@ export interface ProcessSnapshot extends Usage {
   maxFdsHard: number | null;
   /** False when permission was denied for some part (usually /proc/PID/fd). */
   readable: boolean;
-  problems: Problem[];
+  problems: ReadProblem[];
 }
 
 export interface TargetSnapshot {
@@ -117,7 +117,7 @@ export interface TargetSnapshot {
   /** Per non-listening TCP state present: the oldest socket's age in it and how many are long-lived. */
   socketAges: SocketStateAge[];
   /** Problems resolving the target itself (unreadable pidfile, exe not readable). */
-  problems: Problem[];
+  problems: ReadProblem[];
 }
 
 export interface CollectorStat {
@@ -143,7 +143,7 @@ export interface CollectionSnapshot {
   targets: TargetSnapshot[];
   collectors: CollectorStat[];
   /** Problems of the collection as a whole (procRoot not readable). */
-  problems: Problem[];
+  problems: ReadProblem[];
   /** The configured long-lived threshold (leaks.longLivedAfter). */
   longLivedAfterSeconds: number;
   /** Processes that matched a target but exited before they were fully read (left out). */

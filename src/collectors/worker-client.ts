@@ -1,13 +1,10 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { CollectOptions } from './collect.js';
+import { withDeadline } from './deadline.js';
+import type { CollectOptions } from './pipeline.js';
 import type { CollectionSnapshot } from './snapshot.js';
 import type { WorkerReply } from './worker.js';
 
-/**
- * Runs collections in one long-lived worker thread. Under vitest/tsx the
- * sources are TypeScript: the worker then registers tsx's loader before
- * importing its entry (execArgv --import does not reach workers on Node 20).
- */
+/** A collection that did not finish in time (a /proc read stuck in the kernel). */
 export class CollectionTimeout extends Error {
   constructor(readonly timeoutMs: number) {
     super(`collection did not finish within ${timeoutMs} ms`);
@@ -31,6 +28,12 @@ export class CollectionTimeout extends Error {
  */
 export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 128 };
 
+/**
+ * Runs collections of the text source in one long-lived worker thread. Under
+ * vitest/tsx the sources are TypeScript: the worker then registers tsx's
+ * loader before importing its entry (execArgv --import does not reach
+ * workers on Node 20).
+ */
 export class CollectionWorker {
   private worker: Worker | undefined;
   constructor(private readonly resourceLimits: ResourceLimits = WORKER_RESOURCE_LIMITS) {}
@@ -72,30 +75,18 @@ export class CollectionWorker {
     this.worker ??= this.start();
     const id = this.nextId++;
     const worker = this.worker;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        if (this.worker === worker) this.worker = undefined;
-        void worker.terminate();
-        reject(new CollectionTimeout(timeoutMs));
-      }, timeoutMs);
-      timer.unref();
-      this.waiting.set(id, {
-        resolve: (s) => {
-          clearTimeout(timer);
-          resolve(s);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      // Keep the process alive only while a collection is in flight.
-      worker.ref();
-      worker.postMessage({ id, options });
+    const reply = new Promise<CollectionSnapshot>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    // Keep the process alive only while a collection is in flight.
+    worker.ref();
+    worker.postMessage({ id, options });
+    return withDeadline(reply, timeoutMs, () => {
+      this.waiting.delete(id);
+      if (this.worker === worker) this.worker = undefined;
+      void worker.terminate();
+      throw new CollectionTimeout(timeoutMs);
     }).finally(() => {
       if (this.waiting.size === 0 || this.worker !== worker) worker.unref();
-    }) as Promise<CollectionSnapshot>;
+    });
   }
 
   /** Stops the worker; a thread stuck in a syscall is not waited for beyond a second. */
@@ -106,8 +97,6 @@ export class CollectionWorker {
     this.waiting.clear();
     if (!w) return;
     w.unref();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([w.terminate(), new Promise((r) => (timer = setTimeout(r, 1000).unref()))]);
-    clearTimeout(timer);
+    await withDeadline(w.terminate(), 1000, () => undefined);
   }
 }

@@ -1,25 +1,31 @@
-// Entry of the collection worker thread: a large collection is tens of
-// milliseconds of synchronous /proc reads, which must not stall the checks and
-// the scheduler heartbeat on the main thread.
+// Entry of the collection worker thread, for the text source: its fd walk
+// and table reads are synchronous, tens of milliseconds on a large target,
+// which must not stall the checks and the scheduler heartbeat on the main
+// thread. The same pipeline as on the main thread, over one text source
+// (and one socket-age tracker) kept for the worker's life.
 import { parentPort } from 'node:worker_threads';
-import { collectTargets, type CollectOptions } from './collect.js';
+import type { CollectionSnapshot } from './snapshot.js';
+import { collectTargets, type CollectOptions } from './pipeline.js';
 import { SocketAgeTracker } from './socket-ages.js';
+import { openSource, type KernelSource } from './sources/index.js';
 
 export interface WorkerRequest {
   id: number;
   options: CollectOptions;
 }
 
-export type WorkerReply = { id: number; snapshot: ReturnType<typeof collectTargets> } | { id: number; error: string };
+export type WorkerReply = { id: number; snapshot: CollectionSnapshot } | { id: number; error: string };
 
+let source: KernelSource | undefined;
 // Socket ages across this worker's collections (a new worker starts afresh: ages are lower bounds).
 let ages: SocketAgeTracker | undefined;
 
-parentPort?.on('message', ({ id, options }: WorkerRequest) => {
+parentPort?.on('message', async ({ id, options }: WorkerRequest) => {
   let reply: WorkerReply;
   try {
+    source ??= openSource('text', options);
     if (ages?.longLivedAfterMs !== options.longLivedAfterMs) ages = new SocketAgeTracker(options.longLivedAfterMs);
-    reply = { id, snapshot: collectTargets(options, ages) };
+    reply = { id, snapshot: await collectTargets(options, source, ages) };
   } catch (err) {
     reply = { id, error: (err as Error).stack ?? String(err) };
   }

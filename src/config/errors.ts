@@ -117,15 +117,15 @@ const SECRET = /token|password|secret|authorization|api[-_]?key/i;
 // replaced by our own words; messages we wrote in the schema are kept.
 const STOCK = /^Invalid input: expected (\w+)/;
 
-export interface Problem {
+export interface ConfigProblem {
   /** Where in the config; the first line of text names it too. */
   path: PropertyKey[];
   text: string;
 }
 
 /** One problem per issue (per key for unknown keys): `path: what was expected, got what`. */
-export function describeIssues(issues: ReadonlyArray<z.core.$ZodIssue>, schema?: unknown): Problem[] {
-  const out: Problem[] = [];
+export function describeIssues(issues: ReadonlyArray<z.core.$ZodIssue>, schema?: unknown): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       const shape = objectAt(schema as SchemaNode | undefined, issue.path);

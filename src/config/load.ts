@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, open, readdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isNode, isPair, isScalar, isSeq, parse, parseDocument, visit, type Document, type YAMLError } from 'yaml';
-import { ConfigError, describe, describeIssues, formatPath, type Problem } from './errors.js';
+import { ConfigError, describe, describeIssues, formatPath, type ConfigProblem } from './errors.js';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
@@ -86,7 +86,7 @@ function yamlProblem(e: YAMLError, text: string): string {
 // zod reports a mapping's unknown keys after its fields; a person reads the
 // file top to bottom, so problems are listed in the order of their place in it
 // (a missing key at the place of its parent).
-function inFileOrder(doc: Document, problems: Problem[]): string[] {
+function inFileOrder(doc: Document, problems: ConfigProblem[]): string[] {
   const offset = (path: PropertyKey[]): number => {
     for (let n = path.length; n >= 0; n--) {
       const node: unknown = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { collectOptions, collectPid, collectTargets, explainDenied, SocketAgeTracker, type CollectionSnapshot } from '../collectors/index.js';
+import { chooseSource, collectOptions, collectTargets, explainDenied, openSource, pidTarget, SocketAgeTracker, type CollectionSnapshot, type CollectOptions } from '../collectors/index.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { defaultConfig, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -39,7 +39,7 @@ const str = (v: Values[string]) => (typeof v === 'string' ? v : undefined);
 
 interface Plan {
   what: string;
-  collect(): CollectionSnapshot;
+  collect(): Promise<CollectionSnapshot>;
   /** Throws when the first collection shows the target can't be inspected at all. */
   check(snap: CollectionSnapshot): void;
   report(snap: CollectionSnapshot): InspectReport;
@@ -47,17 +47,20 @@ interface Plan {
 
 function planFor(arg: string | undefined, config: Config, configFile: string | undefined): Plan {
   const opts = collectOptions(config);
+  // The pipeline /metrics runs, over the same source, on this thread (a one-shot command may block).
+  const source = openSource(chooseSource(opts.procRoot).kind, opts);
   // Socket ages across the collections of a --watch.
   const ages = new SocketAgeTracker(opts.longLivedAfterMs);
+  const collectTargetsOf = (o: CollectOptions) => collectTargets(o, source, ages);
   if (arg === undefined) {
     // `inspect --config FILE`: every configured target.
-    return { what: `every target of ${configFile}`, collect: () => collectTargets(opts, ages), check() {}, report: (snap) => inspectReport(snap) };
+    return { what: `every target of ${configFile}`, collect: () => collectTargetsOf(opts), check() {}, report: (snap) => inspectReport(snap) };
   }
   if (/^\d+$/.test(arg)) {
     const pid = Number(arg);
     return {
       what: `pid ${pid}`,
-      collect: () => collectPid(pid, opts, ages),
+      collect: () => collectTargetsOf({ ...opts, targets: pidTarget(pid), selfPid: undefined }),
       check(snap) {
         if (!existsSync(`${opts.procRoot}/${pid}`)) throw new NotFound(`no process with pid ${pid} (${opts.procRoot}/${pid} does not exist)`);
         const t = snap.targets[0];
@@ -77,7 +80,7 @@ function planFor(arg: string | undefined, config: Config, configFile: string | u
     }
     return {
       what: `target ${arg}`,
-      collect: () => collectTargets({ ...opts, targets: [spec] }, ages),
+      collect: () => collectTargetsOf({ ...opts, targets: [spec] }),
       check() {},
       report: (snap) => inspectReport(snap),
     };
@@ -86,7 +89,7 @@ function planFor(arg: string | undefined, config: Config, configFile: string | u
   // unbounded: the command asked for is shown even where /metrics sums it into "other".
   return {
     what: `command ${arg}`,
-    collect: () => collectTargets({ ...opts, maxGroups: Infinity }, ages),
+    collect: () => collectTargetsOf({ ...opts, maxGroups: Infinity }),
     check(snap) {
       if (!snap.targets.some((t) => t.name === arg)) {
         throw new NotFound(`no process with command name ${JSON.stringify(arg)} (without --config, targets are command names as in /proc/PID/comm; or give a pid)`);
@@ -122,7 +125,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
   const plan = planFor(args[0], config, file);
   const json = values.json === true;
   const style = makeStyle(!json && wantsColour(io.stdout, io.env));
-  const first = plan.collect();
+  const first = await plan.collect();
   plan.check(first);
 
   if (watchMs === undefined) {
@@ -158,7 +161,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
     prev = report;
     await Promise.race([new Promise((r) => setTimeout(r, watchMs)), io.interrupted]);
     if (stop) return 0;
-    snap = plan.collect();
+    snap = await plan.collect();
   }
 }
 

@@ -9,7 +9,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 // namespace holds.
 
 /** Enough for ~1,700 rows of net/tcp6 per read(); 256 KiB to 4 MiB measured the same. */
-export const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 256 * 1024;
 
 let shared: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
 let busy = false;
@@ -59,9 +59,4 @@ export function readLinesThrough(path: string, buf: Buffer, lines: (buf: Buffer,
   } finally {
     closeSync(fd);
   }
-}
-
-/** The reused buffer's size now. */
-export function procLineBufferBytes(): number {
-  return shared.length;
 }

@@ -4,16 +4,16 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 
-import { collectTargets, collectPid, createTargetCollection, collectOptions } from '../../src/collectors/index.js';
-import { captureLogger, FIXTURE_CGROUP_ROOT, FIXTURE_PROC_ROOT, fixtureConfig, sampleMap } from '../support/collection.js';
+import { createTargetCollection, collectOptions, pidTarget } from '../../src/collectors/index.js';
+import { captureLogger, collectText, FIXTURE_CGROUP_ROOT, FIXTURE_PROC_ROOT, fixtureConfig, sampleMap } from '../support/collection.js';
 
 const procRoot = FIXTURE_PROC_ROOT;
 const cgroupRoot = FIXTURE_CGROUP_ROOT;
 const config = fixtureConfig();
 
 describe('fixture proc tree', () => {
-  it('resolves targets: comm and cmdline matchers, zombie and kernel thread excluded, missing pid empty', () => {
-    const snap = collectTargets(collectOptions(config));
+  it('resolves targets: comm and cmdline matchers, zombie and kernel thread excluded, missing pid empty', async () => {
+    const snap = await collectText(collectOptions(config));
     expect(snap.targets.map((t) => [t.name, t.processes.map((p) => p.pid)])).toEqual([
       ['web', [4101, 4102]],
       ['worker', [4200]],
@@ -32,16 +32,16 @@ describe('fixture proc tree', () => {
     expect(snap.netnsRead).toBe(1);
   });
 
-  it('the zero-config default groups every user process by comm', () => {
-    const snap = collectTargets({ ...collectOptions(config), targets: undefined, selfPid: 4102 });
+  it('the zero-config default groups every user process by comm', async () => {
+    const snap = await collectText({ ...collectOptions(config), targets: undefined, selfPid: 4102 });
     expect(snap.targets.map((t) => [t.name, t.auto, t.processesMin, t.processes.map((p) => p.pid)])).toEqual([
       ['python3', true, 0, [4200]],
       ['web', true, 0, [4101]],
     ]);
   });
 
-  it('gives the exact per-process numbers of pid 4101', () => {
-    const snap = collectPid(4101, { procRoot, cgroupRoot, topN: 10, longLivedAfterMs: 300_000 });
+  it('gives the exact per-process numbers of pid 4101', async () => {
+    const snap = await collectText({ procRoot, cgroupRoot, topN: 10, longLivedAfterMs: 300_000, targets: pidTarget(4101) });
     const p = snap.targets[0]!.processes[0]!;
     expect(p).toMatchObject({
       pid: 4101,
@@ -70,8 +70,8 @@ describe('fixture proc tree', () => {
     ]);
   });
 
-  it('aggregates the web target: shared sockets once, peers top N + other, queues, listen per port', () => {
-    const web = collectTargets(collectOptions(config)).targets[0]!;
+  it('aggregates the web target: shared sockets once, peers top N + other, queues, listen per port', async () => {
+    const web = (await collectText(collectOptions(config))).targets[0]!;
     const u = web.total;
     expect(u.openFds).toBe(34);
     expect(u.maxFds).toBe(1024);
@@ -108,17 +108,17 @@ describe('fixture proc tree', () => {
     expect([u.cpuUserSeconds, u.cpuSystemSeconds, u.threads]).toEqual([20, 4, 15]);
   });
 
-  it('reads a cgroup v1 memory limit and skips the network tables for a process without sockets', () => {
-    const worker = collectTargets(collectOptions(config)).targets[1]!;
+  it('reads a cgroup v1 memory limit and skips the network tables for a process without sockets', async () => {
+    const worker = (await collectText(collectOptions(config))).targets[1]!;
     expect(worker.total).toMatchObject({ openFds: 3, maxFds: 1024, memoryLimitBytes: 268435456, sockets: [], peers: [], listen: [], paths: [{ path: '/dev/null', count: 3 }] });
-    const alone = collectTargets({ ...collectOptions(config), targets: [{ name: 'worker', match: { pid: 4200 }, processesMin: 1 }] });
+    const alone = await collectText({ ...collectOptions(config), targets: [{ name: 'worker', match: { pid: 4200 }, processesMin: 1 }] });
     expect(alone.targets[0]!.processes.map((p) => p.pid)).toEqual([4200]);
     expect(alone.netnsRead).toBe(0);
   });
 
   it('sets the metrics from the collection', async () => {
     const registry = new Registry();
-    const collection = createTargetCollection(config, registry, captureLogger(), { mode: 'inline' });
+    const collection = createTargetCollection(config, registry, captureLogger());
     await collection.collect();
     expect(await sampleMap(registry, 'sockeye_target_processes')).toEqual({ 'target=web': 2, 'target=worker': 1, 'target=gone': 0 });
     expect(await sampleMap(registry, 'sockeye_target_processes_min')).toEqual({ 'target=web': 2, 'target=worker': 1, 'target=gone': 1 });
@@ -142,7 +142,7 @@ describe('fixture proc tree', () => {
   it('a procRoot that cannot be listed fails the targets collector and is logged once, without throwing', async () => {
     const registry = new Registry();
     const log = captureLogger();
-    const collection = createTargetCollection({ ...config, procRoot: `${procRoot}/does-not-exist`, targets: undefined }, registry, log, { mode: 'inline' });
+    const collection = createTargetCollection({ ...config, procRoot: `${procRoot}/does-not-exist`, targets: undefined }, registry, log);
     const snap = await collection.collect();
     await collection.collect();
     expect(snap.targets).toEqual([]);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createTargetCollection, type CollectionMode, type TargetCollection } from '../../src/collectors/index.js';
+import { createTargetCollection, type SourceKind, type TargetCollection } from '../../src/collectors/index.js';
 import { captureLogger, sampleMap } from '../support/collection.js';
 import { poll } from '../support/poll.js';
 import { HOLDER_STDIO_SOCKETS, killAllHolders, spawnHolder } from '../support/procs.js';
@@ -20,12 +20,12 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The default mode here is async (the addon is built for the tests); worker is what runs without it. */
-function collectionFor(targets: string, topN = 10, mode?: CollectionMode) {
+/** The default source here is native (the addon is built for the tests); text is what runs without it. */
+function collectionFor(targets: string, topN = 10, source?: SourceKind) {
   const config = parseConfig(`topN: ${topN}\ntargets:\n${targets}`);
   const registry = new Registry();
   const log = captureLogger();
-  const collection = createTargetCollection(config, registry, log, { mode });
+  const collection = createTargetCollection(config, registry, log, { source });
   collections.push(collection);
   return { registry, collection, log };
 }
@@ -116,9 +116,9 @@ describe('collectors on real processes', () => {
     expect(await sampleMap(registry, 'sockeye_target_processes')).toEqual({ 'target=top': 0 });
   });
 
-  it.each(['async', 'worker'] as const)('keeps scraping while processes with thousands of fds exit in the middle of collections (%s mode)', async (mode) => {
+  it.each(['native', 'text'] as const)('keeps scraping while processes with thousands of fds exit in the middle of collections (%s source)', async (source) => {
     const h = await spawnHolder({ churn: { children: 4, files: 2000, path: join(dir, 'churn.txt'), lifeMs: [2, 400], durationMs: 20_000 } });
-    const { registry, collection, log } = collectionFor(`  - name: churn\n    match: { cmdline: "sockeye-holder ${h.tag}$" }\n`, 10, mode);
+    const { registry, collection, log } = collectionFor(`  - name: churn\n    match: { cmdline: "sockeye-holder ${h.tag}$" }\n`, 10, source);
     const seen = new Set<number>();
     const started = Date.now();
     let collections = 0;

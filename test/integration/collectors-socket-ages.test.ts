@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createTargetCollection, type CollectionMode, type CollectionSnapshot, type TargetCollection } from '../../src/collectors/index.js';
+import { createTargetCollection, type CollectionSnapshot, type SourceKind, type TargetCollection } from '../../src/collectors/index.js';
 import { captureLogger, sampleMap } from '../support/collection.js';
 import { killAllHolders, spawnHolder } from '../support/procs.js';
 
@@ -16,10 +16,10 @@ afterEach(async () => {
   await killAllHolders();
 });
 
-function collectionFor(tag: string, longLivedAfter: string, mode?: CollectionMode) {
+function collectionFor(tag: string, longLivedAfter: string, source?: SourceKind) {
   const config = parseConfig(`leaks: { longLivedAfter: ${longLivedAfter} }\ntargets:\n  - name: app\n    match: { cmdline: "sockeye-holder ${tag}$" }\n`);
   const registry = new Registry();
-  const collection = createTargetCollection(config, registry, captureLogger(), { mode });
+  const collection = createTargetCollection(config, registry, captureLogger(), { source });
   collections.push(collection);
   return { registry, collection };
 }
@@ -33,7 +33,7 @@ async function collectAfter(collection: TargetCollection, since: CollectionSnaps
   }
 }
 
-describe.each(['async', 'worker'] as const)('socket ages on real sockets (%s mode)', (mode) => {
+describe.each(['native', 'text'] as const)('socket ages on real sockets (%s source)', (source) => {
   it('ages CLOSE_WAIT sockets across collections, counts long-lived ones, and starts a socket that changes state afresh', async () => {
     // A server the holder connects to: closing our ends later moves the holder's from ESTABLISHED to CLOSE_WAIT.
     const peers: Socket[] = [];
@@ -43,7 +43,7 @@ describe.each(['async', 'worker'] as const)('socket ages on real sockets (%s mod
     const port = (server.address() as { port: number }).port;
     try {
       const h = await spawnHolder({ listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 3, state: 'close_wait' }], connectTo: [{ host: '127.0.0.1', port, count: 2 }] });
-      const { registry, collection } = collectionFor(h.tag, '1s', mode);
+      const { registry, collection } = collectionFor(h.tag, '1s', source);
       const first = await collection.collect();
       expect(await sampleMap(registry, 'sockeye_process_socket_oldest_age_seconds', { target: 'app' })).toEqual({ 'state=close_wait': 0, 'state=established': 0 });
       expect(await sampleMap(registry, 'sockeye_process_long_lived_sockets', { target: 'app' })).toEqual({ 'state=close_wait': 0, 'state=established': 0 });

@@ -1,11 +1,10 @@
 // The sockets collector reads a namespace's tables only until every socket
 // inode of its processes is found: a socket is a row of exactly one table.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectTargets } from '../../src/collectors/collect.js';
-import { FIXTURE_PROC_ROOT } from '../support/collection.js';
+import { collectText, FIXTURE_PROC_ROOT } from '../support/collection.js';
 
 const procRoot = mkdtempSync(join(tmpdir(), 'sockeye-tables-'));
 afterAll(() => rmSync(procRoot, { recursive: true, force: true }));
@@ -25,13 +24,13 @@ function tree(links: string[]): void {
   }
 }
 
-const collect = () => collectTargets({ procRoot, cgroupRoot: procRoot, topN: 10, longLivedAfterMs: 300_000, targets: [{ name: 'web', match: { pid: 4101 }, processesMin: 1 }] });
-const sockets = (snap: ReturnType<typeof collect>) => snap.collectors.find((c) => c.name === 'sockets')!.success;
+const collect = () => collectText({ procRoot, cgroupRoot: procRoot, topN: 10, longLivedAfterMs: 300_000, targets: [{ name: 'web', match: { pid: 4101 }, processesMin: 1 }] });
+const sockets = (snap: Awaited<ReturnType<typeof collect>>) => snap.collectors.find((c) => c.name === 'sockets')!.success;
 
 describe('namespace tables', () => {
-  it('are not read past the one that held the last socket', () => {
+  it('are not read past the one that held the last socket', async () => {
     tree(['socket:[7001]', 'socket:[7002]', 'socket:[7003]']);
-    const snap = collect();
+    const snap = await collect();
     expect(sockets(snap)).toBe(true);
     expect(snap.targets[0]!.total.sockets).toEqual([
       { protocol: 'tcp', state: 'close_wait', count: 1 },
@@ -40,8 +39,18 @@ describe('namespace tables', () => {
     ]);
   });
 
-  it('are all read while a socket is still missing (here: unreadable ones make the collector fail)', () => {
+  it('are all read while a socket is still missing (here: unreadable ones make the collector fail)', async () => {
     tree(['socket:[7001]', 'socket:[7030]']);
-    expect(sockets(collect())).toBe(false);
+    expect(sockets(await collect())).toBe(false);
+  });
+
+  it('are not joined when the fd walk failed: sockets and listen_backlog fail with it', async () => {
+    tree(['socket:[7001]']);
+    // A regular file in fd/: readlink fails with EINVAL, an unexpected error (not a vanished fd, not a denial).
+    writeFileSync(join(procRoot, '4101', 'fd', '1'), '');
+    const snap = await collect();
+    const failed = snap.collectors.filter((c) => !c.success).map((c) => c.name);
+    expect(failed).toEqual(['fd', 'sockets', 'listen_backlog']);
+    expect(snap.targets[0]!.processes[0]!.problems).toContainEqual(expect.objectContaining({ collector: 'fd', kind: 'error', path: '4101/fd/1' }));
   });
 });

@@ -17,23 +17,23 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 afterAll(killAllHolders);
 
 /** Collects `pid` as an unprivileged user: uid 65534 via setpriv when we are root, else ourselves (pid owned by root). */
-async function collectAsOther(config: string, mode: string): Promise<{ snapshot: CollectionSnapshot; metrics: string; logs: LogLine[] }> {
+async function collectAsOther(config: string, source: string): Promise<{ snapshot: CollectionSnapshot; metrics: string; logs: LogLine[] }> {
   const asRoot = process.getuid?.() === 0;
   // uid 65534 runs a world-readable copy: this checkout may sit in a private directory.
   const cwd = asRoot ? await worldReadableCopy() : root;
   const node = [process.execPath, '--import', 'tsx', join(cwd, 'test/support/collect-json.ts'), config];
   const argv = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
-  const { stdout } = await run(argv[0]!, argv.slice(1), { cwd, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_COLLECT_MODE: mode } });
+  const { stdout } = await run(argv[0]!, argv.slice(1), { cwd, timeout: 60_000, env: { ...process.env, HOME: '/tmp', SOCKEYE_COLLECT_SOURCE: source } });
   return JSON.parse(stdout) as { snapshot: CollectionSnapshot; metrics: string; logs: LogLine[] };
 }
 
 describe('a target sockeye may not read', () => {
-  // async: the walk's EACCES comes back from libuv's pool and is thrown where the synchronous walk would throw.
-  it.each(['worker', 'async'])('is readable=0 with the missing capability logged once, and the scrape succeeds (%s mode)', async (mode) => {
+  // native: the walk's EACCES comes back from libuv's pool, as the text source's synchronous walk throws it.
+  it.each(['text', 'native'])('is readable=0 with the missing capability logged once, and the scrape succeeds (%s source)', async (source) => {
     // As root, a holder of ours is someone else's to uid 65534; otherwise pid 1 (root's) is someone else's to us.
     const h = process.getuid?.() === 0 ? await spawnHolder({ eventfds: 2, pipes: 1 }) : undefined;
     const pid = h?.pid ?? 1;
-    const { snapshot, metrics, logs } = await collectAsOther(`targets:\n  - name: locked\n    match: { pid: ${pid} }\n`, mode);
+    const { snapshot, metrics, logs } = await collectAsOther(`targets:\n  - name: locked\n    match: { pid: ${pid} }\n`, source);
 
     const t = snapshot.targets[0]!;
     expect(t.processes.map((p) => p.pid)).toEqual([pid]);

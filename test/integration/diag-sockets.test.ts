@@ -1,22 +1,22 @@
-// TCP sockets through sock_diag (the addon's tcpSockets, native/diag.c)
+// TCP sockets through sock_diag (the addon's tcpSocketsAsync, native/diag.c)
 // against the /proc/net/tcp{,6} join, for a real process's sockets in every
 // shape it can hold: the same protocol, state, queues, listening port and
 // peer for every inode, and the listeners' backlogs besides.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDiagTcp } from '../../src/collectors/diag-sockets.js';
-import type { SocketInfo } from '../../src/collectors/context.js';
-import { inetSocketInfo } from '../../src/collectors/socket-info.js';
+import { dumpTcp } from '../../src/collectors/sources/native.js';
+import { requireAddon, type Addon } from '../../src/procfs/addon.js';
 import { decodeAddress, isZeroAddress, readInetTable } from '../../src/procfs/net/inet.js';
+import { inetSocketInfo, type SocketInfo } from '../../src/procfs/net/socket-info.js';
 import { TCP_LISTEN } from '../../src/procfs/net/tcp.js';
-import { readPidFdSummaryJs, requireFdAddon, type FdAddon } from '../../src/procfs/pid/fd-native.js';
+import { readPidFdSummary } from '../../src/procfs/pid/fd.js';
 import { killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
 
-let addon: FdAddon;
+let addon: Addon;
 let h: Holder;
 let other: Holder;
 beforeAll(async () => {
   // Whatever SOCKEYE_NATIVE says: this is about the addon, and fails when it is not built.
-  addon = requireFdAddon();
+  addon = requireAddon();
   other = await spawnHolder({ listen: [{ host: '127.0.0.1' }, { host: '::1' }] });
   h = await spawnHolder({
     listen: [
@@ -40,7 +40,7 @@ beforeAll(async () => {
 });
 afterAll(killAllHolders);
 
-/** The /proc/net/tcp{,6} rows of these inodes, as the table path of the sockets collector makes them (peer decoded). */
+/** The /proc/net/tcp{,6} rows of these inodes, as the text source makes them (peer decoded). */
 function fromTables(pid: number, wanted: Set<number>): Map<number, SocketInfo> {
   const out = new Map<number, SocketInfo>();
   for (const family of ['tcp', 'tcp6'] as const) {
@@ -57,19 +57,19 @@ function fromTables(pid: number, wanted: Set<number>): Map<number, SocketInfo> {
 const sorted = (m: Map<number, SocketInfo>) => [...m].sort((a, b) => a[0] - b[0]);
 
 describe('sock_diag TCP dump of a real process', () => {
-  it('gives every TCP socket the /proc tables give, with the same state, queues, port and peer', () => {
-    const wanted = new Set(readPidFdSummaryJs('/proc', h.pid).socketInodes);
+  it('gives every TCP socket the /proc tables give, with the same state, queues, port and peer', async () => {
+    const wanted = new Set<number>(readPidFdSummary('/proc', h.pid).socketInodes);
     const tables = fromTables(h.pid, wanted);
-    const diag = readDiagTcp(addon, wanted);
+    const diag = await dumpTcp(addon, wanted);
     // 2 listeners, 2 × (4 + 3) established ends, 4 close_wait, 3 pending clients, 3 outgoing.
     expect(tables.size).toBe(2 + 14 + 4 + 3 + 3);
     const withoutBacklog = new Map([...diag].map(([inode, { backlog: _, ...s }]) => [inode, s]));
     expect(sorted(withoutBacklog)).toEqual(sorted(tables));
   });
 
-  it('carries what the tables do not: each listener backlog, beside its accept queue', () => {
-    const wanted = new Set(readPidFdSummaryJs('/proc', h.pid).socketInodes);
-    const listeners = [...readDiagTcp(addon, wanted).values()].filter((s) => s.listenPort !== undefined);
+  it('carries what the tables do not: each listener backlog, beside its accept queue', async () => {
+    const wanted = new Set<number>(readPidFdSummary('/proc', h.pid).socketInodes);
+    const listeners = [...(await dumpTcp(addon, wanted)).values()].filter((s) => s.listenPort !== undefined);
     expect(listeners.map((s) => [s.protocol, s.listenPort, s.backlog, s.rx, s.tx]).sort()).toEqual(
       [
         ['tcp', h.report.listeners[0]!.port, 32, 3, 0],
@@ -78,19 +78,19 @@ describe('sock_diag TCP dump of a real process', () => {
     );
   });
 
-  it('keeps only wanted inodes: another process, UDP and unix sockets are not in it', () => {
-    const mine = Array.from(readPidFdSummaryJs('/proc', h.pid).socketInodes);
-    const others = readPidFdSummaryJs('/proc', other.pid).socketInodes;
-    const diag = readDiagTcp(addon, new Set(others));
+  it('keeps only wanted inodes: another process, UDP and unix sockets are not in it', async () => {
+    const mine = Array.from(readPidFdSummary('/proc', h.pid).socketInodes);
+    const others = readPidFdSummary('/proc', other.pid).socketInodes;
+    const diag = await dumpTcp(addon, new Set(others));
     expect([...diag.keys()].some((inode) => mine.includes(inode))).toBe(false);
     // other holds 2 listeners and the 3 accepted ends of h's outgoing connections (queued, not accepted: not its fds).
     expect([...diag.values()].map((s) => s.state).sort()).toEqual(['listen', 'listen']);
-    expect(readDiagTcp(addon, new Set<number>()).size).toBe(0);
+    expect((await dumpTcp(addon, new Set<number>())).size).toBe(0);
   });
 
-  it('sees the rx queue of unread bytes and subtracts the FIN from a CLOSE_WAIT one', () => {
-    const wanted = new Set(readPidFdSummaryJs('/proc', h.pid).socketInodes);
-    const socks = [...readDiagTcp(addon, wanted).values()];
+  it('sees the rx queue of unread bytes and subtracts the FIN from a CLOSE_WAIT one', async () => {
+    const wanted = new Set<number>(readPidFdSummary('/proc', h.pid).socketInodes);
+    const socks = [...(await dumpTcp(addon, wanted)).values()];
     const rx = (state: string, protocol: string) => socks.filter((s) => s.state === state && s.protocol === protocol).map((s) => s.rx).sort((a, b) => a - b);
     // established IPv4: 4 accepted ends hold 1000 unread bytes; their 4 clients, 3 pending clients and 2 outgoing hold none.
     expect(rx('established', 'tcp')).toEqual([...Array(9).fill(0), 1000, 1000, 1000, 1000]);
@@ -100,7 +100,7 @@ describe('sock_diag TCP dump of a real process', () => {
 });
 
 describe('the addon', () => {
-  it('refuses an argument that is not a Float64Array of inodes', () => {
-    expect(() => addon.tcpSockets([1, 2] as unknown as Float64Array)).toThrow(/expected a Float64Array of socket inodes/);
+  it('refuses an argument that is not a Float64Array of inodes', async () => {
+    expect(() => addon.tcpSocketsAsync([1, 2] as unknown as Float64Array)).toThrow(/expected a Float64Array of socket inodes/);
   });
 });

@@ -1,7 +1,7 @@
-// The native fd walk (native/fd.c) against the JS path (readdirSync +
+// The native fd walk (native/fd.c) against the JS walk (readdirSync +
 // readlinkSync, classifyFdLink), on real processes holding real fds: same
 // summary, same errors ('vanished', 'denied'), fds closed mid-walk tolerated,
-// loadable in worker threads, and the whole collector identical either way.
+// loadable in worker threads, and both sources giving the same snapshot.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,10 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CollectionSnapshot } from '../../src/collectors/index.js';
+import { Registry } from 'prom-client';
+import { createTargetCollection, type CollectionSnapshot, type SourceKind } from '../../src/collectors/index.js';
+import { parseConfig } from '../../src/config/load.js';
+import { requireAddon, walkPidFds, type Addon } from '../../src/procfs/addon.js';
 import { failureKind } from '../../src/procfs/errors.js';
-import { FD_TYPES, classifyFdLink, readPidFdLinks, socketInode, type FdSummary } from '../../src/procfs/pid/fd.js';
-import { readPidFdSummaryJs, readPidFdSummaryNative, requireFdAddon, type FdAddon } from '../../src/procfs/pid/fd-native.js';
+import { FD_TYPES, classifyFdLink, readPidFdLinks, readPidFdSummary, socketInode, type FdSummary } from '../../src/procfs/pid/fd.js';
+import { captureLogger } from '../support/collection.js';
 import { HOLDER_STDIO_SOCKETS, killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
 import { startSockeye } from '../support/sockeye.js';
 import { worldReadableCopy } from '../support/world-readable.js';
@@ -22,20 +25,19 @@ import { poll } from '../support/poll.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const collectJson = fileURLToPath(new URL('../support/collect-json.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-fd-native-'));
 const started: ChildProcess[] = [];
 
 // The native walk gives socket inodes as a Float64Array, the JS path an array: compared as arrays.
 const comparable = (s: FdSummary) => ({ count: s.count, types: s.types, paths: [...s.paths], socketInodes: Array.from(s.socketInodes) });
 
-let addon: FdAddon;
+let addon: Addon;
 let h: Holder;
 // Everything the holder opens, so the expected counts below follow from it.
 const files = { a: join(dir, 'a.log'), b: join(dir, 'b.html'), gone: join(dir, 'gone.tmp') };
 beforeAll(async () => {
   // Whatever SOCKEYE_NATIVE says: these tests are about the addon, and fail when it is not built.
-  addon = requireFdAddon();
+  addon = requireAddon();
   h = await spawnHolder({
     files: [
       { path: files.a, count: 40 },
@@ -47,10 +49,11 @@ beforeAll(async () => {
     epolls: 1,
     listen: [{ host: '127.0.0.1' }, { host: '::1' }],
     connections: [
-      { listener: 0, count: 5, state: 'established' },
+      { listener: 0, count: 5, state: 'established', send: 100 },
       { listener: 1, count: 3, state: 'close_wait' },
+      { listener: 0, count: 2, state: 'pending' },
     ],
-    udp: [{ host: '127.0.0.1' }],
+    udp: [{ host: '127.0.0.1' }, { host: '::1' }],
     unixListen: [join(dir, 'u.sock')],
     unixPairs: 2,
   });
@@ -63,13 +66,13 @@ afterAll(async () => {
 });
 
 describe('native and JS fd walks on a real process', () => {
-  it('give the same summary, and it is what the process holds', () => {
-    const native = readPidFdSummaryNative(addon, '/proc', h.pid);
-    const js = readPidFdSummaryJs('/proc', h.pid);
+  it('give the same summary, and it is what the process holds', async () => {
+    const native = await walkPidFds(addon, '/proc', h.pid);
+    const js = readPidFdSummary('/proc', h.pid);
     expect(comparable(native)).toEqual(comparable(js));
 
-    // stdio + 2 listeners + 5 established pairs + 3 close_wait + 1 udp + 1 unix listener + 2 socketpairs.
-    const sockets = HOLDER_STDIO_SOCKETS + 2 + 5 * 2 + 3 + 1 + 1 + 2 * 2;
+    // stdio + 2 listeners + 5 established pairs + 3 close_wait + 2 pending clients + 2 udp + 1 unix listener + 2 socketpairs.
+    const sockets = HOLDER_STDIO_SOCKETS + 2 + 5 * 2 + 3 + 2 + 2 + 1 + 2 * 2;
     expect(native.types).toMatchObject({ socket: sockets, pipe: 6, eventfd: 2, eventpoll: 1, file: 45 });
     expect(native.count).toBe(Object.values(native.types).reduce((a, b) => a + b, 0));
     expect(native.paths.get(files.a)).toBe(40);
@@ -92,14 +95,15 @@ describe('native and JS fd walks on a real process', () => {
   it("both throw the JS path's 'vanished' for a process that exited", async () => {
     const gone = await spawnHolder({ pipes: 1 });
     await gone.kill();
-    const errors = [() => readPidFdSummaryNative(addon, '/proc', gone.pid), () => readPidFdSummaryJs('/proc', gone.pid)].map((f) => {
-      try {
-        f();
-      } catch (err) {
-        return err as NodeJS.ErrnoException;
-      }
-      throw new Error(`pid ${gone.pid} was read after it exited`);
-    });
+    const errors: NodeJS.ErrnoException[] = [];
+    for (const f of [() => walkPidFds(addon, '/proc', gone.pid), async () => readPidFdSummary('/proc', gone.pid)]) {
+      const err = await f().then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
+      if (!err) throw new Error(`pid ${gone.pid} was read after it exited`);
+      errors.push(err);
+    }
     expect(errors.map(failureKind)).toEqual(['vanished', 'vanished']);
     expect(errors[0]!.message).toBe(errors[1]!.message);
     expect([errors[0]!.code, errors[0]!.syscall, errors[0]!.path]).toEqual([errors[1]!.code, errors[1]!.syscall, errors[1]!.path]);
@@ -134,10 +138,10 @@ describe('native and JS fd walks on a real process', () => {
     const deadline = Date.now() + 15_000;
     // Until the native walk has seen a listed fd vanish a few times (bounded in time).
     while (skipped < 3 && Date.now() < deadline) {
-      const r = addon.walk(`/proc/${churn.pid}/fd`);
+      const r = await addon.walkAsync(`/proc/${churn.pid}/fd`);
       skipped += r.skipped;
       expect(r.count).toBeLessThanOrEqual(300 + 3);
-      readPidFdSummaryJs('/proc', churn.pid!);
+      readPidFdSummary('/proc', churn.pid!);
       walks++;
     }
     churn.kill('SIGKILL');
@@ -148,12 +152,13 @@ describe('native and JS fd walks on a real process', () => {
 
 describe('the addon in worker threads', () => {
   it('loads in several workers at once (context-aware), and SOCKEYE_NATIVE=0 selects JS there too', async () => {
-    const entry = new URL('../../src/procfs/pid/fd-native.ts', import.meta.url).href;
+    const entry = new URL('../../src/collectors/sources/index.ts', import.meta.url).href;
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
-      import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); }).then((fd) => {
-        const s = fd.readPidFdSummary('/proc', workerData.pid);
-        parentPort.postMessage({ mode: fd.fdWalkMode.mode, summary: { count: s.count, types: s.types, paths: [...s.paths], socketInodes: Array.from(s.socketInodes) } });
+      import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); }).then(async (sources) => {
+        const kind = sources.chooseSource('/proc').kind;
+        const s = (await sources.openSource(kind, { procRoot: '/proc', cgroupRoot: '/sys/fs/cgroup' }).fdSummaries([workerData.pid])).get(workerData.pid);
+        parentPort.postMessage({ mode: kind === 'native' ? 'native' : 'js', summary: { count: s.count, types: s.types, paths: [...s.paths], socketInodes: Array.from(s.socketInodes) } });
       });`;
     const inWorker = async (native: string) => {
       const w = new Worker(code, { eval: true, workerData: { pid: h.pid }, env: { ...process.env, SOCKEYE_NATIVE: native } });
@@ -165,29 +170,50 @@ describe('the addon in worker threads', () => {
       }
     };
     const [a, b, c] = await Promise.all([inWorker('1'), inWorker('1'), inWorker('0')]);
-    const expected = comparable(readPidFdSummaryJs('/proc', h.pid));
+    const expected = comparable(readPidFdSummary('/proc', h.pid));
     expect([a!.mode, b!.mode, c!.mode]).toEqual(['native', 'native', 'js']);
     for (const r of [a, b, c]) expect(r!.summary).toEqual(expected);
   });
 });
 
-describe('the fd collector', () => {
-  it('collects the same target either way (worker mode, SOCKEYE_NATIVE unset vs 0), and so does the async mode', async () => {
-    const config = `targets:\n  - name: held\n    match: { pid: ${h.pid} }\n`;
-    const collect = async (env: Record<string, string>) => {
-      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SOCKEYE_NATIVE')) as Record<string, string>;
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', collectJson, config], { cwd: root, timeout: 60_000, env: { ...base, ...env } });
-      const t = (JSON.parse(stdout) as { snapshot: CollectionSnapshot }).snapshot.targets[0]!;
-      const { openFds, fds, paths, sockets, peers, queues, listen } = t.total;
-      return { readable: t.readable, openFds, fds, paths, sockets, peers, queues, listen };
+describe('both sources', () => {
+  it('give the same snapshot of a real process holding every socket shape (native on this thread, text in the worker)', async () => {
+    const config = parseConfig(`targets:\n  - name: held\n    match: { pid: ${h.pid} }\n`);
+    const collect = async (source: SourceKind) => {
+      const collection = createTargetCollection(config, new Registry(), captureLogger(), { source });
+      try {
+        return await collection.collect();
+      } finally {
+        await collection.close();
+      }
     };
-    const [native, js, async] = await Promise.all([collect({}), collect({ SOCKEYE_NATIVE: '0' }), collect({ SOCKEYE_COLLECT_MODE: 'async' })]);
-    expect(native).toEqual(js);
-    expect(async).toEqual(js);
-    expect(native.readable).toBe(true);
-    expect(native.fds?.file).toBe(45);
-    expect(native.sockets.find((s) => s.protocol === 'tcp' && s.state === 'close_wait')).toBeUndefined();
-    expect(native.sockets.find((s) => s.protocol === 'tcp6' && s.state === 'close_wait')?.count).toBe(3);
+    // What may move between two collections of an idle process: its CPU time, and the memory of
+    // the cgroup it shares with this test's process.
+    const still = <T extends object>(u: T): T => {
+      const { cpuUserSeconds: _u, cpuSystemSeconds: _s, workingSetBytes: _w, ...rest } = u as T & Record<string, unknown>;
+      return rest as T;
+    };
+    const comparableSnapshot = (snap: CollectionSnapshot) => ({
+      collectors: snap.collectors.map((c) => [c.name, c.success]),
+      netnsRead: snap.netnsRead,
+      targets: snap.targets.map(({ total, processes, ...t }) => ({ ...t, total: still(total), processes: processes.map(still) })),
+    });
+    const native = comparableSnapshot(await collect('native'));
+    const text = comparableSnapshot(await collect('text'));
+    expect(native).toEqual(text);
+
+    const t = native.targets[0]!;
+    expect(t.readable).toBe(true);
+    expect(native.collectors.every(([, ok]) => ok)).toBe(true);
+    expect(t.total.fds?.file).toBe(45);
+    const count = (protocol: string, state: string) => t.total.sockets.find((s) => s.protocol === protocol && s.state === state)?.count;
+    // Every shape: listeners, both ends of established connections, close_wait, pending clients, udp, unix.
+    expect([count('tcp', 'listen'), count('tcp6', 'listen'), count('tcp', 'established'), count('tcp6', 'close_wait'), count('tcp', 'close_wait')]).toEqual([1, 1, 5 * 2 + 2, 3, undefined]);
+    expect([count('udp', 'close'), count('udp6', 'close'), count('unix', 'listen')]).toEqual([1, 1, 1]);
+    // The listen backlog: from the dump (native), from ss (text).
+    expect(t.total.listen.map((l) => l.backlog)).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(t.total.peers.map((p) => p.peer).sort()).toEqual(['127.0.0.1', '::1']);
+    expect(t.total.queues.rx).toBe(5 * 100);
   });
 });
 
@@ -214,21 +240,24 @@ describe('sockeye (dist/main.js)', () => {
 });
 
 describe('the loader', () => {
-  it('falls back to the JS walk, saying why, when the addon is missing or does not load', async () => {
-    // A copy of the loader and what it imports, in a tree with no build/ (then a broken one).
+  it('chooses the text source (the JS walk), saying why, when the addon is missing or does not load', async () => {
+    // A copy of the sources, in a tree with no build/ (then a broken one).
     const tree = join(dir, 'tree');
-    cpSync(join(root, 'src', 'procfs'), join(tree, 'src', 'procfs'), { recursive: true });
-    const probe = join(tree, 'probe.ts');
+    cpSync(join(root, 'src'), join(tree, 'src'), { recursive: true });
+    const probe = join(tree, 'probe.mts');
     writeFileSync(
       probe,
-      "import { fdWalkMode, readPidFdSummary } from './src/procfs/pid/fd-native.ts';\n" +
-        'console.log(JSON.stringify({ ...fdWalkMode, count: readPidFdSummary("/proc", Number(process.argv[2])).count }));\n',
+      "import { chooseSource, openSource } from './src/collectors/sources/index.ts';\n" +
+        'const pid = Number(process.argv[2]);\n' +
+        "const { kind, reason } = chooseSource('/proc');\n" +
+        "const walk = (await openSource(kind, { procRoot: '/proc', cgroupRoot: '/sys/fs/cgroup' }).fdSummaries([pid])).get(pid);\n" +
+        "console.log(JSON.stringify({ mode: kind === 'native' ? 'native' : 'js', reason, count: walk.count }));\n",
     );
     const probeRun = async () => {
       const { stdout } = await run(process.execPath, ['--import', 'tsx', probe, String(h.pid)], { cwd: root, timeout: 60_000, env: { ...process.env, SOCKEYE_NATIVE: '' } });
       return JSON.parse(stdout) as { mode: string; reason?: string; count: number };
     };
-    const expected = readPidFdSummaryJs('/proc', h.pid).count;
+    const expected = readPidFdSummary('/proc', h.pid).count;
     const missing = await probeRun();
     expect(missing).toMatchObject({ mode: 'js', count: expected });
     expect(missing.reason).toMatch(/build\/Release\/sockeye_fd\.node is not built \(npm run build:native/);

@@ -35,7 +35,7 @@ function normalise(text: string): string {
 describe('golden exposition of the fixture tree', () => {
   it('matches test/fixtures/golden/fixture.prom', async () => {
     const registry = new Registry();
-    const collection = createTargetCollection(config, registry, captureLogger(), { mode: 'inline' });
+    const collection = createTargetCollection(config, registry, captureLogger());
     await collection.collect();
     // A second collection: restarts and gauges stay stable when nothing changed.
     await collection.collect();

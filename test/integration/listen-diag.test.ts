@@ -1,11 +1,12 @@
-// The listen backlog from sock_diag through the native addon (native/diag.c)
-// and from `ss -ltne` (the fallback), for a real process's listeners: both
-// must report the backlog listen() was given and the connections waiting in
-// the accept queue.
+// The listen backlog from sock_diag through the native addon (native/diag.c:
+// the dump's listener records) and from `ss -ltne` (what the text source
+// asks), for a real process's listeners: both must report the backlog
+// listen() was given and the connections waiting in the accept queue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPidFdSummaryJs, requireFdAddon } from '../../src/procfs/pid/fd-native.js';
-import { parseDiagListeners } from '../../src/collectors/diag-listen.js';
-import { readSsListen } from '../../src/collectors/ss-listen.js';
+import { dumpTcp } from '../../src/collectors/sources/native.js';
+import { requireAddon } from '../../src/procfs/addon.js';
+import { readSsListen } from '../../src/procfs/net/ss-listen.js';
+import { readPidFdSummary } from '../../src/procfs/pid/fd.js';
 import { killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
 
 let h: Holder;
@@ -25,7 +26,7 @@ afterAll(killAllHolders);
 
 /** The rows of the holder's own sockets, as [queue, backlog] sorted by backlog. */
 function holderRows(rows: Map<number, { queue: number; backlog: number }>): Array<[number, number]> {
-  const mine = new Set(readPidFdSummaryJs('/proc', h.pid).socketInodes);
+  const mine = new Set(readPidFdSummary('/proc', h.pid).socketInodes);
   return [...rows]
     .filter(([inode]) => mine.has(inode))
     .map(([, r]): [number, number] => [r.queue, r.backlog])
@@ -33,28 +34,21 @@ function holderRows(rows: Map<number, { queue: number; backlog: number }>): Arra
 }
 
 describe('listen backlog of a real process', () => {
-  it('sock_diag through the addon: each listener with its backlog and its accept queue', () => {
+  it('sock_diag through the addon: each listener with its backlog and its accept queue', async () => {
     // Whatever SOCKEYE_NATIVE says: this is about the addon, and fails when it is not built.
-    const rows = parseDiagListeners(requireFdAddon().listeners());
+    const dumped = await dumpTcp(requireAddon(), readPidFdSummary('/proc', h.pid).socketInodes);
+    const rows = new Map<number, { queue: number; backlog: number }>();
+    for (const [inode, s] of dumped) if (s.listenPort !== undefined) rows.set(inode, { queue: s.rx, backlog: s.backlog! });
     expect(holderRows(rows)).toEqual([
       [0, 8],
       [2, 16],
     ]);
   });
-  it('ss -ltne, the fallback, says the same', () => {
+  it('ss -ltne, what the text source asks, says the same', () => {
     // ss missing or failing gives no rows, and so not the holder's two listeners.
     expect(holderRows(readSsListen() ?? new Map())).toEqual([
       [0, 8],
       [2, 16],
-    ]);
-  });
-});
-
-describe('parseDiagListeners', () => {
-  it('reads (inode, queue, backlog) triples and ignores a cut-off tail', () => {
-    expect([...parseDiagListeners([11, 0, 128, 12, 3, 4096, 13, 1])]).toEqual([
-      [11, { queue: 0, backlog: 128 }],
-      [12, { queue: 3, backlog: 4096 }],
     ]);
   });
 });

@@ -17,8 +17,8 @@ const run = promisify(execFile);
 /** [file, test name] of every test that runs a process as another uid (setpriv). */
 const AS_OTHER_UID: Array<[file: string, name: string]> = [
   ['test/integration/cli.test.ts', 'reports a file another uid cannot read as permission denied'],
-  ['test/integration/collectors-unreadable.test.ts', 'is readable=0 with the missing capability logged once, and the scrape succeeds (async mode)'],
-  ['test/integration/collectors-unreadable.test.ts', 'is readable=0 with the missing capability logged once, and the scrape succeeds (worker mode)'],
+  ['test/integration/collectors-unreadable.test.ts', 'is readable=0 with the missing capability logged once, and the scrape succeeds (native source)'],
+  ['test/integration/collectors-unreadable.test.ts', 'is readable=0 with the missing capability logged once, and the scrape succeeds (text source)'],
   ['test/integration/fd-native.test.ts', "both report 'denied' for another user's process, through the path SOCKEYE_NATIVE selects"],
   ['test/integration/inspect.test.ts', 'a process whose fd directory cannot be read: exit 1, naming the capabilities that are missing'],
 ];

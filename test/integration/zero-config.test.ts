@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessTable, resolveTargets } from '../../src/collectors/resolve.js';
+import { openSource } from '../../src/collectors/sources/index.js';
+
+const procTable = () => new ProcessTable(openSource('text', { procRoot: '/proc', cgroupRoot: '/sys/fs/cgroup' }));
 import { poll } from '../support/poll.js';
 import { startSockeye } from '../support/sockeye.js';
 
@@ -49,16 +52,16 @@ describe('zero-config default', () => {
     children.push(sh);
     const tree = await poll(
       () => {
-        const all = new ProcessTable('/proc').pids();
+        const all = procTable().pids();
         const kids = all.filter((p) => ppidOf(p) === sh.pid);
         const grandkids = all.filter((p) => kids.includes(ppidOf(p) ?? -1));
         return kids.length === 2 && grandkids.length === 1 ? [sh.pid!, ...kids, ...grandkids] : undefined;
       },
       { timeoutMs: 10_000, what: 'the shell, its two children and its grandchild' },
     );
-    const watched = (selfPid: number) => resolveTargets(undefined, new ProcessTable('/proc'), selfPid).flatMap((g) => g.pids);
-    expect(watched(-1)).toEqual(expect.arrayContaining(tree));
-    const without = watched(sh.pid!);
+    const watched = async (selfPid: number) => (await resolveTargets(undefined, procTable(), selfPid)).flatMap((g) => g.pids);
+    expect(await watched(-1)).toEqual(expect.arrayContaining(tree));
+    const without = await watched(sh.pid!);
     expect(tree.filter((p) => without.includes(p))).toEqual([]);
     expect(without).toContain(process.pid);
   });

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Registry } from 'prom-client';
+import { collectTargets, openSource, type CollectionSnapshot, type CollectOptions } from '../../src/collectors/index.js';
 
 /** Every sample of one metric as {labels, value}, read from the registry (not from text). */
 export async function samples(registry: Registry, name: string): Promise<Array<{ labels: Record<string, string | number>; value: number }>> {
@@ -74,4 +75,9 @@ targets:
   - name: gone
     match: { pid: 4999 }
 `);
+}
+
+/** One collection on this thread through the text source (the /proc files only): for fixture trees. */
+export function collectText(options: CollectOptions): Promise<CollectionSnapshot> {
+  return collectTargets(options, openSource('text', options));
 }

@@ -173,7 +173,7 @@ describe('basic auth', () => {
 describe('on every route of the app', () => {
   it('sets the configured headers, answers 429 past the rate limit, and 401 without basic auth', async () => {
     const web = await loadWebConfig(write(`http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\nbasic_auth_users:\n  prom: ${HASH}\nrate_limit:\n  interval: 1h\n  burst: 3\n`));
-    const app = await buildApp({ ...defaultConfig(), stateDir: join(dir, 'state') }, { logger: false, web, collection: { mode: 'inline' } });
+    const app = await buildApp({ ...defaultConfig(), stateDir: join(dir, 'state') }, { logger: false, web });
     try {
       const ok = await app.inject({ url: '/readyz', headers: { authorization: basic('prom', 's3cret') } });
       expect([ok.statusCode, ok.headers['x-content-type-options']]).toEqual([200, 'nosniff']);

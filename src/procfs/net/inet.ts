@@ -113,7 +113,7 @@ function indexIn(b: Uint8Array, ch: number, start: number, end: number): number 
 }
 
 /** What String.prototype.trimStart drops, for one latin1 byte (0xA0 is NBSP). */
-export function isJsWhitespace(c: number): boolean {
+function isJsWhitespace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 

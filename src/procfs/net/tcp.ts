@@ -1,7 +1,5 @@
-import { parseInetTable, type InetSocket } from './inet.js';
-
 /** include/net/tcp_states.h, lowercased as label values. */
-export const TCP_STATES: Record<number, string> = {
+const TCP_STATES: Record<number, string> = {
   1: 'established',
   2: 'syn_sent',
   3: 'syn_recv',
@@ -20,8 +18,4 @@ export const TCP_LISTEN = 10;
 
 export function tcpStateName(state: number): string {
   return TCP_STATES[state] ?? 'unknown';
-}
-
-export function parseNetTcp(text: string, wanted?: { has(inode: number): boolean }): InetSocket[] {
-  return parseInetTable(text, 'net/tcp', wanted);
 }

@@ -1,10 +1,5 @@
-import { parseInetTable, type InetSocket } from './inet.js';
 import { tcpStateName } from './tcp.js';
 
 // UDP reuses the TCP state numbers: 1 (established) for a connected socket,
 // 7 (close) for an unconnected one.
 export const udpStateName = tcpStateName;
-
-export function parseNetUdp(text: string, wanted?: { has(inode: number): boolean }): InetSocket[] {
-  return parseInetTable(text, 'net/udp', wanted);
-}

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** NUL-separated argv as one line with spaces, as `ps` shows it. Empty for kernel threads. */
@@ -8,11 +7,7 @@ export function parseCmdline(text: string): string {
   return text.slice(0, end).replaceAll('\0', ' ');
 }
 
-export function readPidCmdline(procRoot: string, pid: number): string {
-  return parseCmdline(readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8'));
-}
-
-/** The same, read on libuv's thread pool. */
-export async function readPidCmdlineAsync(procRoot: string, pid: number): Promise<string> {
+/** Read on libuv's pool: the read takes the process's memory-map lock, and can block while the process holds it. */
+export async function readPidCmdline(procRoot: string, pid: number): Promise<string> {
   return parseCmdline(await readFile(`${procRoot}/${pid}/cmdline`, 'utf8'));
 }

@@ -49,12 +49,11 @@ export interface FdSummary {
   types: Record<FdType, number>;
   /** Open handles per file or device path, in first-seen order. */
   paths: Map<string, number>;
-  /** Inodes of socket:[N] links, in directory order. */
-  /** Inodes of the socket fds (a Float64Array from the native walk). */
+  /** Inodes of socket:[N] links, in directory order (a Float64Array from the native walk). */
   socketInodes: ArrayLike<number> & Iterable<number>;
 }
 
-/** Pure: the summary of a list of link targets. The native walk (fd-native.ts) must agree with it. */
+/** Pure: the summary of a list of link targets. The native walk (native/fd.c) must agree with it. */
 export function summarizeFdLinks(links: readonly string[]): FdSummary {
   const types = emptyFdCounts();
   const paths = new Map<string, number>();
@@ -73,8 +72,7 @@ export function summarizeFdLinks(links: readonly string[]): FdSummary {
 }
 
 /**
- * Every fd's link target, read once per collection and shared by the fd and
- * socket collectors. An fd closed between readdir and readlink is skipped.
+ * Every fd's link target. An fd closed between readdir and readlink is skipped.
  * Throws (EACCES, ENOENT) when the directory itself cannot be read.
  */
 export function readPidFdLinks(procRoot: string, pid: number): string[] {
@@ -89,6 +87,11 @@ export function readPidFdLinks(procRoot: string, pid: number): string[] {
     }
   }
   return out;
+}
+
+/** The JS fd walk: readdirSync + readlinkSync, then the pure summary. */
+export function readPidFdSummary(procRoot: string, pid: number): FdSummary {
+  return summarizeFdLinks(readPidFdLinks(procRoot, pid));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProblemLog } from '../../../src/collectors/denials.js';
-import { explainDenied, parseCapEff } from '../../../src/collectors/reader.js';
+import { ProblemLog } from '../../../src/collectors/problem-log.js';
+import { explainDenied, parseCapEff } from '../../../src/collectors/own-capabilities.js';
 import type { CollectionSnapshot, ProcessSnapshot } from '../../../src/collectors/snapshot.js';
 import { captureLogger } from '../../support/collection.js';
 

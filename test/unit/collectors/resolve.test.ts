@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessTable, resolveTargets, type TargetSpec } from '../../../src/collectors/resolve.js';
+import { openSource } from '../../../src/collectors/sources/index.js';
 import type { MatchConfig } from '../../../src/config/targets.js';
 import { FIXTURE_PROC_ROOT } from '../../support/collection.js';
 
 const procRoot = FIXTURE_PROC_ROOT;
+const table = () => new ProcessTable(openSource('text', { procRoot, cgroupRoot: procRoot }));
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-resolve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, text: string) => {
@@ -15,9 +17,9 @@ const file = (name: string, text: string) => {
   return path;
 };
 
-function resolve(match: MatchConfig) {
+async function resolve(match: MatchConfig) {
   const spec: TargetSpec = { name: 't', match, processesMin: 1 };
-  return resolveTargets([spec], new ProcessTable(procRoot), -1)[0]!;
+  return (await resolveTargets([spec], table(), -1))[0]!;
 }
 
 describe('resolveTargets on the fixture tree', () => {
@@ -32,31 +34,31 @@ describe('resolveTargets on the fixture tree', () => {
     ['a zombie never matches', { pid: 4300 }, []],
     ['a kernel thread never matches', { comm: 'kthreadd' }, []],
     ['a pid that does not exist', { pid: 4999 }, []],
-  ] as Array<[string, MatchConfig, number[]]>)('%s', (_name, match, pids) => {
-    const r = resolve(match);
+  ] as Array<[string, MatchConfig, number[]]>)('%s', async (_name, match, pids) => {
+    const r = await resolve(match);
     expect(r.pids).toEqual(pids);
     expect(r.problems).toEqual([]);
   });
 
-  it('reads the pid from a pidfile, combined with other matchers', () => {
-    expect(resolve({ pidfile: file('ok.pid', '4101\n') }).pids).toEqual([4101]);
-    expect(resolve({ pidfile: file('ok2.pid', '4101\n'), comm: 'python' }).pids).toEqual([]);
-    expect(resolve({ pidfile: file('ok3.pid', '4101\n'), pid: 4102 }).pids).toEqual([]);
+  it('reads the pid from a pidfile, combined with other matchers', async () => {
+    expect((await resolve({ pidfile: file('ok.pid', '4101\n') })).pids).toEqual([4101]);
+    expect((await resolve({ pidfile: file('ok2.pid', '4101\n'), comm: 'python' })).pids).toEqual([]);
+    expect((await resolve({ pidfile: file('ok3.pid', '4101\n'), pid: 4102 })).pids).toEqual([]);
   });
 
   it.each([
     ['missing', join(dir, 'nope.pid'), /ENOENT/],
     ['not a pid', file('bad.pid', 'hello\n'), /does not hold a pid: "hello"/],
     ['empty', file('empty.pid', ''), /does not hold a pid/],
-  ])('reports a pidfile that is %s as a problem and matches nothing', (_name, pidfile, message) => {
-    const r = resolve({ pidfile });
+  ])('reports a pidfile that is %s as a problem and matches nothing', async (_name, pidfile, message) => {
+    const r = await resolve({ pidfile });
     expect(r.pids).toEqual([]);
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]!.message).toMatch(message);
   });
 
-  it('groups by comm in the zero-config default, leaving out itself', () => {
-    const groups = resolveTargets(undefined, new ProcessTable(procRoot), 4101);
+  it('groups by comm in the zero-config default, leaving out itself', async () => {
+    const groups = await resolveTargets(undefined, table(), 4101);
     expect(groups.map((g) => [g.spec.name, g.pids, g.spec.processesMin, g.auto])).toEqual([
       ['python3', [4200], 0, true],
       ['web', [4102], 0, true],
@@ -74,10 +76,10 @@ describe('the zero-config default', () => {
     }
     return root;
   }
-  const names = (root: string, selfPid: number, maxGroups?: number) =>
-    resolveTargets(undefined, new ProcessTable(root), selfPid, maxGroups).map((g) => [g.spec.name, g.pids]);
+  const names = async (root: string, selfPid: number, maxGroups?: number) =>
+    (await resolveTargets(undefined, new ProcessTable(openSource('text', { procRoot: root, cgroupRoot: root })), selfPid, maxGroups)).map((g) => [g.spec.name, g.pids]);
 
-  it('keeps the command names with the most resident memory and sums the rest into "other", within the bound', () => {
+  it('keeps the command names with the most resident memory and sums the rest into "other", within the bound', async () => {
     const root = tree([
       [10, 'postgres', 1, 9000],
       [11, 'postgres', 10, 9000],
@@ -87,35 +89,35 @@ describe('the zero-config default', () => {
       [50, 'tmp-job', 1, 100],
     ]);
     // 3 targets in all: the two biggest by summed RSS (postgres counts both its processes), then "other".
-    expect(names(root, -1, 3)).toEqual([
+    expect(await names(root, -1, 3)).toEqual([
       ['java', [20]],
       ['postgres', [10, 11]],
       ['other', [30, 40, 50]],
     ]);
     // Everything fits: no "other".
-    expect(names(root, -1, 5)).toEqual([['cron', [40]], ['java', [20]], ['postgres', [10, 11]], ['sshd', [30]], ['tmp-job', [50]]]);
-    expect(names(root, -1, 4)).toEqual([['java', [20]], ['postgres', [10, 11]], ['sshd', [30]], ['other', [40, 50]]]);
+    expect(await names(root, -1, 5)).toEqual([['cron', [40]], ['java', [20]], ['postgres', [10, 11]], ['sshd', [30]], ['tmp-job', [50]]]);
+    expect(await names(root, -1, 4)).toEqual([['java', [20]], ['postgres', [10, 11]], ['sshd', [30]], ['other', [40, 50]]]);
   });
 
-  it('ranks equal memory by name, so the same processes give the same targets', () => {
+  it('ranks equal memory by name, so the same processes give the same targets', async () => {
     const root = tree([
       [10, 'b', 1, 100],
       [20, 'a', 1, 100],
       [30, 'c', 1, 100],
     ]);
-    expect(names(root, -1, 2)).toEqual([['a', [20]], ['other', [10, 30]]]);
+    expect(await names(root, -1, 2)).toEqual([['a', [20]], ['other', [10, 30]]]);
   });
 
-  it('sums a command that is itself named "other" into the one "other" target', () => {
+  it('sums a command that is itself named "other" into the one "other" target', async () => {
     const root = tree([
       [10, 'other', 1, 5],
       [20, 'big', 1, 100],
       [30, 'small', 1, 1],
     ]);
-    expect(names(root, -1, 2)).toEqual([['big', [20]], ['other', [10, 30]]]);
+    expect(await names(root, -1, 2)).toEqual([['big', [20]], ['other', [10, 30]]]);
   });
 
-  it('leaves out sockeye, every process it started (and theirs), and kernel threads', () => {
+  it('leaves out sockeye, every process it started (and theirs), and kernel threads', async () => {
     const root = tree([
       [2, 'kthreadd', 0, 0, 2129984],
       [100, 'node', 1, 5000], // sockeye
@@ -125,6 +127,6 @@ describe('the zero-config default', () => {
       [200, 'node', 1, 5000], // the app, another node
       [201, 'worker', 200, 10],
     ]);
-    expect(names(root, 100)).toEqual([['node', [200]], ['worker', [201]]]);
+    expect(await names(root, 100)).toEqual([['node', [200]], ['worker', [201]]]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FD_TYPES, classifyFdLink, socketInode, summarizeFdLinks } from '../../../src/procfs/pid/fd.js';
-import { requireFdAddon } from '../../../src/procfs/pid/fd-native.js';
+import { requireAddon } from '../../../src/procfs/addon.js';
 
 // Every link shape the kernel writes, and near misses: classifyFdLink is the
 // reference, and native/fd.c's classification must agree on each.
@@ -78,7 +78,7 @@ describe('summarizeFdLinks', () => {
 });
 
 describe('native/fd.c classification', () => {
-  const addon = requireFdAddon();
+  const addon = requireAddon();
   const links = [...SHAPES.map(([l]) => l), 'socket:[ 12]', 'socket:[1e3]', 'socket:[9007199254740991]', 'socket:[9007199254740992]', 'socket:[0]', 'socket:[]', 'socket:[12345'];
   it.each(links)('agrees with classifyFdLink and socketInode on %j', (link) => {
     const [type, inode] = addon.classify(link);

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAddress, formatAddress, formatIpv6, isZeroAddress } from '../../../src/procfs/net/inet.js';
-import { parseNetTcp, tcpStateName } from '../../../src/procfs/net/tcp.js';
-import { parseNetUdp } from '../../../src/procfs/net/udp.js';
+import { parseInetTable } from '../../../src/procfs/net/inet.js';
+import { tcpStateName } from '../../../src/procfs/net/tcp.js';
+
+const parseNetTcp = (text: string, wanted?: Set<number>) => parseInetTable(text, 'net/tcp', wanted);
+const parseNetUdp = (text: string) => parseInetTable(text, 'net/udp');
 import { parseNetUnix } from '../../../src/procfs/net/unix.js';
 import { ProcParseError } from '../../../src/procfs/errors.js';
 

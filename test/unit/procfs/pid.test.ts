@@ -3,7 +3,6 @@ import { parsePidStat, isKernelThread } from '../../../src/procfs/pid/stat.js';
 import { parsePidStatus } from '../../../src/procfs/pid/status.js';
 import { parsePidLimits, openFilesLimit } from '../../../src/procfs/pid/limits.js';
 import { parseCmdline } from '../../../src/procfs/pid/cmdline.js';
-import { parseComm } from '../../../src/procfs/pid/comm.js';
 import { parseNsLink } from '../../../src/procfs/pid/ns.js';
 import { parsePidCgroup } from '../../../src/procfs/pid/cgroup.js';
 import { parseBootTime } from '../../../src/procfs/stat.js';
@@ -86,13 +85,6 @@ describe('small files', () => {
     ['a\0\0b\0', 'a  b'],
   ])('parseCmdline(%j)', (text, expected) => {
     expect(parseCmdline(text)).toBe(expected);
-  });
-  it.each([
-    ['nginx\n', 'nginx'],
-    ['with space\n', 'with space'],
-    ['no-newline', 'no-newline'],
-  ])('parseComm(%j)', (text, expected) => {
-    expect(parseComm(text)).toBe(expected);
   });
   it.each([
     ['net:[4026531840]', 4026531840],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DIAG_TCP_FIELDS, parseDiagTcp } from '../../../src/collectors/diag-sockets.js';
+import { DIAG_TCP_FIELDS, parseDiagTcp } from '../../../src/procfs/net/diag.js';
 
 // Two peers as the addon numbers them: 10.0.0.7 (IPv4, kept IPv4-mapped) and 2001:db8::5.
 const peers = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 7, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]);

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { splitFields } from '../procfs/fields.js';
+import { splitFields } from '../fields.js';
 
 // /proc/net/tcp shows a listener's accept queue (rx_queue) but not its
 // backlog: tx_queue of a LISTEN row is always 0. The backlog is only in
-// sock_diag (netlink), which Node cannot speak: the native addon asks it
-// (diag-listen.ts); without the addon, `ss -ltne` (iproute2) does, and prints
-// it as Send-Q.
+// sock_diag (netlink), which Node cannot speak: the native addon's dump
+// carries it (diag.ts); the text source asks `ss -ltne` (iproute2), which
+// prints it as Send-Q.
 
 /** `ss -Hltne` lines → backlog and queue by socket inode. */
 export function parseSsListen(text: string): Map<number, { queue: number; backlog: number }> {

@@ -1,17 +1,14 @@
-import { formatAddress } from '../procfs/net/inet.js';
-import { TCP_LISTEN } from '../procfs/net/tcp.js';
-import type { FdAddon } from '../procfs/pid/fd-native.js';
-import type { SocketInfo } from './context.js';
-import { inetSocketInfo, SocketInterner } from './socket-info.js';
+import { formatAddress } from './inet.js';
+import { inetSocketInfo, SocketInterner, type SocketInfo } from './socket-info.js';
+import { TCP_LISTEN } from './tcp.js';
 
-/** Doubles per socket in the addon's tcpSockets() rows (TCP_DUMP_FIELDS in native/diag.h). */
+/** Doubles per socket in the addon's tcpSocketsAsync() rows (TCP_DUMP_FIELDS in native/diag.h). */
 export const DIAG_TCP_FIELDS = 7;
 
 /**
  * The addon's sock_diag records → sockets by inode, as the /proc/net/tcp{,6}
  * join would give them. A listener's record carries its backlog (the kernel
- * reports it as wqueue), so listen_backlog need not ask again; its tx is 0,
- * as /proc/net/tcp shows it. Each distinct peer is formatted once.
+ * reports it as wqueue); its tx is 0, as /proc/net/tcp shows it. Each distinct peer is formatted once.
  *
  * `into`: the map of the previous dump, updated in place (entries of sockets
  * no longer there removed) instead of a new one: a map of thousands of
@@ -42,7 +39,7 @@ export function parseDiagTcp(rows: ArrayLike<number>, peers: Uint8Array, into = 
     }
     into.set(rows[i]!, info);
   }
-  // What the sockets collector added to the map after the last dump (UDP, unix, unknown) is in no TCP dump.
+  // What the sockets stage added to the map after the last dump (UDP, unix, unknown) is in no TCP dump.
   if (into.size > count) for (const [inode, s] of into) if (s.protocol !== 'tcp' && s.protocol !== 'tcp6') into.delete(inode);
   // TCP sockets of the previous dump that are gone: only when there are any (the map still holds more than this dump).
   if (into.size > count) {
@@ -63,21 +60,4 @@ function sortedHas(sorted: Float64Array, x: number): boolean {
     else hi = mid;
   }
   return lo < sorted.length && sorted[lo] === x;
-}
-
-/** The addon's argument: the native walk's own Float64Array as it is (no copy). */
-function inodeArray(wanted: Iterable<number>): Float64Array {
-  return wanted instanceof Float64Array ? wanted : Float64Array.from(wanted);
-}
-
-/** The wanted TCP sockets of sockeye's own network namespace, through the addon. Throws when sock_diag fails. */
-export function readDiagTcp(addon: FdAddon, wanted: Iterable<number>): Map<number, SocketInfo> {
-  const r = addon.tcpSockets(inodeArray(wanted));
-  return parseDiagTcp(r.rows, new Uint8Array(r.peers));
-}
-
-/** The same, the dump done on libuv's thread pool; `into` as for parseDiagTcp. */
-export async function readDiagTcpAsync(addon: FdAddon, wanted: Iterable<number>, into?: Map<number, SocketInfo>): Promise<Map<number, SocketInfo>> {
-  const r = await addon.tcpSocketsAsync(inodeArray(wanted));
-  return parseDiagTcp(r.rows, new Uint8Array(r.peers), into);
 }

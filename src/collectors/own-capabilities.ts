@@ -10,7 +10,8 @@ export function parseCapEff(statusText: string): bigint {
   return m ? BigInt(`0x${m[1]}`) : 0n;
 }
 
-export function readerIdentity(): ReaderIdentity {
+/** Who sockeye itself is (its uid and capabilities), so a denial can say what is missing. */
+export function readOwnCapabilities(): ReaderIdentity {
   let caps = 0n;
   try {
     caps = parseCapEff(readFileSync('/proc/self/status', 'latin1'));

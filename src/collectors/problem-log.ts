@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { explainDenied } from './reader.js';
-import type { CollectionSnapshot, Problem } from './snapshot.js';
+import { explainDenied } from './own-capabilities.js';
+import type { CollectionSnapshot, ReadProblem } from './snapshot.js';
 
 /**
  * Logs each cause of unreadable data once (per target and collector), not on
@@ -19,9 +19,9 @@ export class ProblemLog {
       if (!this.active.has(key)) this.log.error({ collector: problem.collector, path: problem.path }, `collection: ${problem.message}`);
     }
     for (const t of snap.targets) {
-      const seen: Array<{ problem: Problem; pid?: number; uid?: number | null; count: number }> = [];
+      const seen: Array<{ problem: ReadProblem; pid?: number; uid?: number | null; count: number }> = [];
       const byKey = new Map<string, (typeof seen)[number]>();
-      const add = (problem: Problem, pid?: number, uid?: number | null) => {
+      const add = (problem: ReadProblem, pid?: number, uid?: number | null) => {
         if (problem.kind === 'vanished') return;
         const key = `${t.name}\0${problem.collector}\0${problem.kind}`;
         const entry = byKey.get(key);

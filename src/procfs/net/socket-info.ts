@@ -1,7 +1,22 @@
-import type { InetFamily } from '../procfs/net/inet.js';
-import { tcpStateName } from '../procfs/net/tcp.js';
-import { udpStateName } from '../procfs/net/udp.js';
-import type { SocketInfo } from './context.js';
+import type { InetFamily } from './inet.js';
+import { tcpStateName } from './tcp.js';
+import { udpStateName } from './udp.js';
+
+export type SocketProtocol = InetFamily | 'unix' | 'other';
+
+/** One socket of a process, after the inode join with its network namespace's sockets. */
+export interface SocketInfo {
+  protocol: SocketProtocol;
+  state: string;
+  /** The remote address as text (no port), for connected TCP sockets. */
+  peer?: string;
+  rx: number;
+  tx: number;
+  /** Set for listening TCP sockets. */
+  listenPort?: number;
+  /** The listen backlog, where the read gave it (sock_diag does; /proc/net/tcp does not). */
+  backlog?: number;
+}
 
 // After the peer's FIN, rx_queue (rcv_nxt - copied_seq) includes the one
 // sequence number the FIN takes: not a byte anyone can read.
@@ -28,11 +43,8 @@ export function inetSocketInfo(protocol: InetFamily, state: number, rxQueue: num
 export class SocketInterner {
   private readonly idle = new Map<InetFamily, Map<number, Map<string | undefined, SocketInfo>>>();
 
-  /**
-   * The shared record of an idle socket of (protocol, state, peer): the peer
-   * as text (sock_diag) or, with `hex`, in /proc/net's kernel hex.
-   */
-  idleSocket(protocol: InetFamily, state: number, peer: string | undefined, hex = false): SocketInfo {
+  /** The shared record of an idle socket of (protocol, state, peer). */
+  idleSocket(protocol: InetFamily, state: number, peer: string | undefined): SocketInfo {
     let byState = this.idle.get(protocol);
     if (!byState) this.idle.set(protocol, (byState = new Map()));
     let byPeer = byState.get(state);
@@ -40,10 +52,7 @@ export class SocketInterner {
     let s = byPeer.get(peer);
     if (!s) {
       s = inetSocketInfo(protocol, state, 0, 0);
-      if (peer !== undefined) {
-        if (hex) s.peerHex = peer;
-        else s.peer = peer;
-      }
+      if (peer !== undefined) s.peer = peer;
       byPeer.set(peer, s);
     }
     return s;

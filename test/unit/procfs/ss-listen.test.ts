@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSsListen } from '../../../src/collectors/ss-listen.js';
+import { parseSsListen } from '../../../src/procfs/net/ss-listen.js';
 
 describe('parseSsListen', () => {
   it('reads queue and backlog by inode for IPv4 and IPv6 listeners', () => {

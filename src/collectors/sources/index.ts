@@ -1,0 +1,92 @@
+// The kernel source of a collection: what the pipeline's stages ask of the
+// kernel, and the one place that decides how it is asked. Chosen once per
+// TargetCollection (a node agent would open one per network namespace).
+import { requireAddon } from '../../procfs/addon.js';
+import { isProcfs } from '../../procfs/is-procfs.js';
+import type { SocketInfo } from '../../procfs/net/socket-info.js';
+import type { FdSummary } from '../../procfs/pid/fd.js';
+import type { Limit } from '../../procfs/pid/limits.js';
+import type { PidStat } from '../../procfs/pid/stat.js';
+import type { PidStatus } from '../../procfs/pid/status.js';
+import type { CgroupMemory } from '../memory.js';
+import { NativeSource } from './native.js';
+import { TextSource } from './text.js';
+
+export type SourceKind = 'native' | 'text';
+
+export interface SourceOptions {
+  procRoot: string;
+  /** Where the cgroup hierarchy is mounted (v2 root, or the v1 tmpfs holding memory/). */
+  cgroupRoot: string;
+}
+
+/** The sockets of one network namespace that were found, and why the rest could not be read. */
+export interface NamespaceSockets {
+  found: Map<number, SocketInfo>;
+  error?: unknown;
+}
+
+/** What the stages ask of the kernel. Reads throw Node-shaped fs errors (code ENOENT, EACCES, ...). */
+export interface KernelSource {
+  readonly kind: SourceKind;
+  readonly procRoot: string;
+  /** Every process directory under procRoot, ascending. */
+  pids(): number[];
+  stat(pid: number): PidStat;
+  status(pid: number): PidStatus;
+  openFilesLimit(pid: number): Limit | undefined;
+  /** /proc/PID/cgroup as text: processes of one container share it, so callers cache by it. */
+  cgroup(pid: number): string;
+  /** The limit, working set and OOM kills of the memory cgroup of that text. */
+  cgroupMemory(cgroupText: string): CgroupMemory;
+  exe(pid: number): string;
+  netns(pid: number): number | undefined;
+  bootTime(): number | undefined;
+  /** Each command line, or why it could not be read in time (bounded: the read can block). */
+  cmdlines(pids: readonly number[]): Promise<Map<number, string | Error>>;
+  /** The open-fd count from stat() of fd/ (no ptrace access needed); undefined where the kernel does not give it. */
+  fdCount(pid: number): number | undefined;
+  /** Each process's fd summary, or the walk's error. */
+  fdSummaries(pids: readonly number[]): Promise<Map<number, FdSummary | Error>>;
+  /** The sockets among `wanted` of one network namespace, read through its processes `pids`; listeners with their backlog where the read gives it. */
+  sockets(netns: number | undefined, pids: readonly number[], wanted: Iterable<number>): Promise<NamespaceSockets>;
+  /** Backlogs of listeners whose read did not give one, by inode, where they can be known. */
+  listenBacklogs(netns: number | undefined, listeners: readonly number[]): Map<number, number>;
+}
+
+export interface SourceChoice {
+  kind: SourceKind;
+  /** Why the text source (unset for native). */
+  reason?: string;
+}
+
+/**
+ * Native where the addon loads and procRoot is the real procfs (a fixture
+ * tree's processes are not the kernel's to ask); text otherwise.
+ * SOCKEYE_NATIVE=0 forces text. `wanted` overrides (tests, the benchmark).
+ */
+export function chooseSource(procRoot: string, wanted?: SourceKind): SourceChoice {
+  if (wanted) return { kind: wanted };
+  if (process.env.SOCKEYE_NATIVE === '0') return { kind: 'text', reason: 'SOCKEYE_NATIVE=0' };
+  try {
+    requireAddon();
+  } catch (err) {
+    return { kind: 'text', reason: (err as Error).message };
+  }
+  return isProcfs(procRoot) ? { kind: 'native' } : { kind: 'text', reason: `${procRoot} is not a procfs` };
+}
+
+/** For the startup line: how collections run and which fd walk they use, as fields and as words. */
+export function describeSource(choice: SourceChoice): { fields: { source: SourceKind; fdWalk: 'native' | 'js'; collection: 'async' | 'worker' }; text: string } {
+  const native = choice.kind === 'native';
+  return {
+    fields: { source: choice.kind, fdWalk: native ? 'native' : 'js', collection: native ? 'async' : 'worker' },
+    text: native
+      ? "collection: on the main thread, the fd walk and the TCP socket dump in C on libuv's pool; fd walk: native (readdir + readlinkat in C)"
+      : `collection: in a worker thread; fd walk: JavaScript (${choice.reason ?? 'text source'})`,
+  };
+}
+
+export function openSource(kind: SourceKind, options: SourceOptions): KernelSource {
+  return kind === 'native' ? new NativeSource(options, requireAddon()) : new TextSource(options);
+}
