@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runSockeye, startSockeye } from '../support/sockeye.js';
+import { worldReadableCopy } from '../support/world-readable.js';
 
 // The real sockeye (dist/main.js) against a full disk and a state file it may
 // not read.
@@ -18,6 +19,8 @@ afterAll(() => {
 });
 
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
+/** The dist/main.js uid 65534 runs: a world-readable copy, as this checkout may sit in a private directory. */
+const mainAsNobody = async () => join(await worldReadableCopy(), 'dist/main.js');
 
 function metric(m: string, line: string): string | undefined {
   return m.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1];
@@ -80,7 +83,7 @@ describe('a state file sockeye may not read', () => {
     writeFileSync(file, content, { mode: 0o600 }); // root's, unreadable for uid 65534
     const configPath = join(dir, 'sockeye.yaml');
     writeFileSync(configPath, stringify({ targets: [], listen: '127.0.0.1:0', stateDir: state, heartbeats: [{ name: 'backup', period: '1h' }] }), { mode: 0o644 });
-    const r = await runSockeye(['--config', configPath], { wrapper: AS_NOBODY, cwd: dir });
+    const r = await runSockeye(['--config', configPath], { wrapper: AS_NOBODY, cwd: dir, main: await mainAsNobody() });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^sockeye: cannot read heartbeat state file ${file.replace(/[.]/g, '\\.')}: permission denied`));
     expect(r.stderr).not.toMatch(/^\s+at /m);
@@ -97,8 +100,9 @@ describe('configuration that cannot work', () => {
     chmodSync(join(dir, 'state'), 0o755); // root's: not writable for uid 65534
     const configPath = join(dir, 'sockeye.yaml');
     writeFileSync(configPath, stringify({ targets: [], stateDir: join(dir, 'state'), heartbeats: [{ name: 'backup', period: '1h' }] }));
+    const main = await mainAsNobody();
     for (const args of [['check-config', configPath], ['--config', configPath, '--listen', '127.0.0.1:0']]) {
-      const r = await runSockeye(args, { wrapper: AS_NOBODY, cwd: dir });
+      const r = await runSockeye(args, { wrapper: AS_NOBODY, cwd: dir, main });
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toBe(`${configPath}: configuration cannot work on this host\n  stateDir: "${join(dir, 'state')}" is not writable: permission denied (heartbeat state is kept there)\n`);
     }
