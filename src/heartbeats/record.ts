@@ -9,6 +9,11 @@ export type PingKind = (typeof PING_KINDS)[number];
 export const HEARTBEAT_STATES = ['never', 'up', 'grace', 'late', 'failed'] as const;
 export type HeartbeatState = (typeof HEARTBEAT_STATES)[number];
 
+/**
+ * Body bytes kept per ping: healthchecks.io's limit. A longer body is
+ * accepted and cut to its first PING_BODY_LIMIT bytes, as healthchecks does.
+ */
+export const PING_BODY_LIMIT = 100_000;
 /** Pings kept per heartbeat, newest last (healthchecks shows a log of them too). */
 export const RECENT_PINGS = 20;
 /** Body bytes kept per heartbeat, on disk and in memory: older pings lose their body first. */
@@ -30,9 +35,11 @@ export const pingRecordSchema = z.object({
   userAgent: z.string().max(256).optional(),
   /** start → this ping, for a success or failure that ended a run. */
   durationSeconds: z.number().nonnegative().optional(),
-  /** The request body's size; body is dropped (not this) when the heartbeat's body cap is reached. */
+  /** The request body's size as sent; body is dropped (not this) when the heartbeat's body cap is reached. */
   bodyBytes: count,
   body: z.string().optional(),
+  /** The request body was longer than PING_BODY_LIMIT: body holds only its first bytes. */
+  bodyTruncated: z.boolean().optional(),
 });
 export type PingRecord = z.output<typeof pingRecordSchema>;
 
@@ -69,7 +76,10 @@ export interface Ping {
   method: string;
   source: string;
   userAgent?: string;
+  /** What is kept of the request body: at most its first PING_BODY_LIMIT bytes. */
   body?: Buffer;
+  /** The request body's size as sent, when larger than body (it was cut). */
+  bodyBytes?: number;
 }
 
 /** Last success or failure: what the expectation counts from. */
@@ -125,11 +135,15 @@ export function applyPing(s: Stored, p: Ping, nextDue?: { schedule: string; at: 
   s.counts[p.kind]++;
   s.lastPing[p.kind] = p.at;
   const seq = s.counts.success + s.counts.start + s.counts.fail + s.counts.log;
-  const rec: PingRecord = { seq, at: p.at, kind: p.kind, method: p.method, source: p.source, bodyBytes: p.body?.length ?? 0 };
+  const kept = p.body?.length ?? 0;
+  const rec: PingRecord = { seq, at: p.at, kind: p.kind, method: p.method, source: p.source, bodyBytes: Math.max(kept, p.bodyBytes ?? 0) };
   if (p.exitStatus !== undefined) rec.exitStatus = p.exitStatus;
   if (p.rid !== undefined) rec.rid = p.rid;
   if (p.userAgent !== undefined) rec.userAgent = p.userAgent.slice(0, 256);
-  if (p.body !== undefined && p.body.length > 0) rec.body = utf8(p.body);
+  if (p.body !== undefined && p.body.length > 0) {
+    rec.body = utf8(p.body);
+    if (rec.bodyBytes > kept) rec.bodyTruncated = true;
+  }
 
   if (p.kind === 'start') {
     s.runs.push({ rid: p.rid ?? null, at: p.at });

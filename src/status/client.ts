@@ -2,11 +2,15 @@
 // into #app and refreshes it from api/status. Plain ES2020 with no
 // dependencies; every value is put in with textContent, never innerHTML, so
 // a path or peer name can't inject markup. No backticks in here: this whole
-// file is one template literal.
+// file is one template literal (its one substitution: a number).
+import { PING_BODY_LIMIT } from '../heartbeats/record.js';
+
 export const CLIENT_JS = String.raw`
 (function () {
   'use strict';
   var REFRESH_MS = 5000;
+  // A longer ping body is cut to its first this many bytes when it comes.
+  var PING_BODY_LIMIT = ${PING_BODY_LIMIT};
   var app = document.getElementById('app');
   var current = JSON.parse(document.getElementById('status-data').textContent);
   var fetchedAt = Date.now();
@@ -151,7 +155,7 @@ export const CLIENT_JS = String.raw`
       var cls = p.kind === 'fail' ? 'critical' : p.kind === 'success' ? 'ok' : 'unknown';
       return h('li', { 'data-seq': String(p.seq) },
         h('div', null, badge(cls, what.toUpperCase()), ' ', h('span', { class: 'v', text: since(p.at) }),
-          h('span', { class: 'muted', text: ' ' + p.method + ' from ' + p.source + (p.rid ? ' · run ' + p.rid.slice(0, 8) : '') + (p.durationSeconds !== null ? ' · took ' + ms(p.durationSeconds) : '') + (p.bodyBytes ? ' · ' + bytes(p.bodyBytes) : '') })),
+          h('span', { class: 'muted', text: ' ' + p.method + ' from ' + p.source + (p.rid ? ' · run ' + p.rid.slice(0, 8) : '') + (p.durationSeconds !== null ? ' · took ' + ms(p.durationSeconds) : '') + (p.bodyBytes ? ' · ' + bytes(p.bodyBytes) + (p.bodyBytes > PING_BODY_LIMIT ? ', only the first ' + PING_BODY_LIMIT + ' bytes kept' : '') : '') })),
         p.body !== null ? h('pre', { class: 'body', text: (p.bodyTruncated ? '…' : '') + p.body }) : null);
     }));
   }

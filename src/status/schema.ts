@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PING_BODY_LIMIT } from '../heartbeats/record.js';
 
 // The contract of GET /api/status. docs/status.schema.json is generated from
 // this (npm run gen:status-schema) and a test keeps the two equal, so scripts
@@ -105,9 +106,9 @@ const heartbeatPing = z.object({
   method: z.string(),
   source: z.string().describe('the address the ping came from'),
   durationSeconds: seconds.nullable().describe('start to this ping, for the end of a run'),
-  bodyBytes: z.number().int().nonnegative(),
+  bodyBytes: z.number().int().nonnegative().describe('the size of the request body as sent'),
   body: z.string().nullable().describe(`the request body as UTF-8, at most the last ${BODY_PREVIEW_CHARS} characters (the whole body is at /api/heartbeats/<name>/pings); null when there was none or it is no longer kept`),
-  bodyTruncated: z.boolean(),
+  bodyTruncated: z.boolean().describe(`body is not all that was sent: only its last ${BODY_PREVIEW_CHARS} characters are here, or the request body was longer than ${PING_BODY_LIMIT} bytes and only its first ${PING_BODY_LIMIT} were kept`),
 });
 
 const heartbeat = z.object({

@@ -33,10 +33,15 @@ export function checkFacts(c: CheckerCheck): CheckFacts {
 /** The report refreshes every few seconds: the newest pings only; the API route has them all. */
 export const PINGS_IN_REPORT = 5;
 
-/** A stored ping as the report shows it; the body cut to its last BODY_PREVIEW_CHARS (where a job's error is). */
+/**
+ * A stored ping as the report shows it; the body cut to its last
+ * BODY_PREVIEW_CHARS (where a job's error is). bodyTruncated: the body shown
+ * is not all that was sent (cut here, or to its first PING_BODY_LIMIT bytes
+ * when it came).
+ */
 export function pingFacts(p: PingRecord, previewChars = BODY_PREVIEW_CHARS): HeartbeatPing {
   const body = p.body ?? null;
-  const cut = body !== null && body.length > previewChars;
+  const preview = body !== null && body.length > previewChars;
   return {
     seq: p.seq,
     at: new Date(p.at).toISOString(),
@@ -47,8 +52,8 @@ export function pingFacts(p: PingRecord, previewChars = BODY_PREVIEW_CHARS): Hea
     source: p.source,
     durationSeconds: p.durationSeconds ?? null,
     bodyBytes: p.bodyBytes,
-    body: cut ? body.slice(body.length - previewChars) : body,
-    bodyTruncated: cut,
+    body: preview ? body.slice(body.length - previewChars) : body,
+    bodyTruncated: preview || (body !== null && p.bodyTruncated === true),
   };
 }
 

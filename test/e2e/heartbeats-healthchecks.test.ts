@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
@@ -152,5 +153,33 @@ describe('the curl lines of healthchecks.io documentation', () => {
     await page.screenshot({ path: join(SHOTS, 'heartbeats-1280.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('a log over 100 kB sent as a file: the ping counts and its first 100,000 bytes are kept', { timeout: 60_000 }, async () => {
+    // "/usr/bin/certbot renew > /tmp/certbot-renew.log 2>&1
+    //  curl -fsS -m 10 --retry 5 --data-binary @/tmp/certbot-renew.log https://hc-ping.com/<uuid>/$?"
+    const dir = mkdtempSync(join(tmpdir(), 'sockeye-hc-log-'));
+    try {
+      const log = join(dir, 'certbot-renew.log');
+      await sh(`seq -f 'renewal attempt %06g' 1 6600 > "$LOG" 2>&1\ncurl -fsS -m 10 --retry 5 --data-binary @"$LOG" "$BASE/${BACKUP}/$?"`, { LOG: log });
+      const sent = readFileSync(log, 'utf8');
+      expect(sent.length).toBe(6600 * 23); // 151,800 bytes
+      const b = hb(await status(), 'backup');
+      expect(b.recentPings[0]).toMatchObject({ kind: 'success', exitStatus: 0, method: 'POST', bodyBytes: 151_800, bodyTruncated: true });
+      const pings = (await (await fetch(`${sockeye.url}/api/heartbeats/backup/pings`)).json()) as { pings: Array<{ body: string; bodyBytes: number; bodyTruncated: boolean }> };
+      expect(pings.pings[0]!.body).toBe(sent.slice(0, 100_000));
+      // The page says the rest was not kept.
+      const page: Page = await browser.newPage({ width: 1280, height: 1400 });
+      const problems = watchConsole(page);
+      await page.goto(`${sockeye.url}/`, { waitUntil: 'load' });
+      const ping = page.locator('#heartbeats article[data-name="backup"] .pings li').first();
+      await ping.waitFor();
+      expect(await ping.innerText()).toContain('148 KiB, only the first 100000 bytes kept');
+      expect(await ping.locator('pre.body').innerText()).toBe('…' + sent.slice(100_000 - 2000, 100_000));
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,13 +1,14 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { LEGACY_STATE_FILE_NAME, STATE_DIR_NAME } from '../../src/heartbeats/index.js';
-import { BODY_BYTES_PER_HEARTBEAT } from '../../src/heartbeats/record.js';
+import { BODY_BYTES_PER_HEARTBEAT, PING_BODY_LIMIT } from '../../src/heartbeats/record.js';
+import { PING_REQUEST_LIMIT } from '../../src/routes/ping.js';
 
 const TOKEN = 'sekrit-token-123';
 const KEY = 'project-ping-key-42';
@@ -47,6 +48,11 @@ async function app(dir: string, heartbeats = HEARTBEATS, lines?: string[]): Prom
   apps.push(a);
   await a.ready();
   return a;
+}
+
+/** `count` pieces of `size` bytes ('z'), for a body sent without a length. */
+function* chunks(size: number, count: number): Generator<Buffer> {
+  for (let i = 0; i < count; i++) yield Buffer.alloc(size, 'z');
 }
 
 const stored = (dir: string, name: string) => JSON.parse(readFileSync(join(dir, STATE_DIR_NAME, `${name}.json`), 'utf8')).state;
@@ -139,6 +145,59 @@ describe('ping API', () => {
     expect(pings.every((p) => p.bodyBytes === 99_000)).toBe(true);
   });
 
+  it('accepts a body over 100 kB and keeps its first 100,000 bytes, as healthchecks.io does, saying so', async () => {
+    const dir = stateDir();
+    const a = await app(dir);
+    // A job's log of 150 kB (`curl --data-binary @log`): numbered lines, so which part is kept shows.
+    let log = '';
+    for (let i = 0; log.length < 150_000; i++) log += `line ${String(i).padStart(6, '0')} of the nightly job\n`;
+    log = log.slice(0, 150_000);
+    const res = await a.inject({ method: 'POST', url: '/ping/open/1', payload: log, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe('OK');
+    expect(res.headers['ping-body-limit']).toBe(String(PING_BODY_LIMIT));
+    expect(PING_BODY_LIMIT).toBe(100_000);
+
+    // Recorded as usual: a failure with its exit status.
+    const m = (await a.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metric(m, 'sockeye_heartbeat_pings_total{heartbeat="open",kind="fail"}')).toBe('1');
+    const onDisk = stored(dir, 'open').recent as Array<{ body: string; bodyBytes: number; bodyTruncated?: boolean }>;
+    expect(onDisk).toHaveLength(1);
+    expect(onDisk[0]!.body).toBe(log.slice(0, 100_000));
+    expect(onDisk[0]!.bodyBytes).toBe(150_000);
+    expect(onDisk[0]!.bodyTruncated).toBe(true);
+
+    // The API route: the kept body whole, marked as not all that was sent.
+    const [ping] = (await a.inject({ method: 'GET', url: '/api/heartbeats/open/pings' })).json().pings;
+    expect(ping).toMatchObject({ kind: 'fail', exitStatus: 1, bodyBytes: 150_000, bodyTruncated: true });
+    expect(ping.body).toBe(log.slice(0, 100_000));
+    // The report: the tail of what is kept.
+    const report = (await a.inject({ method: 'GET', url: '/api/status' })).json();
+    const [shown] = report.heartbeats.find((h: { name: string }) => h.name === 'open').recentPings;
+    expect(shown).toMatchObject({ bodyBytes: 150_000, bodyTruncated: true, body: log.slice(100_000 - 2000, 100_000) });
+
+    // A body within the cap is kept whole and not marked.
+    expect((await a.inject({ method: 'POST', url: '/ping/open', payload: log.slice(0, 100_000) })).statusCode).toBe(200);
+    const [whole] = (await a.inject({ method: 'GET', url: '/api/heartbeats/open/pings' })).json().pings;
+    expect(whole).toMatchObject({ kind: 'success', bodyBytes: 100_000, bodyTruncated: false });
+    expect(whole.body).toBe(log.slice(0, 100_000));
+  });
+
+  it('cuts a long body between characters, and reads only the cap of one sent in pieces', async () => {
+    const dir = stateDir();
+    const a = await app(dir);
+    // 'a' then 2-byte characters: byte 100,000 falls inside one, which is left out whole.
+    const text = 'a' + 'é'.repeat(75_000);
+    expect((await a.inject({ method: 'POST', url: '/ping/open/log', payload: text, headers: { 'content-type': 'text/plain; charset=utf-8' } })).statusCode).toBe(200);
+    // 5 MiB streamed without a length, in 64 KiB pieces.
+    const streamed = await a.inject({ method: 'POST', url: '/ping/open/fail', payload: Readable.from(chunks(64 * 1024, 80)), headers: { 'content-type': 'application/octet-stream' } });
+    expect(streamed.statusCode).toBe(200);
+    const [big, cut] = (await a.inject({ method: 'GET', url: '/api/heartbeats/open/pings' })).json().pings;
+    expect(cut).toMatchObject({ kind: 'log', bodyBytes: 150_001, bodyTruncated: true, body: 'a' + 'é'.repeat(49_999) });
+    expect(big).toMatchObject({ kind: 'fail', bodyBytes: 80 * 64 * 1024, bodyTruncated: true });
+    expect(big.body).toBe('z'.repeat(100_000));
+  });
+
   it.each([
     ['unknown heartbeat', 'GET', '/ping/nope', {}, 404, /unknown heartbeat/],
     ['unknown uuid', 'GET', '/ping/00000000-0000-4000-8000-000000000000', {}, 404, /unknown heartbeat/],
@@ -150,7 +209,9 @@ describe('ping API', () => {
     ['missing token', 'GET', '/ping/backup', {}, 401, /token/],
     ['wrong token in the query', 'GET', '/ping/backup?token=wrong-token-123', {}, 401, /token/],
     ['wrong bearer token', 'POST', '/ping/backup', { headers: { authorization: 'Bearer sekrit-token-12' } }, 401, /token/],
-    ['body over 100 kB', 'POST', '/ping/open', { payload: 'x'.repeat(100_001), headers: { 'content-type': 'text/plain' } }, 413, /larger than 100000 bytes/],
+    // A body over 100 kB is kept in part (below); one over 10 MiB is refused, declared or streamed.
+    ['body over 10 MiB', 'POST', '/ping/open', { payload: 'x'.repeat(PING_REQUEST_LIMIT + 1), headers: { 'content-type': 'text/plain' } }, 413, /larger than 10485760 bytes/],
+    ['body over 10 MiB without a length', 'POST', '/ping/open', { payload: Readable.from(chunks(64 * 1024, 170)), headers: { 'content-type': 'application/octet-stream' } }, 413, /larger than 10485760 bytes/],
   ] as const)('%s: 4xx with a JSON reason, and no trace', async (_name, method, url, extra, status, reason) => {
     const dir = stateDir();
     const a = await app(dir);

@@ -72,10 +72,10 @@ describe('heartbeat state under kill -9', () => {
           const name = NAMES[(i + n) % NAMES.length]!;
           const id = ++seq;
           const t0 = Date.now();
-          // One in four is refused: a wrong token, a run id that is not a UUID, a body over the limit.
-          const bad = n % 4 === 3 ? (['token', 'rid', 'size'] as const)[id % 3]! : undefined;
-          const url = `${s.url}/ping/${name}${bad === 'rid' ? '?rid=not-a-uuid' : ''}`;
-          const body = bad === 'size' ? `rejected ${id} ${'x'.repeat(100_001)}` : `${bad ? 'rejected' : 'ok'} ${id}`;
+          // One in four is refused: a wrong token, a run id that is not a UUID, an unknown action.
+          const bad = n % 4 === 3 ? (['token', 'rid', 'action'] as const)[id % 3]! : undefined;
+          const url = `${s.url}/ping/${name}${bad === 'action' ? '/restart' : ''}${bad === 'rid' ? '?rid=not-a-uuid' : ''}`;
+          const body = `${bad ? 'rejected' : 'ok'} ${id}`;
           if (!bad) sent[name]++;
           let status: number | undefined;
           let text = '';

@@ -7,7 +7,7 @@ import { slugify } from '../../src/config/heartbeats.js';
 import { applyPing, BODY_BYTES_PER_HEARTBEAT, deadlineAt, emptyStored, heartbeatState, type Ping, type Stored } from '../../src/heartbeats/record.js';
 import { CronSchedule } from '../../src/heartbeats/schedule.js';
 import { readStateFile, StateFile, StateReadError } from '../../src/heartbeats/state-file.js';
-import { parsePingAction, parsePingPath } from '../../src/routes/ping.js';
+import { dropPartialUtf8, parsePingAction, parsePingPath } from '../../src/routes/ping.js';
 
 const H = 3_600_000;
 const M = 60_000;
@@ -80,6 +80,31 @@ describe('applyPing', () => {
     expect(s.recent[0]!.body).toBeUndefined();
     expect(s.recent.every((r) => r.bodyBytes === 60_000)).toBe(true);
     expect(s.counts.log).toBe(25);
+  });
+});
+
+describe('a body longer than the cap', () => {
+  it('is recorded with its size as sent and marked truncated; one within the cap is not', () => {
+    const s = emptyStored(0);
+    const cut = applyPing(s, ping(1, 'fail', { body: Buffer.from('first part'), bodyBytes: 150_000, method: 'POST' }));
+    expect(cut).toMatchObject({ body: 'first part', bodyBytes: 150_000, bodyTruncated: true });
+    const whole = applyPing(s, ping(2, 'success', { body: Buffer.from('all of it'), method: 'POST' }));
+    expect(whole).toMatchObject({ body: 'all of it', bodyBytes: 9 });
+    expect(whole.bodyTruncated).toBeUndefined();
+  });
+
+  it.each([
+    ['ASCII', Buffer.from('abc'), 'abc'],
+    ['a whole 2-byte character', Buffer.from('aé'), 'aé'],
+    ['half a 2-byte character', Buffer.from('aé').subarray(0, 2), 'a'],
+    ['2 of 3 bytes of a character', Buffer.from('a€').subarray(0, 3), 'a'],
+    ['3 of 4 bytes of a character', Buffer.from('a😀').subarray(0, 4), 'a'],
+    ['a whole 4-byte character', Buffer.from('a😀'), 'a😀'],
+  ])('is cut between characters: %s', (_name, buf, want) => expect(dropPartialUtf8(buf).toString('utf8')).toBe(want));
+
+  it('leaves bytes that are not UTF-8 as they are', () => {
+    const bin = Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80]);
+    expect(dropPartialUtf8(bin)).toEqual(bin);
   });
 });
 
