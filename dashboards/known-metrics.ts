@@ -2,7 +2,7 @@
 // typo that would draw an empty panel, so the tests fail on it.
 
 /**
- * sockeye's metric contract (DESIGN.md, "Metric contract"), named as the
+ * sockeye's metrics (docs/metrics.md, checks.md and heartbeats.md), named as the
  * exporter names them: test/unit/dashboards-metrics.test.ts checks each one
  * against a real app's /metrics.
  */

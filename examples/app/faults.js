@@ -1,5 +1,6 @@
 // @ts-check
-// The faults the incident lab can switch on, one per incident of DESIGN.md.
+// The faults the incident lab can switch on, one per incident sockeye exists
+// for (numbered as in docs/incident-lab.md).
 // Each names where it lives (the workers' servers, a traffic driver that
 // plays the clients of the incident, or both) so the supervisor knows what
 // to start when it is switched on.

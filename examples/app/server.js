@@ -2,7 +2,8 @@
 // @ts-check
 // The incident lab's example app: `node examples/app/server.js`. A cluster of
 // workers serving HTTP, a line service and a protocol server, with faults
-// that reproduce the incidents of DESIGN.md, switched at run time:
+// that reproduce the incidents sockeye exists for (docs/incident-lab.md),
+// switched at run time:
 //   curl -X POST http://127.0.0.1:8081/admin/fault/close-wait/on
 // Settings: see settings.js (APP_* environment variables).
 import cluster from 'node:cluster';

@@ -3,7 +3,7 @@ import { FD_TYPES, type CollectionSnapshot } from './snapshot.js';
 import { RestartClassifier, type RestartRule } from './restart-classifier.js';
 import type { TargetSpec } from './resolve.js';
 
-// The target half of DESIGN.md's metric contract, set from one snapshot.
+// The target metrics (docs/metrics.md), set from one snapshot.
 // Gauges are reset each time so label sets that vanished (a closed peer, a
 // process gone) disappear; restarts, starts and exits persist.
 export class TargetMetrics {
