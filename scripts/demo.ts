@@ -9,7 +9,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { FAULT_NAMES, labCmdline, startLabApp, type FaultName, type LabApp } from '../test/support/lab.js';
+import { startBusyApps, type BusyApps } from '../test/support/busy.js';
+import { FAULT_NAMES, hardNofileLimit, labCmdline, startLabApp, type FaultName, type LabApp } from '../test/support/lab.js';
 import { ALERTMANAGER_BIN } from '../test/support/alertmanager.js';
 import { PROMETHEUS_BIN } from '../test/support/prometheus.js';
 import { ensureBuilt } from '../test/support/sockeye.js';
@@ -88,6 +89,7 @@ async function main(): Promise<number> {
   process.stdout.write('demo: building sockeye and starting the stack…\n');
   await ensureBuilt();
   let app: LabApp | undefined;
+  let busy: BusyApps | undefined;
   let stack: Stack | undefined;
   let pinger: NodeJS.Timeout | undefined;
   let printer: NodeJS.Timeout | undefined;
@@ -101,6 +103,7 @@ async function main(): Promise<number> {
     rmSync(STATE_FILE, { force: true });
     await stack?.stop().catch(() => {});
     await app?.stop().catch(() => {});
+    await busy?.stop().catch(() => {});
     process.stdout.write('demo: stopped.\n');
     process.exit(code);
   };
@@ -108,8 +111,13 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => void shutdown(0));
 
   try {
-    // A lowered fd limit, so the fd faults reach it within minutes.
-    app = await startLabApp({ name: 'demo', nofile: 1024 });
+    // Production limits: the fd hard limit as high as this machine allows
+    // (Node raises its soft limit to it) and no memory limit, so the leaks
+    // page from their growth, as they would in a container. Beside the app,
+    // healthy busy apps (session churn, a pool of 320 connections, a warm-up)
+    // that must never page.
+    app = await startLabApp({ name: 'demo', nofile: hardNofileLimit() });
+    busy = await startBusyApps({ memoryLimit: process.getuid?.() === 0 });
     const conversation = [{ expect: 'PLSAUTH' }, { send: '{"cmd":"RING"}\r\n' }, { expect: 'AHOY-HOY' }];
     stack = await startStack({
       sockeyes: [
@@ -118,9 +126,11 @@ async function main(): Promise<number> {
           env: { SOCKEYE_ENABLE_TEST_HOOKS: '1' },
           config: {
             logLevel: 'warn',
-            // Lab scale, as the rules: the shipped 30s minimum lifetime of a restarted process is 1s here.
+            // Lab scale, as the rules: the shipped 30s minimum lifetime of a
+            // restarted process is 1s here, a socket long-lived after 5s, not 5m.
             restarts: { minLifetime: '1s' },
-            targets: [{ name: 'app', match: { cmdline: labCmdline('demo') }, processes: { min: 3 } }],
+            leaks: { longLivedAfter: '5s' },
+            targets: [{ name: 'app', match: { cmdline: labCmdline('demo') }, processes: { min: 3 } }, ...busy.targets],
             checks: [
               { name: 'party-socket', every: '2s', timeout: '1s', tcp: { address: `127.0.0.1:${app.ports.proto}`, conversation } },
               { name: 'web-health', every: '2s', timeout: '1s', http: { url: `http://127.0.0.1:${app.ports.http}/health`, status: [200], body: '^ok' } },
@@ -138,6 +148,9 @@ async function main(): Promise<number> {
   const sockeye = stack.sockeyes.get('demo')!;
   const admin = `http://127.0.0.1:${app.ports.admin}`;
   writeFileSync(STATE_FILE, JSON.stringify({ pid: process.pid, admin, sockeye: sockeye.url } satisfies DemoState));
+
+  // The warm-up ramps for 15 s (15 minutes, shipped) and holds: it must not page.
+  void busy!.warmUp().catch((err: Error) => process.stdout.write(`demo: warm-up: ${err.message}\n`));
 
   let heartbeat: 'ok' | 'stopped' = 'ok';
   const ping = (path: string) => fetch(`${sockeye.url}/ping/${path}`, { method: 'POST' }).catch(() => undefined);
@@ -169,6 +182,7 @@ sockeye demo is running (Ctrl-C stops it):
   sockeye         ${sockeye.url}/metrics   ${sockeye.url}/healthz
   Prometheus      ${stack.prometheus.url}/alerts
   Alertmanager    ${stack.alertmanagers.get('am1')!.url}
+  healthy apps    sessions, pool, warmup (sockeye targets that must never page)
 Pages are printed here as they arrive. From another terminal: npm run demo -- fault close-wait on
 
 ${HELP}

@@ -7,8 +7,9 @@
 #   per-connection a listener forking one child per connection, which answers
 #                  one line and exits 0.2 s later (prefork / inetd: long enough
 #                  to be seen by a collection on a busy machine); prints {"port": P}.
-#   sessions       the same, the child living until its client closes
-#                  (a PostgreSQL backend per session); prints {"port": P}.
+#   sessions       the same, the child living until its client closes and
+#                  retitled after it (a PostgreSQL backend per session);
+#                  prints {"port": P}.
 import ctypes, json, os, signal, socket, sys, time
 
 PR_SET_PDEATHSIG = 1
@@ -50,16 +51,25 @@ def serve(per_session):
     lst.bind(("127.0.0.1", 0))
     lst.listen(128)
     say({"port": lst.getsockname()[1]})
+    sessions = 0
     while True:
         try:
             conn, _ = lst.accept()
         except InterruptedError:
             continue
 
-        def child(conn=conn):
+        sessions += 1
+
+        def child(conn=conn, number=sessions):
             lst.close()
             f = conn.makefile("rwb")
             if per_session:
+                # Retitled after its session, as a PostgreSQL backend is
+                # ("postgres: user db 10.0.0.5(51234) idle"): one session's
+                # backend is never another's replacement. Numbered rather
+                # than by client port, which loopback reuses within seconds.
+                with open("/proc/self/comm", "w") as comm:
+                    comm.write(f"session {number}")
                 while f.readline():
                     pass
             else:

@@ -78,6 +78,10 @@ def apply(spec):
         report["unix"].append(path)
     for _ in range(spec.get("unixPairs", 0)):
         held.extend(socket.socketpair())
+    # Memory the process keeps, written so the pages are resident (an untouched
+    # allocation would not show in RSS).
+    for _ in range(spec.get("allocateMiB", 0)):
+        held.append(b"\x01" * 1048576)
     if spec.get("churn"):
         threading.Thread(target=churn, args=(spec["churn"],), daemon=True).start()
     # Let loopback handshakes and FINs settle before anyone reads /proc.

@@ -52,15 +52,13 @@ export interface LabApp {
 export interface LabAppOptions {
   /** Instance name: the `--lab=NAME` argument and, by convention, the sockeye target name. */
   name: string;
-  /** Lowered RLIMIT_NOFILE (soft = hard) for the app, through prlimit(1). */
+  /**
+   * The app's RLIMIT_NOFILE hard limit, through prlimit(1), with the soft
+   * limit at 1024 as a container runtime starts it; Node raises its soft
+   * limit to the hard one at start, so the app runs with `nofile`.
+   */
   nofile?: number;
   workers?: number;
-  /**
-   * Run the app in a memory cgroup of its own with this limit (a real one,
-   * created under the test process's own cgroup), so that
-   * sockeye_process_memory_limit_bytes exists and the OOM killer is real.
-   */
-  memoryLimitBytes?: number;
   /** Extra APP_* settings (see examples/app/settings.js). */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -92,10 +90,7 @@ export async function startLabApp(options: LabAppOptions): Promise<LabApp> {
     ...options.env,
   };
   const node = [process.execPath, APP_SERVER, `--lab=${options.name}`, `--lab-run=${LAB_RUN}`];
-  let argv = options.nofile ? ['prlimit', `--nofile=${options.nofile}:${options.nofile}`, '--', ...node] : node;
-  const cgroup = options.memoryLimitBytes ? createMemoryCgroup(`sockeye-lab-${process.pid}-${options.name}`, options.memoryLimitBytes) : undefined;
-  // Join the cgroup before exec, so the workers forked later are born in it.
-  if (cgroup) argv = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup.dir, ...argv];
+  const argv = options.nofile ? ['prlimit', `--nofile=${Math.min(1024, options.nofile)}:${options.nofile}`, '--', ...node] : node;
   const [cmd, ...args] = argv;
   let ready: { pid: number; ports: LabPorts } | undefined;
   let buffered = '';
@@ -125,7 +120,6 @@ export async function startLabApp(options: LabAppOptions): Promise<LabApp> {
     );
   } catch (err) {
     await child.stop();
-    cgroup?.remove();
     throw new Error(`${(err as Error).message}\napp output:\n${child.logs()}`);
   }
   const { ports } = ready!;
@@ -142,14 +136,22 @@ export async function startLabApp(options: LabAppOptions): Promise<LabApp> {
     state: () => getJson<LabState>(`${admin}/admin/faults`),
     async stop() {
       await child.stop();
-      await cgroup?.remove();
     },
   };
 }
 
 export interface MemoryCgroup {
   dir: string;
+  /** Moves a running process in (memory it already has stays charged where it was). */
+  add(pid: number): void;
   remove(): Promise<void>;
+}
+
+/** This process's RLIMIT_NOFILE hard limit: as high as an app started from here can go. */
+export function hardNofileLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const hard = line?.trim().split(/\s+/)[4];
+  return hard === undefined || hard === 'unlimited' ? 1048576 : Number(hard);
 }
 
 /**
@@ -167,10 +169,13 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, file), String(limitBytes));
   } catch (err) {
-    throw new Error(`cannot create a memory cgroup with a limit at ${dir} (${(err as Error).message}); the memory incident needs a writable cgroup hierarchy (root, or a delegated cgroup)`);
+    throw new Error(`cannot create a memory cgroup with a limit at ${dir} (${(err as Error).message}); a memory limit needs a writable cgroup hierarchy (root, or a delegated cgroup)`);
   }
   return {
     dir,
+    add(pid) {
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+    },
     async remove() {
       // Its processes may take a moment to be reaped.
       for (let i = 0; i < 50; i++) {

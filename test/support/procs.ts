@@ -47,6 +47,8 @@ export interface HoldSpec {
   unixListen?: string[];
   /** socketpair()s: two connected unix sockets each. */
   unixPairs?: number;
+  /** MiB of memory to allocate and keep, every page written (resident). */
+  allocateMiB?: number;
   /**
    * Fork `children` at a time, each opening `path` `files` times and exiting
    * after lifeMs[0]..lifeMs[1] ms, for durationMs (in the background).

@@ -34,6 +34,9 @@ export const LAB_ALERTS_CONFIG: NonNullable<RulesOptions['config']> = {
   restarts: { window: '1m' },
   fdExhaustion: { window: '30s', horizon: '2m' },
   memoryExhaustion: { window: '30s', horizon: '5m' },
+  // 10m windows and a day's lookback, a minute to the second. The growth
+  // floors are counts over the windows, so they hold at this scale as shipped.
+  leak: { window: '10s', lookback: '24m' },
   pipeline: { window: '20s' },
 };
 
