@@ -14,6 +14,7 @@ import {
   thresholds,
   timeSeries,
   topList,
+  WHERE,
 } from './common.js';
 
 // "sockeye / Checks & heartbeats": are the checks running and passing, are
@@ -100,7 +101,7 @@ export function checksDashboard(): dashboard.Dashboard {
       timeSeries({
         title: 'Failures by reason',
         description: 'Failed runs per interval by reason: timeout, refused, reset, dns, tls, status, body, expect (tcp), rcode and answer (dns), not_serving (grpc).',
-        queries: [{ expr: `sum by (check, reason) (increase(sockeye_check_failures_total{${C}}[$__rate_interval]))`, legend: '{{check}} {{reason}}' }],
+        queries: [{ expr: `sum by (${WHERE}, check, reason) (increase(sockeye_check_failures_total{${C}}[$__rate_interval]))`, legend: '{{check}} {{reason}}' }],
         configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)),
       }),
     )
@@ -108,7 +109,7 @@ export function checksDashboard(): dashboard.Dashboard {
       timeSeries({
         title: 'Runs by result',
         description: 'Check runs per second by result.',
-        queries: [{ expr: `sum by (check, result) (rate(sockeye_check_runs_total{${C}}[$__rate_interval]))`, legend: '{{check}} {{result}}' }],
+        queries: [{ expr: `sum by (${WHERE}, check, result) (rate(sockeye_check_runs_total{${C}}[$__rate_interval]))`, legend: '{{check}} {{result}}' }],
         width: 6,
         configure: (p) => p.unit('ops').min(0),
       }),
@@ -117,7 +118,7 @@ export function checksDashboard(): dashboard.Dashboard {
       timeSeries({
         title: 'Overruns',
         description: 'Runs skipped because the previous run of the check was still going: the check takes longer than its interval.',
-        queries: [{ expr: `sum by (check) (increase(sockeye_check_overruns_total{${C}}[$__rate_interval]))`, legend: '{{check}}' }],
+        queries: [{ expr: `sum by (${WHERE}, check) (increase(sockeye_check_overruns_total{${C}}[$__rate_interval]))`, legend: '{{check}}' }],
         width: 6,
         configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80),
       }),
@@ -153,7 +154,7 @@ export function checksDashboard(): dashboard.Dashboard {
       timeSeries({
         title: 'Pings',
         description: 'Pings received per interval, by kind.',
-        queries: [{ expr: `sum by (heartbeat, kind) (increase(sockeye_heartbeat_pings_total{${H}}[$__rate_interval]))`, legend: '{{heartbeat}} {{kind}}' }],
+        queries: [{ expr: `sum by (${WHERE}, heartbeat, kind) (increase(sockeye_heartbeat_pings_total{${H}}[$__rate_interval]))`, legend: '{{heartbeat}} {{kind}}' }],
         configure: (p) => p.decimals(0).min(0).drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80),
       }),
     )
@@ -206,7 +207,7 @@ export function checksDashboard(): dashboard.Dashboard {
         description: 'Resident memory and V8 heap of sockeye itself.',
         queries: [
           { expr: `process_resident_memory_bytes{${JI}}`, legend: '{{instance}} resident' },
-          { expr: `sum by (instance) (nodejs_heap_space_size_used_bytes{${JI}})`, legend: '{{instance}} heap used' },
+          { expr: `sum by (${WHERE}) (nodejs_heap_space_size_used_bytes{${JI}})`, legend: '{{instance}} heap used' },
         ],
         width: 6,
         configure: (p) => p.unit('bytes').min(0),

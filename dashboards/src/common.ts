@@ -16,6 +16,13 @@ export const DATASOURCE: dashboard.DataSourceRef = { type: 'prometheus', uid: '$
 
 export const TAGS = ['sockeye'];
 
+/**
+ * The labels that tell one scraped sockeye from another (the alerts'
+ * instanceLabels): every aggregation keeps them, so with instance "All" two
+ * namespaces' targets of the same name stay two lines.
+ */
+export const WHERE = 'namespace, pod, job, instance';
+
 export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
   return new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus');
 }

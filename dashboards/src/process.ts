@@ -12,6 +12,7 @@ import {
   statValue,
   thresholds,
   timeSeries,
+  WHERE,
   topList,
 } from './common.js';
 
@@ -59,7 +60,7 @@ export function processDashboard(): dashboard.Dashboard {
       statValue({
         title: '/proc readable',
         description: 'Whether sockeye could read /proc/<pid>/fd of every process of the target. "denied" means it lacks the same uid or CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH.',
-        queries: [{ expr: `min by (target) (sockeye_target_readable{${T}})`, legend: '{{target}}' }],
+        queries: [{ expr: `min by (${WHERE}, target) (sockeye_target_readable{${T}})`, legend: '{{target}}' }],
         width: 8,
         height: 8,
         configure: (p) => p.mappings(booleanMapping('readable', 'denied')).thresholds(thresholds([[null, 'red'], [1, 'green']])),
@@ -102,7 +103,7 @@ export function processDashboard(): dashboard.Dashboard {
       timeSeries({
         title: 'Fds by type',
         description: 'Open fds by kind: regular files, sockets, pipes, eventfd/epoll and the rest. Tells a file leak from a socket leak at a glance.',
-        queries: [{ expr: `sum by (target, type) (sockeye_process_fds{${T}})`, legend: '{{target}} {{type}}' }],
+        queries: [{ expr: `sum by (${WHERE}, target, type) (sockeye_process_fds{${T}})`, legend: '{{target}} {{type}}' }],
         configure: (p) => p.decimals(0).stacking(stacked()).fillOpacity(40),
       }),
     )
@@ -120,7 +121,7 @@ export function processDashboard(): dashboard.Dashboard {
       timeSeries({
         title: 'Sockets by state',
         description: 'The processes\' sockets by protocol and TCP state. CLOSE_WAIT (red) means the peer hung up and the app never closed its side.',
-        queries: [{ expr: `sum by (protocol, state) (sockeye_process_sockets{${T}})`, legend: '{{protocol}} {{state}}' }],
+        queries: [{ expr: `sum by (${WHERE}, target, protocol, state) (sockeye_process_sockets{${T}})`, legend: '{{target}} {{protocol}} {{state}}' }],
         configure: (p) => p.decimals(0).stacking(stacked()).fillOpacity(40).withOverride(colourSeries('.*close_wait.*', 'red')),
       }),
     )
@@ -129,7 +130,7 @@ export function processDashboard(): dashboard.Dashboard {
         title: 'CLOSE_WAIT sockets',
         description: 'Sockets in CLOSE_WAIT per target now. They only leave this state when the app calls close().',
         // "or … * 0": a healthy target shows 0, not "No data".
-        queries: [{ expr: `sum by (target) (sockeye_process_sockets{${matchers(['job', 'instance', 'target'], ['state="close_wait"'])}}) or sum by (target) (sockeye_target_processes{${T}}) * 0`, legend: '{{target}}' }],
+        queries: [{ expr: `sum by (${WHERE}, target) (sockeye_process_sockets{${matchers(['job', 'instance', 'target'], ['state="close_wait"'])}}) or sum by (${WHERE}, target) (sockeye_target_processes{${T}}) * 0`, legend: '{{target}}' }],
         height: 8,
         configure: (p) => p.decimals(0).thresholds(thresholds([[null, 'green'], [10, 'orange'], [100, 'red']])),
       }),
@@ -210,7 +211,7 @@ export function processDashboard(): dashboard.Dashboard {
       timeSeries({
         title: 'CPU',
         description: 'CPU time per second (cores) in user and system mode.',
-        queries: [{ expr: `sum by (target, mode) (rate(sockeye_process_cpu_seconds_total{${T}}[$__rate_interval]))`, legend: '{{target}} {{mode}}' }],
+        queries: [{ expr: `sum by (${WHERE}, target, mode) (rate(sockeye_process_cpu_seconds_total{${T}}[$__rate_interval]))`, legend: '{{target}} {{mode}}' }],
         width: 6,
         configure: (p) => p.unit('short').axisLabel('cores').min(0).stacking(stacked()),
       }),
