@@ -101,12 +101,12 @@ const invalid: Array<[string, string, string[]]> = [
   ],
   [
     'grpc misspelt service',
-    `checks:\n  - name: a\n    every: 1m\n    grpc: { address: "127.0.0.1:50051", sevice: app }`,
+    `checks:\n  - name: a\n    every: 1m\n    grpc: { address: "127.0.0.1:15051", sevice: app }`,
     ['checks[0].grpc.sevice: unknown key, did you mean "service"? (allowed: address, service, tls)'],
   ],
   [
     'grpc tls as a string',
-    `checks:\n  - name: a\n    every: 1m\n    grpc: { address: "127.0.0.1:50051", tls: "yes" }`,
+    `checks:\n  - name: a\n    every: 1m\n    grpc: { address: "127.0.0.1:15051", tls: "yes" }`,
     ['checks[0].grpc.tls: expected true, false or a mapping of serverName, caFile, insecureSkipVerify, got the string "yes"'],
   ],
   ['heartbeat period below 1s', `heartbeats:\n  - name: job\n    period: 500ms`, ['heartbeats[0].period: must be at least 1s']],

@@ -54,8 +54,8 @@ describe('describeTarget', () => {
   - { name: t, every: 1m, tcp: { address: "127.0.0.1:31337", tls: true } }
   - { name: s, every: 1m, tls: { address: "127.0.0.1:8443", serverName: api.example.test } }
   - { name: d, every: 1m, dns: { server: "[::1]:5353", name: www.example.test, type: AAAA } }
-  - { name: g, every: 1m, grpc: { address: "127.0.0.1:50051", service: app.Orders, tls: true } }
-  - { name: g2, every: 1m, grpc: { address: "127.0.0.1:50051" } }`,
+  - { name: g, every: 1m, grpc: { address: "127.0.0.1:15051", service: app.Orders, tls: true } }
+  - { name: g2, every: 1m, grpc: { address: "127.0.0.1:15051" } }`,
       { env: {} },
     );
     expect(checks.map(describeTarget)).toEqual([
@@ -63,8 +63,8 @@ describe('describeTarget', () => {
       'tcp+tls://127.0.0.1:31337',
       'tls://127.0.0.1:8443 (api.example.test)',
       'www.example.test AAAA via udp://[::1]:5353',
-      'grpc+tls://127.0.0.1:50051 (service "app.Orders")',
-      'grpc://127.0.0.1:50051',
+      'grpc+tls://127.0.0.1:15051 (service "app.Orders")',
+      'grpc://127.0.0.1:15051',
     ]);
   });
 });
