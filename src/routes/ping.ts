@@ -7,11 +7,6 @@ import type { PingKind, PingTarget } from '../heartbeats/index.js';
 import { PING_BODY_LIMIT } from '../heartbeats/record.js';
 import { presentedToken } from './token.js';
 
-/**
- * healthchecks.io's limit for a ping body: a longer one is accepted and its
- * first PING_BODY_LIMIT bytes kept (see BODY_BYTES_PER_HEARTBEAT), never logged.
- */
-export { PING_BODY_LIMIT };
 /** Past this a ping is refused (413): the rest of a body is read only to be discarded, and not without end. */
 export const PING_REQUEST_LIMIT = 10 * 1024 * 1024;
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { spawnChild, type Child } from './child.js';
 import { getJson, poll } from './poll.js';
 import { REPO_ROOT } from './sockeye.js';
+import { openFilesLimit, readPidLimits } from '../../src/procfs/pid/limits.js';
 
 export const APP_DIR = join(REPO_ROOT, 'examples', 'app');
 export const APP_SERVER = join(APP_DIR, 'server.js');
@@ -149,9 +150,7 @@ export interface MemoryCgroup {
 
 /** This process's RLIMIT_NOFILE hard limit: as high as an app started from here can go. */
 export function hardNofileLimit(): number {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-  const hard = line?.trim().split(/\s+/)[4];
-  return hard === undefined || hard === 'unlimited' ? 1048576 : Number(hard);
+  return openFilesLimit(readPidLimits('/proc', process.pid))?.hard ?? 1048576;
 }
 
 /**
