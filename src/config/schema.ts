@@ -4,6 +4,7 @@ import { heartbeatSchema, pingKey, uniqueHeartbeatKeys } from './heartbeats.js';
 import { hostPort } from './fields.js';
 import { leaksSchema } from './leaks.js';
 import { restartsSchema } from './restarts.js';
+import { snapshotsSchema } from './snapshots.js';
 import { statusPageSchema } from './statusPage.js';
 import { targetSchema } from './targets.js';
 
@@ -46,6 +47,7 @@ export const configSchema = z.strictObject({
   leaks: leaksSchema,
   restarts: restartsSchema,
   statusPage: statusPageSchema,
+  snapshots: snapshotsSchema,
 });
 
 export type Config = z.output<typeof configSchema>;
