@@ -106,6 +106,25 @@ describe('POST /api/snapshots', () => {
   });
 });
 
+describe('config reload', () => {
+  it('takes new snapshot settings: off refuses with 409 and keeps what is stored; bounds lowered drop the oldest', async () => {
+    const h = await spawnHolder({});
+    const stateDir = join(root, 'state-reload');
+    let yaml = `stateDir: ${JSON.stringify(stateDir)}\ntargets:\n${target(h.tag)}`;
+    const a = await buildApp(parseConfig(yaml, { env: {} }), { logger: false, loadConfig: async () => parseConfig(yaml, { env: {} }) });
+    apps.push(a);
+    await a.ready();
+    for (let i = 0; i < 3; i++) expect((await a.inject({ method: 'POST', url: '/api/snapshots?target=app' })).statusCode).toBe(201);
+    yaml += 'snapshots: { enabled: false, maxCount: 2 }\n';
+    expect(await a.reloadConfig()).toMatchObject({ ok: true });
+    const refused = await a.inject({ method: 'POST', url: '/api/snapshots?target=app' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().reason).toContain('snapshots.enabled: false');
+    expect(await list(a)).toHaveLength(2);
+    expect(readdirSync(join(stateDir, 'snapshots'))).toHaveLength(2);
+  });
+});
+
 describe('taken on their own', () => {
   it('a trigger crossed on a scrape stores one snapshot per cooldown, counted by reason', async () => {
     const h = await spawnHolder({ listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 6, state: 'close_wait' }] });
