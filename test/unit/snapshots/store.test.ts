@@ -154,3 +154,19 @@ describe('FileSnapshotStore', () => {
     expect(JSON.parse(await readFile(join(dir, `${good.id}.json`), 'utf8')).id).toBe(good.id);
   });
 });
+
+describe('FileSnapshotStore on an unusable directory', () => {
+  it('opens empty, says why once, and each save fails without stopping anything', async () => {
+    const parent = await tempDir();
+    // A file where the directory should be: mkdir fails (ENOTDIR/EEXIST), as on a read-only stateDir.
+    await writeFile(`${parent}.file`, 'x');
+    const dir = join(`${parent}.file`, 'snapshots');
+    const log = captureLogger();
+    const store = await FileSnapshotStore.open(dir, { maxCount: 10, maxBytes: 1 << 20 }, log);
+    expect(store.list()).toEqual([]);
+    expect(log.lines.map((l) => l.msg)).toEqual(['snapshot directory unusable; snapshots cannot be stored']);
+    await expect(store.save(snapshot('x'))).rejects.toThrow(/ENOTDIR/);
+    expect(store.list()).toEqual([]);
+    await rm(`${parent}.file`, { force: true });
+  });
+});
