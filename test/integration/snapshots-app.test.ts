@@ -1,7 +1,7 @@
 // Incident snapshots through a real app (buildApp + inject) against real
 // processes read through the real /proc: what a snapshot names, when it is
 // taken on its own, how it is protected and redacted, and the disk bound.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -172,7 +172,9 @@ describe('taken on their own', () => {
     const maxBytes = 64 * 1024;
     const { app: a, stateDir } = await app(`snapshots: { cooldown: 0s, maxCount: 5, maxBytes: ${maxBytes}, triggers: { fdUsage: 0.5 } }\ntargets:\n${target(h.tag)}`);
     const dir = join(stateDir, 'snapshots');
-    const dirBytes = () => readdirSync(dir).reduce((sum, f) => sum + (() => { try { return statSync(join(dir, f)).size; } catch { return 0; } })(), 0);
+    const listed = () => (existsSync(dir) ? readdirSync(dir) : []);
+    // A file removed between the listing and its stat is no longer on the disk.
+    const dirBytes = () => listed().reduce((sum, f) => sum + (() => { try { return statSync(join(dir, f)).size; } catch { return 0; } })(), 0);
     const bytes: number[] = [];
     const counts: number[] = [];
     let firstSaved = 0;
@@ -180,7 +182,7 @@ describe('taken on their own', () => {
       await scrape(a);
       if (i === 0) firstSaved = (await poll(async () => (await list(a))[0], { timeoutMs: 20_000, what: 'the first snapshot' })).savedAt;
       bytes.push(dirBytes());
-      counts.push(readdirSync(dir).length);
+      counts.push(listed().length);
     }
     await a.close();
     const metrics = await buildApp(parseConfig(`stateDir: ${JSON.stringify(stateDir)}\nsnapshots: { maxCount: 5, maxBytes: ${maxBytes} }\ntargets: []\n`, { env: {} }), { logger: false });
