@@ -165,6 +165,32 @@ describe('taken on their own', () => {
     expect(snap.target.total.paths).toEqual([{ path: leaked, count: 25 }]);
   });
 
+  it('a replaced process leaves the picture with the old one, named as restarted; a worker dying alone, as vanished with the rest named', async () => {
+    const tag = `workers-${process.pid}`;
+    const w1 = await spawnHolder({ files: [{ path: join(root, 'w1.log'), count: 11 }] }, { tag });
+    const w2 = await spawnHolder({ files: [{ path: join(root, 'w2.log'), count: 12 }] }, { tag });
+    const { app: a } = await app(`restarts: { minLifetime: 0s }\ntargets:\n${target(tag)}`);
+    await scrape(a);
+    await w1.kill();
+    await scrape(a);
+    const [died] = await poll(async () => {
+      const l = await list(a);
+      return l.length > 0 && l;
+    }, { timeoutMs: 20_000, what: 'the dying worker\'s snapshot' });
+    expect(died!.reason).toEqual({ kind: 'vanished', detail: `pid ${w1.pid} gone, 1 left` });
+    // The last picture that still had it: what it held when it died.
+    const last = await read(a, died!.id);
+    expect(last.target.processes.map((p) => p.pid).sort()).toEqual([w1.pid, w2.pid].sort());
+    expect(last.target.processes.find((p) => p.pid === w1.pid)!.paths).toEqual([{ path: join(root, 'w1.log'), count: 11 }]);
+
+    await w2.kill();
+    const w3 = await spawnHolder({}, { tag });
+    await scrape(a);
+    const restarted = await poll(async () => (await list(a)).find((s) => s.reason.kind === 'restarted'), { timeoutMs: 20_000, what: 'the restarted snapshot' });
+    expect(restarted.reason).toEqual({ kind: 'restarted', detail: `pid ${w2.pid} gone, pid ${w3.pid} new` });
+    expect((await read(a, restarted.id)).target.processes.map((p) => p.pid)).toEqual([w2.pid]);
+  });
+
   it('under a trigger that fires on every collection, the directory stays within maxBytes and maxCount', { timeout: 180_000 }, async () => {
     // 30 long distinct paths: each snapshot is over 15 KB, so 64 KiB holds only a few.
     const files = Array.from({ length: 30 }, (_, i) => ({ path: join(root, `${'p'.repeat(200)}-${i}.log`), count: 1 }));
