@@ -84,7 +84,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const t0 = performance.now();
   let resolved: ResolvedTarget[];
   try {
-    resolved = options.node ? resolveNode(options.node, table, options.selfPid ?? -1) : await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
+    resolved = options.node ? resolveNode(options.node, table) : await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
   } catch (err) {
     // procRoot itself unreadable: every target is empty, and the collection says why.
     resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as ReadProblem[] }));

@@ -157,7 +157,7 @@ async function resolveOne(spec: TargetSpec, table: ProcessTable): Promise<Resolv
 export const OTHER_GROUP = 'other';
 
 /** pid and everything it started (and they started): sockeye and its helpers. */
-export function selfAndDescendants(table: ProcessTable, selfPid: number): Set<number> {
+function selfAndDescendants(table: ProcessTable, selfPid: number): Set<number> {
   const mine = new Set<number>([selfPid]);
   const children = new Map<number, number[]>();
   for (const pid of table.pids()) {
