@@ -58,6 +58,7 @@ export function collectOptions(config: Config): CollectOptions {
     selfPid: process.pid,
     maxGroups: config.maxGroups,
     longLivedAfterMs: config.leaks.longLivedAfter,
+    hostCgroups: config.mode === 'node',
     node: config.mode === 'node' ? { maxContainers: config.node.maxContainers, outsidePods: config.node.outsidePods, include: config.node.include, exclude: config.node.exclude } : undefined,
   };
 }

@@ -31,6 +31,8 @@ export interface CollectOptions {
   longLivedAfterMs: number;
   /** Node mode: one target per container, from cgroups (targets and maxGroups are then unused). */
   node?: NodeSpec;
+  /** Node mode: cgroup paths as the host writes them (the source's option, carried to the worker's). */
+  hostCgroups?: boolean;
 }
 
 /**
