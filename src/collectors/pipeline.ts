@@ -143,7 +143,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const fds = await stage('fd', [], (fail) => readFds(source, live(), fail));
   const sockets = await stage('sockets', ['fd'], (fail) => readSockets(source, live(), fds, fail));
   const backlogs = await stage('listen_backlog', ['sockets'], () => readListenBacklogs(source, sockets));
-  const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail));
+  const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail, (pid) => table.cgroup(pid)));
   await yieldToLoop();
 
   const bootTime = source.bootTime();
