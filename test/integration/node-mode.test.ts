@@ -6,9 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { collectTargets, openSource, type KernelSource, type SourceKind, type TargetSnapshot } from '../../src/collectors/index.js';
+import { collectTargets, createTargetCollection, openSource, type KernelSource, type SourceKind, type TargetSnapshot } from '../../src/collectors/index.js';
 import type { CollectOptions } from '../../src/collectors/pipeline.js';
 import { parseConfig } from '../../src/config/load.js';
+import { Registry } from 'prom-client';
+import { captureLogger } from '../support/collection.js';
 import { HOLDER_STDIO_SOCKETS } from '../support/procs.js';
 import { buildKubeNode, containerIdUri, type BuiltContainer, type BuiltPod, type KubeNode, type PodPlan } from '../support/kube-node.js';
 
@@ -114,6 +116,20 @@ describe('node mode settings', () => {
     const other = snap.targets.at(-1)!;
     expect(other.kube).toEqual({ podUid: '', containerId: '', qosClass: '', namespace: '', pod: '', container: '' });
     expect(other.processes.length).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('node mode in the collection worker (the text source)', () => {
+  it('collects the same containers there: the node settings cross to the worker', async () => {
+    const collection = createTargetCollection(parseConfig('mode: node\nnode:\n  outsidePods: exclude\n', { env: {} }), new Registry(), captureLogger(), { source: 'text' });
+    try {
+      const snap = await collection.collect();
+      for (const pod of node.pods) {
+        for (const c of pod.containers) expect(snap.targets.find((t) => t.name === uidName(pod, c))?.kube?.podUid).toBe(pod.uid);
+      }
+    } finally {
+      await collection.close();
+    }
   }, 60_000);
 });
 
