@@ -74,9 +74,9 @@ afterEach(async () => {
   await Promise.all(collections.splice(0).map((c) => c.close()));
 });
 
-function collectionWith(nodeYaml = '') {
+function collectionWith(nodeYaml = '', caFile = certs.caFile) {
   const config = parseConfig(
-    `mode: node\nnode:\n  outsidePods: exclude\n${nodeYaml}  kubernetes:\n    enabled: true\n    nodeName: node-a\n    apiServer: https://127.0.0.1:${port}\n    tokenFile: ${tokenFile}\n    caFile: ${certs.caFile}\n`,
+    `mode: node\nnode:\n  outsidePods: exclude\n${nodeYaml}  kubernetes:\n    enabled: true\n    nodeName: node-a\n    apiServer: https://127.0.0.1:${port}\n    tokenFile: ${tokenFile}\n    caFile: ${caFile}\n`,
     { env: {} },
   );
   const registry = new Registry();
@@ -172,5 +172,23 @@ describe('node mode with the pod list', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.msg).toContain('HTTP 403');
     expect(warnings[0]!.msg).toContain('their pod UID names');
+  }, 60_000);
+
+  it('trusts only the CA it is given: a server certificate from another CA is a logged failure, nothing read', async () => {
+    serving = { pods: node.pods };
+    requests.length = 0;
+    const other = makeCerts();
+    try {
+      const { collection, log } = collectionWith('', other.caFile);
+      const snap = await collection.collect();
+      expect(ours(snap)).toEqual(node.pods.map((p) => `${p.uid}/${p.containers[0]!.id.slice(0, 12)}`).sort());
+      const warnings = log.lines.filter((l) => l.msg.startsWith('cannot list the pods of node node-a'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.msg).toMatch(/certificate/i);
+      // The handshake failed: no request reached the server.
+      expect(requests).toEqual([]);
+    } finally {
+      other.cleanup();
+    }
   }, 60_000);
 });
