@@ -1,6 +1,6 @@
 // Node mode on a node built for real (test/support/kube-node.ts): pods whose
 // processes sit in cgroups named as kubelet names them (systemd driver on the
-// v2 mount, cgroupfs on v1's memory hierarchy; containerd and CRI-O), each pod
+// v2 mount, cgroupfs on v1's memory hierarchy; containerd, CRI-O, Docker), each pod
 // in its own network namespace with its own loopback traffic. Sockeye reads
 // them through the real /proc, as a node agent with the host's PID namespace.
 import type { FastifyInstance } from 'fastify';
@@ -29,6 +29,7 @@ const PLANS: PodPlan[] = [
   { namespace: 'shop', name: 'db-0', driver: 'cgroupfs', runtime: 'cri-o', qos: 'guaranteed', containers: [{ name: 'db', processes: 2, files: 2, listeners: 1, pending: 1, established: 2, closeWait: 5 }] },
   { namespace: 'kube-system', name: 'dns-0', driver: 'systemd', runtime: 'cri-o', qos: 'besteffort', containers: [{ name: 'dns', processes: 1, listeners: 2, closeWait: 1 }] },
   { namespace: 'jobs', name: 'batch-0', driver: 'cgroupfs', runtime: 'containerd', qos: 'besteffort', containers: [{ name: 'work', processes: 1, files: 3 }] },
+  { namespace: 'legacy', name: 'old-0', driver: 'systemd', runtime: 'docker', qos: 'guaranteed', containers: [{ name: 'old', processes: 2, files: 1, listeners: 1, closeWait: 1 }] },
 ];
 
 let node: KubeNode;
