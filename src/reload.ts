@@ -4,13 +4,13 @@ import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
 
 /**
- * Keys a running sockeye cannot take on: its socket, the proc tree its
+ * Keys a running sockeye cannot take on: its mode (what a target is), its socket, the proc tree its
  * collection mode was chosen for, and the directory its heartbeat state
  * lives in. A reload that changes one is refused as a whole (the old config
  * keeps running), so nothing is half-applied and the failure shows in
  * sockeye_config_last_reload_successful.
  */
-export const RESTART_ONLY_KEYS = ['listen', 'procRoot', 'stateDir'] as const;
+export const RESTART_ONLY_KEYS = ['mode', 'listen', 'procRoot', 'stateDir'] as const;
 
 export interface ReloadOutcome {
   ok: boolean;
