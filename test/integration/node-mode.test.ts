@@ -95,23 +95,23 @@ describe.each(['native', 'text'] as const)('node mode through the %s source', (k
 });
 
 describe('node mode settings', () => {
-  it('excludes processes outside pods when told to: only the containers built here remain', async () => {
+  // Other pods may be on this machine meanwhile (the node benchmark builds them too): only this file's are asserted exactly.
+  it('excludes processes outside pods when told to: containers remain, no host groups', async () => {
     const snap = await collectTargets(options({ outsidePods: 'exclude' }), openSource('native', { procRoot: '/proc', cgroupRoot: '/sys/fs/cgroup' }));
     const built = node.pods.flatMap((p) => p.containers.map((c) => uidName(p, c)));
-    expect(snap.targets.map((t) => t.name).sort()).toEqual(built.sort());
+    expect(snap.targets.filter((t) => built.includes(t.name)).map((t) => t.name).sort()).toEqual(built.sort());
+    expect(snap.targets.filter((t) => t.kube?.podUid === '')).toEqual([]);
   }, 60_000);
 
   it('keeps the containers with the most resident memory up to maxContainers and sums the rest into other', async () => {
     const snap = await collectTargets(options({ outsidePods: 'exclude', maxContainers: 3 }), openSource('native', { procRoot: '/proc', cgroupRoot: '/sys/fs/cgroup' }));
-    expect(snap.targets.map((t) => t.name).at(-1)).toBe('other');
     expect(snap.targets).toHaveLength(3);
-    const all = node.pods.flatMap((p) => p.containers.flatMap((c) => c.pids));
-    expect(snap.targets.flatMap((t) => t.processes.map((p) => p.pid)).sort((a, b) => a - b)).toEqual(all.sort((a, b) => a - b));
-    const rss = (t: TargetSnapshot) => t.processes.reduce((s, p) => s + (p.residentBytes ?? 0), 0);
-    const kept = snap.targets.slice(0, 2);
-    // Each kept container is at least as big as any process folded into other (ranked by RSS at resolution).
-    expect(Math.min(...kept.map(rss))).toBeGreaterThan(0);
-    expect(snap.targets.at(-1)!.kube).toEqual({ podUid: '', containerId: '', qosClass: '', namespace: '', pod: '', container: '' });
+    expect(snap.targets.map((t) => t.name).at(-1)).toBe('other');
+    const seen = new Set(snap.targets.flatMap((t) => t.processes.map((p) => p.pid)));
+    for (const pid of node.pods.flatMap((p) => p.containers.flatMap((c) => c.pids))) expect(seen.has(pid)).toBe(true);
+    const other = snap.targets.at(-1)!;
+    expect(other.kube).toEqual({ podUid: '', containerId: '', qosClass: '', namespace: '', pod: '', container: '' });
+    expect(other.processes.length).toBeGreaterThan(0);
   }, 60_000);
 });
 
@@ -132,7 +132,7 @@ describe('node mode through /metrics', () => {
     expect(res.body).toContain(`sockeye_process_sockets{target="${target}",namespace="",pod="",container="",protocol="tcp",state="close_wait"} 5\n`);
     // Every series that names a target carries the three labels.
     const targetLines = res.body.split('\n').filter((l) => l.includes('{target="'));
-    expect(targetLines.length).toBeGreaterThan(20);
+    expect(targetLines.filter((l) => l.includes(target)).length).toBeGreaterThan(10);
     expect(targetLines.filter((l) => !/namespace="[^"]*",pod="[^"]*",container="[^"]*"/.test(l))).toEqual([]);
     expect(res.body).toMatch(/^sockeye_scrape_series \d+$/m);
   }, 60_000);
