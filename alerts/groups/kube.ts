@@ -2,7 +2,8 @@ import type { RecordingGroupSpec } from '../rule.js';
 
 // Names for a node agent's containers when it has no pod list (node.kubernetes
 // off): its targets are <pod uid>/<container id> and its per-container series
-// carry the agent's own namespace and pod. kube-state-metrics knows both ids.
+// carry no namespace, pod or container (scraped without honorLabels, the
+// agent's own). kube-state-metrics knows both ids.
 // One series per target, 1, with the target's namespace, pod and container;
 // join it onto any sockeye series (docs/deploy.md):
 //   sockeye_process_open_fds
