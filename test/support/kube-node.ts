@@ -48,6 +48,8 @@ export interface ContainerPlan {
   established?: number;
   /** Connections to the first listener the client closed: one socket each in CLOSE_WAIT (needs listeners ≥ 1). */
   closeWait?: number;
+  /** RLIMIT_NOFILE (soft and hard) of its processes, for more fds than the default 1024. */
+  nofile?: number;
 }
 
 export interface PodPlan {
@@ -204,6 +206,7 @@ export async function buildKubeNode(plans: readonly PodPlan[], options: { filesD
         const file = join(filesDir, `${tag}-${uid}-${c.name}`);
         if (c.files) files.push(file);
         const spec: HoldSpec = {
+          ...(c.nofile !== undefined && { nofile: [c.nofile, c.nofile] as [number, number] }),
           files: c.files ? [{ path: file, count: c.files }] : [],
           listen: Array.from({ length: listeners }, () => ({ host: '127.0.0.1', backlog: 64 })),
           connections: [
