@@ -371,16 +371,19 @@ describe('deploy/kubernetes-node: the node agent', () => {
     expect(spec.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
   });
 
-  it('requests memory and CPU, with a memory limit above a sidecar\'s measured peak', () => {
+  it('requests memory and CPU, with a memory limit twice the peak docs/deploy.md measured', () => {
     const mib = (q: string) => {
       const m = /^(\d+)(Mi|Gi)$/.exec(q);
       if (!m) throw new Error(`unexpected memory quantity ${q}`);
       return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
     };
     expect(agent.resources.requests.cpu).toMatch(/^\d+m$/);
-    // A sidecar measured ~75-90 MiB; the agent is one sockeye plus a node's fds and sockets.
-    expect(mib(agent.resources.requests.memory)).toBeGreaterThanOrEqual(96);
-    expect(mib(agent.resources.limits.memory)).toBeGreaterThanOrEqual(2 * mib(agent.resources.requests.memory));
+    const sizing = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8').split('#### Sizing')[1] ?? '';
+    const [, idle, peak] = /used (\d+) MiB idle and\s+[\d–]+ MiB while\s+scraped every 15 s \(peak (\d+) MiB\)/.exec(sizing) ?? [];
+    expect(peak, 'docs/deploy.md, Sizing: "used N MiB idle and A–B MiB while scraped every 15 s (peak P MiB)"').toBeDefined();
+    expect(mib(agent.resources.requests.memory)).toBeGreaterThan(Number(idle));
+    // An OOM-killed agent blinds its node.
+    expect(mib(agent.resources.limits.memory)).toBeGreaterThanOrEqual(2 * Number(peak));
     expect(agent.livenessProbe.httpGet.path).toBe('/healthz');
     expect(agent.readinessProbe.httpGet.path).toBe('/readyz');
   });
