@@ -31,6 +31,8 @@ export interface CollectOptions {
   longLivedAfterMs: number;
   /** Node mode: one target per container, from cgroups (targets and maxGroups are then unused). */
   node?: NodeSpec;
+  /** Node mode: cgroup paths as the host writes them (the source's option, carried to the worker's). */
+  hostCgroups?: boolean;
 }
 
 /**
@@ -141,7 +143,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const fds = await stage('fd', [], (fail) => readFds(source, live(), fail));
   const sockets = await stage('sockets', ['fd'], (fail) => readSockets(source, live(), fds, fail));
   const backlogs = await stage('listen_backlog', ['sockets'], () => readListenBacklogs(source, sockets));
-  const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail));
+  const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail, (pid) => table.cgroup(pid)));
   await yieldToLoop();
 
   const bootTime = source.bootTime();

@@ -95,7 +95,7 @@ export function resolveNode(spec: NodeSpec, table: ProcessTable): ResolvedTarget
     if (!stat) continue;
     let text: string;
     try {
-      text = table.source.cgroup(pid);
+      text = table.cgroup(pid);
     } catch {
       continue; // gone since it was listed
     }

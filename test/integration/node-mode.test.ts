@@ -78,6 +78,8 @@ describe.each(['native', 'text'] as const)('node mode through the %s source', (k
         expect(count(t!, 'tcp', 'close_wait')).toBe(plan.closeWait ?? 0);
         expect(count(t!, 'tcp', 'established')).toBe(2 * (plan.established ?? 0) + (plan.pending ?? 0) * (plan.listeners ?? 0));
         expect(count(t!, 'tcp', 'listen')).toBe(plan.listeners ?? 0);
+        // The first process alone holds the sockets; its forks hold the files.
+        for (const p of t!.processes) if (p.pid !== c.pids[0]) expect(p.sockets.filter((s) => s.protocol === 'tcp')).toEqual([]);
         // Only the stdio socketpairs (unix) are in no table read; a TCP socket read in the wrong namespace would be here too.
         expect(t!.total.sockets.filter((s) => s.protocol === 'other')).toEqual([{ protocol: 'other', state: 'unknown', count: HOLDER_STDIO_SOCKETS }]);
         expect(t!.total.listen.map((l) => ({ port: l.port, queue: l.queue }))).toEqual(c.ports.map((port) => ({ port, queue: plan.pending ?? 0 })).sort((a, b) => a.port - b.port));

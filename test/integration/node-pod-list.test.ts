@@ -128,6 +128,29 @@ describe('node mode with the pod list', () => {
     expect(names).toEqual(['kube-system/dns-0/dns', 'shop/web-0/app']);
   }, 60_000);
 
+  it('asks again for a container the list does not have yet (restarted: a new id) and keeps the pod labels meanwhile', async () => {
+    // The list still says the container that ran before: another id.
+    const stale = { ...web(), containers: web().containers.map((c) => ({ ...c, id: 'f'.repeat(64) })) };
+    serving = { pods: [stale, dns()] };
+    requests.length = 0;
+    const { collection, registry } = collectionWith();
+    const first = await collection.collect();
+    const c = web().containers[0]!;
+    const uidName = `${web().uid}/${c.id.slice(0, 12)}`;
+    expect(ours(first)).toEqual(['kube-system/dns-0/dns', uidName].sort());
+    expect(await registry.metrics()).toContain(`sockeye_target_info{target="${uidName}",pod_uid="${web().uid}",container_id="containerd://${c.id}",qos_class="burstable",namespace="shop",pod="web-0",container=""} 1\n`);
+    serving = { pods: node.pods };
+    await poll(() => requests.length >= 2, { timeoutMs: 20_000, what: 'the list asked for again' });
+    const names = await poll(
+      async () => {
+        const n = ours(await collection.collect());
+        return n.includes('shop/web-0/app') && n;
+      },
+      { timeoutMs: 20_000, what: 'the container named' },
+    );
+    expect(names).toEqual(['kube-system/dns-0/dns', 'shop/web-0/app']);
+  }, 60_000);
+
   it('includes and excludes by namespace and container name', async () => {
     serving = { pods: node.pods };
     const excluded = collectionWith('  exclude:\n    namespaces: ["^kube-system$"]\n');

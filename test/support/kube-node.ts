@@ -21,9 +21,9 @@
  * make it; its containers join that namespace with nsenter.
  *
  * Every process is a holder (test/support/procs.ts): a container's first one
- * opens its files and sockets, then forks the rest, which hold the same fds
- * (the same sockets: a socket counts once per target). Pods are built a few
- * at a time, so a hundred take seconds.
+ * opens its files and forks the rest, which keep them; then it alone opens
+ * the sockets (each socket held by one process, as on a node). Pods are
+ * built a few at a time, so a hundred take seconds.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
@@ -37,7 +37,7 @@ export type Qos = 'guaranteed' | 'burstable' | 'besteffort';
 
 export interface ContainerPlan {
   name: string;
-  /** Processes in the container (the first and its forks; default 1). */
+  /** Processes in the container (the first and its forks; default 1). Each holds the files; the first alone the sockets. */
   processes?: number;
   /** Files each process holds open (all under one temp path per container). */
   files?: number;
@@ -205,18 +205,23 @@ export async function buildKubeNode(plans: readonly PodPlan[], options: { filesD
         const listeners = c.listeners ?? 0;
         const file = join(filesDir, `${tag}-${uid}-${c.name}`);
         if (c.files) files.push(file);
-        const spec: HoldSpec = {
+        // Files first, then the forks (which keep them), then the sockets, in the first process only:
+        // a node's sockets are each held by one process, its fds by all.
+        const opened: HoldSpec = {
           ...(c.nofile !== undefined && { nofile: [c.nofile, c.nofile] as [number, number] }),
           files: c.files ? [{ path: file, count: c.files }] : [],
+          forks: (c.processes ?? 1) - 1,
+        };
+        const sockets: HoldSpec = {
           listen: Array.from({ length: listeners }, () => ({ host: '127.0.0.1', backlog: 64 })),
           connections: [
             ...(c.established ? [{ listener: 0, count: c.established, state: 'established' as const }] : []),
             ...(c.closeWait ? [{ listener: 0, count: c.closeWait, state: 'close_wait' as const }] : []),
             ...Array.from({ length: c.pending ? listeners : 0 }, (_, l) => ({ listener: l, count: c.pending!, state: 'pending' as const })),
           ],
-          forks: (c.processes ?? 1) - 1,
         };
-        const h = await spawnHolder(spec, { wrap: ['nsenter', `--net=${netnsLink}`, ...inCgroup(dir)] });
+        const h = await spawnHolder(opened, { wrap: ['nsenter', `--net=${netnsLink}`, ...inCgroup(dir)] });
+        if (listeners > 0) await h.add(sockets);
         holders.push(h);
         containers.push({ name: c.name, id, cgroupDir: dir, pids: [h.pid, ...(h.report.children ?? [])], ports: h.report.listeners.map((l) => l.port) });
       }

@@ -4,6 +4,7 @@ import { podDirectory } from '../../../src/collectors/kube-pods.js';
 import { containerIdUri, hostGroupOf } from '../../../src/collectors/resolve-node.js';
 import { parseConfig, verifyConfigPaths } from '../../../src/config/load.js';
 import { kubeAccess } from '../../../src/config/node.js';
+import { toHostView } from '../../../src/procfs/cgroup-ns.js';
 import { parsePidCgroup } from '../../../src/procfs/pid/cgroup.js';
 
 const fixture = (name: string) => parsePidCgroup(readFileSync(new URL(`../../fixtures/cgroup-kube/${name}`, import.meta.url), 'utf8'));
@@ -70,5 +71,19 @@ describe('startup checks of node mode', () => {
     const config = parseConfig('mode: node\nnode:\n  kubernetes: { enabled: true, apiServer: "https://127.0.0.1:6443" }\n', { env: {} });
     expect(await verifyConfigPaths(config, {})).toEqual(['node.kubernetes.nodeName: not set, and NODE_NAME is not in the environment (set it from spec.nodeName with the downward API)']);
     expect(await verifyConfigPaths(config, { NODE_NAME: 'n1' })).toEqual([]);
+  });
+});
+
+describe('cgroup paths from a cgroup namespace of its own, as the host writes them', () => {
+  const roots = new Map([
+    ['', '/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podx.slice/cri-containerd-a.scope'],
+    ['memory', '/kubepods/besteffort/podx/a'],
+  ]);
+  it('resolves each hierarchy against its namespace root, and leaves the others', () => {
+    const text = '9:cpuset:/../y\n4:memory:/../../../pody/b\n0::/../../../kubepods-pod1.slice/cri-containerd-b.scope\n';
+    expect(toHostView(text, roots)).toBe('9:cpuset:/../y\n4:memory:/kubepods/pody/b\n0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-b.scope\n');
+  });
+  it('keeps its own cgroup at the root, and never above the host root', () => {
+    expect(toHostView('0::/\n4:memory:/../../../../../..\n', roots)).toBe('0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podx.slice/cri-containerd-a.scope\n4:memory:/\n');
   });
 });
