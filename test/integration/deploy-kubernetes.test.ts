@@ -9,7 +9,7 @@
 // job name the rules select, and the PrometheusRules carry exactly the rules
 // of alerts/.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -417,6 +417,32 @@ describe('deploy/kubernetes-node: the node agent', () => {
     expect(`job="${job.replacement}"`).toBe(alertsConfig().selectors.sockeye);
     const sidecars = one('PodMonitor', 'podmonitor.yaml');
     expect(Object.entries(sidecars.spec.selector.matchLabels).every(([k, v]) => labels[k] === v)).toBe(false);
+  });
+
+  it('its component without-pod-list takes the RBAC and the token away and turns the pod list off, leaving a valid agent', async () => {
+    const work = join(tmp, 'without-pod-list');
+    cpSync(DIR, join(work, 'kubernetes'), { recursive: true });
+    cpSync(NODE, join(work, 'kubernetes-node'), { recursive: true });
+    // An overlay of the user's own, as the component's comment says.
+    const overlay = join(work, 'overlay');
+    mkdirSync(overlay);
+    writeFileSync(join(overlay, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../kubernetes-node]\ncomponents: [../kubernetes-node/without-pod-list]\n');
+    const rendered = (await kustomize(overlay)) as any[];
+    expect(rendered.map((m) => m.kind).sort()).toEqual(['ConfigMap', 'DaemonSet', 'Namespace', 'PodMonitor', 'PodMonitor', 'PrometheusRule', 'PrometheusRule'].sort());
+    for (const m of rendered) expect(validateObject(m), `${m.kind} ${m.metadata.name}`).toEqual([]);
+    const ds = rendered.find((m) => m.kind === 'DaemonSet');
+    const podSpec = ds.spec.template.spec;
+    expect(podSpec.automountServiceAccountToken).toBe(false);
+    expect(podSpec.serviceAccountName).toBeUndefined();
+    const c = podSpec.containers[0];
+    const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' ? 'node-a' : e.value]));
+    const cm = rendered.find((m) => m.kind === 'ConfigMap');
+    const off = parseConfig(cm.data['sockeye.yml'], { env });
+    expect(off.mode).toBe('node');
+    expect(off.node.kubernetes.enabled).toBe(false);
+    // Everything else of the agent is as without the component.
+    expect(c.securityContext).toEqual(agent.securityContext);
+    expect(podSpec.volumes).toEqual(spec.volumes);
   });
 
   it('its PrometheusRule carries exactly the recording rules of alerts/kube.rules.yml, as npm run deploy:k8s writes them', () => {
