@@ -8,11 +8,13 @@ export interface AlertsConfig {
   /** Where docs/runbooks.md lives; runbook_url = `${runbookBase}/docs/runbooks.md#<alertname lowercase>`. */
   runbookBase: string;
   /** Label selectors of the scrape jobs the rules look at. */
-  selectors: { sockeye: string; prometheus: string; alertmanager: string };
+  selectors: { sockeye: string; prometheus: string; alertmanager: string; kubeStateMetrics: string };
   /**
-   * The labels that tell one scraped sockeye from another. Every aggregation
+   * The labels that tell one watched pod from another. Every aggregation
    * (`by`) and match (`on`) keeps them, so alerts carry the `namespace` and
-   * `pod` a PodMonitor adds and two namespaces never merge; a label a setup
+   * `pod` a PodMonitor adds (a sidecar's), or the `namespace`, `pod` and
+   * `container` a node agent puts on each container's series, and two
+   * namespaces or two containers of one pod never merge; a label a setup
    * does not have matches as empty. Add e.g. `cluster` for a global view.
    */
   instanceLabels: string[];
@@ -101,8 +103,8 @@ export interface AlertsConfig {
 
 export const defaultAlertsConfig: AlertsConfig = {
   runbookBase: 'https://github.com/sockeye-dev/sockeye/blob/main',
-  selectors: { sockeye: 'job="sockeye"', prometheus: 'job="prometheus"', alertmanager: 'job="alertmanager"' },
-  instanceLabels: ['namespace', 'pod', 'job', 'instance'],
+  selectors: { sockeye: 'job="sockeye"', prometheus: 'job="prometheus"', alertmanager: 'job="alertmanager"', kubeStateMetrics: 'job="kube-state-metrics"' },
+  instanceLabels: ['namespace', 'pod', 'container', 'job', 'instance'],
   for: {
     sockeyeDown: '2m',
     sockeyeAbsent: '5m',

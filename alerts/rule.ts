@@ -65,6 +65,23 @@ export function buildAlert(spec: AlertSpec, config: AlertsConfig, options: Build
   return { alert: rule.alert, expr: rule.expr, ...(rule.for ? { for: rule.for } : {}), labels: rule.labels, annotations: rule.annotations };
 }
 
+/** A recording rule: a new series named level:metric:operations. */
+export interface RecordingRule {
+  record: string;
+  expr: string;
+}
+
+export interface RecordingGroup {
+  name: string;
+  rules: RecordingRule[];
+}
+
+/** One group of recording rules, given the config. */
+export interface RecordingGroupSpec {
+  name: string;
+  records(config: AlertsConfig): RecordingRule[];
+}
+
 /** One rule group: a name and the alerts it holds, given the config. */
 export interface GroupSpec {
   name: string;

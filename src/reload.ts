@@ -2,15 +2,16 @@ import { Gauge } from 'prom-client';
 import { ConfigError } from './config/errors.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
+import { describeTargets } from './startup-log.js';
 
 /**
- * Keys a running sockeye cannot take on: its socket, the proc tree its
+ * Keys a running sockeye cannot take on: its mode (what a target is), its socket, the proc tree its
  * collection mode was chosen for, and the directory its heartbeat state and
  * snapshots live in. A reload that changes one is refused as a whole (the old config
  * keeps running), so nothing is half-applied and the failure shows in
  * sockeye_config_last_reload_successful.
  */
-export const RESTART_ONLY_KEYS = ['listen', 'procRoot', 'stateDir'] as const;
+export const RESTART_ONLY_KEYS = ['mode', 'listen', 'procRoot', 'stateDir'] as const;
 
 export interface ReloadOutcome {
   ok: boolean;
@@ -105,7 +106,7 @@ export function createReloader(ctx: AppContext, load: (() => Promise<Config>) | 
       describeChanges('checks', diff(before.checks, next.checks)),
       describeChanges('heartbeats', diff(before.heartbeats, next.heartbeats)),
     ].filter((c): c is string => c !== undefined);
-    const counts = `${next.targets ? `${next.targets.length} target(s)` : 'every process, grouped by command name'}, ${next.checks.length} check(s), ${next.heartbeats.length} heartbeat(s)`;
+    const counts = `${next.mode === 'node' ? describeTargets(next) : next.targets ? `${next.targets.length} target(s)` : 'every process, grouped by command name'}, ${next.checks.length} check(s), ${next.heartbeats.length} heartbeat(s)`;
     const message = `config reloaded: ${counts}${changes.length ? `; ${changes.join('; ')}` : '; nothing changed'}`;
     log.info({ targets: next.targets?.length ?? null, checks: next.checks.length, heartbeats: next.heartbeats.length }, message);
     return { ok: true, message };

@@ -15,15 +15,16 @@ import {
   timeSeries,
   topList,
   WHERE,
+  SCOPE,
 } from './common.js';
 
 // "sockeye / Checks & heartbeats": are the checks running and passing, are
 // the cron jobs pinging, and is sockeye itself healthy enough to tell us
 // (incident 3: the checker that stopped checking).
 
-const JI = matchers(['job', 'instance']);
-const C = matchers(['job', 'instance', 'check']);
-const H = matchers(['job', 'instance', 'heartbeat']);
+const JI = matchers([...SCOPE]);
+const C = matchers([...SCOPE, 'check']);
+const H = matchers([...SCOPE, 'heartbeat']);
 
 export function checksDashboard(): dashboard.Dashboard {
   return sockeyeDashboard('sockeye / Checks & heartbeats', 'sockeye-checks', 'Scheduled health checks, external heartbeats, and the health of sockeye itself.')

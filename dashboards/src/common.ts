@@ -17,11 +17,27 @@ export const DATASOURCE: dashboard.DataSourceRef = { type: 'prometheus', uid: '$
 export const TAGS = ['sockeye'];
 
 /**
- * The labels that tell one scraped sockeye from another (the alerts'
+ * The labels that tell one watched pod from another (the alerts'
  * instanceLabels): every aggregation keeps them, so with instance "All" two
- * namespaces' targets of the same name stay two lines.
+ * namespaces' targets of the same name, or two containers of one pod under a
+ * node agent, stay two lines.
  */
-export const WHERE = 'namespace, pod, job, instance';
+export const WHERE = 'namespace, pod, container, job, instance';
+
+/**
+ * The variables every panel query is scoped by, in chain order: a node
+ * agent's container series carry their own namespace, pod and container, a
+ * sidecar's the ones of its scrape (Prometheus Operator) or none.
+ */
+export const SCOPE = ['job', 'namespace', 'pod', 'container', 'instance'];
+
+/**
+ * Labels a series may lack while its neighbours have them: a sidecar's series
+ * have no container (a plain scrape config), a node agent's own (scrapes,
+ * checks) neither. Their matcher also accepts the empty value, so picking
+ * containers never hides them.
+ */
+const MAY_BE_EMPTY = new Set(['container']);
 
 export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
   return new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus');
@@ -44,18 +60,20 @@ export function labelVariable(name: string, label: string, query: string): dashb
     .current({ text: 'All', value: '$__all' });
 }
 
-/** job, instance and (optionally) more variables chained on one metric. */
+const SCOPE_LABELS: Record<string, string> = { job: 'Job', namespace: 'Namespace', pod: 'Pod', container: 'Container', instance: 'Instance' };
+
+/** The SCOPE variables and (optionally) more, each chained on the ones before it, on one metric. */
 export function scopeVariables(metric: string, extra: Array<[name: string, label: string]> = []): dashboard.QueryVariableBuilder[] {
-  const chain: Array<[string, string]> = [['job', 'Job'], ['instance', 'Instance'], ...extra];
+  const chain: Array<[string, string]> = [...SCOPE.map((n): [string, string] => [n, SCOPE_LABELS[n]!]), ...extra];
   return chain.map(([name, label], i) => {
     const scope = matchers(chain.slice(0, i).map(([n]) => n));
     return labelVariable(name, label, `label_values(${metric}${scope ? `{${scope}}` : ''}, ${name})`);
   });
 }
 
-/** `job=~"$job", instance=~"$instance"` for the given variables. */
+/** `job=~"$job", container=~"$container|", …` for the given variables. */
 export function matchers(names: string[], extra: string[] = []): string {
-  return [...names.map((n) => `${n}=~"$${n}"`), ...extra].join(', ');
+  return [...names.map((n) => (MAY_BE_EMPTY.has(n) ? `${n}=~"$${n}|"` : `${n}=~"$${n}"`)), ...extra].join(', ');
 }
 
 export interface Query {

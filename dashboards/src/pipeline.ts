@@ -13,13 +13,14 @@ import {
   statValue,
   thresholds,
   timeSeries,
+  SCOPE,
 } from './common.js';
 
 // "sockeye / Alerting pipeline": meta-monitoring. Metrics nobody alerts on
 // page nobody, and alerts that never reach Alertmanager page nobody either:
 // this shows every hop from scrape to notification.
 
-const JI = matchers(['job', 'instance']);
+const JI = matchers([...SCOPE]);
 const P = 'job=~"$prometheus"';
 const A = 'job=~"$alertmanager"';
 

@@ -14,14 +14,15 @@ import {
   timeSeries,
   WHERE,
   topList,
+  SCOPE,
 } from './common.js';
 
 // "sockeye / Process": what `lsof -p` and `ss -tanp` would show about the
 // app's processes, over time. Laid out in the order of the incidents: fds,
 // sockets, memory, then the processes themselves.
 
-const T = matchers(['job', 'instance', 'target']);
-const JI = matchers(['job', 'instance']);
+const T = matchers([...SCOPE, 'target']);
+const JI = matchers([...SCOPE]);
 
 /** Hours ahead the trend lines look; matches the predict_linear alerts' horizon. */
 const TREND_HORIZON_S = 4 * 3600;
@@ -130,7 +131,7 @@ export function processDashboard(): dashboard.Dashboard {
         title: 'CLOSE_WAIT sockets',
         description: 'Sockets in CLOSE_WAIT per target now. They only leave this state when the app calls close().',
         // "or … * 0": a healthy target shows 0, not "No data".
-        queries: [{ expr: `sum by (${WHERE}, target) (sockeye_process_sockets{${matchers(['job', 'instance', 'target'], ['state="close_wait"'])}}) or sum by (${WHERE}, target) (sockeye_target_processes{${T}}) * 0`, legend: '{{target}}' }],
+        queries: [{ expr: `sum by (${WHERE}, target) (sockeye_process_sockets{${matchers([...SCOPE, 'target'], ['state="close_wait"'])}}) or sum by (${WHERE}, target) (sockeye_target_processes{${T}}) * 0`, legend: '{{target}}' }],
         height: 8,
         configure: (p) => p.decimals(0).thresholds(thresholds([[null, 'green'], [10, 'orange'], [100, 'red']])),
       }),

@@ -8,6 +8,7 @@ import { readListenBacklogs } from './listen-backlog.js';
 import { readMemory } from './memory.js';
 import { readOwnCapabilities } from './own-capabilities.js';
 import { readProcesses } from './process.js';
+import { resolveNode, type NodeSpec } from './resolve-node.js';
 import { ProcessTable, resolveTargets, type ResolvedTarget, type TargetSpec } from './resolve.js';
 import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, ReadProblem, TargetSnapshot, Usage } from './snapshot.js';
 import { SocketAgeTracker } from './socket-ages.js';
@@ -29,6 +30,10 @@ export interface CollectOptions {
   maxGroups?: number;
   /** A TCP socket this long in its state counts as long-lived (config leaks.longLivedAfter). */
   longLivedAfterMs: number;
+  /** Node mode: one target per container, from cgroups (targets and maxGroups are then unused). */
+  node?: NodeSpec;
+  /** Node mode: cgroup paths as the host writes them (the source's option, carried to the worker's). */
+  hostCgroups?: boolean;
   /** Also build each target's full picture, uncapped (snapshots.enabled). */
   pictures?: boolean;
 }
@@ -84,7 +89,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const t0 = performance.now();
   let resolved: ResolvedTarget[];
   try {
-    resolved = await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
+    resolved = options.node ? resolveNode(options.node, table) : await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
   } catch (err) {
     // procRoot itself unreadable: every target is empty, and the collection says why.
     resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as ReadProblem[] }));
@@ -141,7 +146,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const fds = await stage('fd', [], (fail) => readFds(source, live(), fail));
   const sockets = await stage('sockets', ['fd'], (fail) => readSockets(source, live(), fds, fail));
   const backlogs = await stage('listen_backlog', ['sockets'], () => readListenBacklogs(source, sockets));
-  const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail));
+  const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail, (pid) => table.cgroup(pid)));
   await yieldToLoop();
 
   const bootTime = source.bootTime();
@@ -189,6 +194,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     const mine = t.pids.filter((pid) => !tracked.get(pid)!.gone);
     return {
       name: t.spec.name,
+      ...(t.kube && { kube: t.kube }),
       auto: t.auto,
       processesMin: t.spec.processesMin,
       processesMax: t.spec.processesMax ?? null,

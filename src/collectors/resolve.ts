@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { MatchConfig } from '../config/targets.js';
 import { failureKind } from '../procfs/errors.js';
 import { isKernelThread, type PidStat } from '../procfs/pid/stat.js';
-import type { ReadProblem } from './snapshot.js';
+import type { KubeIdentity, ReadProblem } from './snapshot.js';
 import type { KernelSource } from './sources/index.js';
 
 /** A target as the collection needs it (plain data: it is posted to the worker). */
@@ -19,10 +19,12 @@ export interface ResolvedTarget {
   auto: boolean;
   pids: number[];
   problems: ReadProblem[];
+  /** Node mode: the container (or NO_KUBE for "other" and the host groups). */
+  kube?: KubeIdentity;
 }
 
 const regexCache = new Map<string, RegExp>();
-function compiled(source: string): RegExp {
+export function compiled(source: string): RegExp {
   let re = regexCache.get(source);
   if (!re) {
     re = new RegExp(source);
@@ -40,6 +42,7 @@ export class ProcessTable {
   private readonly stats = new Map<number, PidStat | undefined>();
   private readonly cmdlines = new Map<number, string | Error>();
   private readonly exes = new Map<number, string | Error>();
+  private readonly cgroups = new Map<number, string | Error>();
 
   constructor(readonly source: KernelSource) {}
 
@@ -72,6 +75,21 @@ export class ProcessTable {
   /** The command line read by readCmdlines, if it was. */
   cmdline(pid: number): string | Error | undefined {
     return this.cmdlines.get(pid);
+  }
+
+  /** /proc/PID/cgroup text, read once per collection (node mode resolves by it, the memory stage reads it again); throws the read's error. */
+  cgroup(pid: number): string {
+    let c = this.cgroups.get(pid);
+    if (c === undefined) {
+      try {
+        c = this.source.cgroup(pid);
+      } catch (err) {
+        c = err as Error;
+      }
+      this.cgroups.set(pid, c);
+    }
+    if (c instanceof Error) throw c;
+    return c;
   }
 
   /** The exe link, or the error (EACCES without ptrace access). */

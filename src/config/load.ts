@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { isNode, isPair, isScalar, isSeq, parse, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { ConfigError, describe, describeIssues, formatPath, type ConfigProblem } from './errors.js';
 import type { z } from 'zod';
+import { kubeAccess } from './node.js';
 import { configSchema, type Config } from './schema.js';
 
 export type Env = Record<string, string | undefined>;
@@ -194,10 +195,15 @@ export async function loadConfig(file: string, env: Env = process.env): Promise<
 /**
  * What the config's paths must be for sockeye to work, checked at startup
  * and by check-config: procRoot a proc tree sockeye can read, stateDir (when
- * heartbeats need it) a directory it can write or create. One problem per key.
+ * heartbeats need it) a directory it can write or create, the pod list's
+ * defaults (node mode) in the environment. One problem per key.
  */
-export async function verifyConfigPaths(config: Config): Promise<string[]> {
+export async function verifyConfigPaths(config: Config, env: Env = process.env): Promise<string[]> {
   const problems: string[] = [];
+  if (config.mode === 'node' && config.node.kubernetes.enabled) {
+    const access = kubeAccess(config.node.kubernetes, env);
+    if (Array.isArray(access)) problems.push(...access);
+  }
   const proc = config.procRoot;
   try {
     const names = await readdir(proc);

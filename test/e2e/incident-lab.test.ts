@@ -150,6 +150,10 @@ async function panel(title: string, vars: Record<string, string>, seconds = 120)
 const DASH_VARS = () => ({
   datasource: 'prometheus',
   job: 'sockeye',
+  // All: the lab scrapes sockeye without Kubernetes' labels, which "All" (.*) matches.
+  namespace: '.*',
+  pod: '.*',
+  container: '.*',
   instance: stack.instance('main'),
   target: '.+',
   check: '.+',

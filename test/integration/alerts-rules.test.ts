@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultAlertsConfig } from '../../alerts/config.js';
-import { GROUPS, RULE_FILES, ruleGroups, rulesYaml, type RuleFileName } from '../../alerts/rules.js';
+import { GROUPS, RECORDING_FILES, RULE_FILES, recordingGroups, recordingRulesYaml, ruleGroups, rulesYaml, type RecordingFileName, type RuleFileName } from '../../alerts/rules.js';
 import { REPO_ROOT } from '../support/sockeye.js';
 import { runTool } from '../support/tools.js';
 import { labRules } from '../support/stack.js';
 
 const FILES = Object.keys(RULE_FILES) as RuleFileName[];
-const rulesFile = (file: RuleFileName) => join(REPO_ROOT, 'alerts', `${file}.rules.yml`);
+const RECORDING = Object.keys(RECORDING_FILES) as RecordingFileName[];
+const rulesFile = (file: RuleFileName | RecordingFileName) => join(REPO_ROOT, 'alerts', `${file}.rules.yml`);
 const TESTS_DIR = join(REPO_ROOT, 'alerts', 'tests');
 const RUNBOOKS = join(REPO_ROOT, 'docs', 'runbooks.md');
 
@@ -27,7 +28,11 @@ interface ExpAlert {
 }
 interface PromtoolTestFile {
   rule_files: string[];
-  tests: Array<{ name: string; alert_rule_test?: Array<{ alertname: string; eval_time: string; exp_alerts?: ExpAlert[] }> }>;
+  tests: Array<{
+    name: string;
+    alert_rule_test?: Array<{ alertname: string; eval_time: string; exp_alerts?: ExpAlert[] }>;
+    promql_expr_test?: Array<{ expr: string; eval_time: string; exp_samples?: Array<{ labels: string; value: number }> }>;
+  }>;
 }
 const testDocs = new Map(testFiles.map((f) => [f, parse(readFileSync(join(TESTS_DIR, f), 'utf8')) as PromtoolTestFile]));
 
@@ -98,10 +103,12 @@ describe('alerts/sockeye.rules.yml and alerts/pipeline.rules.yml', () => {
 
   it('has a promtool test file per rule group (<group>.test.yml, and <group>.<part>.test.yml for slow parts), each loading the generated file that holds its group', () => {
     const groupOf = (testFile: string) => testFile.split('.')[0]!;
-    expect([...new Set(testFiles.map(groupOf))].sort()).toEqual(GROUPS.map((g) => g.name.replace(/^sockeye\./, '')).sort());
-    for (const g of GROUPS) expect(testFiles, g.name).toContain(`${g.name.replace(/^sockeye\./, '')}.test.yml`);
-    for (const file of FILES) {
-      for (const group of RULE_FILES[file]) {
+    const groups = [...GROUPS, ...RECORDING.flatMap((file) => RECORDING_FILES[file])];
+    expect([...new Set(testFiles.map(groupOf))].sort()).toEqual(groups.map((g) => g.name.replace(/^sockeye\./, '')).sort());
+    for (const g of groups) expect(testFiles, g.name).toContain(`${g.name.replace(/^sockeye\./, '')}.test.yml`);
+    const files: Array<[string, readonly { name: string }[]]> = [...FILES.map((f): [string, readonly { name: string }[]] => [f, RULE_FILES[f]]), ...RECORDING.map((f): [string, readonly { name: string }[]] => [f, RECORDING_FILES[f]])];
+    for (const [file, fileGroups] of files) {
+      for (const group of fileGroups) {
         for (const t of testFiles.filter((f) => groupOf(f) === group.name.replace(/^sockeye\./, ''))) expect(testDocs.get(t)?.rule_files, t).toEqual([`../${file}.rules.yml`]);
       }
     }
@@ -133,7 +140,7 @@ describe('alerts/sockeye.rules.yml and alerts/pipeline.rules.yml', () => {
 
   it('test case names say what should happen', () => {
     for (const [file, doc] of testDocs) {
-      for (const test of doc.tests) expect(test.name, file).toMatch(/\b(fires?|do(es)? not fire)\b/);
+      for (const test of doc.tests) if (test.alert_rule_test) expect(test.name, file).toMatch(/\b(fires?|do(es)? not fire)\b/);
     }
   });
 
@@ -197,9 +204,9 @@ describe('alerts/sockeye.rules.yml and alerts/pipeline.rules.yml', () => {
     for (const name of used) expect(registered, `${name} is used by an alert but sockeye never registers it`).toContain(name);
   });
 
-  it('keeps namespace, pod, job and instance in every aggregation and match, so pods and namespaces never merge', () => {
+  it('keeps namespace, pod, container, job and instance in every aggregation and match, so pods, namespaces and the containers of a pod never merge', () => {
     const identity = defaultAlertsConfig.instanceLabels;
-    expect(identity).toEqual(expect.arrayContaining(['namespace', 'pod', 'job', 'instance']));
+    expect(identity).toEqual(expect.arrayContaining(['namespace', 'pod', 'container', 'job', 'instance']));
     let checked = 0;
     for (const r of rules) {
       for (const m of r.expr.matchAll(/\b(by|on) \(([^)]*)\)/g)) {
@@ -227,6 +234,43 @@ describe('alerts/sockeye.rules.yml and alerts/pipeline.rules.yml', () => {
       expect(covered, `${group.name}: no firing case that keeps namespace and pod`).toBe(true);
     }
   });
+});
+
+describe('alerts/kube.rules.yml: the recording rules that name a node agent\'s containers from kube-state-metrics', () => {
+  const records = RECORDING.flatMap((file) => recordingGroups(file).flatMap((g) => g.rules));
+
+  it.each(RECORDING)('alerts/%s.rules.yml is exactly what `npm run alerts` generates, and passes promtool check rules', async (file) => {
+    expect(readFileSync(rulesFile(file), 'utf8'), `alerts/${file}.rules.yml is stale: run npm run alerts`).toBe(recordingRulesYaml(file));
+    const r = await runTool('promtool', ['check', 'rules', rulesFile(file)]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain(`SUCCESS: ${recordingGroups(file).flatMap((g) => g.rules).length} rules found`);
+  });
+
+  it('records level:metric:operations names of sockeye metrics sockeye registers, each tested for its samples', () => {
+    expect(records.length).toBeGreaterThan(0);
+    const tested = new Set([...testDocs.values()].flatMap((d) => d.tests.flatMap((t) => (t.promql_expr_test ?? []).map((e) => e.expr.trim()))));
+    for (const r of records) {
+      const [, metric] = /^[a-z_]+:(sockeye_[a-z_]+):[a-z_]+$/.exec(r.record) ?? [];
+      expect(metric, `${r.record}: level:sockeye_metric:operations`).toBeDefined();
+      expect(r.expr).toContain(metric);
+      expect(tested, `${r.record} has no promql_expr_test`).toContain(r.record);
+    }
+  });
+
+  it('every recording test case states its samples, and the cases fail against rules without the static-pod branch (they can fail)', async () => {
+    for (const t of testDocs.get('kube.test.yml')!.tests) {
+      expect(t.promql_expr_test?.length, t.name).toBeGreaterThan(0);
+      for (const e of t.promql_expr_test!) expect(e.exp_samples?.length, `${t.name}: ${e.expr}`).toBeGreaterThan(0);
+    }
+    const dir = join(tmp, 'kube');
+    mkdirSync(dir, { recursive: true });
+    const rules = recordingRulesYaml('kube');
+    writeFileSync(join(dir, 'kube.rules.yml'), rules.slice(0, rules.lastIndexOf('or on (job, instance, target)')));
+    writeFileSync(join(dir, 'kube.test.yml'), readFileSync(join(TESTS_DIR, 'kube.test.yml'), 'utf8').replace('../kube.rules.yml', 'kube.rules.yml'));
+    const r = await runTool('promtool', ['test', 'rules', 'kube.test.yml'], { cwd: dir });
+    expect(r.code).not.toBe(0);
+    expect(r.output).toContain('pod="etcd-node-b"');
+  }, 120_000);
 });
 
 describe('ruleGroups options (used by the incident lab and the PrometheusRule)', () => {

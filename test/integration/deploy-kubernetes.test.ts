@@ -1,12 +1,15 @@
-// deploy/kubernetes (the base: what sockeye brings to a cluster) and
+// deploy/kubernetes (the base: what sockeye brings to a cluster),
 // deploy/kubernetes-example (the example app with its sidecar, an overlay on
-// the base): every manifest parses and kubectl kustomize renders both, the
-// base deploys no image at all, the example only images its README builds,
-// the sidecar has what it needs to read the app's /proc, the PodMonitor
-// finds it under the job name the rules select, and the PrometheusRule
-// carries exactly the rules of alerts/.
+// the base) and deploy/kubernetes-node (the node agent, another overlay):
+// every manifest parses, kubectl kustomize renders each and every object it
+// renders passes the API schemas of kubernetes-models, the base deploys no
+// image at all, the overlays only the images the README builds, the sidecar
+// has what it needs to read the app's /proc and the node agent what it needs
+// to read the node's (and nothing more), the PodMonitors find them under the
+// job name the rules select, and the PrometheusRules carry exactly the rules
+// of alerts/.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,10 +19,13 @@ import { alertsConfig } from '../../alerts/config.js';
 import { ruleGroups, type RuleFileName } from '../../alerts/rules.js';
 import { prometheusRuleYaml } from '../../scripts/gen-prometheusrule.js';
 import { parseConfig } from '../../src/config/load.js';
+import { kubeAccess } from '../../src/config/node.js';
+import { validateObject } from '../support/kube-models.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIR = join(ROOT, 'deploy/kubernetes');
 const EXAMPLE = join(ROOT, 'deploy/kubernetes-example');
+const NODE = join(ROOT, 'deploy/kubernetes-node');
 const run = promisify(execFile);
 
 interface Manifest {
@@ -103,6 +109,22 @@ describe('deploy/kubernetes manifests', () => {
       expect(built.has(image), `${image} is built in README.md`).toBe(true);
       expect(existsSync(join(ROOT, built.get(image)!, 'Dockerfile')), `${built.get(image)}/Dockerfile`).toBe(true);
     }
+  });
+
+  it.each([DIR, EXAMPLE, NODE])('every object kubectl kustomize renders from %s passes its API schema (kubernetes-models)', async (dir) => {
+    const rendered = await kustomize(dir);
+    expect(rendered.length).toBeGreaterThan(1);
+    for (const m of rendered) expect(validateObject(m), `${m.kind} ${m.metadata.name}`).toEqual([]);
+  });
+
+  it('the schema check does fail on a malformed object (it can fail)', () => {
+    const broken = structuredClone(deployment);
+    broken.spec.template.spec.containers[1].securityContext.capabilities.add = 'SYS_PTRACE';
+    delete broken.spec.template.spec.containers[1].volumeMounts[0].mountPath;
+    const problems = validateObject(broken).join('\n');
+    expect(problems).toContain('capabilities/add must be array');
+    expect(problems).toContain('volumeMounts/0 must have required property mountPath');
+    expect(validateObject({ apiVersion: 'v9', kind: 'Gadget', metadata: { name: 'x' } })).toEqual(['no schema for v9 Gadget']);
   });
 
   it('kubectl kustomize does fail on a broken overlay (the checks above can fail)', async () => {
@@ -232,5 +254,203 @@ describe('deploy/kubernetes manifests', () => {
     const names = manifests.filter((x) => x.m.kind === 'PrometheusRule').map((x) => x.m.metadata.name);
     expect(new Set(names).size).toBe(2);
     expect(ruleGroups({ file: 'pipeline' }).flatMap((g) => g.rules.map((r) => r.alert))).toContain('Watchdog');
+  });
+});
+
+describe('deploy/kubernetes-node: the node agent', () => {
+  const node = manifestsOf(NODE);
+  const of = (kind: string) => {
+    const found = node.filter((x) => x.m.kind === kind);
+    expect(found, kind).toHaveLength(1);
+    return found[0]!.m as any;
+  };
+  const daemonSet = of('DaemonSet');
+  const spec = daemonSet.spec.template.spec;
+  const agent = spec.containers[0];
+  const configMap = of('ConfigMap');
+  const configPath: string = agent.args[agent.args.indexOf('--config') + 1];
+  const mounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> = agent.volumeMounts;
+  const volume = (name: string) => spec.volumes.find((v: any) => v.name === name);
+  const configMount = mounts.find((m) => configPath.startsWith(`${m.mountPath}/`))!;
+  const configText: string = configMap.data[configPath.slice(configMount.mountPath.length + 1)];
+  // What the pod's environment holds: the downward API's node name, and what every pod gets.
+  const podEnv = (): Record<string, string> => ({
+    ...Object.fromEntries(agent.env.map((e: any) => [e.name, e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' ? 'node-a' : e.value])),
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
+    KUBERNETES_SERVICE_PORT: '443',
+  });
+  const config = parseConfig(configText, { source: 'ConfigMap sockeye-node', env: podEnv() });
+
+  it('is the expected objects, listed in its kustomization on top of the base', () => {
+    expect(node.map((x) => `${x.file}: ${x.m.apiVersion} ${x.m.kind}`)).toEqual([
+      'daemonset.yaml: v1 ConfigMap',
+      'daemonset.yaml: apps/v1 DaemonSet',
+      'kustomization.yaml: kustomize.config.k8s.io/v1beta1 Kustomization',
+      'namespace.yaml: v1 Namespace',
+      'podmonitor.yaml: monitoring.coreos.com/v1 PodMonitor',
+      'prometheusrule-kube.yaml: monitoring.coreos.com/v1 PrometheusRule',
+      'rbac.yaml: v1 ServiceAccount',
+      'rbac.yaml: rbac.authorization.k8s.io/v1 ClusterRole',
+      'rbac.yaml: rbac.authorization.k8s.io/v1 ClusterRoleBinding',
+    ]);
+    const [first, ...own] = of('Kustomization').resources as string[];
+    expect(first).toBe('../kubernetes');
+    expect(own.sort()).toEqual(yamlFiles(NODE).filter((f) => f !== 'kustomization.yaml'));
+  });
+
+  it('kubectl apply -k renders the base and the agent in its privileged namespace, with only the image the README builds', async () => {
+    const rendered = await kustomize(NODE);
+    expect(rendered.map((m) => m.kind).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet', 'Namespace', 'PodMonitor', 'PodMonitor', 'PrometheusRule', 'PrometheusRule', 'ServiceAccount'].sort(),
+    );
+    const ns = rendered.find((m) => m.kind === 'Namespace')!;
+    // hostPID and hostPath volumes are refused below the "privileged" Pod Security level.
+    expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    for (const m of rendered.filter((x) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(x.kind))) expect((m.metadata as any).namespace, `${m.kind} ${m.metadata.name}`).toBe(ns.metadata.name);
+    const binding: any = rendered.find((m) => m.kind === 'ClusterRoleBinding');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: spec.serviceAccountName, namespace: ns.metadata.name }]);
+    expect(images(rendered)).toEqual(['sockeye:0.1.0']);
+    const readme = readFileSync(join(EXAMPLE, 'README.md'), 'utf8');
+    expect(readme).toMatch(/^docker build -t sockeye:0\.1\.0 .* \.$/m);
+  });
+
+  it('runs on every node, in the host PID namespace, with the node name from the downward API', () => {
+    expect(spec.hostPID).toBe(true);
+    expect(spec.hostNetwork ?? false).toBe(false);
+    expect(spec.tolerations).toContainEqual({ operator: 'Exists' });
+    expect(agent.env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+    expect(spec.serviceAccountName).toBe(of('ServiceAccount').metadata.name);
+    for (const [k, v] of Object.entries(daemonSet.spec.selector.matchLabels)) expect(daemonSet.spec.template.metadata.labels[k], k).toBe(v);
+  });
+
+  it("its ConfigMap is a node-mode config sockeye's loader accepts, reading the host's /proc and cgroups where they are mounted read-only", () => {
+    expect(config.mode).toBe('node');
+    const hostMount = (hostPath: string) => {
+      const v = spec.volumes.find((x: any) => x.hostPath?.path === hostPath);
+      expect(v, `a hostPath volume of ${hostPath}`).toBeDefined();
+      const m = mounts.find((x) => x.name === v.name)!;
+      expect(m.readOnly, m.mountPath).toBe(true);
+      return m.mountPath;
+    };
+    expect(config.procRoot).toBe(hostMount('/proc'));
+    expect(config.cgroupRoot).toBe(hostMount('/sys/fs/cgroup'));
+    // Nothing else of the host.
+    expect(spec.volumes.filter((v: any) => v.hostPath).map((v: any) => v.hostPath.path).sort()).toEqual(['/proc', '/sys/fs/cgroup']);
+    expect(configMount.readOnly).toBe(true);
+    expect(volume(configMount.name).configMap.name).toBe(configMap.metadata.name);
+    expect(mounts.some((m) => m.mountPath === '/tmp' && volume(m.name).emptyDir)).toBe(true);
+    expect(config.listen).toMatch(/^0\.0\.0\.0:9855$/);
+  });
+
+  it('the pod list it enables finds its node and API server in the pod environment the DaemonSet gives it, and a broken config is refused', () => {
+    expect(config.node.kubernetes.enabled).toBe(true);
+    expect(kubeAccess(config.node.kubernetes, podEnv())).toMatchObject({ nodeName: 'node-a', apiServer: 'https://10.96.0.1:443' });
+    // Without NODE_NAME from the downward API it could not say which node's pods to list.
+    const env = podEnv();
+    delete env.NODE_NAME;
+    expect(kubeAccess(config.node.kubernetes, env)).toEqual([expect.stringMatching(/^node\.kubernetes\.nodeName: .*NODE_NAME/)]);
+    expect(() => parseConfig(configText.replace('maxContainers: 200', 'maxContainers: 1'), { env: podEnv() })).toThrow(/node\.maxContainers/);
+  });
+
+  it('adds exactly the capabilities docs/deploy.md documents, drops every other, and cannot gain any', () => {
+    const sc = agent.securityContext;
+    const documented = /The node agent adds exactly ([^.]+)\./.exec(readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8'));
+    expect(documented, 'docs/deploy.md: "The node agent adds exactly `CAP_…` and `CAP_…`."').not.toBeNull();
+    const names = [...documented![1]!.matchAll(/`CAP_([A-Z_]+)`/g)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(0);
+    expect([...sc.capabilities.add].sort()).toEqual(names.sort());
+    expect(sc.capabilities.drop).toEqual(['ALL']);
+    expect(sc.privileged).toBe(false);
+    expect(sc.allowPrivilegeEscalation).toBe(false);
+    expect(sc.readOnlyRootFilesystem).toBe(true);
+    // Added capabilities take effect for uid 0 only (Kubernetes sets no
+    // ambient capabilities): the one place sockeye runs as root, said so in the manifest.
+    expect(sc.runAsUser).toBe(0);
+    expect(sc.runAsNonRoot).toBe(false);
+    expect(readFileSync(join(NODE, 'daemonset.yaml'), 'utf8')).toMatch(/runAsNonRoot cannot hold/);
+    expect(spec.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
+
+  it('requests memory and CPU, with a memory limit twice the peak docs/deploy.md measured', () => {
+    const mib = (q: string) => {
+      const m = /^(\d+)(Mi|Gi)$/.exec(q);
+      if (!m) throw new Error(`unexpected memory quantity ${q}`);
+      return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+    };
+    expect(agent.resources.requests.cpu).toMatch(/^\d+m$/);
+    const sizing = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8').split('#### Sizing')[1] ?? '';
+    const [, idle, peak] = /used (\d+) MiB idle and\s+[\d–]+ MiB while\s+scraped every 15 s \(peak (\d+) MiB\)/.exec(sizing) ?? [];
+    expect(peak, 'docs/deploy.md, Sizing: "used N MiB idle and A–B MiB while scraped every 15 s (peak P MiB)"').toBeDefined();
+    expect(mib(agent.resources.requests.memory)).toBeGreaterThan(Number(idle));
+    // An OOM-killed agent blinds its node.
+    expect(mib(agent.resources.limits.memory)).toBeGreaterThanOrEqual(2 * Number(peak));
+    expect(agent.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(agent.readinessProbe.httpGet.path).toBe('/readyz');
+  });
+
+  it('its ServiceAccount can read pods and nothing else', () => {
+    // Every (group, resource, verb) the rules grant, wildcards as they are: one '*' anywhere fails.
+    const grants = (rules: any[]) => rules.flatMap((r) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}/${res}:${v}`)))).sort();
+    const role = of('ClusterRole');
+    expect(grants(role.rules)).toEqual(['/pods:get', '/pods:list', '/pods:watch']);
+    expect(role.rules.every((r: any) => r.resourceNames === undefined && r.nonResourceURLs === undefined)).toBe(true);
+    expect(role.aggregationRule).toBeUndefined();
+    const binding = of('ClusterRoleBinding');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: of('ServiceAccount').metadata.name, namespace: 'sockeye-system' }]);
+    // The only binding: nothing else grants the account more.
+    expect(node.filter((x) => /Binding$/.test(x.m.kind))).toHaveLength(1);
+    // The check can fail: a wildcard or a second resource is seen.
+    expect(grants([...role.rules, { apiGroups: [''], resources: ['secrets'], verbs: ['get'] }])).toContain('/secrets:get');
+    expect(grants([{ apiGroups: ['*'], resources: ['pods'], verbs: ['*'] }])).not.toEqual(['/pods:get', '/pods:list', '/pods:watch']);
+  });
+
+  it('its PodMonitor scrapes the agent with honorLabels, under the job the rules select; the sidecar PodMonitor does not also scrape it', () => {
+    const pm = of('PodMonitor');
+    const endpoint = pm.spec.podMetricsEndpoints[0];
+    expect(endpoint.honorLabels).toBe(true);
+    const labels = daemonSet.spec.template.metadata.labels;
+    for (const [k, v] of Object.entries(pm.spec.selector.matchLabels)) expect(labels[k], k).toBe(v);
+    expect(agent.ports.map((p: any) => p.name)).toContain(endpoint.port);
+    expect(endpoint.path).toBe('/metrics');
+    const job = endpoint.relabelings.find((r: any) => r.targetLabel === 'job');
+    expect(`job="${job.replacement}"`).toBe(alertsConfig().selectors.sockeye);
+    const sidecars = one('PodMonitor', 'podmonitor.yaml');
+    expect(Object.entries(sidecars.spec.selector.matchLabels).every(([k, v]) => labels[k] === v)).toBe(false);
+  });
+
+  it('its component without-pod-list takes the RBAC and the token away and turns the pod list off, leaving a valid agent', async () => {
+    const work = join(tmp, 'without-pod-list');
+    cpSync(DIR, join(work, 'kubernetes'), { recursive: true });
+    cpSync(NODE, join(work, 'kubernetes-node'), { recursive: true });
+    // An overlay of the user's own, as the component's comment says.
+    const overlay = join(work, 'overlay');
+    mkdirSync(overlay);
+    writeFileSync(join(overlay, 'kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../kubernetes-node]\ncomponents: [../kubernetes-node/without-pod-list]\n');
+    const rendered = (await kustomize(overlay)) as any[];
+    expect(rendered.map((m) => m.kind).sort()).toEqual(['ConfigMap', 'DaemonSet', 'Namespace', 'PodMonitor', 'PodMonitor', 'PrometheusRule', 'PrometheusRule'].sort());
+    for (const m of rendered) expect(validateObject(m), `${m.kind} ${m.metadata.name}`).toEqual([]);
+    const ds = rendered.find((m) => m.kind === 'DaemonSet');
+    const podSpec = ds.spec.template.spec;
+    expect(podSpec.automountServiceAccountToken).toBe(false);
+    expect(podSpec.serviceAccountName).toBeUndefined();
+    const c = podSpec.containers[0];
+    const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' ? 'node-a' : e.value]));
+    const cm = rendered.find((m) => m.kind === 'ConfigMap');
+    const off = parseConfig(cm.data['sockeye.yml'], { env });
+    expect(off.mode).toBe('node');
+    expect(off.node.kubernetes.enabled).toBe(false);
+    // Everything else of the agent is as without the component.
+    expect(c.securityContext).toEqual(agent.securityContext);
+    expect(podSpec.volumes).toEqual(spec.volumes);
+  });
+
+  it('its PrometheusRule carries exactly the recording rules of alerts/kube.rules.yml, as npm run deploy:k8s writes them', () => {
+    const rule = of('PrometheusRule');
+    const rules = parse(readFileSync(join(ROOT, 'alerts/kube.rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
+    expect(rules.groups.flatMap((g) => g.rules.map((r) => r.record))).toContain('namespace_pod_container:sockeye_target_info:kube');
+    expect(rule.spec.groups).toEqual(rules.groups);
+    expect(prometheusRuleYaml('kube')).toBe(readFileSync(join(NODE, 'prometheusrule-kube.yaml'), 'utf8'));
+    expect(rule.metadata.name).not.toBe(one('PrometheusRule', 'prometheusrule.yaml').metadata.name);
   });
 });

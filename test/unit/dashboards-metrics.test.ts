@@ -58,7 +58,7 @@ describe('dashboard metric names vs a real sockeye', () => {
 
   it('every sockeye_ metric a panel queries is exported', () => {
     const missing = panelQueries().flatMap((q) =>
-      metricNames(substituteVariables(q.expr, { job: 'j', instance: 'i', target: 't', check: 'c', heartbeat: 'h', prometheus: 'p', alertmanager: 'a' }))
+      metricNames(substituteVariables(q.expr, { job: 'j', namespace: 'n', pod: 'p', container: 'c', instance: 'i', target: 't', check: 'c', heartbeat: 'h', prometheus: 'p', alertmanager: 'a' }))
         .filter((m) => m.startsWith('sockeye_') && !exported.has(m))
         .map((m) => `${q.dashboard}: ${q.panel}: ${m}`),
     );

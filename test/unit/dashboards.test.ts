@@ -25,6 +25,9 @@ const run = promisify(execFile);
 const VALUES: Record<string, string> = {
   datasource: 'prometheus',
   job: 'sockeye',
+  namespace: 'shop',
+  pod: 'web-0',
+  container: 'app',
   instance: '127.0.0.1:9855',
   target: 'app',
   check: 'app-http',
@@ -101,9 +104,33 @@ describe.each(files.map((f) => [f.json.title, f.json] as const))('dashboard %s',
   const panels = allPanels(d);
   const variables = (d.templating?.list ?? []).map((v) => v.name);
 
-  it('has datasource, job and instance variables', () => {
-    expect(variables.slice(0, 3)).toEqual(['datasource', 'job', 'instance']);
+  it('has datasource, job, namespace, pod, container and instance variables', () => {
+    expect(variables.slice(0, 6)).toEqual(['datasource', 'job', 'namespace', 'pod', 'container', 'instance']);
     expect(d.templating?.list?.[0]?.type).toBe('datasource');
+  });
+
+  it('chains namespace, pod and container: each lists the values under the ones before it, with All', () => {
+    const query = (name: string) => ((d.templating?.list ?? []).find((v) => v.name === name)?.query as { query: string }).query;
+    expect(query('namespace')).toMatch(/\{job=~"\$job"\}, namespace\)$/);
+    expect(query('pod')).toMatch(/\{job=~"\$job", namespace=~"\$namespace"\}, pod\)$/);
+    expect(query('container')).toMatch(/\{job=~"\$job", namespace=~"\$namespace", pod=~"\$pod"\}, container\)$/);
+    for (const name of ['namespace', 'pod', 'container']) {
+      const v = (d.templating?.list ?? []).find((x) => x.name === name) as unknown as { includeAll?: boolean; allValue?: string };
+      expect(v.includeAll, name).toBe(true);
+      expect(v.allValue, name).toBe('.*');
+    }
+  });
+
+  it("scopes every query of sockeye's series by namespace, pod and container, the container matching empty too (a sidecar's)", () => {
+    let scoped = 0;
+    for (const q of queries.filter((x) => x.dashboard === d.title)) {
+      for (const m of q.expr.matchAll(/\b(sockeye_[a-z_]+|process_[a-z_]+|nodejs_[a-z_]+|up)\{([^}]*)\}/g)) {
+        if (m[1] === 'up' && !m[2]!.includes('$job')) continue; // Prometheus' and Alertmanager's own up
+        expect(m[2], `${label(q)}: ${m[0]}`).toMatch(/namespace=~"\$namespace", pod=~"\$pod", container=~"\$container\|"/);
+        scoped++;
+      }
+    }
+    expect(scoped).toBeGreaterThan(0);
   });
 
   it('gives every panel a title, a description and at least one query with unique refIds', () => {
