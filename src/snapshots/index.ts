@@ -1,16 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
-import { join } from 'node:path';
 import type { CollectionSnapshot, TargetSnapshot } from '../collectors/snapshot.js';
 import type { Config } from '../config/schema.js';
 import type { SnapshotsConfig } from '../config/snapshots.js';
 import { SnapshotMetrics } from './metrics.js';
-import { compileRedaction, redactCmdline } from './redact.js';
-import { FileSnapshotStore, snapshotId } from './store.js';
+import { collectionView, composeSnapshot } from './compose.js';
+import { compileRedaction } from './redact.js';
+import { FileSnapshotStore, snapshotsDir } from './store.js';
 import { evaluateTriggers, lifecycleChange, processIds, sampleOf, type Sample } from './triggers.js';
-import { SNAPSHOT_SCHEMA_VERSION, type Snapshot, type SnapshotReason, type SnapshotSummary, type TargetPicture } from './types.js';
+import type { Snapshot, SnapshotReason, SnapshotSummary, TargetPicture } from './types.js';
 
-export { SNAPSHOT_ID } from './store.js';
+export { collectionView, composeSnapshot } from './compose.js';
+export { compileRedaction } from './redact.js';
+export { FileSnapshotStore, SNAPSHOT_ID, snapshotsDir } from './store.js';
 export type * from './types.js';
 
 /** What the snapshots read of the collection: the last one, or a fresh one. */
@@ -51,10 +53,6 @@ interface Moment {
 // Like the status page, a request shortly after a scrape shares its collection.
 const FRESH_ENOUGH_MS = 5000;
 
-function collectionView(c: CollectionSnapshot): Snapshot['collection'] {
-  return { durationSeconds: c.durationSeconds, procRoot: c.procRoot, collectors: c.collectors, problems: c.problems, reader: c.reader };
-}
-
 function moment(t: TargetSnapshot, picture: TargetPicture, collection: Snapshot['collection'], minLifetimeMs: number): Moment {
   const ids = processIds(t);
   const settled = new Set(ids.filter((_, i) => {
@@ -78,7 +76,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
   let settings: SnapshotsConfig = config.snapshots;
   let minLifetimeMs = config.restarts.minLifetime;
   let patterns = compileRedaction(settings.redact);
-  const store = await FileSnapshotStore.open(join(config.stateDir, 'snapshots'), settings, log);
+  const store = await FileSnapshotStore.open(snapshotsDir(config.stateDir), settings, log);
   const metrics = new SnapshotMetrics(registry, () => store);
   const history = new Map<string, Moment[]>();
   const samples = new Map<string, Sample[]>();
@@ -86,13 +84,8 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
   const cooldowns = new Map<string, number>();
   const pending = new Set<Promise<unknown>>();
 
-  function redacted(p: TargetPicture): TargetPicture {
-    return { ...p, processes: p.processes.map((proc) => ({ ...proc, cmdline: redactCmdline(proc.cmdline, patterns) })) };
-  }
-
   async function save(m: Moment, reason: SnapshotReason): Promise<SnapshotSummary> {
-    const savedAt = Date.now();
-    const snapshot: Snapshot = { schemaVersion: SNAPSHOT_SCHEMA_VERSION, id: snapshotId(m.picture.name, savedAt), savedAt, reason, target: redacted(m.picture), collection: m.collection };
+    const snapshot = composeSnapshot(m.picture, m.collection, reason, patterns);
     try {
       const summary = await store.save(snapshot);
       metrics.taken.inc({ reason: metricReason(reason) });

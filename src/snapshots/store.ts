@@ -8,6 +8,11 @@ import { SNAPSHOT_SCHEMA_VERSION, type Snapshot, type SnapshotStore, type Snapsh
 // durably before it is listed; the list is rebuilt from the directory at
 // start, so snapshots outlive sockeye as they outlive the app.
 
+/** Where the snapshots of a sockeye with this stateDir are kept. */
+export function snapshotsDir(stateDir: string): string {
+  return join(stateDir, 'snapshots');
+}
+
 /** "20261207T091502.123Z-web-7f3a": time, target (file-name safe), 4 hex digits. */
 export const SNAPSHOT_ID = /^\d{8}T\d{6}\.\d{3}Z-[A-Za-z0-9_.-]{1,64}-[0-9a-f]{4}$/;
 
