@@ -8,6 +8,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import type { SourceKind } from '../../src/collectors/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Snapshot, SnapshotSummary } from '../../src/snapshots/types.js';
 import { spawnChild, type Child } from '../support/child.js';
@@ -27,9 +28,9 @@ afterEach(async () => {
 });
 
 let n = 0;
-async function app(yaml: string): Promise<{ app: FastifyInstance; stateDir: string }> {
+async function app(yaml: string, source?: SourceKind): Promise<{ app: FastifyInstance; stateDir: string }> {
   const stateDir = join(root, `state-${++n}`);
-  const a = await buildApp(parseConfig(`stateDir: ${JSON.stringify(stateDir)}\n${yaml}`, { env: {} }), { logger: false });
+  const a = await buildApp(parseConfig(`stateDir: ${JSON.stringify(stateDir)}\n${yaml}`, { env: {} }), { logger: false, collection: source ? { source } : undefined });
   apps.push(a);
   await a.ready();
   return { app: a, stateDir };
@@ -42,10 +43,10 @@ const read = async (a: FastifyInstance, id: string): Promise<Snapshot> => (await
 const scrape = async (a: FastifyInstance) => expect((await a.inject('/metrics')).statusCode).toBe(200);
 
 describe('POST /api/snapshots', () => {
-  it('freezes the cause: the path with its handle count, the CLOSE_WAIT sockets with their peer; the JSON validates against the schema', async () => {
-    const leaked = join(root, 'leaked.log');
-    const h = await spawnHolder({ files: [{ path: leaked, count: 300 }, { path: join(root, 'other.log'), count: 2 }], listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 7, state: 'close_wait' }] });
-    const { app: a, stateDir } = await app(`topN: 1\nsnapshots: { triggers: { closeWait: false } }\ntargets:\n${target(h.tag)}`);
+  it.each(['native', 'text'] as const)('freezes the cause: the path with its handle count, the CLOSE_WAIT sockets with their peer; the JSON validates against the schema (%s source)', async (source) => {
+    const leaked = join(root, `leaked-${source}.log`);
+    const h = await spawnHolder({ files: [{ path: leaked, count: 300 }, { path: join(root, `other-${source}.log`), count: 2 }], listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 7, state: 'close_wait' }] });
+    const { app: a, stateDir } = await app(`topN: 1\nsnapshots: { triggers: { closeWait: false } }\ntargets:\n${target(h.tag)}`, source);
     const res = await a.inject({ method: 'POST', url: '/api/snapshots?target=app' });
     expect(res.statusCode).toBe(201);
     const summary = res.json() as SnapshotSummary;
