@@ -76,8 +76,8 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
   let settings: SnapshotsConfig = config.snapshots;
   let minLifetimeMs = config.restarts.minLifetime;
   let patterns = compileRedaction(settings.redact);
-  const store = await FileSnapshotStore.open(snapshotsDir(config.stateDir), settings, log);
-  const metrics = new SnapshotMetrics(registry, () => store);
+  const files = await FileSnapshotStore.open(snapshotsDir(config.stateDir), settings, log);
+  const metrics = new SnapshotMetrics(registry, () => files);
   const history = new Map<string, Moment[]>();
   const samples = new Map<string, Sample[]>();
   // target NUL trigger → when the last snapshot for it was taken.
@@ -87,7 +87,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
   async function save(m: Moment, reason: SnapshotReason): Promise<SnapshotSummary> {
     const snapshot = composeSnapshot(m.picture, m.collection, reason, patterns);
     try {
-      const summary = await store.save(snapshot);
+      const summary = await files.save(snapshot);
       metrics.taken.inc({ reason: metricReason(reason) });
       log.info({ snapshot: summary.id, target: summary.target, reason: reason.kind, detail: reason.detail, bytes: summary.bytes }, `snapshot of ${summary.target} stored: ${reason.detail}`);
       return summary;
@@ -107,8 +107,8 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
     return true;
   }
 
-  function saveInBackground(m: Moment, reason: SnapshotReason): void {
-    if (!cool(m.picture.name, metricReason(reason), Date.now())) return;
+  /** Saves without making the collection wait; a failure is counted and logged by save. */
+  function saveLater(m: Moment, reason: SnapshotReason): void {
     const p = save(m, reason).catch(() => undefined);
     pending.add(p);
     void p.finally(() => pending.delete(p));
@@ -138,14 +138,16 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
         const before = past.at(-1);
         const change = before && lifecycleChange(before.ids, now.ids, before.settled);
         // The last picture with the processes that are gone: what they held when they died.
-        if (change && triggers[change.kind]) saveInBackground(before, { kind: change.kind, detail: change.detail });
+        if (change && triggers[change.kind] && cool(t.name, change.kind, c.time)) saveLater(before, { kind: change.kind, detail: change.detail });
 
         let series = samples.get(t.name);
         if (!series) samples.set(t.name, (series = []));
         series.push(sampleOf(t, c.time));
         const since = c.time - longestWindow();
         while (series.length > 1 && series[0]!.time < since) series.shift();
-        for (const f of evaluateTriggers(triggers, t, series)) saveInBackground(now, { kind: 'trigger', trigger: f.trigger, detail: f.detail });
+        // Triggers crossed together share one snapshot (the same picture), each starting its cooldown.
+        const fired = evaluateTriggers(triggers, t, series).filter((f) => cool(t.name, f.trigger, c.time));
+        if (fired.length > 0) saveLater(now, { kind: 'trigger', trigger: fired[0]!.trigger, detail: fired.map((f) => f.detail).join('; ') });
 
         past.push(now);
         if (past.length > settings.history) past.splice(0, past.length - settings.history);
@@ -155,7 +157,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
         if (seen.has(name)) continue;
         const before = past.at(-1)!;
         const change = lifecycleChange(before.ids, [], before.settled);
-        if (change && triggers.vanished) saveInBackground(before, { kind: 'vanished', detail: `${change.detail}; the target is gone` });
+        if (change && triggers.vanished && cool(name, 'vanished', c.time)) saveLater(before, { kind: 'vanished', detail: `${change.detail}; the target is gone` });
         forget(name);
       }
     },
@@ -176,23 +178,23 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
     },
 
     list(target) {
-      const all = store.list();
+      const all = files.list();
       return target === undefined ? all : all.filter((s) => s.target === target);
     },
 
-    get: (id) => store.get(id),
+    get: (id) => files.get(id),
 
     async reconfigure(next) {
       settings = next.snapshots;
       minLifetimeMs = next.restarts.minLifetime;
       patterns = compileRedaction(settings.redact);
       if (!settings.enabled) for (const name of [...history.keys()]) forget(name);
-      await store.setBounds(settings);
+      await files.setBounds(settings);
     },
 
     async close() {
       await Promise.all(pending);
-      await store.idle();
+      await files.idle();
     },
   };
 }

@@ -148,6 +148,23 @@ describe('taken on their own', () => {
     expect(await list(a)).toHaveLength(1);
   });
 
+  it('triggers crossed in the same collection share one snapshot, each starting its cooldown', async () => {
+    // 3 stdio sockets + a listener + 6 accepted ends = 10 fds of 20.
+    const h = await spawnHolder({ nofile: [20, 20], listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 6, state: 'close_wait' }] });
+    const { app: a } = await app(`snapshots: { triggers: { closeWait: 5, fdUsage: 0.5 } }\ntargets:\n${target(h.tag)}`);
+    await scrape(a);
+    const [s] = await poll(async () => {
+      const l = await list(a);
+      return l.length > 0 && l;
+    }, { timeoutMs: 20_000, what: 'the trigger snapshot' });
+    expect(s!.reason).toEqual({ kind: 'trigger', trigger: 'fd_usage', detail: 'fd usage 0.500 >= 0.5 (10 of 20); 6 sockets in CLOSE_WAIT >= 5' });
+    await scrape(a);
+    const metrics = (await a.inject('/metrics')).body;
+    expect(metrics).toMatch(/^sockeye_snapshots_taken_total\{reason="fd_usage"\} 1$/m);
+    expect(metrics).toMatch(/^sockeye_snapshots_taken_total\{reason="close_wait"\} 0$/m);
+    expect(await list(a)).toHaveLength(1);
+  });
+
   it('a process that exits leaves its last picture, named as vanished', async () => {
     const leaked = join(root, 'dying.log');
     const h = await spawnHolder({ files: [{ path: leaked, count: 25 }] });
