@@ -1,5 +1,5 @@
 import { THRESHOLDS, formatAge } from '../status/assemble.js';
-import { signed, type TargetDiff } from './diff.js';
+import { MEMORY_NOISE_BYTES, signed, type TargetDiff } from './diff.js';
 import type { InspectReport, InspectTarget } from './report.js';
 import type { Style } from './style.js';
 
@@ -85,7 +85,7 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
       : `${num(t.openFds)} / ${num(t.maxFds)}${pct(t.fdUsageRatio)}${change(d?.fds, style)}`;
   out.push(line('fds', `${bar(t.fdUsageRatio, style)} ${fds}`));
   const memRatio = t.memoryLimitBytes && t.residentMemoryBytes !== null ? t.residentMemoryBytes / t.memoryLimitBytes : null;
-  const rssChange = d && Math.abs(d.residentMemoryBytes) >= 1024 * 1024 ? ` ${style.yellow(`(${d.residentMemoryBytes > 0 ? '+' : '-'}${formatBytes(Math.abs(d.residentMemoryBytes))})`)}` : '';
+  const rssChange = d && Math.abs(d.residentMemoryBytes) >= MEMORY_NOISE_BYTES ? ` ${style.yellow(`(${d.residentMemoryBytes > 0 ? '+' : '-'}${formatBytes(Math.abs(d.residentMemoryBytes))})`)}` : '';
   out.push(
     line(
       'memory',
