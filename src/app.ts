@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerBuildInfo } from './build-info.js';
+import { registerExternalUrlInfo } from './external-url-info.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
 import { createTargetCollection, type CollectionOptions } from './collectors/index.js';
@@ -62,6 +63,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     heartbeats: await createHeartbeats(config, registry, app.log),
     startedAt: Date.now(),
   };
+  registerExternalUrlInfo(registry, () => ctx.config.externalUrl);
 
   // Before every route, so nothing is served around it; loaded only with a
   // web config, so a server without one never holds bcrypt.

@@ -104,6 +104,17 @@ describe('/metrics through app.inject', () => {
     expect(BUILD_INFO.revision).toMatch(/^([0-9a-f]{40}|unknown)$/);
   });
 
+  it('has no sockeye_external_url_info without externalUrl, and the configured URL as its label with one', async () => {
+    expect((await scrape()).body).not.toMatch(/^sockeye_external_url_info/m);
+    const app = await buildApp(parseConfig('targets: []\nlogLevel: silent\nexternalUrl: https://sockeye.example/ops\n', { env: {} }), { logger: false });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(res.body.split('\n').filter((l) => l.startsWith('sockeye_external_url_info'))).toEqual(['sockeye_external_url_info{url="https://sockeye.example/ops/"} 1']);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('serves OpenMetrics 1.0 to what Prometheus asks for', async () => {
     const res = await scrape(PROMETHEUS_ACCEPT);
     expect(res.statusCode).toBe(200);
