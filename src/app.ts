@@ -12,6 +12,8 @@ import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
 import debugRoutes from './routes/debug.js';
 import statusRoutes from './routes/status.js';
+import snapshotRoutes from './routes/snapshots.js';
+import { createSnapshots } from './snapshots/index.js';
 import { lazySchemaCompilers } from './schema-compilers.js';
 import { createReloader, type Reloader } from './reload.js';
 import lifecycleRoutes from './routes/lifecycle.js';
@@ -54,16 +56,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   collectDefaultMetrics({ register: registry });
   registerBuildInfo(registry);
 
+  const collection = createTargetCollection(config, registry, app.log, options.collection);
   const ctx: AppContext = {
     config,
     registry,
     log: app.log,
-    collection: createTargetCollection(config, registry, app.log, options.collection),
+    collection,
     checker: createChecker(config, registry, app.log),
     heartbeats: await createHeartbeats(config, registry, app.log),
+    snapshots: await createSnapshots(config, registry, app.log, collection),
     startedAt: Date.now(),
   };
   registerExternalUrlInfo(registry, () => ctx.config.externalUrl);
+  collection.onCollected((snap) => ctx.snapshots.observe(snap));
 
   // Before every route, so nothing is served around it; loaded only with a
   // web config, so a server without one never holds bcrypt.
@@ -73,6 +78,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(pingRoutes, { ctx });
   await app.register(debugRoutes, { ctx });
   await app.register(statusRoutes, { ctx });
+  await app.register(snapshotRoutes, { ctx });
   const reloader = createReloader(ctx, options.loadConfig);
   app.decorate('reloadConfig', () => reloader.reload());
   await app.register(lifecycleRoutes, { reloader, enabled: options.enableLifecycle ?? false });
@@ -81,6 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     await ctx.checker.stop();
     await ctx.collection.close();
+    await ctx.snapshots.close();
     await ctx.heartbeats.close();
   });
   return app;

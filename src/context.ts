@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js';
 import type { TargetCollection } from './collectors/index.js';
 import type { Checker } from './checks/index.js';
 import type { Heartbeats } from './heartbeats/index.js';
+import type { Snapshots } from './snapshots/index.js';
 
 /** What the routes of one app share. One per buildApp(), never global. */
 export interface AppContext {
@@ -13,5 +14,6 @@ export interface AppContext {
   collection: TargetCollection;
   checker: Checker;
   heartbeats: Heartbeats;
+  snapshots: Snapshots;
   startedAt: number;
 }

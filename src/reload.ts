@@ -5,8 +5,8 @@ import type { AppContext } from './context.js';
 
 /**
  * Keys a running sockeye cannot take on: its socket, the proc tree its
- * collection mode was chosen for, and the directory its heartbeat state
- * lives in. A reload that changes one is refused as a whole (the old config
+ * collection mode was chosen for, and the directory its heartbeat state and
+ * snapshots live in. A reload that changes one is refused as a whole (the old config
  * keeps running), so nothing is half-applied and the failure shows in
  * sockeye_config_last_reload_successful.
  */
@@ -89,6 +89,8 @@ export function createReloader(ctx: AppContext, load: (() => Promise<Config>) | 
     try {
       // Heartbeats first: the one part that touches the disk, so the part that can fail.
       await ctx.heartbeats.reconfigure(next.heartbeats, next.pingKey);
+      // Snapshots next: dropping past lowered bounds touches the disk too.
+      await ctx.snapshots.reconfigure(next);
       await ctx.checker.reconfigure(next.checks);
       ctx.collection.reconfigure(next);
     } catch (err) {

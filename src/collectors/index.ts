@@ -28,6 +28,8 @@ export interface TargetCollection {
   last(): CollectionSnapshot | undefined;
   /** Takes new targets and topN (config reload) from the next collection on; a removed target's series go with it. */
   reconfigure(config: Config): void;
+  /** Calls listener with each finished collection (not those that timed out); a listener's error is logged, never the scrape's. */
+  onCollected(listener: (snap: CollectionSnapshot) => void): void;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export function collectOptions(config: Config): CollectOptions {
     selfPid: process.pid,
     maxGroups: config.maxGroups,
     longLivedAfterMs: config.leaks.longLivedAfter,
+    pictures: config.snapshots.enabled,
   };
 }
 
@@ -93,6 +96,7 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;
   let last: CollectionSnapshot | undefined;
+  const listeners: Array<(snap: CollectionSnapshot) => void> = [];
 
   async function run(): Promise<CollectionSnapshot> {
     // The options this collection runs with, even if a reload comes while it runs.
@@ -124,6 +128,13 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
     if (collectOpts !== current) metrics.reconfigure(collectOpts.targets, current.targets);
     problems.observe(snap);
     last = snap;
+    for (const listener of listeners) {
+      try {
+        listener(snap);
+      } catch (err) {
+        log.error({ err }, 'collection listener failed');
+      }
+    }
     return snap;
   }
 
@@ -140,6 +151,7 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
       current = collectOptions(next);
       metrics.reconfigure(before, current.targets);
     },
+    onCollected: (listener) => listeners.push(listener),
     close: async () => {
       closed = true;
       await worker?.close();

@@ -13,6 +13,7 @@ import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, ReadProblem, T
 import { SocketAgeTracker } from './socket-ages.js';
 import { readSockets } from './sockets.js';
 import type { KernelSource } from './sources/index.js';
+import { buildPicture } from '../snapshots/picture.js';
 
 /** Everything one collection needs: plain data, so it can be posted to the worker. */
 export interface CollectOptions {
@@ -28,6 +29,8 @@ export interface CollectOptions {
   maxGroups?: number;
   /** A TCP socket this long in its state counts as long-lived (config leaks.longLivedAfter). */
   longLivedAfterMs: number;
+  /** Also build each target's full picture, uncapped (snapshots.enabled). */
+  pictures?: boolean;
 }
 
 /**
@@ -197,6 +200,21 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
       problems: t.problems,
     };
   });
+  // Built from the maps read above, into new rows: nothing of the source's reused socket map is kept.
+  const pictures = options.pictures
+    ? targets.map((t) =>
+        buildPicture({
+          name: t.name,
+          time,
+          processes: t.processes.map((p) => ({ values: values.get(p.pid)!, snapshot: p })),
+          backlogs,
+          socketAges: t.socketAges,
+          since: ages.sinceOf(t.name),
+          readable: t.readable,
+          problems: t.problems,
+        }),
+      )
+    : undefined;
 
   return {
     time,
@@ -209,6 +227,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     vanished: all.filter((p) => p.gone).length,
     netnsRead: new Set([...sockets].map(([pid, s]) => s.netns ?? `pid:${pid}`)).size,
     reader: readOwnCapabilities(),
+    ...(pictures ? { pictures } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 import type { FdType } from '../procfs/pid/fd.js';
 import type { SocketProtocol } from '../procfs/net/socket-info.js';
 import type { SocketStateAge } from './socket-ages.js';
+import type { TargetPicture } from '../snapshots/types.js';
 
 export type { FdType } from '../procfs/pid/fd.js';
 export type { SocketStateAge } from './socket-ages.js';
@@ -151,4 +152,6 @@ export interface CollectionSnapshot {
   /** Network namespaces whose socket tables were read. */
   netnsRead: number;
   reader: ReaderIdentity;
+  /** Each target's full picture, uncapped, when CollectOptions.pictures asked for it (incident snapshots). */
+  pictures?: TargetPicture[];
 }

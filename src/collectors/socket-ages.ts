@@ -91,6 +91,12 @@ export class SocketAgeTracker {
       .sort((a, b) => (a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
   }
 
+  /** When each of the target's TCP sockets (by inode) entered its state, as of its last observe(). */
+  sinceOf(target: string): (inode: number) => number | undefined {
+    const entries = this.targets.get(target);
+    return (inode) => entries?.get(inode)?.since;
+  }
+
   /** Sockets remembered, over all targets (for tests and the cost bench). */
   size(): number {
     let n = 0;

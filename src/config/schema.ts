@@ -5,6 +5,7 @@ import { heartbeatSchema, pingKey, uniqueHeartbeatKeys } from './heartbeats.js';
 import { hostPort } from './fields.js';
 import { leaksSchema } from './leaks.js';
 import { restartsSchema } from './restarts.js';
+import { snapshotsSchema } from './snapshots.js';
 import { statusPageSchema } from './statusPage.js';
 import { targetSchema } from './targets.js';
 
@@ -49,6 +50,7 @@ export const configSchema = z.strictObject({
   statusPage: statusPageSchema,
   // Where people reach this sockeye from outside: exported as sockeye_external_url_info for the alerts' snapshot links.
   externalUrl: externalUrlSchema,
+  snapshots: snapshotsSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

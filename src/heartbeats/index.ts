@@ -23,7 +23,8 @@ import {
   type Stored,
 } from './record.js';
 import { CronSchedule } from './schedule.js';
-import { readStateFile, removeDurably, removeTempFiles, setAside, StateFile, StateReadError } from './state-file.js';
+import { removeDurably, removeTempFiles } from '../durable-files.js';
+import { readStateFile, setAside, StateFile, StateReadError } from './state-file.js';
 
 export { PING_KINDS, HEARTBEAT_STATES, StateReadError, type PingKind, type HeartbeatState, type PingRecord };
 

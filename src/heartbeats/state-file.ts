@@ -1,8 +1,11 @@
-import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { setAsideFile, writeDurably, type AsideLog } from '../durable-files.js';
 
-export interface StateFileLog {
-  warn(obj: object, msg: string): void;
+export type StateFileLog = AsideLog;
+
+/** Keeps an invalid heartbeat state file for a person to look at, out of the way of the next write. */
+export function setAside(path: string, log: StateFileLog, what: object, reason: string): Promise<void> {
+  return setAsideFile(path, log, what, reason, 'invalid heartbeat state dropped');
 }
 
 /** A state file that exists but cannot be read (EACCES, EIO): sockeye must not start and overwrite it. */
@@ -42,29 +45,6 @@ export async function readStateFile(path: string, log: StateFileLog, what: objec
     await setAside(path, log, what, (err as Error).message);
     return undefined;
   }
-}
-
-/** Keeps an invalid file for a person to look at, out of the way of the next write. */
-export async function setAside(path: string, log: StateFileLog, what: object, reason: string): Promise<void> {
-  const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  let moved = true;
-  try {
-    await rename(path, aside);
-  } catch {
-    moved = false;
-  }
-  log.warn({ ...what, file: path, error: reason, ...(moved ? { setAsideAs: aside } : {}) }, 'invalid heartbeat state dropped');
-}
-
-/** Removes temporary files a killed process left in dir (from a write cut short). */
-export async function removeTempFiles(dir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return;
-  }
-  await Promise.all(names.filter((n) => /\.tmp-\d+$/.test(n)).map((n) => unlink(join(dir, n)).catch(() => undefined)));
 }
 
 /**
@@ -115,48 +95,5 @@ export class StateFile<T> {
       }
     }
     this.draining = undefined;
-  }
-}
-
-export async function writeDurably(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `${basename(path)}.tmp-${process.pid}`);
-  try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    // Disk full, or the directory went read-only: leave nothing behind.
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  // The rename itself is only durable once the directory entry is.
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
-}
-
-/** Removes a file durably (a heartbeat dropped from the config). */
-export async function removeDurably(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  const dh = await open(dirname(path), 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
   }
 }

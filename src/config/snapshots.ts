@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { describe } from './errors.js';
+import { duration, regex } from './fields.js';
+
+// Incident snapshots (src/snapshots/): when they are taken, how much of
+// stateDir they may use, and what of a command line they never store.
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3 };
+
+/** A size: a whole number of bytes, or a string such as "64MiB", "500KB". */
+const byteSize = z.union([z.number(), z.string()], { error: 'expected a size such as "64MiB" or a number of bytes' }).transform((value, ctx) => {
+  const m = typeof value === 'string' ? /^(\d+)\s*([KMG]i?B|B)?$/i.exec(value.trim()) : null;
+  const bytes = typeof value === 'number' ? value : m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 64 * 1024) {
+    ctx.addIssue({ code: 'custom', message: `expected a size of at least 64KiB such as "64MiB" or a number of bytes, got ${describe(value)}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int(`expected a whole number from ${min} to ${max}`)
+    .min(min, `expected a whole number from ${min} to ${max}`)
+    .max(max, `expected a whole number from ${min} to ${max}`);
+
+/** A threshold, or false: that trigger is off. */
+const orOff = <T extends z.ZodType>(schema: T) => z.union([z.literal(false), schema], { error: 'expected false (off) or a threshold' });
+
+const ratio = z.number({ error: 'expected a ratio above 0 and at most 1, or false (off)' }).gt(0, 'expected a ratio above 0 and at most 1, or false (off)').max(1, 'expected a ratio above 0 and at most 1, or false (off)');
+const count = z.number({ error: 'expected a whole number of at least 1, or false (off)' }).int('expected a whole number of at least 1, or false (off)').min(1, 'expected a whole number of at least 1, or false (off)');
+const growth = <T extends z.ZodType>(amount: T) =>
+  z.strictObject({ atLeast: amount, window: duration.refine((ms) => ms >= 1000, 'must be at least 1s') }, { error: 'expected false (off) or a mapping with atLeast and window' });
+
+/**
+ * Each trigger fires at or a little before the shipped alert on the same
+ * signal (alerts/config.ts), and without its `for:`: the snapshot is
+ * evidence for the page, so it should already exist when the page comes.
+ */
+export const DEFAULT_TRIGGERS = {
+  /** Any process's open fds over its soft limit (FdUsageHigh warns above 0.8). */
+  fdUsage: 0.8,
+  /** Open fds grew this much above their lowest in the window (FdLeak: 100 over 4 × 10m). */
+  fdGrowth: { atLeast: 100, window: 40 * 60_000 },
+  /** Sockets in CLOSE_WAIT (CloseWaitPileUp: 50). */
+  closeWait: 50,
+  /** Sockets in CLOSE_WAIT for leaks.longLivedAfter or longer (CloseWaitSocketsStuck: 5). */
+  closeWaitStuck: 5,
+  /** Working set (RSS where there is no cgroup) over the cgroup memory limit. */
+  memoryUsage: 0.9,
+  /** Working set (or RSS) grew this much above its lowest in the window. */
+  memoryGrowth: { atLeast: 64 * 1024 ** 2, window: 40 * 60_000 },
+  /** A target's processes all gone: its last picture is kept. */
+  vanished: true,
+  /** A process of the target replaced by another (a restart, a worker recycled): the last picture with the old one. */
+  restarted: true,
+};
+
+const triggersSchema = z
+  .strictObject({
+    fdUsage: orOff(ratio).default(DEFAULT_TRIGGERS.fdUsage),
+    fdGrowth: orOff(growth(count)).default(DEFAULT_TRIGGERS.fdGrowth),
+    closeWait: orOff(count).default(DEFAULT_TRIGGERS.closeWait),
+    closeWaitStuck: orOff(count).default(DEFAULT_TRIGGERS.closeWaitStuck),
+    memoryUsage: orOff(ratio).default(DEFAULT_TRIGGERS.memoryUsage),
+    memoryGrowth: orOff(growth(byteSize)).default(DEFAULT_TRIGGERS.memoryGrowth),
+    vanished: z.boolean({ error: 'expected true or false' }).default(DEFAULT_TRIGGERS.vanished),
+    restarted: z.boolean({ error: 'expected true or false' }).default(DEFAULT_TRIGGERS.restarted),
+  })
+  .default(DEFAULT_TRIGGERS);
+
+/**
+ * Arguments matching one of these (case-insensitive) are stored as "***":
+ * the value after "=" of `--password=x`, the next argument after a bare
+ * `--password`, else the whole argument (a URL with credentials).
+ */
+export const DEFAULT_REDACT = ['pass(word|wd)?\\b', 'secret', 'token', 'api[-_]?key', 'private[-_]?key', 'credential', 'auth', '://[^/@\\s]*:[^/@\\s]*@'];
+
+export const DEFAULTS = {
+  enabled: true,
+  maxCount: 200,
+  maxBytes: 256 * 1024 ** 2,
+  cooldown: 15 * 60_000,
+  history: 3,
+  triggers: DEFAULT_TRIGGERS,
+  redact: DEFAULT_REDACT,
+};
+
+export const snapshotsSchema = z
+  .strictObject({
+    enabled: z.boolean({ error: 'expected true or false' }).default(DEFAULTS.enabled),
+    maxCount: wholeNumber(1, 100_000).default(DEFAULTS.maxCount),
+    maxBytes: byteSize.default(DEFAULTS.maxBytes),
+    cooldown: duration.default(DEFAULTS.cooldown),
+    history: wholeNumber(1, 20).default(DEFAULTS.history),
+    triggers: triggersSchema,
+    redact: z.array(regex, { error: 'expected a list of regular expressions' }).default(DEFAULTS.redact),
+  })
+  .default(DEFAULTS);
+
+export type SnapshotsConfig = z.output<typeof snapshotsSchema>;
+export type TriggersConfig = SnapshotsConfig['triggers'];

@@ -1,0 +1,205 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Registry } from 'prom-client';
+import { join } from 'node:path';
+import type { CollectionSnapshot, TargetSnapshot } from '../collectors/snapshot.js';
+import type { Config } from '../config/schema.js';
+import type { SnapshotsConfig } from '../config/snapshots.js';
+import { SnapshotMetrics } from './metrics.js';
+import { compileRedaction, redactCmdline } from './redact.js';
+import { FileSnapshotStore, snapshotId } from './store.js';
+import { evaluateTriggers, lifecycleChange, processIds, sampleOf, type Sample } from './triggers.js';
+import { SNAPSHOT_SCHEMA_VERSION, type Snapshot, type SnapshotReason, type SnapshotSummary, type TargetPicture } from './types.js';
+
+export { SNAPSHOT_ID } from './store.js';
+export type * from './types.js';
+
+/** What the snapshots read of the collection: the last one, or a fresh one. */
+export interface CollectionAccess {
+  collect(): Promise<CollectionSnapshot>;
+  last(): CollectionSnapshot | undefined;
+}
+
+export type TakeResult =
+  | { taken: SnapshotSummary }
+  /** No such target in the collection (404). */
+  | { refused: 'unknown target' | 'disabled' | 'cooldown' | 'no picture'; message: string };
+
+export interface Snapshots {
+  /** Each collection: history kept, vanished and replaced processes' last pictures and crossed triggers saved. */
+  observe(collection: CollectionSnapshot): void;
+  /** A snapshot of the target now (the last collection if it is a few seconds old, else a fresh one). */
+  take(target: string, reason: Extract<SnapshotReason, { kind: 'manual' | 'alert' }>): Promise<TakeResult>;
+  /** Newest first. */
+  list(target?: string): SnapshotSummary[];
+  get(id: string): Promise<Snapshot | undefined>;
+  /** Config reload: triggers, bounds, redaction, history length; off drops the history. */
+  reconfigure(config: Config): Promise<void>;
+  /** Waits for the saves under way. */
+  close(): Promise<void>;
+}
+
+/** One collection's picture of a target, as the history keeps it. */
+interface Moment {
+  picture: TargetPicture;
+  collection: Snapshot['collection'];
+  /** pid:starttime of its processes. */
+  ids: string[];
+  /** Those that had lived restarts.minLifetime by then (their vanishing counts). */
+  settled: Set<string>;
+}
+
+// Like the status page, a request shortly after a scrape shares its collection.
+const FRESH_ENOUGH_MS = 5000;
+
+function collectionView(c: CollectionSnapshot): Snapshot['collection'] {
+  return { durationSeconds: c.durationSeconds, procRoot: c.procRoot, collectors: c.collectors, problems: c.problems, reader: c.reader };
+}
+
+function moment(t: TargetSnapshot, picture: TargetPicture, collection: Snapshot['collection'], minLifetimeMs: number): Moment {
+  const ids = processIds(t);
+  const settled = new Set(ids.filter((_, i) => {
+    const start = t.processes[i]!.startTimeSeconds;
+    return start === null || picture.time - start * 1000 >= minLifetimeMs;
+  }));
+  return { picture, collection, ids, settled };
+}
+
+/** The reason's label on sockeye_snapshots_taken_total. */
+function metricReason(reason: SnapshotReason): string {
+  return reason.kind === 'trigger' ? reason.trigger : reason.kind;
+}
+
+/**
+ * Incident snapshots: the store under <stateDir>/snapshots, the rolling
+ * history of each target's last pictures (kept only while enabled), the
+ * triggers with their cooldowns, and the metrics.
+ */
+export async function createSnapshots(config: Config, registry: Registry, log: FastifyBaseLogger, collection: CollectionAccess): Promise<Snapshots> {
+  let settings: SnapshotsConfig = config.snapshots;
+  let minLifetimeMs = config.restarts.minLifetime;
+  let patterns = compileRedaction(settings.redact);
+  const store = await FileSnapshotStore.open(join(config.stateDir, 'snapshots'), settings, log);
+  const metrics = new SnapshotMetrics(registry, () => store);
+  const history = new Map<string, Moment[]>();
+  const samples = new Map<string, Sample[]>();
+  // target NUL trigger → when the last snapshot for it was taken.
+  const cooldowns = new Map<string, number>();
+  const pending = new Set<Promise<unknown>>();
+
+  function redacted(p: TargetPicture): TargetPicture {
+    return { ...p, processes: p.processes.map((proc) => ({ ...proc, cmdline: redactCmdline(proc.cmdline, patterns) })) };
+  }
+
+  async function save(m: Moment, reason: SnapshotReason): Promise<SnapshotSummary> {
+    const savedAt = Date.now();
+    const snapshot: Snapshot = { schemaVersion: SNAPSHOT_SCHEMA_VERSION, id: snapshotId(m.picture.name, savedAt), savedAt, reason, target: redacted(m.picture), collection: m.collection };
+    try {
+      const summary = await store.save(snapshot);
+      metrics.taken.inc({ reason: metricReason(reason) });
+      log.info({ snapshot: summary.id, target: summary.target, reason: reason.kind, detail: reason.detail, bytes: summary.bytes }, `snapshot of ${summary.target} stored: ${reason.detail}`);
+      return summary;
+    } catch (err) {
+      metrics.failures.inc();
+      log.error({ err, target: m.picture.name, reason: reason.kind }, `snapshot of ${m.picture.name} could not be stored: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  /** Starts a cooldown for (target, key); false when one is running. */
+  function cool(target: string, key: string, now: number): boolean {
+    const k = `${target}\0${key}`;
+    const last = cooldowns.get(k);
+    if (last !== undefined && now - last < settings.cooldown) return false;
+    cooldowns.set(k, now);
+    return true;
+  }
+
+  function saveInBackground(m: Moment, reason: SnapshotReason): void {
+    if (!cool(m.picture.name, metricReason(reason), Date.now())) return;
+    const p = save(m, reason).catch(() => undefined);
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  }
+
+  function forget(target: string): void {
+    history.delete(target);
+    samples.delete(target);
+  }
+
+  const longestWindow = () => Math.max(settings.triggers.fdGrowth === false ? 0 : settings.triggers.fdGrowth.window, settings.triggers.memoryGrowth === false ? 0 : settings.triggers.memoryGrowth.window);
+
+  return {
+    observe(c) {
+      if (!settings.enabled || !c.pictures) return;
+      const triggers = settings.triggers;
+      const pictures = new Map(c.pictures.map((p) => [p.name, p]));
+      const view = collectionView(c);
+      const seen = new Set<string>();
+      for (const t of c.targets) {
+        const picture = pictures.get(t.name);
+        if (!picture) continue;
+        seen.add(t.name);
+        const now = moment(t, picture, view, minLifetimeMs);
+        let past = history.get(t.name);
+        if (!past) history.set(t.name, (past = []));
+        const before = past.at(-1);
+        const change = before && lifecycleChange(before.ids, now.ids, before.settled);
+        // The last picture with the processes that are gone: what they held when they died.
+        if (change && triggers[change.kind]) saveInBackground(before, { kind: change.kind, detail: change.detail });
+
+        let series = samples.get(t.name);
+        if (!series) samples.set(t.name, (series = []));
+        series.push(sampleOf(t, c.time));
+        const since = c.time - longestWindow();
+        while (series.length > 1 && series[0]!.time < since) series.shift();
+        for (const f of evaluateTriggers(triggers, t, series)) saveInBackground(now, { kind: 'trigger', trigger: f.trigger, detail: f.detail });
+
+        past.push(now);
+        if (past.length > settings.history) past.splice(0, past.length - settings.history);
+      }
+      // A zero-config group whose last process exited is no target any more.
+      for (const [name, past] of history) {
+        if (seen.has(name)) continue;
+        const before = past.at(-1)!;
+        const change = lifecycleChange(before.ids, [], before.settled);
+        if (change && triggers.vanished) saveInBackground(before, { kind: 'vanished', detail: `${change.detail}; the target is gone` });
+        forget(name);
+      }
+    },
+
+    async take(target, reason) {
+      if (!settings.enabled) return { refused: 'disabled', message: 'snapshots are disabled (snapshots.enabled: false)' };
+      const last = collection.last();
+      const c = last?.pictures?.some((p) => p.name === target) && Date.now() - last.time < FRESH_ENOUGH_MS ? last : await collection.collect();
+      const t = c.targets.find((x) => x.name === target);
+      if (!t) return { refused: 'unknown target', message: `no target named ${JSON.stringify(target)} (targets: ${c.targets.map((x) => x.name).join(', ') || 'none'})` };
+      const picture = c.pictures?.find((p) => p.name === target);
+      if (!picture) return { refused: 'no picture', message: 'the collection gave no picture (it timed out or snapshots were just enabled); try again' };
+      // An alert repeated by Alertmanager (group_interval, repeat_interval) is frozen once per cooldown.
+      if (reason.kind === 'alert' && !cool(target, `alert:${reason.alertname}`, Date.now())) {
+        return { refused: 'cooldown', message: `a snapshot of ${target} for ${reason.alertname} was taken less than snapshots.cooldown ago` };
+      }
+      return { taken: await save(moment(t, picture, collectionView(c), minLifetimeMs), reason) };
+    },
+
+    list(target) {
+      const all = store.list();
+      return target === undefined ? all : all.filter((s) => s.target === target);
+    },
+
+    get: (id) => store.get(id),
+
+    async reconfigure(next) {
+      settings = next.snapshots;
+      minLifetimeMs = next.restarts.minLifetime;
+      patterns = compileRedaction(settings.redact);
+      if (!settings.enabled) for (const name of [...history.keys()]) forget(name);
+      await store.setBounds(settings);
+    },
+
+    async close() {
+      await Promise.all(pending);
+      await store.idle();
+    },
+  };
+}
