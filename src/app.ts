@@ -12,6 +12,7 @@ import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
 import debugRoutes from './routes/debug.js';
 import statusRoutes from './routes/status.js';
+import snapshotChangesRoutes from './routes/snapshot-changes.js';
 import snapshotRoutes from './routes/snapshots.js';
 import { createSnapshots } from './snapshots/index.js';
 import { lazySchemaCompilers } from './schema-compilers.js';
@@ -79,6 +80,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(debugRoutes, { ctx });
   await app.register(statusRoutes, { ctx });
   await app.register(snapshotRoutes, { ctx });
+  await app.register(snapshotChangesRoutes, { ctx });
   const reloader = createReloader(ctx, options.loadConfig);
   app.decorate('reloadConfig', () => reloader.reload());
   await app.register(lifecycleRoutes, { reloader, enabled: options.enableLifecycle ?? false });

@@ -6,6 +6,9 @@ import type { Snapshot, SnapshotStore, SnapshotSummary } from './types.js';
 // baseline (what changed since things were fine). The status page, the API
 // and `sockeye inspect --snapshot` all show these.
 
+/** What the comparison reads of the stored snapshots. */
+export type Readable = Pick<SnapshotStore, 'list' | 'get'>;
+
 export interface Comparison {
   id: string;
   savedAt: number;
@@ -37,7 +40,7 @@ export function earlierOf(list: SnapshotSummary[], snap: Pick<SnapshotSummary, '
   return { previous, baseline: baseline && baseline.id !== previous?.id ? baseline : undefined };
 }
 
-async function compare(store: SnapshotStore, earlier: SnapshotSummary | undefined, snap: Snapshot, limit: number): Promise<Comparison | null> {
+async function compare(store: Readable, earlier: SnapshotSummary | undefined, snap: Snapshot, limit: number): Promise<Comparison | null> {
   if (!earlier) return null;
   // Dropped between list and get (the store bounds its size): as if never there.
   const old = await store.get(earlier.id);
@@ -45,7 +48,7 @@ async function compare(store: SnapshotStore, earlier: SnapshotSummary | undefine
   return { id: old.id, savedAt: old.savedAt, takenAt: old.target.time, diff: diffPictures(old.target, snap.target, limit) };
 }
 
-export async function changesOf(store: SnapshotStore, snap: Snapshot, limit = DEFAULT_CHANGE_LINES): Promise<SnapshotChanges> {
+export async function changesOf(store: Readable, snap: Snapshot, limit = DEFAULT_CHANGE_LINES): Promise<SnapshotChanges> {
   const { previous, baseline } = earlierOf(store.list(), { id: snap.id, target: snap.target.name, takenAt: snap.target.time });
   return { previous: await compare(store, previous, snap, limit), baseline: await compare(store, baseline, snap, limit) };
 }

@@ -124,7 +124,9 @@ export function diffPictures(before: TargetPicture, after: TargetPicture, limit 
     lines = [...processLines(before, after)];
     if (a.openFds !== null && b.openFds !== null && a.openFds !== b.openFds) {
       const d = a.openFds - b.openFds;
-      lines.push({ kind: 'fds', text: `${signed(d)} open fds (${a.openFds.toLocaleString('en-US')} of ${a.maxFds === null ? '?' : a.maxFds.toLocaleString('en-US')})`, weight: relative(d, b.openFds), amount: Math.abs(d) });
+      // The total says how close the limit is; the path and socket lines say where the fds went, which is what a
+      // person needs first: the total is weighed at half, so it follows the lines that explain it.
+      lines.push({ kind: 'fds', text: `${signed(d)} open fds (${a.openFds.toLocaleString('en-US')} of ${a.maxFds === null ? '?' : a.maxFds.toLocaleString('en-US')})`, weight: relative(d, b.openFds) / 2, amount: Math.abs(d) });
     }
     const was = counts(b.paths, (p) => p.path, (p) => p.count);
     for (const [path, d] of delta(was, counts(a.paths, (p) => p.path, (p) => p.count))) {

@@ -276,9 +276,11 @@ export const CLIENT_JS = String.raw`
     if (snapList === null && snapError === null) return null;
     var r = route();
     var list = (snapList || []).filter(function (s) { return !r.target || s.target === r.target; });
+    // Like checks and heartbeats, no section while there is nothing; but a link from an alert always lands on one.
+    if (!snapError && snapList.length === 0 && !r.target) return null;
     var body;
     if (snapError) body = h('p', { class: 'stale', text: 'Cannot list snapshots: ' + snapError });
-    else if (list.length === 0) body = h('p', { class: 'none', text: r.target ? 'No snapshots of ' + r.target + '.' : 'No snapshots yet.' });
+    else if (list.length === 0) body = h('div', null, h('p', { class: 'none', text: 'No snapshots of ' + r.target + '.' }), h('p', null, h('a', { href: '#snapshots', text: 'all targets' })));
     else body = h('div', null,
       r.target ? h('p', { class: 'muted' }, 'Only target ' + r.target + ' · ', h('a', { href: '#snapshots', text: 'all targets' })) : null,
       h('ol', { class: 'snaps' }, list.slice(0, LIST_SHOWN).map(function (s) {
