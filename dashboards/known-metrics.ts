@@ -54,6 +54,10 @@ export const SOCKEYE_METRICS: readonly string[] = [
   'sockeye_heartbeat_deadline_timestamp_seconds',
   'sockeye_heartbeat_status',
   'sockeye_heartbeat_running',
+  'sockeye_snapshots_taken_total',
+  'sockeye_snapshots_write_failures_total',
+  'sockeye_snapshots_stored',
+  'sockeye_snapshots_stored_bytes',
 ];
 
 /** prom-client's collectDefaultMetrics(): sockeye's own process. */

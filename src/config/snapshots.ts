@@ -7,16 +7,17 @@ import { duration, regex } from './fields.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3 };
 
-/** A size: a whole number of bytes, or a string such as "64MiB", "500KB". */
-const byteSize = z.union([z.number(), z.string()], { error: 'expected a size such as "64MiB" or a number of bytes' }).transform((value, ctx) => {
-  const m = typeof value === 'string' ? /^(\d+)\s*([KMG]i?B|B)?$/i.exec(value.trim()) : null;
-  const bytes = typeof value === 'number' ? value : m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 64 * 1024) {
-    ctx.addIssue({ code: 'custom', message: `expected a size of at least 64KiB such as "64MiB" or a number of bytes, got ${describe(value)}` });
-    return z.NEVER;
-  }
-  return bytes;
-});
+/** A size of at least `min` bytes: a whole number of bytes, or a string such as "64MiB", "500KB". */
+const byteSize = (min: number, minText: string) =>
+  z.union([z.number(), z.string()], { error: `expected a size of at least ${minText} such as "64MiB" or a number of bytes` }).transform((value, ctx) => {
+    const m = typeof value === 'string' ? /^(\d+)\s*([KMG]i?B|B)?$/i.exec(value.trim()) : null;
+    const bytes = typeof value === 'number' ? value : m ? Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]! : NaN;
+    if (!Number.isSafeInteger(bytes) || bytes < min) {
+      ctx.addIssue({ code: 'custom', message: `expected a size of at least ${minText} such as "64MiB" or a number of bytes, got ${describe(value)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -25,11 +26,23 @@ const wholeNumber = (min: number, max: number) =>
     .min(min, `expected a whole number from ${min} to ${max}`)
     .max(max, `expected a whole number from ${min} to ${max}`);
 
-/** A threshold, or false: that trigger is off. */
-const orOff = <T extends z.ZodType>(schema: T) => z.union([z.literal(false), schema], { error: 'expected false (off) or a threshold' });
+/**
+ * A threshold, or false: that trigger is off. Not a union: a bad threshold
+ * is reported by its own schema, at its own key, not as "none of these".
+ */
+const orOff = <T extends z.ZodType>(schema: T) =>
+  z.unknown().transform((value, ctx): false | z.output<T> => {
+    if (value === false) return false;
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    // zod leaves the input out of most issues; the value at the issue's path is what was written.
+    const at = (path: readonly PropertyKey[]) => path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], value);
+    for (const issue of r.error.issues) ctx.addIssue({ ...issue, input: issue.input ?? at(issue.path) } as z.core.$ZodRawIssue);
+    return z.NEVER;
+  });
 
 const ratio = z.number({ error: 'expected a ratio above 0 and at most 1, or false (off)' }).gt(0, 'expected a ratio above 0 and at most 1, or false (off)').max(1, 'expected a ratio above 0 and at most 1, or false (off)');
-const count = z.number({ error: 'expected a whole number of at least 1, or false (off)' }).int('expected a whole number of at least 1, or false (off)').min(1, 'expected a whole number of at least 1, or false (off)');
+const count = (orOff: string) => z.number({ error: `expected a whole number of at least 1${orOff}` }).int(`expected a whole number of at least 1${orOff}`).min(1, `expected a whole number of at least 1${orOff}`);
 const growth = <T extends z.ZodType>(amount: T) =>
   z.strictObject({ atLeast: amount, window: duration.refine((ms) => ms >= 1000, 'must be at least 1s') }, { error: 'expected false (off) or a mapping with atLeast and window' });
 
@@ -60,11 +73,11 @@ export const DEFAULT_TRIGGERS = {
 const triggersSchema = z
   .strictObject({
     fdUsage: orOff(ratio).default(DEFAULT_TRIGGERS.fdUsage),
-    fdGrowth: orOff(growth(count)).default(DEFAULT_TRIGGERS.fdGrowth),
-    closeWait: orOff(count).default(DEFAULT_TRIGGERS.closeWait),
-    closeWaitStuck: orOff(count).default(DEFAULT_TRIGGERS.closeWaitStuck),
+    fdGrowth: orOff(growth(count(''))).default(DEFAULT_TRIGGERS.fdGrowth),
+    closeWait: orOff(count(', or false (off)')).default(DEFAULT_TRIGGERS.closeWait),
+    closeWaitStuck: orOff(count(', or false (off)')).default(DEFAULT_TRIGGERS.closeWaitStuck),
     memoryUsage: orOff(ratio).default(DEFAULT_TRIGGERS.memoryUsage),
-    memoryGrowth: orOff(growth(byteSize)).default(DEFAULT_TRIGGERS.memoryGrowth),
+    memoryGrowth: orOff(growth(byteSize(1024 * 1024, '1MiB'))).default(DEFAULT_TRIGGERS.memoryGrowth),
     vanished: z.boolean({ error: 'expected true or false' }).default(DEFAULT_TRIGGERS.vanished),
     restarted: z.boolean({ error: 'expected true or false' }).default(DEFAULT_TRIGGERS.restarted),
   })
@@ -91,7 +104,7 @@ export const snapshotsSchema = z
   .strictObject({
     enabled: z.boolean({ error: 'expected true or false' }).default(DEFAULTS.enabled),
     maxCount: wholeNumber(1, 100_000).default(DEFAULTS.maxCount),
-    maxBytes: byteSize.default(DEFAULTS.maxBytes),
+    maxBytes: byteSize(64 * 1024, '64KiB').default(DEFAULTS.maxBytes),
     cooldown: duration.default(DEFAULTS.cooldown),
     history: wholeNumber(1, 20).default(DEFAULTS.history),
     triggers: triggersSchema,

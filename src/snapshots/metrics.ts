@@ -13,7 +13,7 @@ export class SnapshotMetrics {
     const registers = [registry];
     this.taken = new Counter({ name: 'sockeye_snapshots_taken_total', help: 'Incident snapshots stored, by why: a trigger name, vanished, restarted, manual or alert.', labelNames: ['reason'], registers });
     for (const r of SNAPSHOT_REASONS) this.taken.inc({ reason: r }, 0);
-    this.failures = new Counter({ name: 'sockeye_snapshot_write_failures_total', help: 'Incident snapshots that could not be stored (disk full, unwritable stateDir, larger than snapshots.maxBytes).', registers });
+    this.failures = new Counter({ name: 'sockeye_snapshots_write_failures_total', help: 'Incident snapshots that could not be stored (disk full, unwritable stateDir, larger than snapshots.maxBytes).', registers });
     new Gauge({
       name: 'sockeye_snapshots_stored',
       help: 'Incident snapshots kept under stateDir now.',

@@ -64,10 +64,19 @@ export class FileSnapshotStore implements SnapshotStore {
    * each is logged once. Temporary files of a write cut short are removed.
    */
   static async open(dir: string, bounds: StoreBounds, log: AsideLog): Promise<FileSnapshotStore> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await removeTempFiles(dir);
     const store = new FileSnapshotStore(dir, bounds, log);
-    for (const name of (await readdir(dir)).sort()) {
+    let names: string[];
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await removeTempFiles(dir);
+      names = (await readdir(dir)).sort();
+    } catch (err) {
+      // A read-only stateDir (the default is relative to the working directory)
+      // must not stop sockeye: it runs, and each save fails, counted and logged.
+      log.warn({ dir, error: (err as Error).message }, 'snapshot directory unusable; snapshots cannot be stored');
+      return store;
+    }
+    for (const name of names) {
       const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
       const path = join(dir, name);
       if (!SNAPSHOT_ID.test(id)) {

@@ -1,0 +1,243 @@
+// Incident snapshots through a real app (buildApp + inject) against real
+// processes read through the real /proc: what a snapshot names, when it is
+// taken on its own, how it is protected and redacted, and the disk bound.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { Snapshot, SnapshotSummary } from '../../src/snapshots/types.js';
+import { spawnChild, type Child } from '../support/child.js';
+import { poll } from '../support/poll.js';
+import { killAllHolders, spawnHolder } from '../support/procs.js';
+
+const validate = new Ajv2020({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(new URL('../../docs/snapshot.schema.json', import.meta.url), 'utf8')) as object);
+
+const root = mkdtempSync(join(tmpdir(), 'sockeye-snapshots-app-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const apps: FastifyInstance[] = [];
+const children: Child[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+  await Promise.all(children.splice(0).map((c) => c.stop()));
+  await killAllHolders();
+});
+
+let n = 0;
+async function app(yaml: string): Promise<{ app: FastifyInstance; stateDir: string }> {
+  const stateDir = join(root, `state-${++n}`);
+  const a = await buildApp(parseConfig(`stateDir: ${JSON.stringify(stateDir)}\n${yaml}`, { env: {} }), { logger: false });
+  apps.push(a);
+  await a.ready();
+  return { app: a, stateDir };
+}
+
+const target = (tag: string, name = 'app') => `  - name: ${name}\n    match: { cmdline: "sockeye-holder ${tag}$" }\n`;
+const list = async (a: FastifyInstance, q = ''): Promise<SnapshotSummary[]> => (await a.inject(`/api/snapshots${q}`)).json().snapshots;
+const read = async (a: FastifyInstance, id: string): Promise<Snapshot> => (await a.inject(`/api/snapshots/${id}`)).json();
+// Triggers and history run on each collection; a scrape is one.
+const scrape = async (a: FastifyInstance) => expect((await a.inject('/metrics')).statusCode).toBe(200);
+
+describe('POST /api/snapshots', () => {
+  it('freezes the cause: the path with its handle count, the CLOSE_WAIT sockets with their peer; the JSON validates against the schema', async () => {
+    const leaked = join(root, 'leaked.log');
+    const h = await spawnHolder({ files: [{ path: leaked, count: 300 }, { path: join(root, 'other.log'), count: 2 }], listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 7, state: 'close_wait' }] });
+    const { app: a, stateDir } = await app(`topN: 1\nsnapshots: { triggers: { closeWait: false } }\ntargets:\n${target(h.tag)}`);
+    const res = await a.inject({ method: 'POST', url: '/api/snapshots?target=app' });
+    expect(res.statusCode).toBe(201);
+    const summary = res.json() as SnapshotSummary;
+    expect(res.headers.location).toBe(`/api/snapshots/${summary.id}`);
+    expect(summary).toMatchObject({ target: 'app', reason: { kind: 'manual' }, openFds: expect.any(Number) });
+    expect(summary.bytes).toBe(statSync(join(stateDir, 'snapshots', `${summary.id}.json`)).size);
+
+    const got = await a.inject(`/api/snapshots/${summary.id}`);
+    expect(got.statusCode).toBe(200);
+    const snap = got.json() as Snapshot;
+    expect(validate(snap)).toBe(true);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(snap.target.total.paths[0]).toEqual({ path: leaked, count: 300 });
+    expect(snap.target.total.paths).toHaveLength(2);
+    expect(snap.target.total.sockets).toContainEqual({ protocol: 'tcp', state: 'close_wait', peer: '127.0.0.1', localPort: null, count: 7, rx: 0, tx: 0, oldestSeconds: expect.any(Number) });
+    expect(snap.target.processes.map((p) => p.pid)).toEqual([h.pid]);
+    expect(snap.collection.collectors.map((c) => c.name)).toEqual(['targets', 'process', 'limits', 'fd', 'sockets', 'listen_backlog', 'memory']);
+    expect(await list(a)).toEqual([summary]);
+    expect(await list(a, '?target=nope')).toEqual([]);
+  });
+
+  it('answers 400 without a target, 404 naming an unknown target or snapshot, 400 for a malformed id', async () => {
+    const h = await spawnHolder({});
+    const { app: a } = await app(`targets:\n${target(h.tag)}`);
+    expect((await a.inject({ method: 'POST', url: '/api/snapshots' })).statusCode).toBe(400);
+    const unknown = await a.inject({ method: 'POST', url: '/api/snapshots?target=nope' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().reason).toContain('"nope"');
+    expect((await a.inject('/api/snapshots/20261207T091502.123Z-app-0000')).statusCode).toBe(404);
+    expect((await a.inject('/api/snapshots/..%2F..%2Fetc%2Fpasswd')).statusCode).toBe(400);
+    expect((await a.inject('/api/snapshots/nope')).statusCode).toBe(400);
+  });
+
+  it('is behind the status page token, and gone with the page', async () => {
+    const h = await spawnHolder({});
+    const { app: a } = await app(`statusPage: { token: "snapshot-token-1234" }\ntargets:\n${target(h.tag)}`);
+    expect((await a.inject({ method: 'POST', url: '/api/snapshots?target=app' })).statusCode).toBe(401);
+    expect((await a.inject('/api/snapshots')).statusCode).toBe(401);
+    expect((await a.inject({ method: 'POST', url: '/api/alertmanager', payload: { version: '4', alerts: [] } })).statusCode).toBe(401);
+    const ok = await a.inject({ method: 'POST', url: '/api/snapshots?target=app', headers: { authorization: 'Bearer snapshot-token-1234' } });
+    expect(ok.statusCode).toBe(201);
+    const { app: off } = await app(`statusPage: { enabled: false }\ntargets:\n${target(h.tag)}`);
+    expect((await off.inject('/api/snapshots')).statusCode).toBe(404);
+  });
+
+  it('stores command lines with secrets redacted; the metrics never carry them', async () => {
+    const tag = `redact-${process.pid}`;
+    const child = spawnChild('secretive', 'python3', ['-c', 'import time; time.sleep(600)', '--db-password=hunter2', '--token', 's3cr3t', 'sockeye-holder', tag]);
+    children.push(child);
+    const { app: a } = await app(`targets:\n${target(tag)}`);
+    await poll(async () => (await a.inject({ method: 'POST', url: '/api/snapshots?target=app' })).statusCode === 201 && (await list(a)).length === 1, { timeoutMs: 20_000, what: 'a snapshot of the sleeping child' });
+    const [s] = await list(a);
+    const snap = await read(a, s!.id);
+    const cmdline = snap.target.processes[0]!.cmdline;
+    expect(cmdline.endsWith(`python3 -c import time; time.sleep(600) --db-password=*** --token *** sockeye-holder ${tag}`)).toBe(true);
+    expect(JSON.stringify(snap)).not.toMatch(/hunter2|s3cr3t/);
+    expect((await a.inject('/metrics')).body).not.toMatch(/hunter2|s3cr3t|password/);
+  });
+});
+
+describe('config reload', () => {
+  it('takes new snapshot settings: off refuses with 409 and keeps what is stored; bounds lowered drop the oldest', async () => {
+    const h = await spawnHolder({});
+    const stateDir = join(root, 'state-reload');
+    let yaml = `stateDir: ${JSON.stringify(stateDir)}\ntargets:\n${target(h.tag)}`;
+    const a = await buildApp(parseConfig(yaml, { env: {} }), { logger: false, loadConfig: async () => parseConfig(yaml, { env: {} }) });
+    apps.push(a);
+    await a.ready();
+    for (let i = 0; i < 3; i++) expect((await a.inject({ method: 'POST', url: '/api/snapshots?target=app' })).statusCode).toBe(201);
+    yaml += 'snapshots: { enabled: false, maxCount: 2 }\n';
+    expect(await a.reloadConfig()).toMatchObject({ ok: true });
+    const refused = await a.inject({ method: 'POST', url: '/api/snapshots?target=app' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().reason).toContain('snapshots.enabled: false');
+    expect(await list(a)).toHaveLength(2);
+    expect(readdirSync(join(stateDir, 'snapshots'))).toHaveLength(2);
+  });
+});
+
+describe('taken on their own', () => {
+  it('a trigger crossed on a scrape stores one snapshot per cooldown, counted by reason', async () => {
+    const h = await spawnHolder({ listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 6, state: 'close_wait' }] });
+    const { app: a } = await app(`snapshots: { triggers: { closeWait: 5 } }\ntargets:\n${target(h.tag)}`);
+    await scrape(a);
+    const [s] = await poll(async () => {
+      const l = await list(a);
+      return l.length > 0 && l;
+    }, { timeoutMs: 20_000, what: 'the close_wait trigger snapshot' });
+    expect(s!.reason).toEqual({ kind: 'trigger', trigger: 'close_wait', detail: '6 sockets in CLOSE_WAIT >= 5' });
+    const snap = await read(a, s!.id);
+    expect(snap.target.total.sockets).toContainEqual(expect.objectContaining({ state: 'close_wait', peer: '127.0.0.1', count: 6 }));
+    // Within the cooldown (15m by default) further scrapes take no more.
+    await scrape(a);
+    await scrape(a);
+    const metrics = (await a.inject('/metrics')).body;
+    expect(metrics).toMatch(/^sockeye_snapshots_taken_total\{reason="close_wait"\} 1$/m);
+    expect(metrics).toMatch(/^sockeye_snapshots_stored 1$/m);
+    expect(metrics).toMatch(new RegExp(`^sockeye_snapshots_stored_bytes ${s!.bytes}$`, 'm'));
+    expect(await list(a)).toHaveLength(1);
+  });
+
+  it('a process that exits leaves its last picture, named as vanished', async () => {
+    const leaked = join(root, 'dying.log');
+    const h = await spawnHolder({ files: [{ path: leaked, count: 25 }] });
+    const { app: a } = await app(`restarts: { minLifetime: 0s }\ntargets:\n${target(h.tag)}`);
+    await scrape(a);
+    expect(await list(a)).toEqual([]);
+    await h.kill();
+    await scrape(a);
+    const [s] = await poll(async () => {
+      const l = await list(a);
+      return l.length > 0 && l;
+    }, { timeoutMs: 20_000, what: 'the vanished snapshot' });
+    expect(s!.reason).toEqual({ kind: 'vanished', detail: `pid ${h.pid} gone, no process left` });
+    const snap = await read(a, s!.id);
+    expect(snap.target.processes.map((p) => p.pid)).toEqual([h.pid]);
+    expect(snap.target.total.paths).toEqual([{ path: leaked, count: 25 }]);
+  });
+
+  it('under a trigger that fires on every collection, the directory stays within maxBytes and maxCount', { timeout: 180_000 }, async () => {
+    // 30 long distinct paths: each snapshot is over 15 KB, so 64 KiB holds only a few.
+    const files = Array.from({ length: 30 }, (_, i) => ({ path: join(root, `${'p'.repeat(200)}-${i}.log`), count: 1 }));
+    const h = await spawnHolder({ nofile: [60, 60], files });
+    const maxBytes = 64 * 1024;
+    const { app: a, stateDir } = await app(`snapshots: { cooldown: 0s, maxCount: 5, maxBytes: ${maxBytes}, triggers: { fdUsage: 0.5 } }\ntargets:\n${target(h.tag)}`);
+    const dir = join(stateDir, 'snapshots');
+    const dirBytes = () => readdirSync(dir).reduce((sum, f) => sum + (() => { try { return statSync(join(dir, f)).size; } catch { return 0; } })(), 0);
+    const bytes: number[] = [];
+    const counts: number[] = [];
+    let firstSaved = 0;
+    for (let i = 0; i < 12; i++) {
+      await scrape(a);
+      if (i === 0) firstSaved = (await poll(async () => (await list(a))[0], { timeoutMs: 20_000, what: 'the first snapshot' })).savedAt;
+      bytes.push(dirBytes());
+      counts.push(readdirSync(dir).length);
+    }
+    await a.close();
+    const metrics = await buildApp(parseConfig(`stateDir: ${JSON.stringify(stateDir)}\nsnapshots: { maxCount: 5, maxBytes: ${maxBytes} }\ntargets: []\n`, { env: {} }), { logger: false });
+    apps.push(metrics);
+    const stored = await list(metrics);
+    // The bytes bound is the one that binds here: fewer than maxCount fit.
+    expect(stored[0]!.bytes).toBeGreaterThan(15_000);
+    expect(stored.length).toBeGreaterThanOrEqual(2);
+    expect(stored.length).toBeLessThan(5);
+    expect(Math.max(...bytes)).toBeLessThanOrEqual(maxBytes);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(5);
+    // Every collection crossed the trigger: what is left are the newest of a dozen.
+    expect(new Set(stored.map((s) => s.reason.kind))).toEqual(new Set(['trigger']));
+    expect(stored.at(-1)!.savedAt).toBeGreaterThan(firstSaved);
+    expect(dirBytes()).toBe(stored.reduce((sum, s) => sum + s.bytes, 0));
+  });
+});
+
+describe('POST /api/alertmanager', () => {
+  const alert = (status: string, labels: Record<string, string>) => ({ status, labels, annotations: { summary: 'leaking' }, startsAt: '2026-12-07T09:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'x' });
+  const payload = (alerts: object[]) => ({ version: '4', groupKey: '{}:{}', truncatedAlerts: 0, status: 'firing', receiver: 'sockeye', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts });
+
+  it('snapshots each firing alert naming a known target; resolved, unlabelled and unknown ones are not taken', async () => {
+    const h = await spawnHolder({});
+    const { app: a } = await app(`targets:\n${target(h.tag)}`);
+    const res = await a.inject({
+      method: 'POST',
+      url: '/api/alertmanager',
+      payload: payload([
+        alert('firing', { alertname: 'FdLeak', target: 'app', severity: 'warning' }),
+        alert('resolved', { alertname: 'CloseWaitPileUp', target: 'app' }),
+        alert('firing', { alertname: 'Watchdog' }),
+        alert('firing', { alertname: 'FdLeak', target: 'elsewhere' }),
+      ]),
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.taken).toEqual([{ alertname: 'FdLeak', target: 'app', id: expect.any(String) }]);
+    expect(body.skipped).toEqual([
+      { alertname: 'Watchdog', target: null, reason: 'no target label' },
+      { alertname: 'FdLeak', target: 'elsewhere', reason: expect.stringContaining('no target named "elsewhere"') },
+    ]);
+    const snap = await read(a, body.taken[0].id);
+    expect(snap.reason).toEqual({ kind: 'alert', alertname: 'FdLeak', labels: { alertname: 'FdLeak', target: 'app', severity: 'warning' }, detail: 'FdLeak firing: leaking' });
+    // Alertmanager repeats a firing alert every group_interval: one snapshot per cooldown.
+    const again = await a.inject({ method: 'POST', url: '/api/alertmanager', payload: payload([alert('firing', { alertname: 'FdLeak', target: 'app' })]) });
+    expect(again.json().taken).toEqual([]);
+    expect(again.json().skipped[0].reason).toContain('cooldown');
+  });
+
+  it('answers 400 on a body that is not an Alertmanager webhook payload', async () => {
+    const { app: a } = await app('targets: []\n');
+    for (const body of [{ version: '3', alerts: [] }, { version: '4' }, { version: '4', alerts: [{ status: 'firing', labels: { target: 5 } }] }]) {
+      const res = await a.inject({ method: 'POST', url: '/api/alertmanager', payload: body });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().reason).toMatch(/^not an Alertmanager webhook payload: /);
+    }
+    expect((await a.inject({ method: 'POST', url: '/api/alertmanager', headers: { 'content-type': 'application/json' }, payload: '{not json' })).statusCode).toBe(400);
+  });
+});
