@@ -11,6 +11,10 @@ export type ChangeKind = 'fds' | 'fd_type' | 'path' | 'sockets' | 'processes' | 
 export interface ChangeLine {
   kind: ChangeKind;
   text: string;
+}
+
+/** A line with what orders it (not shown, not sent). */
+interface Ranked extends ChangeLine {
   /**
    * How big the change is against what was there: |after - before| / max(before, floor).
    * A path that went from 0 to 3,912 outranks one that doubled from 10 to 20.
@@ -36,7 +40,7 @@ function relative(d: number, before: number, floor = 1): number {
   return Math.abs(d) / Math.max(Math.abs(before), floor);
 }
 
-function sizeLine(kind: ChangeKind, label: string, before: number | null, after: number | null): ChangeLine[] {
+function sizeLine(kind: ChangeKind, label: string, before: number | null, after: number | null): Ranked[] {
   if (before === null || after === null) return [];
   const d = after - before;
   if (Math.abs(d) < MEMORY_NOISE_BYTES) return [];
@@ -53,7 +57,7 @@ function socketGroupName(g: Pick<SocketGroup, 'protocol' | 'state' | 'peer'>): s
 
 const groupKey = (g: SocketGroup) => `${g.protocol}\0${g.state}\0${g.peer ?? ''}`;
 
-function socketLines(before: SocketGroup[], after: SocketGroup[]): ChangeLine[] {
+function socketLines(before: SocketGroup[], after: SocketGroup[]): Ranked[] {
   // Listening sockets are told by their accept queues, below.
   const connected = (gs: SocketGroup[]) => gs.filter((g) => g.state !== 'listen');
   const names = new Map<string, SocketGroup>();
@@ -63,9 +67,9 @@ function socketLines(before: SocketGroup[], after: SocketGroup[]): ChangeLine[] 
   return [...changed].map(([key, d]) => ({ kind: 'sockets', text: `${signed(d)} ${socketGroupName(names.get(key)!)}`, weight: relative(d, was.get(key) ?? 0), amount: Math.abs(d) }));
 }
 
-function listenLines(before: TargetPicture, after: TargetPicture): ChangeLine[] {
+function listenLines(before: TargetPicture, after: TargetPicture): Ranked[] {
   const was = new Map(before.total.listen.map((l) => [l.port, l]));
-  const out: ChangeLine[] = [];
+  const out: Ranked[] = [];
   for (const l of after.total.listen) {
     const prev = was.get(l.port);
     const d = l.queue - (prev?.queue ?? 0);
@@ -77,8 +81,8 @@ function listenLines(before: TargetPicture, after: TargetPicture): ChangeLine[] 
   return out;
 }
 
-function processLines(before: TargetPicture, after: TargetPicture): ChangeLine[] {
-  const out: ChangeLine[] = [];
+function processLines(before: TargetPicture, after: TargetPicture): Ranked[] {
+  const out: Ranked[] = [];
   const d = after.processes.length - before.processes.length;
   if (d !== 0) out.push({ kind: 'processes', text: `${signed(d)} ${plural(d, 'process', 'processes')}`, weight: relative(d, before.processes.length), amount: Math.abs(d) });
   // A pid alone is not a process: a restart may reuse it. The start time tells them apart.
@@ -99,9 +103,9 @@ function processLines(before: TargetPicture, after: TargetPicture): ChangeLine[]
   return out;
 }
 
-function fdTypeLines(before: TargetPicture, after: TargetPicture): ChangeLine[] {
+function fdTypeLines(before: TargetPicture, after: TargetPicture): Ranked[] {
   if (!before.total.fds || !after.total.fds) return [];
-  const out: ChangeLine[] = [];
+  const out: Ranked[] = [];
   // Files and sockets are told path by path and peer by peer; the other kinds (pipes, eventfds, ...) only by count.
   for (const [type, n] of Object.entries(after.total.fds)) {
     if (type === 'file' || type === 'socket') continue;
@@ -114,7 +118,7 @@ function fdTypeLines(before: TargetPicture, after: TargetPicture): ChangeLine[] 
 
 /** Every change of `after` against `before` (same target, earlier), most important first, at most `limit`. */
 export function diffPictures(before: TargetPicture, after: TargetPicture, limit = DEFAULT_CHANGE_LINES): PictureDiff {
-  let lines: ChangeLine[];
+  let lines: Ranked[];
   if (after.processes.length === 0 && before.processes.length > 0) {
     // Everything it held went with it: one line, not a minus for each path.
     lines = [{ kind: 'gone', text: `target gone: ${before.processes.length} ${plural(before.processes.length, 'process', 'processes')} before, none now`, weight: Infinity, amount: before.processes.length }, ...processLines(before, after).filter((l) => l.kind === 'process')];
@@ -141,5 +145,5 @@ export function diffPictures(before: TargetPicture, after: TargetPicture, limit 
     }
   }
   lines.sort((x, y) => y.weight - x.weight || y.amount - x.amount || x.text.localeCompare(y.text));
-  return { lines: lines.slice(0, limit), omitted: Math.max(0, lines.length - limit) };
+  return { lines: lines.slice(0, limit).map(({ kind, text }) => ({ kind, text })), omitted: Math.max(0, lines.length - limit) };
 }

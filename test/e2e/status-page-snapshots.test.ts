@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot, SnapshotSummary } from '../../src/snapshots/types.js';
@@ -194,7 +195,12 @@ describe('snapshots on the status page in Chromium', () => {
 });
 
 describe('GET /api/snapshots/ID/changes', () => {
-  it('gives the diff lines against the snapshot before and the baseline', async () => {
+  it('gives the diff lines against the snapshot before and the baseline, as docs/snapshot-changes.schema.json says', async () => {
+    const validate = new Ajv2020({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'snapshot-changes.schema.json'), 'utf8')) as object);
+    for (const s of taken) {
+      validate(await api(`/api/snapshots/${s.id}/changes`));
+      expect(validate.errors ?? [], s.id).toEqual([]);
+    }
     const c = await api<{ id: string; previous: { id: string; diff: { lines: { kind: string; text: string }[]; omitted: number } }; baseline: { id: string } }>(`/api/snapshots/${taken[1]!.id}/changes`);
     expect(c.previous.id).toBe(taken[0]!.id);
     expect(c.previous.diff.lines[0]).toEqual(expect.objectContaining({ kind: 'path', text: `+100 handles to ${INDEX}` }));
