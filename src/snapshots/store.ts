@@ -58,7 +58,7 @@ export class FileSnapshotStore implements SnapshotStore {
   ) {}
 
   /**
-   * Opens dir (made if missing), listing what is there: a file that is not
+   * Opens dir (made at the first save), listing what is there: a file that is not
    * JSON or not a snapshot is renamed aside (.corrupt-<time>), one from
    * another schema version or not named like a snapshot is left alone;
    * each is logged once. Temporary files of a write cut short are removed.
@@ -67,12 +67,12 @@ export class FileSnapshotStore implements SnapshotStore {
     const store = new FileSnapshotStore(dir, bounds, log);
     let names: string[];
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
       await removeTempFiles(dir);
       names = (await readdir(dir)).sort();
     } catch (err) {
-      // A read-only stateDir (the default is relative to the working directory)
-      // must not stop sockeye: it runs, and each save fails, counted and logged.
+      // Made by the first save: a sockeye that never takes a snapshot writes nothing.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return store;
+      // An unreadable stateDir must not stop sockeye: it runs, and each save fails, counted and logged.
       log.warn({ dir, error: (err as Error).message }, 'snapshot directory unusable; snapshots cannot be stored');
       return store;
     }
@@ -135,6 +135,8 @@ export class FileSnapshotStore implements SnapshotStore {
     return this.run(async () => {
       if (bytes > this.bounds.maxBytes) throw new SnapshotTooLarge(`snapshot of ${snapshot.target.name} is ${bytes} bytes, more than snapshots.maxBytes (${this.bounds.maxBytes}) on its own`);
       await this.makeRoom(bytes);
+      // Paths, peers and command lines: for sockeye's user only.
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       await writeDurably(this.path(snapshot.id), text);
       const summary = summarizeSnapshot(snapshot, bytes);
       this.entries.push(summary);

@@ -1,7 +1,7 @@
 // Incident snapshots through a real app (buildApp + inject) against real
 // processes read through the real /proc: what a snapshot names, when it is
 // taken on its own, how it is protected and redacted, and the disk bound.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -165,6 +165,32 @@ describe('taken on their own', () => {
     expect(snap.target.total.paths).toEqual([{ path: leaked, count: 25 }]);
   });
 
+  it('a replaced process leaves the picture with the old one, named as restarted; a worker dying alone, as vanished with the rest named', async () => {
+    const tag = `workers-${process.pid}`;
+    const w1 = await spawnHolder({ files: [{ path: join(root, 'w1.log'), count: 11 }] }, { tag });
+    const w2 = await spawnHolder({ files: [{ path: join(root, 'w2.log'), count: 12 }] }, { tag });
+    const { app: a } = await app(`restarts: { minLifetime: 0s }\ntargets:\n${target(tag)}`);
+    await scrape(a);
+    await w1.kill();
+    await scrape(a);
+    const [died] = await poll(async () => {
+      const l = await list(a);
+      return l.length > 0 && l;
+    }, { timeoutMs: 20_000, what: 'the dying worker\'s snapshot' });
+    expect(died!.reason).toEqual({ kind: 'vanished', detail: `pid ${w1.pid} gone, 1 left` });
+    // The last picture that still had it: what it held when it died.
+    const last = await read(a, died!.id);
+    expect(last.target.processes.map((p) => p.pid).sort()).toEqual([w1.pid, w2.pid].sort());
+    expect(last.target.processes.find((p) => p.pid === w1.pid)!.paths).toEqual([{ path: join(root, 'w1.log'), count: 11 }]);
+
+    await w2.kill();
+    const w3 = await spawnHolder({}, { tag });
+    await scrape(a);
+    const restarted = await poll(async () => (await list(a)).find((s) => s.reason.kind === 'restarted'), { timeoutMs: 20_000, what: 'the restarted snapshot' });
+    expect(restarted.reason).toEqual({ kind: 'restarted', detail: `pid ${w2.pid} gone, pid ${w3.pid} new` });
+    expect((await read(a, restarted.id)).target.processes.map((p) => p.pid)).toEqual([w2.pid]);
+  });
+
   it('under a trigger that fires on every collection, the directory stays within maxBytes and maxCount', { timeout: 180_000 }, async () => {
     // 30 long distinct paths: each snapshot is over 15 KB, so 64 KiB holds only a few.
     const files = Array.from({ length: 30 }, (_, i) => ({ path: join(root, `${'p'.repeat(200)}-${i}.log`), count: 1 }));
@@ -172,7 +198,9 @@ describe('taken on their own', () => {
     const maxBytes = 64 * 1024;
     const { app: a, stateDir } = await app(`snapshots: { cooldown: 0s, maxCount: 5, maxBytes: ${maxBytes}, triggers: { fdUsage: 0.5 } }\ntargets:\n${target(h.tag)}`);
     const dir = join(stateDir, 'snapshots');
-    const dirBytes = () => readdirSync(dir).reduce((sum, f) => sum + (() => { try { return statSync(join(dir, f)).size; } catch { return 0; } })(), 0);
+    const listed = () => (existsSync(dir) ? readdirSync(dir) : []);
+    // A file removed between the listing and its stat is no longer on the disk.
+    const dirBytes = () => listed().reduce((sum, f) => sum + (() => { try { return statSync(join(dir, f)).size; } catch { return 0; } })(), 0);
     const bytes: number[] = [];
     const counts: number[] = [];
     let firstSaved = 0;
@@ -180,7 +208,7 @@ describe('taken on their own', () => {
       await scrape(a);
       if (i === 0) firstSaved = (await poll(async () => (await list(a))[0], { timeoutMs: 20_000, what: 'the first snapshot' })).savedAt;
       bytes.push(dirBytes());
-      counts.push(readdirSync(dir).length);
+      counts.push(listed().length);
     }
     await a.close();
     const metrics = await buildApp(parseConfig(`stateDir: ${JSON.stringify(stateDir)}\nsnapshots: { maxCount: 5, maxBytes: ${maxBytes} }\ntargets: []\n`, { env: {} }), { logger: false });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +44,8 @@ function snapshot(target: string, pad = 0): Snapshot {
 
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const name of await readdir(dir)) {
+  // Made at the first save.
+  for (const name of existsSync(dir) ? await readdir(dir) : []) {
     // Removed since the listing: no longer on the disk.
     total += await stat(join(dir, name)).then((st) => st.size, () => 0);
   }
@@ -62,14 +64,17 @@ describe('snapshotId', () => {
 });
 
 describe('FileSnapshotStore', () => {
-  it('saves durably, lists newest first, reads back, and lists again after a reopen', async () => {
+  it('saves durably (the directory made, 0700, at the first save), lists newest first, reads back, and lists again after a reopen', async () => {
     const dir = await tempDir();
     const log = captureLogger();
     const store = await FileSnapshotStore.open(dir, { maxCount: 10, maxBytes: 1 << 20 }, log);
+    expect(existsSync(dir)).toBe(false);
     const a = snapshot('a');
     const b = snapshot('b');
     const sa = await store.save(a);
     await store.save(b);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, `${a.id}.json`))).mode & 0o777).toBe(0o600);
     expect(sa).toEqual({ id: a.id, target: 'a', savedAt: a.savedAt, takenAt: a.target.time, reason: a.reason, bytes: (await stat(join(dir, `${a.id}.json`))).size, openFds: 3 });
     expect(store.list().map((s) => s.id)).toEqual([b.id, a.id]);
     expect(await store.get(a.id)).toEqual(a);
@@ -158,7 +163,7 @@ describe('FileSnapshotStore', () => {
 describe('FileSnapshotStore on an unusable directory', () => {
   it('opens empty, says why once, and each save fails without stopping anything', async () => {
     const parent = await tempDir();
-    // A file where the directory should be: mkdir fails (ENOTDIR/EEXIST), as on a read-only stateDir.
+    // A file where a directory should be: reading it fails (ENOTDIR), as an unreadable stateDir would.
     await writeFile(`${parent}.file`, 'x');
     const dir = join(`${parent}.file`, 'snapshots');
     const log = captureLogger();
