@@ -11,6 +11,9 @@ import { evaluateTriggers, lifecycleChange, processIds, sampleOf, type Sample } 
 import { SNAPSHOT_SCHEMA_VERSION, type Snapshot, type SnapshotReason, type SnapshotSummary, type TargetPicture } from './types.js';
 
 export { SNAPSHOT_ID } from './store.js';
+
+/** Where the snapshots of a stateDir are stored: the server, `inspect --save` and `inspect --snapshot` agree on it here. */
+export const snapshotsDir = (stateDir: string): string => join(stateDir, 'snapshots');
 export type * from './types.js';
 
 /** What the snapshots read of the collection: the last one, or a fresh one. */
@@ -78,7 +81,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
   let settings: SnapshotsConfig = config.snapshots;
   let minLifetimeMs = config.restarts.minLifetime;
   let patterns = compileRedaction(settings.redact);
-  const store = await FileSnapshotStore.open(join(config.stateDir, 'snapshots'), settings, log);
+  const store = await FileSnapshotStore.open(snapshotsDir(config.stateDir), settings, log);
   const metrics = new SnapshotMetrics(registry, () => store);
   const history = new Map<string, Moment[]>();
   const samples = new Map<string, Sample[]>();
