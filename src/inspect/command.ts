@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import { Registry } from 'prom-client';
@@ -7,12 +6,11 @@ import { chooseSource, collectOptions, collectTargets, explainDenied, openSource
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { defaultConfig, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { changesOf } from '../snapshots/compare.js';
+import { createSnapshots, SNAPSHOT_ID, snapshotsDir } from '../snapshots/index.js';
+import type { SnapshotSummary } from '../snapshots/types.js';
 import { describeDiff, diffReports } from './diff.js';
 import { inspectReport, type InspectReport } from './report.js';
-import { changesOf } from '../snapshots/compare.js';
-import { createSnapshots } from '../snapshots/index.js';
-import { SNAPSHOT_ID } from '../snapshots/store.js';
-import type { SnapshotSummary } from '../snapshots/types.js';
 import { readStored, renderSnapshot, UnknownSnapshot } from './snapshot.js';
 import { makeStyle, wantsColour } from './style.js';
 import { clean, formatBytes, renderText } from './text.js';
@@ -115,13 +113,10 @@ const HOME = '\x1b[H';
 const CLEAR_LINE_END = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
 
-/** The directory the snapshots of a config are stored in (as the server has it). */
-const snapshotDir = (config: Config) => join(config.stateDir, 'snapshots');
-
 /** `--snapshot ID`: a stored snapshot, as text (with what changed) or JSON. */
 async function printStored(id: string, config: Config, json: boolean, io: InspectIO): Promise<number> {
   if (!SNAPSHOT_ID.test(id)) throw new BadUsage(`--snapshot: ${JSON.stringify(id)} is not a snapshot id (like 20261207T091502.123Z-web-7f3a; sockeye inspect --save and GET /api/snapshots list them)`);
-  const dir = snapshotDir(config);
+  const dir = snapshotsDir(config.stateDir);
   let stored;
   try {
     stored = await readStored(dir, id);
@@ -199,7 +194,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
     if (json) io.stdout.write(`${JSON.stringify(saved ? { ...report, saved } : report, null, 2)}\n`);
     else {
       io.stdout.write(renderText(report, { style }));
-      for (const s of saved ?? []) io.stdout.write(`\nsaved snapshot ${s.id} of ${clean(s.target)} (${formatBytes(s.bytes)}) in ${snapshotDir(config)}; sockeye inspect --snapshot ${s.id} shows it\n`);
+      for (const s of saved ?? []) io.stdout.write(`\nsaved snapshot ${s.id} of ${clean(s.target)} (${formatBytes(s.bytes)}) in ${snapshotsDir(config.stateDir)}; sockeye inspect --snapshot ${s.id} shows it\n`);
     }
     return 0;
   }
