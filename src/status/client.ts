@@ -188,6 +188,13 @@ export const CLIENT_JS = String.raw`
     })));
   }
 
+  // A target's stored snapshots, one link away: the evidence of its last incidents.
+  function snapshotsOf(name) {
+    var n = (snapList || []).filter(function (s) { return s.target === name; }).length;
+    if (n === 0) return null;
+    return h('p', { class: 'snaplink' }, h('a', { href: '#snapshots?target=' + encodeURIComponent(name), text: n + ' snapshot' + (n === 1 ? '' : 's') + ' of ' + name }));
+  }
+
   // Targets a person opened or closed stay so across refreshes.
   var userOpen = {};
 
@@ -216,6 +223,7 @@ export const CLIENT_JS = String.raw`
         t.processes === 0 ? null : h('div', { class: 'meter' }, h('span', { text: 'memory ' + bytes(t.residentMemoryBytes) + (t.memoryLimitBytes ? ' / ' + bytes(t.memoryLimitBytes) : ' (no limit)') }),
           memRatio !== null ? bar(memRatio, memRatio >= 0.9 ? 'warning' : 'ok', 'memory ' + Math.round(memRatio * 100) + '% of limit') : null),
         t.processes === 0 ? null : facts([['threads', num(t.threads)], ['started', t.startedAt ? since(t.startedAt) : '?'], !t.readable && ['readable', 'no (partial numbers)']]),
+        snapshotsOf(t.name),
         t.fdsByType.length ? chips(t.fdsByType.map(function (f) { return [f.name, f.count]; })) : null,
         t.sockets.length ? chips(t.sockets.map(function (s) { return [s.protocol + ' ' + s.state.toUpperCase(), s.count]; }), function (c) { return /CLOSE_WAIT/.test(c[0]) ? 'hot' : null; }) : null,
         h('div', { class: 'tops' },
@@ -253,7 +261,9 @@ export const CLIENT_JS = String.raw`
     var m = /^#snapshot\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
     if (m) return { snapshot: m[1] };
     var t = /^#snapshots\?target=(.*)$/.exec(location.hash);
-    return { target: t ? decodeURIComponent(t[1].replace(/\+/g, ' ')) : null };
+    if (!t) return { target: null };
+    // Alert annotations write a space as "+" (urlquery); a malformed escape is taken as written.
+    try { return { target: decodeURIComponent(t[1].replace(/\+/g, ' ')) }; } catch (e) { return { target: t[1] }; }
   }
   function when(ms) {
     return new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';

@@ -65,7 +65,7 @@ p.why { padding-left: 0; }
 .snaps a:hover { background: var(--card); }
 .snaps .when { color: var(--muted); font-variant-numeric: tabular-nums; } .snaps .reason { flex: 1 1 16em; overflow-wrap: anywhere; } .snaps .handles { font-variant-numeric: tabular-nums; }
 .changes ul { margin: 0; padding-left: 18px; font-size: 13px; } .changes .change { overflow-wrap: anywhere; }
-.snapshot .reason { margin: 4px 0 8px; }
+.snapshot .reason { margin: 4px 0 8px; } .snaplink { margin: 6px 0 0; font-size: 13px; }
 footer { margin-top: 24px; color: var(--muted); font-size: 12px; }
 a { color: inherit; }
 @media (max-width: 600px) { main { padding: 8px 10px 24px; } .tops { grid-template-columns: 1fr; } .updated { margin-left: 0; width: 100%; } }

@@ -105,6 +105,9 @@ describe('snapshots on the status page in Chromium', () => {
     expect(await rows.first().innerText()).toMatch(new RegExp(`^${when} UTC\\s+web\\s+manual: POST /api/snapshots\\s+${newest.openFds!.toLocaleString('en-US')} handles$`));
     // Below the targets, above sockeye itself.
     expect(await page.locator('main > section').evaluateAll((els) => els.map((e) => e.id))).toEqual(['problems', 'targets', 'snapshots', 'sockeye']);
+    // The target's card links to its snapshots.
+    expect(await page.locator('#targets article[data-name="web"] .snaplink a').getAttribute('href')).toBe('#snapshots?target=web');
+    expect(await page.locator('#targets article[data-name="web"] .snaplink').innerText()).toBe('3 snapshots of web');
     await page.screenshot({ path: join(SHOTS, 'snapshots-list-1280.png'), fullPage: true });
 
     await rows.first().locator('a').click();
