@@ -126,7 +126,10 @@ async function printStored(id: string, config: Config, json: boolean, io: Inspec
   }
   const changes = await changesOf(stored.store, stored.snapshot);
   if (json) io.stdout.write(`${JSON.stringify({ snapshot: stored.snapshot, changes }, null, 2)}\n`);
-  else io.stdout.write(renderSnapshot(stored.snapshot, changes, makeStyle(wantsColour(io.stdout, io.env))));
+  else {
+    const previous = changes.previous ? await stored.store.get(changes.previous.id) : undefined;
+    io.stdout.write(renderSnapshot(stored.snapshot, changes, makeStyle(wantsColour(io.stdout, io.env)), previous));
+  }
   return 0;
 }
 

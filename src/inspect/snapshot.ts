@@ -4,6 +4,7 @@ import type { SocketCount, TargetSnapshot } from '../collectors/snapshot.js';
 import type { SnapshotChanges } from '../snapshots/compare.js';
 import { SNAPSHOT_ID, summarizeSnapshot } from '../snapshots/store.js';
 import { SNAPSHOT_SCHEMA_VERSION, type Snapshot, type SnapshotStore, type SnapshotSummary, type SocketGroup, type TargetPicture } from '../snapshots/types.js';
+import { diffReports } from './diff.js';
 import { inspectTarget, type InspectReport } from './report.js';
 import type { Style } from './style.js';
 import { clean, renderText } from './text.js';
@@ -56,7 +57,12 @@ function reasonText(r: Snapshot['reason']): string {
 /** How many rows of paths, peers and processes a stored snapshot shows. */
 const SNAPSHOT_TOP = 20;
 
-export function renderSnapshot(s: Snapshot, changes: SnapshotChanges, style: Style): string {
+/**
+ * The snapshot as text: what changed, then the report of a live target, each
+ * number that moved since `previous` (the snapshot before) carrying its
+ * change as in `inspect --watch`.
+ */
+export function renderSnapshot(s: Snapshot, changes: SnapshotChanges, style: Style, previous?: Snapshot): string {
   const out = [
     style.bold(`snapshot ${s.id}`),
     `  target    ${clean(s.target.name)}`,
@@ -76,7 +82,9 @@ export function renderSnapshot(s: Snapshot, changes: SnapshotChanges, style: Sty
   const own = [...s.collection.problems.map((p) => `${p.path}: ${p.message}`), ...s.collection.collectors.filter((c) => !c.success).map((c) => `collector ${c.name} failed`)];
   for (const p of own) out.push(style.yellow(`! ${clean(p)}`));
   out.push('');
-  return `${out.join('\n')}\n${renderText(snapshotReport(s), { style, top: SNAPSHOT_TOP, nowMs: s.target.time })}`;
+  const report = snapshotReport(s);
+  const diff = previous ? diffReports(snapshotReport(previous), report) : undefined;
+  return `${out.join('\n')}\n${renderText(report, { style, top: SNAPSHOT_TOP, nowMs: s.target.time, diff })}`;
 }
 
 /** A stored snapshot, read where it lies: the id is not in the directory. */

@@ -81,8 +81,9 @@ describe('sockeye inspect --snapshot ID', () => {
     expect(lines.slice(before + 1, before + 6)).toContain('  +30 CLOSE_WAIT to 127.0.0.1');
     expect(r.stdout).toContain('changed since the healthy baseline: no baseline stored apart from the snapshot before');
     // The report part: the path with its count, the sockets by state.
-    expect(r.stdout).toMatch(new RegExp(`^ +520  ${INDEX.replace(/[.]/g, '\\.')}$`, 'm'));
-    expect(r.stdout).toMatch(/tcp CLOSE_WAIT 33/);
+    // Each number that moved since the snapshot before carries its change, as in --watch.
+    expect(r.stdout).toMatch(new RegExp(`^ +520  ${INDEX.replace(/[.]/g, '\\.')} \\(\\+500\\)$`, 'm'));
+    expect(r.stdout).toMatch(/tcp CLOSE_WAIT 33 \(\+30\)/);
   });
 
   it('with --json: the snapshot and the changes', async () => {
