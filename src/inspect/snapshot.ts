@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SocketCount, TargetSnapshot } from '../collectors/snapshot.js';
 import type { SnapshotChanges } from '../snapshots/compare.js';
 import { SNAPSHOT_ID, summarizeSnapshot } from '../snapshots/store.js';
-import { SNAPSHOT_SCHEMA_VERSION, type Snapshot, type SnapshotStore, type SnapshotSummary, type SocketGroup, type TargetPicture } from '../snapshots/types.js';
+import { pictureAsTarget } from '../snapshots/as-target.js';
+import { SNAPSHOT_SCHEMA_VERSION, type Snapshot, type SnapshotStore, type SnapshotSummary } from '../snapshots/types.js';
 import { diffReports } from './diff.js';
 import { inspectTarget, type InspectReport } from './report.js';
 import type { Style } from './style.js';
@@ -13,35 +13,6 @@ import { clean, renderText } from './text.js';
 // report, with what changed against the snapshot before and the baseline.
 
 /** The picture in the shape a live collection has, so the report and its text are the live ones. */
-/** Socket groups are per peer and port; a live report counts by protocol and state. */
-function byState(groups: SocketGroup[]): SocketCount[] {
-  const rows = new Map<string, SocketCount>();
-  for (const g of groups) {
-    const key = `${g.protocol} ${g.state}`;
-    const row = rows.get(key);
-    if (row) row.count += g.count;
-    else rows.set(key, { protocol: g.protocol, state: g.state, count: g.count });
-  }
-  return [...rows.values()];
-}
-
-/** The picture in the shape a live collection has, so the report and its text are the live ones. */
-export function pictureAsTarget(p: TargetPicture): TargetSnapshot {
-  return {
-    name: p.name,
-    auto: false,
-    // The configured bounds are not part of a snapshot: nothing is judged against them.
-    processesMin: 0,
-    processesMax: null,
-    readable: p.readable,
-    total: { ...p.total, sockets: byState(p.total.sockets) },
-    socketAges: p.socketAges,
-    problems: p.problems,
-    // Memory limits and OOM kills are the cgroup's, kept on the total; starttime (ticks) is not kept: startTimeSeconds is.
-    processes: p.processes.map((proc) => ({ ...proc, sockets: byState(proc.sockets), memoryLimitBytes: null, workingSetBytes: null, oomKills: null, starttime: 0 })),
-  };
-}
-
 export function snapshotReport(s: Snapshot): InspectReport {
   return { generatedAt: new Date(s.target.time).toISOString(), procRoot: s.collection.procRoot, targets: [inspectTarget(pictureAsTarget(s.target), s.collection.reader)] };
 }

@@ -15,6 +15,6 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
     if (!SNAPSHOT_ID.test(id)) return reply.code(400).send({ error: 'bad request', reason: 'not a snapshot id (like 20261207T091502.123Z-web-7f3a)' });
     const snapshot = await ctx.snapshots.get(id);
     if (!snapshot) return reply.code(404).send({ error: 'not found', reason: `no snapshot ${id} (never taken, or dropped past snapshots.maxCount/maxBytes)` });
-    return { id, ...(await changesOf(ctx.snapshots, snapshot)) };
+    return { id, ...(await changesOf(ctx.snapshots, snapshot, ctx.config.snapshots.triggers)) };
   });
 });

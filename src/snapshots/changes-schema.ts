@@ -33,7 +33,7 @@ export const snapshotChangesSchema = z
   .strictObject({
     id: z.string(),
     previous: comparison.describe('against the snapshot of the same target just before; null for the first'),
-    baseline: comparison.describe('against the oldest snapshot of the target taken on demand; null when none apart from the previous'),
+    baseline: comparison.describe('against the oldest snapshot of the target taken on demand while no trigger was crossed (not the previous one); null when there is none'),
   })
   .describe('What changed in a snapshot (docs/snapshots.md#what-changed).');
 

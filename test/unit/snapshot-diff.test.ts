@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { earlierOf } from '../../src/snapshots/compare.js';
+import { DEFAULT_TRIGGERS } from '../../src/config/snapshots.js';
+import { changesOf, earlierOf } from '../../src/snapshots/compare.js';
 import { diffPictures } from '../../src/snapshots/diff.js';
-import type { SnapshotProcess, SnapshotSummary, TargetPicture } from '../../src/snapshots/types.js';
+import type { Snapshot, SnapshotProcess, SnapshotSummary, TargetPicture } from '../../src/snapshots/types.js';
 
 // The snapshot diff on hand-made pictures: each kind of line, its wording,
 // the order (largest relative change first) and the bound.
@@ -156,7 +157,7 @@ describe('diffPictures', () => {
   });
 });
 
-describe('earlierOf', () => {
+describe('earlierOf and changesOf: the snapshot before and the healthy baseline', () => {
   const s = (id: string, target: string, takenAt: number, kind: 'manual' | 'trigger'): SnapshotSummary => ({
     id,
     target,
@@ -167,17 +168,43 @@ describe('earlierOf', () => {
     reason: kind === 'manual' ? { kind, detail: 'by hand' } : { kind, trigger: 'fd_usage', detail: '0.9 > 0.8' },
   });
   // Newest first, as the store lists them.
-  const list = [s('e', 'web', 50, 'trigger'), s('d', 'db', 40, 'manual'), s('c', 'web', 30, 'trigger'), s('b', 'web', 20, 'manual'), s('a', 'web', 10, 'trigger')];
+  const list = [s('f', 'web', 60, 'manual'), s('e', 'web', 50, 'trigger'), s('d', 'db', 40, 'manual'), s('c', 'web', 30, 'trigger'), s('b', 'web', 20, 'manual'), s('a', 'web', 10, 'trigger')];
+  const ids = (r: ReturnType<typeof earlierOf>) => [r.previous?.id, r.candidates.map((c) => c.id)];
 
-  it('previous: the same target just before; baseline: its oldest snapshot taken on demand', () => {
-    const r = earlierOf(list, { id: 'e', target: 'web', takenAt: 50 });
-    expect([r.previous?.id, r.baseline?.id]).toEqual(['c', 'b']);
+  it('previous: the same target just before; baseline candidates: its snapshots taken on demand, oldest first, not the previous', () => {
+    expect(ids(earlierOf(list, { id: 'f', target: 'web', takenAt: 60 }))).toEqual(['e', ['b']]);
+    expect(ids(earlierOf(list, { id: 'c', target: 'web', takenAt: 30 }))).toEqual(['b', []]);
+    expect(ids(earlierOf(list, { id: 'a', target: 'web', takenAt: 10 }))).toEqual([undefined, []]);
+    expect(ids(earlierOf(list, { id: 'd', target: 'db', takenAt: 40 }))).toEqual([undefined, []]);
   });
 
-  it('no baseline apart from the previous snapshot, and nothing before the first', () => {
-    const r = earlierOf(list, { id: 'c', target: 'web', takenAt: 30 });
-    expect([r.previous?.id, r.baseline?.id]).toEqual(['b', undefined]);
-    expect(earlierOf(list, { id: 'a', target: 'web', takenAt: 10 })).toEqual({ previous: undefined, baseline: undefined });
-    expect(earlierOf(list, { id: 'd', target: 'db', takenAt: 40 })).toEqual({ previous: undefined, baseline: undefined });
+  it('a snapshot taken by hand while a trigger was crossed (here: CLOSE_WAIT) is no baseline; the next healthy one is', async () => {
+    const closeWait = (n: number) => ({ protocol: 'tcp' as const, state: 'close_wait', peer: '10.0.0.7', localPort: null, count: n, rx: 0, tx: 0, oldestSeconds: 1 });
+    const snap = (id: string, takenAt: number, kind: 'manual' | 'trigger', pic: TargetPicture): Snapshot => ({
+      schemaVersion: 1,
+      id,
+      savedAt: takenAt,
+      reason: kind === 'manual' ? { kind, detail: 'by hand' } : { kind, trigger: 'close_wait', detail: '' },
+      target: { ...pic, time: takenAt },
+      collection: { durationSeconds: 0, procRoot: '/proc', collectors: [], problems: [], reader: { uid: 0, capSysPtrace: true, capDacReadSearch: true } },
+    });
+    const stored = [
+      snap('s1', 10, 'manual', picture({ sockets: [closeWait(80)] })),
+      snap('s2', 20, 'manual', picture({ sockets: [closeWait(2)] })),
+      snap('s3', 30, 'trigger', picture({ sockets: [closeWait(60)] })),
+      snap('s4', 40, 'trigger', picture({ sockets: [closeWait(180)] })),
+    ];
+    const store = {
+      list: () => stored.map((x) => ({ id: x.id, target: 'web', savedAt: x.savedAt, takenAt: x.target.time, reason: x.reason, bytes: 1, openFds: 40 })).reverse(),
+      get: async (id: string) => stored.find((x) => x.id === id),
+    };
+    const c = await changesOf(store, stored[3]!, DEFAULT_TRIGGERS);
+    expect([c.previous?.id, c.baseline?.id]).toEqual(['s3', 's2']);
+    expect(c.previous?.diff.lines.map((l) => l.text)).toEqual(['+120 CLOSE_WAIT to 10.0.0.7']);
+    expect(c.baseline?.diff.lines.map((l) => l.text)).toEqual(['+178 CLOSE_WAIT to 10.0.0.7']);
+    // With the CLOSE_WAIT trigger off, the oldest taken by hand is healthy enough.
+    expect((await changesOf(store, stored[3]!, { ...DEFAULT_TRIGGERS, closeWait: false })).baseline?.id).toBe('s1');
+    // Dropped from the store meanwhile: as if never there.
+    expect(await changesOf({ list: store.list, get: async () => undefined }, stored[3]!, DEFAULT_TRIGGERS)).toEqual({ previous: null, baseline: null });
   });
 });
