@@ -1,9 +1,10 @@
+import { counts, delta, MEMORY_NOISE_BYTES, mib, signed } from '../deltas.js';
 import type { InspectReport, InspectTarget } from './report.js';
 
 // What changed between two reports of `inspect --watch`: how a leak is seen
-// live ("+40 fds", "+12 CLOSE_WAIT"). Pure. Its counting and wording
-// (counts, delta, signed, mib) are shared with the snapshot diff
-// (src/snapshots/diff.ts), which compares whole pictures, not top-N reports.
+// live ("+40 fds", "+12 CLOSE_WAIT"). Pure. It counts and words changes as
+// the snapshot diff does (src/deltas.ts), which compares whole pictures,
+// not top-N reports.
 
 export interface TargetDiff {
   processes: number;
@@ -18,23 +19,6 @@ export interface TargetDiff {
   /** Processes that appeared / went away, by pid. */
   started: number[];
   exited: number[];
-}
-
-/** Sums of value(item) by key(item). */
-export function counts<T>(items: T[], key: (t: T) => string, value: (t: T) => number): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + value(i));
-  return m;
-}
-
-/** after - before per key, the keys that did not change left out. */
-export function delta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const k of new Set([...before.keys(), ...after.keys()])) {
-    const d = (after.get(k) ?? 0) - (before.get(k) ?? 0);
-    if (d !== 0) out.set(k, d);
-  }
-  return out;
 }
 
 export function diffTarget(before: InspectTarget, after: InspectTarget): TargetDiff {
@@ -68,16 +52,6 @@ export function diffReports(before: InspectReport, after: InspectReport): Map<st
   }
   return out;
 }
-
-export const signed = (n: number) => (n > 0 ? `+${n.toLocaleString('en-US')}` : n.toLocaleString('en-US'));
-
-/** A signed size in MiB, to a tenth: "+412.3 MiB". */
-export function mib(bytes: number): string {
-  return `${signed(Math.round(bytes / 1024 / 102.4) / 10)} MiB`;
-}
-
-/** Memory moves a little all the time; less than this is noise, not news. */
-export const MEMORY_NOISE_BYTES = 1024 * 1024;
 
 /** One short phrase per change, biggest news first: "+40 fds", "+12 CLOSE_WAIT", "pid 123 exited". */
 export function describeDiff(d: TargetDiff): string[] {

@@ -1,6 +1,7 @@
 import { OTHER } from '../collectors/snapshot.js';
+import { MEMORY_NOISE_BYTES, signed } from '../deltas.js';
 import { THRESHOLDS, formatAge } from '../status/assemble.js';
-import { MEMORY_NOISE_BYTES, signed, type TargetDiff } from './diff.js';
+import type { TargetDiff } from './diff.js';
 import type { InspectReport, InspectTarget } from './report.js';
 import type { Style } from './style.js';
 

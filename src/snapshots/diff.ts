@@ -1,4 +1,4 @@
-import { counts, delta, MEMORY_NOISE_BYTES, mib, signed } from '../inspect/diff.js';
+import { counts, delta, MEMORY_NOISE_BYTES, mib, signed } from '../deltas.js';
 import type { SocketGroup, TargetPicture } from './types.js';
 
 // What changed in one target's picture against an earlier one, as the lines
