@@ -1,5 +1,5 @@
 import { counts, delta, MEMORY_NOISE_BYTES, mib, signed } from '../deltas.js';
-import type { SocketGroup, TargetPicture } from './types.js';
+import type { Holdings, SocketGroup, TargetPicture } from './types.js';
 
 // What changed in one target's picture against an earlier one, as the lines
 // a person reads first in an incident: "+3,912 handles to
@@ -103,6 +103,47 @@ function processLines(before: TargetPicture, after: TargetPicture): Ranked[] {
   return out;
 }
 
+/** A directory where at least this many paths changed a little is one line, not one per path. */
+const FOLD_AT = 5;
+
+/**
+ * "+3,912 handles to /srv/public/index.html". Where many paths of one
+ * directory changed a little (a cache or upload directory: a handle or two
+ * each), they are one line, "+300 handles to 300 paths under /tmp/uploads/",
+ * and the paths that changed far more than the rest keep their own. "A
+ * little" is at most a tenth of the largest change in that directory, or 1.
+ */
+function pathLines(before: Holdings['paths'], after: Holdings['paths']): Ranked[] {
+  const was = counts(before, (p) => p.path, (p) => p.count);
+  const byDir = new Map<string, Array<[string, number]>>();
+  for (const [path, d] of delta(was, counts(after, (p) => p.path, (p) => p.count))) {
+    const dir = path.startsWith('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+    let list = byDir.get(dir);
+    if (!list) byDir.set(dir, (list = []));
+    list.push([path, d]);
+  }
+  const out: Ranked[] = [];
+  const one = (path: string, d: number) => out.push({ kind: 'path', text: `${signed(d)} ${plural(d, 'handle', 'handles')} to ${path}`, weight: relative(d, was.get(path) ?? 0), amount: Math.abs(d) });
+  for (const [dir, changes] of byDir) {
+    const largest = Math.max(...changes.map(([, d]) => Math.abs(d)));
+    const small = changes.filter(([, d]) => Math.abs(d) <= Math.max(1, largest / 10));
+    if (dir === '' || small.length < FOLD_AT) {
+      for (const [path, d] of changes) one(path, d);
+      continue;
+    }
+    for (const [path, d] of changes) if (!small.some(([p]) => p === path)) one(path, d);
+    // Growth and shrinkage folded apart: they are different news.
+    for (const side of [small.filter(([, d]) => d > 0), small.filter(([, d]) => d < 0)]) {
+      if (side.length === 0) continue;
+      const sum = side.reduce((acc, [, d]) => acc + d, 0);
+      const wasSum = side.reduce((acc, [path]) => acc + (was.get(path) ?? 0), 0);
+      // Weighed as if each path had held one handle: hundreds of new one-handle paths are not a thousandfold change.
+      out.push({ kind: 'path', text: `${signed(sum)} ${plural(sum, 'handle', 'handles')} to ${side.length.toLocaleString('en-US')} paths under ${dir}`, weight: relative(sum, wasSum, side.length), amount: Math.abs(sum) });
+    }
+  }
+  return out;
+}
+
 function fdTypeLines(before: TargetPicture, after: TargetPicture): Ranked[] {
   if (!before.total.fds || !after.total.fds) return [];
   const out: Ranked[] = [];
@@ -132,10 +173,7 @@ export function diffPictures(before: TargetPicture, after: TargetPicture, limit 
       // person needs first: the total is weighed at half, so it follows the lines that explain it.
       lines.push({ kind: 'fds', text: `${signed(d)} open fds (${a.openFds.toLocaleString('en-US')} of ${a.maxFds === null ? '?' : a.maxFds.toLocaleString('en-US')})`, weight: relative(d, b.openFds) / 2, amount: Math.abs(d) });
     }
-    const was = counts(b.paths, (p) => p.path, (p) => p.count);
-    for (const [path, d] of delta(was, counts(a.paths, (p) => p.path, (p) => p.count))) {
-      lines.push({ kind: 'path', text: `${signed(d)} ${plural(d, 'handle', 'handles')} to ${path}`, weight: relative(d, was.get(path) ?? 0), amount: Math.abs(d) });
-    }
+    lines.push(...pathLines(b.paths, a.paths));
     lines.push(...socketLines(b.sockets, a.sockets), ...listenLines(before, after), ...fdTypeLines(before, after));
     lines.push(...(a.workingSetBytes !== null && b.workingSetBytes !== null ? sizeLine('memory', 'working set', b.workingSetBytes, a.workingSetBytes) : sizeLine('memory', 'RSS', b.residentBytes, a.residentBytes)));
     if (a.threads !== b.threads) lines.push({ kind: 'threads', text: `${signed(a.threads - b.threads)} threads`, weight: relative(a.threads - b.threads, b.threads), amount: Math.abs(a.threads - b.threads) });

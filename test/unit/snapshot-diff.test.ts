@@ -94,6 +94,19 @@ describe('diffPictures', () => {
     expect(texts(picture(), fewer)).toEqual(['-1 handle to /var/log/app.log']);
   });
 
+  it('many paths of one directory that changed a little are one line; the one that changed far more keeps its own', () => {
+    const uploads = Array.from({ length: 300 }, (_, i) => ({ path: `/srv/public/upload-${i}`, count: 1 }));
+    const after = picture({ paths: [{ path: '/srv/public/index.html', count: 3920 }, { path: '/var/log/app.log', count: 1 }, ...uploads] });
+    expect(texts(picture(), after)).toEqual(['+3,912 handles to /srv/public/index.html', '+300 handles to 300 paths under /srv/public/']);
+    // Going away is folded apart from coming.
+    const cache = (n: number) => Array.from({ length: 6 }, (_, i) => ({ path: `/var/cache/app/${i}`, count: n }));
+    const base = picture().total.paths;
+    expect(texts(picture({ paths: [...base, ...cache(2)] }), picture({ paths: [...base, ...cache(1)] }))).toEqual(['-6 handles to 6 paths under /var/cache/app/']);
+    // Four are still told one by one.
+    const four = Array.from({ length: 4 }, (_, i) => ({ path: `/tmp/t${i}`, count: 1 }));
+    expect(texts(picture(), picture({ paths: [...base, ...four] }))).toEqual(['+1 handle to /tmp/t0', '+1 handle to /tmp/t1', '+1 handle to /tmp/t2', '+1 handle to /tmp/t3']);
+  });
+
   it('sockets: by state and peer, listeners left to the queue line', () => {
     const after = picture({
       sockets: [
