@@ -205,6 +205,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     ? targets.map((t) =>
         buildPicture({
           name: t.name,
+          total: t.total,
           time,
           processes: t.processes.map((p) => ({ values: values.get(p.pid)!, snapshot: p })),
           backlogs,

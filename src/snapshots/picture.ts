@@ -2,21 +2,28 @@
 // already read: pure, so it is built where the pipeline runs (the main
 // thread or the worker) and crosses to the main thread as plain data.
 import { summarize, type ProcessValues } from '../collectors/aggregate.js';
-import type { ProcessSnapshot, ReadProblem, SocketStateAge } from '../collectors/snapshot.js';
+import { OTHER, type ProcessSnapshot, type ReadProblem, type SocketStateAge, type Usage } from '../collectors/snapshot.js';
 import type { SocketInfo } from '../procfs/net/socket-info.js';
 import type { Holdings, SnapshotProcess, SocketGroup, TargetPicture } from './types.js';
 
 /** When a TCP socket (by inode) entered its state, where the age tracker knows it. */
 export type SinceOf = (inode: number) => number | undefined;
 
-/** One process of the target as the pipeline read it. */
+/** One process of the target as the pipeline read it (its snapshot's rows are the top N: reused when nothing was cut). */
 export interface PictureProcess {
   values: ProcessValues;
   snapshot: ProcessSnapshot;
 }
 
+/** Whether summarize cut rows past the top N into an "other" row (paths and peers never hold the word: they are absolute paths and IPs). */
+function capped(u: Usage): boolean {
+  return u.paths.at(-1)?.path === OTHER || u.peers.at(-1)?.peer === OTHER;
+}
+
 export interface PictureInput {
   name: string;
+  /** The target's totals as the metrics have them (top N): reused when nothing was cut. */
+  total: Usage;
   /** Collection time, ms since the epoch. */
   time: number;
   processes: readonly PictureProcess[];
@@ -84,9 +91,13 @@ function mergedSockets(procs: readonly ProcessValues[]): ReadonlyMap<number, Soc
 
 type Totals = TargetPicture['total'];
 
-/** Everything the processes hold, with no top-N: summarize's rows uncapped, and the sockets grouped with their ages. */
-function holdings(procs: readonly ProcessValues[], input: PictureInput): Totals {
-  const u = summarize(procs, Infinity, input.backlogs);
+/**
+ * Everything the processes hold, with no top-N: summarize's rows uncapped
+ * (the pipeline's own when it cut none, as for most processes), and the
+ * sockets grouped with their ages.
+ */
+function holdings(procs: readonly ProcessValues[], input: PictureInput, summarized: Usage): Totals {
+  const u = capped(summarized) ? summarize(procs, Infinity, input.backlogs) : summarized;
   return {
     openFds: u.openFds,
     maxFds: u.maxFds,
@@ -119,9 +130,9 @@ function processHoldings(t: Totals): Holdings {
  * configured then.
  */
 export function buildPicture(input: PictureInput): TargetPicture {
-  const perProcess = input.processes.map((p) => ({ p, total: holdings([p.values], input) }));
+  const perProcess = input.processes.map((p) => ({ p, total: holdings([p.values], input, p.snapshot) }));
   // A one-process target (the usual sidecar) totals to that process: not summed again.
-  const total = perProcess.length === 1 ? perProcess[0]!.total : holdings(input.processes.map((p) => p.values), input);
+  const total = perProcess.length === 1 ? perProcess[0]!.total : holdings(input.processes.map((p) => p.values), input, input.total);
   const processes: SnapshotProcess[] = perProcess.map(({ p, total: t }) => ({
     pid: p.snapshot.pid,
     ppid: p.snapshot.ppid,
