@@ -11,7 +11,7 @@ export interface AlertRule {
   expr: string;
   for?: string;
   labels: Record<string, string>;
-  annotations: { summary: string; description: string; runbook_url: string };
+  annotations: { summary: string; description: string; runbook_url: string; snapshots?: string };
 }
 
 export interface RuleGroup {
@@ -51,14 +51,25 @@ export function runbookUrl(config: AlertsConfig, alert: string): string {
   return `${config.runbookBase}/docs/runbooks.md#${alert.toLowerCase()}`;
 }
 
-export function buildAlert(spec: AlertSpec, config: AlertsConfig, options: BuildOptions = {}): AlertRule {
+/**
+ * The link to a target's incident snapshots on its sockeye's status page.
+ * Prometheus cannot read sockeye's config, so sockeye exports its
+ * externalUrl as sockeye_external_url_info{url} and the annotation looks it
+ * up for the alert's own job and instance when the alert fires. Without that
+ * series (no externalUrl configured) the annotation is empty.
+ */
+export const SNAPSHOTS_ANNOTATION =
+  '{{ with printf "sockeye_external_url_info{job=%q, instance=%q}" $labels.job $labels.instance | query }}' +
+  '{{ with first . }}{{ .Labels.url }}#snapshots?target={{ $labels.target | urlquery }}{{ end }}{{ end }}';
+
+export function buildAlert(spec: AlertSpec, config: AlertsConfig, options: BuildOptions = {}, perTarget = false): AlertRule {
   let forSeconds = seconds(spec.for);
   if (options.shortenFor && forSeconds > 0) forSeconds = Math.max(0, options.shortenFor(forSeconds));
   const rule: AlertRule = {
     alert: spec.alert,
     expr: spec.expr.trim(),
     labels: { severity: spec.severity },
-    annotations: { summary: spec.summary, description: spec.description, runbook_url: runbookUrl(config, spec.alert) },
+    annotations: { summary: spec.summary, description: spec.description, runbook_url: runbookUrl(config, spec.alert), ...(perTarget ? { snapshots: SNAPSHOTS_ANNOTATION } : {}) },
   };
   if (forSeconds > 0) rule.for = promDuration(forSeconds);
   // Key order as people write rule files: alert, expr, for, labels, annotations.
@@ -85,5 +96,7 @@ export interface RecordingGroupSpec {
 /** One rule group: a name and the alerts it holds, given the config. */
 export interface GroupSpec {
   name: string;
+  /** Every alert of the group carries a `target` label: its annotations link to that target's snapshots. */
+  perTarget?: boolean;
   alerts(config: AlertsConfig): AlertSpec[];
 }

@@ -53,7 +53,7 @@ export function ruleGroups(options: RulesOptions = {}): RuleGroup[] {
   const config = alertsConfig(options.config);
   return (options.file ? RULE_FILES[options.file] : GROUPS).map((group) => ({
     name: group.name,
-    rules: group.alerts(config).map((spec) => buildAlert(spec, config, options)),
+    rules: group.alerts(config).map((spec) => buildAlert(spec, config, options, group.perTarget)),
   }));
 }
 

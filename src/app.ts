@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerBuildInfo } from './build-info.js';
+import { registerExternalUrlInfo } from './external-url-info.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
 import { createTargetCollection, type CollectionOptions } from './collectors/index.js';
@@ -11,6 +12,7 @@ import healthRoutes from './routes/health.js';
 import pingRoutes from './routes/ping.js';
 import debugRoutes from './routes/debug.js';
 import statusRoutes from './routes/status.js';
+import snapshotChangesRoutes from './routes/snapshot-changes.js';
 import snapshotRoutes from './routes/snapshots.js';
 import { createSnapshots } from './snapshots/index.js';
 import { lazySchemaCompilers } from './schema-compilers.js';
@@ -66,6 +68,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     snapshots: await createSnapshots(config, registry, app.log, collection),
     startedAt: Date.now(),
   };
+  registerExternalUrlInfo(registry, () => ctx.config.externalUrl);
   collection.onCollected((snap) => ctx.snapshots.observe(snap));
 
   // Before every route, so nothing is served around it; loaded only with a
@@ -77,6 +80,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(debugRoutes, { ctx });
   await app.register(statusRoutes, { ctx });
   await app.register(snapshotRoutes, { ctx });
+  await app.register(snapshotChangesRoutes, { ctx });
   const reloader = createReloader(ctx, options.loadConfig);
   app.decorate('reloadConfig', () => reloader.reload());
   await app.register(lifecycleRoutes, { reloader, enabled: options.enableLifecycle ?? false });

@@ -28,7 +28,10 @@ Usage:
                                                  print a process's or target's fds, sockets, peers
                                                  and memory, as /metrics sees them (--watch: refresh
                                                  and show what changed); with --config and no
-                                                 argument, every configured target
+                                                 argument, every configured target; --save also
+                                                 stores it as an incident snapshot in stateDir
+  sockeye inspect --snapshot ID [--json]         print a stored snapshot with what changed since
+                                                 the one before and the healthy baseline
   sockeye --help | --version
 
 Options:
@@ -43,7 +46,7 @@ Options:
   -h, --help             this help
   -V, --version          print the version
 
-Served: /metrics (Prometheus text or OpenMetrics), / (status page), /api/status,
+Served: /metrics (Prometheus text or OpenMetrics), / (status page), /api/status, /api/snapshots,
 /healthz (503 when the scheduler or a check is stale), /readyz, /ping/<heartbeat>,
 /-/reload (with --web.enable-lifecycle).
 

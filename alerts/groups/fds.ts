@@ -9,6 +9,7 @@ import { leakExpr, leakSpan } from '../leak.js';
 // aggregates: every series keeps all its labels (namespace, pod, …).
 export const fdsGroup: GroupSpec = {
   name: 'sockeye.fds',
+  perTarget: true,
   alerts: (c) => {
     const sk = c.selectors.sockeye;
     const ratio = `sockeye_process_fd_usage_ratio{${sk}}`;

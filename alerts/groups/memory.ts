@@ -11,6 +11,7 @@ import { leakExpr, leakSpan, minimumRising } from '../leak.js';
 // they happen.
 export const memoryGroup: GroupSpec = {
   name: 'sockeye.memory',
+  perTarget: true,
   alerts: (c) => {
     const sk = c.selectors.sockeye;
     const ws = `sockeye_process_working_set_bytes{${sk}}`;

@@ -6,6 +6,7 @@ import { leakExpr, leakSpan } from '../leak.js';
 // database) is flat, so only growth and age page, never a count alone.
 export const socketsGroup: GroupSpec = {
   name: 'sockeye.sockets',
+  perTarget: true,
   alerts: (c) => {
     const sk = c.selectors.sockeye;
     const span = leakSpan(c);

@@ -6,6 +6,7 @@ import { leakExpr, leakSpan } from '../leak.js';
 // sides), so namespace and pod stay on every alert.
 export const targetsGroup: GroupSpec = {
   name: 'sockeye.targets',
+  perTarget: true,
   alerts: (c) => {
     const sk = c.selectors.sockeye;
     const processes = `sockeye_target_processes{${sk}}`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkSchema } from './checks.js';
+import { externalUrlSchema } from './externalUrl.js';
 import { heartbeatSchema, pingKey, uniqueHeartbeatKeys } from './heartbeats.js';
 import { hostPort } from './fields.js';
 import { leaksSchema } from './leaks.js';
@@ -53,6 +54,8 @@ export const configSchema = z
     restarts: restartsSchema,
     statusPage: statusPageSchema,
     node: nodeSchema,
+    // Where people reach this sockeye from outside: exported as sockeye_external_url_info for the alerts' snapshot links.
+    externalUrl: externalUrlSchema,
     snapshots: snapshotsSchema,
   })
   .superRefine((c, ctx) => {

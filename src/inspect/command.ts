@@ -1,22 +1,31 @@
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
+import type { FastifyBaseLogger } from 'fastify';
+import { Registry } from 'prom-client';
 import { chooseSource, collectOptions, collectTargets, explainDenied, openSource, pidTarget, SocketAgeTracker, type CollectionSnapshot, type CollectOptions } from '../collectors/index.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { defaultConfig, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { changesOf } from '../snapshots/compare.js';
+import { createSnapshots, SNAPSHOT_ID, snapshotsDir } from '../snapshots/index.js';
+import type { SnapshotSummary } from '../snapshots/types.js';
 import { describeDiff, diffReports } from './diff.js';
 import { inspectReport, type InspectReport } from './report.js';
+import { readStored, renderSnapshot, UnknownSnapshot } from './snapshot.js';
 import { makeStyle, wantsColour } from './style.js';
-import { clean, renderText } from './text.js';
+import { clean, formatBytes, renderText } from './text.js';
 
 // `sockeye inspect <pid | target-name>`: the collection /metrics uses, run
 // once in this process and printed for a person (or --json for scripts);
-// --watch refreshes it and says what changed.
+// --watch refreshes it and says what changed; --save also stores it as an
+// incident snapshot; --snapshot ID prints a stored one.
 
 export const INSPECT_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   json: { type: 'boolean' },
   watch: { type: 'string', short: 'w' },
   'proc-root': { type: 'string' },
+  save: { type: 'boolean' },
+  snapshot: { type: 'string' },
 };
 
 export interface InspectIO {
@@ -45,8 +54,9 @@ interface Plan {
   report(snap: CollectionSnapshot): InspectReport;
 }
 
-function planFor(arg: string | undefined, config: Config, configFile: string | undefined): Plan {
-  const opts = collectOptions(config);
+function planFor(arg: string | undefined, config: Config, configFile: string | undefined, pictures: boolean): Plan {
+  // The full pictures only when a snapshot is saved: they cost a copy of everything read.
+  const opts = { ...collectOptions(config), pictures };
   // The pipeline /metrics runs, over the same source, on this thread (a one-shot command may block).
   const source = openSource(chooseSource(opts.procRoot).kind, opts);
   // Socket ages across the collections of a --watch.
@@ -103,7 +113,58 @@ const HOME = '\x1b[H';
 const CLEAR_LINE_END = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
 
+/** `--snapshot ID`: a stored snapshot, as text (with what changed) or JSON. */
+async function printStored(id: string, config: Config, json: boolean, io: InspectIO): Promise<number> {
+  if (!SNAPSHOT_ID.test(id)) throw new BadUsage(`--snapshot: ${JSON.stringify(id)} is not a snapshot id (like 20261207T091502.123Z-web-7f3a; sockeye inspect --save and GET /api/snapshots list them)`);
+  const dir = snapshotsDir(config.stateDir);
+  let stored;
+  try {
+    stored = await readStored(dir, id);
+  } catch (err) {
+    if (err instanceof UnknownSnapshot) throw new NotFound(err.message);
+    throw err;
+  }
+  const changes = await changesOf(stored.store, stored.snapshot, config.snapshots.triggers);
+  if (json) io.stdout.write(`${JSON.stringify({ snapshot: stored.snapshot, changes }, null, 2)}\n`);
+  else {
+    const previous = changes.previous ? await stored.store.get(changes.previous.id) : undefined;
+    io.stdout.write(renderSnapshot(stored.snapshot, changes, makeStyle(wantsColour(io.stdout, io.env)), previous));
+  }
+  return 0;
+}
+
+/** A logger for the snapshot store in a one-shot command: its warnings to stderr, its chatter dropped. */
+function commandLog(stderr: NodeJS.WriteStream): FastifyBaseLogger {
+  const say = (_obj: object, msg: string) => void stderr.write(`sockeye: ${msg}\n`);
+  const quiet = () => undefined;
+  const log = { level: 'warn', fatal: say, error: say, warn: say, info: quiet, debug: quiet, trace: quiet, silent: quiet, child: () => log };
+  return log as unknown as FastifyBaseLogger;
+}
+
+/** `--save`: each inspected target's picture from this collection, stored as the server stores them. */
+async function save(plan: Plan, snap: CollectionSnapshot, config: Config, configFile: string | undefined, io: InspectIO): Promise<SnapshotSummary[]> {
+  if (!config.snapshots.enabled) throw new NotFound(`--save: snapshots are disabled (snapshots.enabled: false in ${configFile ?? 'the config'})`);
+  const snapshots = await createSnapshots(config, new Registry(), commandLog(io.stderr), { collect: () => plan.collect(), last: () => snap });
+  try {
+    const saved: SnapshotSummary[] = [];
+    for (const t of plan.report(snap).targets) {
+      const result = await snapshots.take(t.name, { kind: 'manual', detail: 'sockeye inspect --save' });
+      if ('refused' in result) throw new NotFound(`--save: no snapshot of ${t.name}: ${result.message}`);
+      saved.push(result.taken);
+    }
+    return saved;
+  } finally {
+    await snapshots.close();
+  }
+}
+
 async function run(values: Values, args: string[], io: InspectIO): Promise<number> {
+  const snapshotId = str(values.snapshot);
+  if (snapshotId !== undefined) {
+    if (args.length > 0) throw new BadUsage(`inspect --snapshot prints a stored snapshot: give no pid or target with it (got ${args.join(' ')})`);
+    if (values.watch !== undefined || values.save === true) throw new BadUsage('inspect --snapshot prints a stored snapshot: it takes neither --watch nor --save');
+  }
+  if (values.save === true && values.watch !== undefined) throw new BadUsage('inspect --save stores one snapshot: it does not go with --watch');
   if (args.length > 1) throw new BadUsage(`inspect: expected one pid or target name, got ${args.length} (${args.join(' ')})`);
   let watchMs: number | undefined;
   if (values.watch !== undefined) {
@@ -114,6 +175,7 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
     }
   }
   const file = str(values.config) ?? io.env.SOCKEYE_CONFIG;
+  if (snapshotId !== undefined) return printStored(snapshotId, file ? await loadConfig(file) : defaultConfig(), values.json === true, io);
   if (args.length === 0 && !file) throw new BadUsage('inspect: expected a pid, a target name, or --config FILE (every configured target)');
   let config = file ? await loadConfig(file) : defaultConfig();
   const procRoot = str(values['proc-root']);
@@ -122,7 +184,8 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
     config = { ...config, procRoot };
   }
 
-  const plan = planFor(args[0], config, file);
+  const saving = values.save === true;
+  const plan = planFor(args[0], config, file, saving);
   const json = values.json === true;
   const style = makeStyle(!json && wantsColour(io.stdout, io.env));
   const first = await plan.collect();
@@ -130,7 +193,12 @@ async function run(values: Values, args: string[], io: InspectIO): Promise<numbe
 
   if (watchMs === undefined) {
     const report = plan.report(first);
-    io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { style }));
+    const saved = saving ? await save(plan, first, config, file, io) : undefined;
+    if (json) io.stdout.write(`${JSON.stringify(saved ? { ...report, saved } : report, null, 2)}\n`);
+    else {
+      io.stdout.write(renderText(report, { style }));
+      for (const s of saved ?? []) io.stdout.write(`\nsaved snapshot ${s.id} of ${clean(s.target)} (${formatBytes(s.bytes)}) in ${snapshotsDir(config.stateDir)}; sockeye inspect --snapshot ${s.id} shows it\n`);
+    }
     return 0;
   }
 

@@ -1,7 +1,10 @@
+import { counts, delta, MEMORY_NOISE_BYTES, mib, signed } from '../deltas.js';
 import type { InspectReport, InspectTarget } from './report.js';
 
 // What changed between two reports of `inspect --watch`: how a leak is seen
-// live ("+40 fds", "+12 CLOSE_WAIT"). Pure.
+// live ("+40 fds", "+12 CLOSE_WAIT"). Pure. It counts and words changes as
+// the snapshot diff does (src/deltas.ts), which compares whole pictures,
+// not top-N reports.
 
 export interface TargetDiff {
   processes: number;
@@ -16,21 +19,6 @@ export interface TargetDiff {
   /** Processes that appeared / went away, by pid. */
   started: number[];
   exited: number[];
-}
-
-function counts<T>(items: T[], key: (t: T) => string, value: (t: T) => number): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + value(i));
-  return m;
-}
-
-function delta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const k of new Set([...before.keys(), ...after.keys()])) {
-    const d = (after.get(k) ?? 0) - (before.get(k) ?? 0);
-    if (d !== 0) out.set(k, d);
-  }
-  return out;
 }
 
 export function diffTarget(before: InspectTarget, after: InspectTarget): TargetDiff {
@@ -65,12 +53,6 @@ export function diffReports(before: InspectReport, after: InspectReport): Map<st
   return out;
 }
 
-export const signed = (n: number) => (n > 0 ? `+${n.toLocaleString('en-US')}` : n.toLocaleString('en-US'));
-
-function mib(bytes: number): string {
-  return `${signed(Math.round(bytes / 1024 / 102.4) / 10)} MiB`;
-}
-
 /** One short phrase per change, biggest news first: "+40 fds", "+12 CLOSE_WAIT", "pid 123 exited". */
 export function describeDiff(d: TargetDiff): string[] {
   const out: string[] = [];
@@ -80,7 +62,6 @@ export function describeDiff(d: TargetDiff): string[] {
   for (const pid of d.started) out.push(`pid ${pid} started`);
   for (const pid of d.exited) out.push(`pid ${pid} exited`);
   if (d.threads !== 0) out.push(`${signed(d.threads)} threads`);
-  // Memory moves a little all the time; a tenth of a MiB is noise.
-  if (Math.abs(d.residentMemoryBytes) >= 1024 * 1024) out.push(`${mib(d.residentMemoryBytes)} RSS`);
+  if (Math.abs(d.residentMemoryBytes) >= MEMORY_NOISE_BYTES) out.push(`${mib(d.residentMemoryBytes)} RSS`);
   return out;
 }

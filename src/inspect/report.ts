@@ -1,4 +1,5 @@
 import { explainDenied, type CollectionSnapshot, type TargetSnapshot } from '../collectors/index.js';
+import type { ReaderIdentity } from '../collectors/snapshot.js';
 import { judgeTarget, type TargetFacts } from '../status/assemble.js';
 import type { Severity } from '../status/schema.js';
 import { targetFacts } from '../status/sources.js';
@@ -38,19 +39,20 @@ export interface InspectReport {
   targets: InspectTarget[];
 }
 
-function problemsOf(t: TargetSnapshot, snap: CollectionSnapshot): string[] {
+function problemsOf(t: TargetSnapshot, reader: ReaderIdentity): string[] {
   const out = new Set<string>();
   for (const p of t.problems) out.add(`${p.path}: ${p.message}`);
   for (const proc of t.processes) {
     for (const p of proc.problems) {
       if (p.kind === 'vanished') continue;
-      out.add(p.kind === 'denied' ? `cannot read /proc/${p.path}: ${explainDenied(snap.reader, proc.uid)}` : `${p.path}: ${p.message}`);
+      out.add(p.kind === 'denied' ? `cannot read /proc/${p.path}: ${explainDenied(reader, proc.uid)}` : `${p.path}: ${p.message}`);
     }
   }
   return [...out];
 }
 
-export function inspectTarget(t: TargetSnapshot, snap: CollectionSnapshot): InspectTarget {
+/** One target as inspect shows it; reader: who read it, for what a denial needs. */
+export function inspectTarget(t: TargetSnapshot, reader: ReaderIdentity): InspectTarget {
   const facts = targetFacts(t);
   const { severity, reasons } = judgeTarget(facts);
   return {
@@ -71,7 +73,7 @@ export function inspectTarget(t: TargetSnapshot, snap: CollectionSnapshot): Insp
       startedAt: p.startTimeSeconds === null ? null : new Date(p.startTimeSeconds * 1000).toISOString(),
       readable: p.readable,
     })),
-    problems: problemsOf(t, snap),
+    problems: problemsOf(t, reader),
   };
 }
 
@@ -79,6 +81,6 @@ export function inspectReport(snap: CollectionSnapshot, only?: (t: TargetSnapsho
   return {
     generatedAt: new Date(snap.time).toISOString(),
     procRoot: snap.procRoot,
-    targets: snap.targets.filter(only ?? (() => true)).map((t) => inspectTarget(t, snap)),
+    targets: snap.targets.filter(only ?? (() => true)).map((t) => inspectTarget(t, snap.reader)),
   };
 }

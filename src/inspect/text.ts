@@ -1,5 +1,7 @@
+import { OTHER } from '../collectors/snapshot.js';
+import { MEMORY_NOISE_BYTES, signed } from '../deltas.js';
 import { THRESHOLDS, formatAge } from '../status/assemble.js';
-import { signed, type TargetDiff } from './diff.js';
+import type { TargetDiff } from './diff.js';
 import type { InspectReport, InspectTarget } from './report.js';
 import type { Style } from './style.js';
 
@@ -65,6 +67,17 @@ function since(iso: string | null, nowMs: number): string {
   return iso === null ? '?' : `${formatAge(Math.max(0, (nowMs - Date.parse(iso)) / 1000))} ago`;
 }
 
+/**
+ * What a list left out past its top rows: how many, holding how much. A live
+ * collection's list ends in an "other" row summing an unknown number of them.
+ */
+function more(rest: Array<{ count: number; name?: string; peer?: string }>, what: string, of: string, style: Style): string[] {
+  if (rest.length === 0) return [];
+  const total = num(rest.reduce((a, r) => a + r.count, 0));
+  const folded = rest.some((r) => (r.name ?? r.peer) === OTHER);
+  return [style.dim(folded ? `    … more ${what}, ${total} ${of}` : `    … ${num(rest.length)} more ${what}, ${total} ${of}`)];
+}
+
 function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> & { diff?: TargetDiff }): string[] {
   const { style, diff: d, top, nowMs } = o;
   const out: string[] = [];
@@ -85,7 +98,7 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
       : `${num(t.openFds)} / ${num(t.maxFds)}${pct(t.fdUsageRatio)}${change(d?.fds, style)}`;
   out.push(line('fds', `${bar(t.fdUsageRatio, style)} ${fds}`));
   const memRatio = t.memoryLimitBytes && t.residentMemoryBytes !== null ? t.residentMemoryBytes / t.memoryLimitBytes : null;
-  const rssChange = d && Math.abs(d.residentMemoryBytes) >= 1024 * 1024 ? ` ${style.yellow(`(${d.residentMemoryBytes > 0 ? '+' : '-'}${formatBytes(Math.abs(d.residentMemoryBytes))})`)}` : '';
+  const rssChange = d && Math.abs(d.residentMemoryBytes) >= MEMORY_NOISE_BYTES ? ` ${style.yellow(`(${d.residentMemoryBytes > 0 ? '+' : '-'}${formatBytes(Math.abs(d.residentMemoryBytes))})`)}` : '';
   out.push(
     line(
       'memory',
@@ -112,6 +125,7 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
   if (t.topPaths.length) {
     out.push('  top paths');
     for (const p of t.topPaths.slice(0, top)) out.push(`    ${num(p.count).padStart(8)}  ${clean(p.name)}${change(d?.paths.get(p.name), style)}`);
+    out.push(...more(t.topPaths.slice(top), 'paths', 'handles', style));
   }
   if (t.topPeers.length) {
     out.push('  top peers');
@@ -119,6 +133,7 @@ function renderTarget(t: InspectTarget, o: Required<Omit<TextOptions, 'diff'>> &
       const states = p.states.map((s) => `${s.name.toUpperCase()} ${num(s.count)}`).join(', ');
       out.push(`    ${num(p.count).padStart(8)}  ${p.peer.padEnd(16)} ${style.dim(states)}${change(d?.peers.get(p.peer), style)}`);
     }
+    out.push(...more(t.topPeers.slice(top), 'peers', 'sockets', style));
   }
   if (t.listen.length) {
     out.push('  listening');

@@ -188,6 +188,13 @@ export const CLIENT_JS = String.raw`
     })));
   }
 
+  // A target's stored snapshots, one link away: the evidence of its last incidents.
+  function snapshotsOf(name) {
+    var n = (snapList || []).filter(function (s) { return s.target === name; }).length;
+    if (n === 0) return null;
+    return h('p', { class: 'snaplink' }, h('a', { href: '#snapshots?target=' + encodeURIComponent(name), text: n + ' snapshot' + (n === 1 ? '' : 's') + ' of ' + name }));
+  }
+
   // Targets a person opened or closed stay so across refreshes.
   var userOpen = {};
 
@@ -216,6 +223,7 @@ export const CLIENT_JS = String.raw`
         t.processes === 0 ? null : h('div', { class: 'meter' }, h('span', { text: 'memory ' + bytes(t.residentMemoryBytes) + (t.memoryLimitBytes ? ' / ' + bytes(t.memoryLimitBytes) : ' (no limit)') }),
           memRatio !== null ? bar(memRatio, memRatio >= 0.9 ? 'warning' : 'ok', 'memory ' + Math.round(memRatio * 100) + '% of limit') : null),
         t.processes === 0 ? null : facts([['threads', num(t.threads)], ['started', t.startedAt ? since(t.startedAt) : '?'], !t.readable && ['readable', 'no (partial numbers)']]),
+        snapshotsOf(t.name),
         t.fdsByType.length ? chips(t.fdsByType.map(function (f) { return [f.name, f.count]; })) : null,
         t.sockets.length ? chips(t.sockets.map(function (s) { return [s.protocol + ' ' + s.state.toUpperCase(), s.count]; }), function (c) { return /CLOSE_WAIT/.test(c[0]) ? 'hot' : null; }) : null,
         h('div', { class: 'tops' },
@@ -226,6 +234,149 @@ export const CLIENT_JS = String.raw`
       summary.addEventListener('click', function () { userOpen[t.name] = !details.open; });
       return h('article', { class: 'item target ' + t.severity, 'data-name': t.name }, details);
     }));
+  }
+
+
+  // Incident snapshots (docs/snapshots.md): a list under the targets, and
+  // one snapshot at #snapshot/ID in place of the rest. Read from the
+  // snapshot API with the page's token; long lists show their top rows and
+  // how many more there are, so a picture with thousands of paths stays fast.
+  var LIST_SHOWN = 20;
+  var ROWS_SHOWN = 15;
+  var snapList = null;
+  var snapError = null;
+  var snapView = null;
+
+  function api(path) {
+    var headers = { accept: 'application/json' };
+    if (token) headers.authorization = 'Bearer ' + token;
+    return fetch(path, { headers: headers, cache: 'no-store' }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (body) {
+        if (!res.ok) throw new Error((body && body.reason) || 'HTTP ' + res.status);
+        return body;
+      });
+    });
+  }
+  function route() {
+    var m = /^#snapshot\/([A-Za-z0-9_.:-]+)$/.exec(location.hash);
+    if (m) return { snapshot: m[1] };
+    var t = /^#snapshots\?target=(.*)$/.exec(location.hash);
+    if (!t) return { target: null };
+    // Alert annotations write a space as "+" (urlquery); a malformed escape is taken as written.
+    try { return { target: decodeURIComponent(t[1].replace(/\+/g, ' ')) }; } catch (e) { return { target: t[1] }; }
+  }
+  function when(ms) {
+    return new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  }
+  function ago(ms) {
+    return age(Math.max(0, (Date.now() - ms) / 1000)) + ' ago';
+  }
+  function reasonText(r) {
+    if (r.kind === 'trigger') return 'trigger ' + r.trigger + ': ' + r.detail;
+    if (r.kind === 'alert') return 'alert ' + r.alertname + ': ' + r.detail;
+    return r.kind + ': ' + r.detail;
+  }
+  // The first rows of a long list, then one row saying what is left out.
+  function capped(rows, shown, rest) {
+    if (rows.length <= shown) return rows;
+    return rows.slice(0, shown).concat([['', rest(rows.slice(shown))]]);
+  }
+
+  function snapshots(d) {
+    if (snapList === null && snapError === null) return null;
+    var r = route();
+    var list = (snapList || []).filter(function (s) { return !r.target || s.target === r.target; });
+    // Like checks and heartbeats, no section while there is nothing; but a link from an alert always lands on one.
+    if (!snapError && snapList.length === 0 && !r.target) return null;
+    var body;
+    if (snapError) body = h('p', { class: 'stale', text: 'Cannot list snapshots: ' + snapError });
+    else if (list.length === 0) body = h('div', null, h('p', { class: 'none', text: 'No snapshots of ' + r.target + '.' }), h('p', null, h('a', { href: '#snapshots', text: 'all targets' })));
+    else body = h('div', null,
+      r.target ? h('p', { class: 'muted' }, 'Only target ' + r.target + ' · ', h('a', { href: '#snapshots', text: 'all targets' })) : null,
+      h('ol', { class: 'snaps' }, list.slice(0, LIST_SHOWN).map(function (s) {
+        return h('li', { 'data-id': s.id },
+          h('a', { href: '#snapshot/' + s.id },
+            h('span', { class: 'when', text: when(s.savedAt) }), ' ',
+            h('b', { class: 'target', text: s.target }), ' ',
+            h('span', { class: 'reason', text: reasonText(s.reason) }), ' ',
+            h('span', { class: 'handles', text: num(s.openFds) + ' handles' })));
+      })),
+      list.length > LIST_SHOWN ? h('p', { class: 'muted', text: '… ' + (list.length - LIST_SHOWN) + ' older snapshots (api/snapshots lists them all)' }) : null);
+    return section('snapshots', 'Snapshots', list.length, body);
+  }
+
+  function changeList(title, c, none) {
+    if (!c) return h('div', { class: 'top changes' }, h('h4', { text: title }), h('p', { class: 'none muted', text: none }));
+    var lines = c.diff.lines.map(function (l) { return h('li', { class: 'change ' + l.kind, text: l.text }); });
+    if (lines.length === 0) lines = [h('li', { class: 'muted', text: 'no change' })];
+    if (c.diff.omitted) lines.push(h('li', { class: 'muted', text: '… ' + c.diff.omitted + ' smaller changes' }));
+    return h('div', { class: 'top changes', 'data-against': title },
+      h('h4', null, title + ' ', h('a', { href: '#snapshot/' + c.id, text: when(c.savedAt) })),
+      h('ul', null, lines));
+  }
+
+  function problemList(s) {
+    var out = [];
+    s.collection.problems.concat(s.target.problems).forEach(function (p) { out.push(p.path + ': ' + p.message); });
+    s.target.processes.forEach(function (p) {
+      p.problems.forEach(function (x) { if (x.kind !== 'vanished') out.push('pid ' + p.pid + ' ' + x.path + ': ' + x.message); });
+    });
+    s.collection.collectors.forEach(function (c) { if (!c.success) out.push('collector ' + c.name + ' failed'); });
+    return out;
+  }
+
+  function snapshotView(v) {
+    var back = h('p', null, h('a', { href: '#snapshots', text: '← all snapshots' }));
+    if (v.error) return section('snapshot', 'Snapshot', null, h('div', null, back, h('p', { class: 'stale', role: 'alert', text: 'Cannot show snapshot ' + v.id + ': ' + v.error })));
+    if (!v.snapshot) return section('snapshot', 'Snapshot', null, h('div', null, back, h('p', { class: 'muted', text: 'Loading ' + v.id + '…' })));
+    var s = v.snapshot, t = s.target, tot = t.total, ch = v.changes;
+    var paths = t.total.paths.map(function (p) { return [p.count, p.path]; });
+    var groups = tot.sockets.map(function (g) {
+      var what = g.protocol + ' ' + g.state.toUpperCase() + (g.peer !== null ? ' to ' + g.peer : g.localPort !== null ? ' on :' + g.localPort : '');
+      var more = [(g.rx || g.tx) ? 'queued ' + bytes(g.rx) + ' in, ' + bytes(g.tx) + ' out' : '', g.oldestSeconds !== null ? 'oldest ' + age(g.oldestSeconds) : ''].filter(Boolean).join(', ');
+      return [g.count, what, more];
+    });
+    var peers = tot.peers.map(function (p) { return [p.count, p.peer, Object.keys(p.states).map(function (k) { return k.toUpperCase() + ' ' + p.states[k]; }).join(', ')]; });
+    var listen = tot.listen.map(function (l) { return [num(l.queue) + ' / ' + num(l.backlog), 'port ' + l.port]; });
+    var procs = t.processes.slice().sort(function (a, b) { return (b.openFds || 0) - (a.openFds || 0) || a.pid - b.pid; }).map(function (p) {
+      return [num(p.openFds), 'pid ' + p.pid + ' ' + (p.cmdline || p.comm), bytes(p.residentBytes) + ' RSS, ' + p.threads + ' threads' + (p.readable ? '' : ', unreadable')];
+    });
+    var problemsSeen = problemList(s);
+    var sum = function (rows) { return rows.reduce(function (a, r) { return a + (typeof r[0] === 'number' ? r[0] : 0); }, 0); };
+    return section('snapshot', 'Snapshot', null, h('article', { class: 'item snapshot', 'data-id': s.id },
+      back,
+      h('div', { class: 'head' }, h('h3', { text: t.name }), h('span', { class: 'muted', text: when(s.savedAt) + ' (' + ago(s.savedAt) + ')' })),
+      h('p', { class: 'why reason', text: reasonText(s.reason) }),
+      facts([['picture of', when(t.time)], ['processes', String(t.processes.length)], ['fds', num(tot.openFds) + ' / ' + num(tot.maxFds)],
+        ['memory', bytes(tot.residentBytes) + ' RSS' + (tot.workingSetBytes !== null ? ', working set ' + bytes(tot.workingSetBytes) : '') + (tot.memoryLimitBytes ? ' of ' + bytes(tot.memoryLimitBytes) : '')],
+        ['threads', num(tot.threads)], tot.oomKills ? ['OOM kills', num(tot.oomKills)] : null, ['id', s.id]]),
+      h('div', { class: 'tops' },
+        changeList('Since the snapshot before', ch && ch.previous, 'No earlier snapshot of this target.'),
+        changeList('Since the healthy baseline', ch && ch.baseline, 'No baseline stored: take one while all is well (POST api/snapshots?target=' + t.name + ' or sockeye inspect --save).')),
+      h('div', { class: 'tops' },
+        table('Paths (' + paths.length + ')', capped(paths, ROWS_SHOWN, function (rest) { return '… ' + rest.length + ' more paths, ' + num(sum(rest)) + ' handles'; })),
+        table('Sockets (' + groups.length + ' groups)', capped(groups, ROWS_SHOWN, function (rest) { return '… ' + rest.length + ' more groups, ' + num(sum(rest)) + ' sockets'; })),
+        table('Peers (' + peers.length + ')', capped(peers, ROWS_SHOWN, function (rest) { return '… ' + rest.length + ' more peers, ' + num(sum(rest)) + ' sockets'; })),
+        table('Listening: accept queue / backlog', capped(listen, ROWS_SHOWN, function (rest) { return '… ' + rest.length + ' more ports'; }))),
+      h('div', { class: 'tops' },
+        table('Processes (' + procs.length + ')', capped(procs, ROWS_SHOWN, function (rest) { return '… ' + rest.length + ' more processes'; })),
+        problemsSeen.length ? table('What sockeye could not read', capped(problemsSeen.map(function (x) { return ['!', x]; }), ROWS_SHOWN, function (rest) { return '… ' + rest.length + ' more'; })) : null)));
+  }
+
+  function loadSnapshots() {
+    return api('api/snapshots').then(function (b) { snapList = b.snapshots; snapError = null; }, function (err) { snapError = err.message; });
+  }
+  function loadView() {
+    var r = route();
+    if (!r.snapshot) { snapView = null; return Promise.resolve(); }
+    if (snapView && snapView.id === r.snapshot) return Promise.resolve();
+    var id = r.snapshot;
+    snapView = { id: id };
+    return Promise.all([api('api/snapshots/' + id), api('api/snapshots/' + id + '/changes')]).then(function (got) {
+      if (snapView && snapView.id === id) snapView = { id: id, snapshot: got[0], changes: got[1] };
+    }, function (err) {
+      if (snapView && snapView.id === id) snapView = { id: id, error: err.message };
+    });
   }
 
   function self(d) {
@@ -247,8 +398,8 @@ export const CLIENT_JS = String.raw`
       h('header', null, h('h1', null, 'sockeye'), ' ', badge(d.severity, d.severity === 'ok' ? 'OK' : LABEL[d.severity]), ' ', h('span', { class: 'summary', text: summary }),
         h('span', { class: 'updated', id: 'updated', text: 'updated ' + age(staleFor) + ' ago' })),
       lastError ? h('p', { class: 'stale', role: 'alert', text: 'Cannot refresh (' + lastError + '): showing data from ' + age(staleFor) + ' ago.' }) : null,
-      problems(d), checks(d), heartbeats(d), targets(d), self(d),
-      h('footer', null, h('a', { href: 'api/status', text: 'api/status (JSON)' }), ' · ', h('a', { href: 'metrics', text: 'metrics' })));
+      snapView ? snapshotView(snapView) : [problems(d), checks(d), heartbeats(d), targets(d), snapshots(d), self(d)],
+      h('footer', null, h('a', { href: 'api/status', text: 'api/status (JSON)' }), ' · ', h('a', { href: 'api/snapshots', text: 'api/snapshots (JSON)' }), ' · ', h('a', { href: 'metrics', text: 'metrics' })));
     app.replaceChildren(root);
   }
 
@@ -260,11 +411,23 @@ export const CLIENT_JS = String.raw`
         if (!res.ok) throw new Error('HTTP ' + res.status);
         return res.json();
       })
-      .then(function (d) { current = d; fetchedAt = Date.now(); lastError = null; render(); },
-        function (err) { lastError = err && err.message ? err.message : String(err); render(); });
+      .then(function (d) { current = d; fetchedAt = Date.now(); lastError = null; return loadSnapshots(); })
+      .then(render, function (err) { lastError = err && err.message ? err.message : String(err); render(); });
   }
 
   render();
+  loadSnapshots().then(loadView).then(function () {
+    render();
+    if (!snapView && /^#snapshots/.test(location.hash)) { var el = document.getElementById('snapshots'); if (el) el.scrollIntoView(); }
+  });
+  window.addEventListener('hashchange', function () {
+    loadView().then(function () {
+      render();
+      var list = !snapView && /^#snapshots/.test(location.hash) ? document.getElementById('snapshots') : null;
+      if (list) list.scrollIntoView(); else window.scrollTo(0, 0);
+    });
+    render();
+  });
   setInterval(refresh, REFRESH_MS);
   setInterval(function () {
     var el = document.getElementById('updated');

@@ -59,6 +59,13 @@ p.why { padding-left: 0; }
 .top ol { list-style: none; margin: 0; padding: 0; font-size: 13px; }
 .top li { display: grid; grid-template-columns: minmax(3.5em, max-content) minmax(0, 1fr); gap: 0 8px; overflow-wrap: anywhere; } .top .n { text-align: right; font-variant-numeric: tabular-nums; }
 .top .name { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+.snaps { list-style: none; margin: 0; padding: 0; }
+.snaps li { border-bottom: 1px solid var(--line); }
+.snaps a { display: flex; flex-wrap: wrap; gap: 2px 10px; padding: 5px 2px; text-decoration: none; }
+.snaps a:hover { background: var(--card); }
+.snaps .when { color: var(--muted); font-variant-numeric: tabular-nums; } .snaps .reason { flex: 1 1 16em; overflow-wrap: anywhere; } .snaps .handles { font-variant-numeric: tabular-nums; }
+.changes ul { margin: 0; padding-left: 18px; font-size: 13px; } .changes .change { overflow-wrap: anywhere; }
+.snapshot .reason { margin: 4px 0 8px; } .snaplink { margin: 6px 0 0; font-size: 13px; }
 footer { margin-top: 24px; color: var(--muted); font-size: 12px; }
 a { color: inherit; }
 @media (max-width: 600px) { main { padding: 8px 10px 24px; } .tops { grid-template-columns: 1fr; } .updated { margin-left: 0; width: 100%; } }

@@ -33,6 +33,8 @@ beforeAll(async () => {
       targets: [{ name: 'liveapp', match: { cmdline: MARK } }],
       checks: [{ name: 'app-http', every: '1s', timeout: '500ms', http: { url: `http://127.0.0.1:${appPort}/` } }],
       heartbeats: [{ name: 'nightly', period: '1h', grace: '10m' }],
+      // Without the trailing slash: sockeye adds it.
+      externalUrl: 'https://sockeye.example/ops',
     },
   });
   instance = `127.0.0.1:${sockeye.port}`;
@@ -106,5 +108,8 @@ describe('the shipped rules against a real sockeye', () => {
     // Their `for:` is minutes: true now, paging later.
     expect(find(alerts, 'TargetMissing', { target: 'liveapp', instance })?.state).toBe('pending');
     expect(find(alerts, 'CheckFailing', { check: 'app-http', instance })?.labels.type).toBe('http');
+    // The annotation found this sockeye's externalUrl through sockeye_external_url_info; checks are not targets.
+    expect(find(alerts, 'TargetMissing', { target: 'liveapp', instance })?.annotations.snapshots).toBe('https://sockeye.example/ops/#snapshots?target=liveapp');
+    expect(find(alerts, 'CheckFailing', { check: 'app-http', instance })?.annotations.snapshots).toBeUndefined();
   });
 });

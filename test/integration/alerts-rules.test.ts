@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultAlertsConfig } from '../../alerts/config.js';
 import { GROUPS, RECORDING_FILES, RULE_FILES, recordingGroups, recordingRulesYaml, ruleGroups, rulesYaml, type RecordingFileName, type RuleFileName } from '../../alerts/rules.js';
+import { SNAPSHOTS_ANNOTATION } from '../../alerts/rule.js';
 import { REPO_ROOT } from '../support/sockeye.js';
 import { runTool } from '../support/tools.js';
 import { labRules } from '../support/stack.js';
@@ -20,6 +21,7 @@ const RUNBOOKS = join(REPO_ROOT, 'docs', 'runbooks.md');
 
 const rules = ruleGroups().flatMap((g) => g.rules);
 const alertNames = [...new Set(rules.map((r) => r.alert))];
+const perTargetAlerts = new Set(GROUPS.filter((g) => g.perTarget).flatMap((g) => ruleGroups().find((r) => r.name === g.name)!.rules.map((r) => r.alert)));
 const testFiles = readdirSync(TESTS_DIR).filter((f) => f.endsWith('.test.yml')).sort();
 
 interface ExpAlert {
@@ -126,7 +128,8 @@ describe('alerts/sockeye.rules.yml and alerts/pipeline.rules.yml', () => {
           counts.set(c.alertname, (counts.get(c.alertname) ?? 0) + 1);
           for (const a of exp) {
             expect(a.exp_labels?.severity, `${file}: "${test.name}" must state the severity`).toBeTruthy();
-            expect(Object.keys(a.exp_annotations ?? {}).sort(), `${file}: "${test.name}" must state every annotation`).toEqual(['description', 'runbook_url', 'summary']);
+            const linked = perTargetAlerts.has(c.alertname) ? ['snapshots'] : [];
+            expect(Object.keys(a.exp_annotations ?? {}).sort(), `${file}: "${test.name}" must state every annotation`).toEqual(['description', 'runbook_url', ...linked, 'summary']);
           }
         }
       }
@@ -152,6 +155,21 @@ describe('alerts/sockeye.rules.yml and alerts/pipeline.rules.yml', () => {
       expect(r.annotations.runbook_url).toBe(`${defaultAlertsConfig.runbookBase}/docs/runbooks.md#${r.alert.toLowerCase()}`);
     }
     expect(rules.filter((r) => r.alert === 'Watchdog').map((r) => r.labels.severity)).toEqual(['none']);
+  });
+
+  it('alerts about one target link to its snapshots (sockeye_external_url_info of the same job and instance); the rest do not', () => {
+    expect(perTargetAlerts.size).toBeGreaterThan(10);
+    for (const r of rules) {
+      if (perTargetAlerts.has(r.alert)) expect(r.annotations.snapshots, r.alert).toBe(SNAPSHOTS_ANNOTATION);
+      else expect(r.annotations.snapshots, r.alert).toBeUndefined();
+    }
+    expect(SNAPSHOTS_ANNOTATION).toContain('sockeye_external_url_info{job=%q, instance=%q}');
+    // Every per-target group has a promtool case where the link is filled in.
+    for (const g of GROUPS.filter((x) => x.perTarget)) {
+      const file = `${g.name.replace(/^sockeye\./, '')}.test.yml`;
+      const filled = testDocs.get(file)!.tests.flatMap((t) => (t.alert_rule_test ?? []).flatMap((c) => c.exp_alerts ?? [])).filter((a) => a.exp_annotations?.snapshots);
+      expect(filled.length, `${file} asserts a filled snapshots link`).toBeGreaterThan(0);
+    }
   });
 
   it('alerts that share a name differ in severity only (so critical can inhibit warning)', () => {

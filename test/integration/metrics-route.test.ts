@@ -113,6 +113,26 @@ describe('/metrics through app.inject', () => {
     expect(BUILD_INFO.revision).toMatch(/^([0-9a-f]{40}|unknown)$/);
   });
 
+  it('has no sockeye_external_url_info without externalUrl, and the configured URL as its label with one, following reloads', async () => {
+    expect((await scrape()).body).not.toMatch(/^sockeye_external_url_info/m);
+    const yaml = (url: string) => `targets: []\nlogLevel: silent\n${url ? `externalUrl: ${url}\n` : ''}`;
+    let file = yaml('https://sockeye.example/ops');
+    const app = await buildApp(parseConfig(file, { env: {} }), { logger: false, loadConfig: async () => parseConfig(file, { env: {} }) });
+    const info = async () => (await app.inject({ method: 'GET', url: '/metrics' })).body.split('\n').filter((l) => l.startsWith('sockeye_external_url_info'));
+    try {
+      expect(await info()).toEqual(['sockeye_external_url_info{url="https://sockeye.example/ops/"} 1']);
+      // A reload moves it, or takes it away.
+      file = yaml('https://new.example/');
+      expect(await app.reloadConfig()).toMatchObject({ ok: true });
+      expect(await info()).toEqual(['sockeye_external_url_info{url="https://new.example/"} 1']);
+      file = yaml('');
+      expect(await app.reloadConfig()).toMatchObject({ ok: true });
+      expect(await info()).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('serves OpenMetrics 1.0 to what Prometheus asks for', async () => {
     const res = await scrape(PROMETHEUS_ACCEPT);
     expect(res.statusCode).toBe(200);

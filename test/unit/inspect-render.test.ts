@@ -125,6 +125,15 @@ describe('renderText', () => {
     expect(strip(coloured)).toBe(strip(uncoloured));
   });
 
+  it('long lists: the top rows, then how many more and what they hold ("other" rows of a live collection are not counted as one)', () => {
+    const paths = Array.from({ length: 13 }, (_, i) => ({ name: `/data/f${i}`, count: 20 - i }));
+    const text = renderText(report(target({ topPaths: paths })), { style: plain, top: 10 });
+    expect(text).toContain('          11  /data/f9\n    … 3 more paths, 27 handles\n');
+    const live = renderText(report(target({ topPaths: [...paths.slice(0, 10), { name: 'other', count: 300 }] })), { style: plain, top: 10 });
+    expect(live).toContain('    … more paths, 300 handles\n');
+    expect(renderText(report(target()), { style: plain })).not.toContain('more paths');
+  });
+
   it('bar: clamps to the width and shows unknown as empty', () => {
     expect(bar(2, plain)).toBe(`[${'#'.repeat(24)}]`);
     expect(bar(null, plain)).toBe(`[${'-'.repeat(24)}]`);
