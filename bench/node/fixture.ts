@@ -1,0 +1,133 @@
+// The node benchmark's world: pods as a node has them — each pod's processes
+// in cgroups named as kubelet names them (cgroupfs driver, containerd), each
+// pod in its own network namespace with its own loopback traffic (a listener,
+// connected pairs, some in CLOSE_WAIT). A pod is one small C program
+// (bench/node/pod.c) forking the pod's other processes, so 2,000 processes
+// cost little memory and start in seconds. Pods can be added, so one run
+// measures 25, 50 and 100 pods. Everything goes with the benchmark's cleanup.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { track, trackCgroup, trackDir } from '../cleanup.js';
+import { compileC, OUT } from '../floor.js';
+
+const SOURCE = fileURLToPath(new URL('./pod.c', import.meta.url));
+const BINARY = join(OUT, 'pod');
+// A pod that does not come up must not hang the benchmark.
+const READY_TIMEOUT_MS = 60_000;
+// Pods started at once: forks and connects are kernel work, the 2 cores are shared.
+const PARALLEL = 4;
+
+export interface PodShape {
+  /** Processes per pod, dealt round-robin over its containers. */
+  processes: number;
+  containers: number;
+  /** Regular files each process opens. */
+  files: number;
+  /** Connected pairs on the pod's loopback each process holds both ends of. */
+  pairs: number;
+  /** Of those, pairs whose client end is closed: the held end is in CLOSE_WAIT. */
+  closeWait: number;
+}
+
+/** ~20 processes of ~50 fds, ~25 of them sockets, ~500 sockets per namespace: 100 pods are the issue's node. */
+export const DEFAULT_SHAPE: PodShape = { processes: 20, containers: 2, files: 24, pairs: 13, closeWait: 2 };
+
+export interface Pod {
+  uid: string;
+  containerIds: string[];
+  pids: number[];
+}
+
+export interface NodeFixture {
+  pods: Pod[];
+  /** Starts `count` more pods. */
+  add(count: number, log: (line: string) => void): Promise<void>;
+  /** Every pod process. */
+  pids(): number[];
+  /** One process per pod: its network namespace. */
+  namespacePids(): number[];
+  /** Writes pids() and namespacePids() to files (for the C floor); returns their paths. */
+  pidFiles(): { pids: string; namespaces: string };
+}
+
+const QOS = ['burstable', 'besteffort', 'guaranteed'] as const;
+
+/**
+ * Where a v1 memory hierarchy (or else the v2 tree) holds this process: pods
+ * go below it, so they stay inside whatever limits the benchmark runs under,
+ * and sockeye's memory stage reads a real memory cgroup per container.
+ */
+function cgroupBase(): string {
+  const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':'));
+  const v1 = lines.find((f) => f[1]?.split(',').includes('memory'));
+  const v2 = lines.find((f) => f[0] === '0' && f[1] === '');
+  return (v1 ? `/sys/fs/cgroup/memory${v1[2]}` : `/sys/fs/cgroup${v2?.[2] ?? ''}`).replace(/\/$/, '');
+}
+
+/** kubelet's cgroupfs layout: kubepods[/<qos>]/pod<uid>/<container id> (guaranteed pods have no QoS level). */
+function containerCgroup(root: string, qos: (typeof QOS)[number], uid: string, containerId: string): string {
+  return join(root, 'kubepods', ...(qos === 'guaranteed' ? [] : [qos]), `pod${uid}`, containerId);
+}
+
+function startPod(binary: string, shape: PodShape, file: string, dirs: string[]): Promise<number[]> {
+  const child = track(spawn(binary, [shape.processes, shape.files, shape.pairs, shape.closeWait, file, ...dirs].map(String), { stdio: ['pipe', 'pipe', 'inherit'] })) as ChildProcessWithoutNullStreams;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pod ${child.pid}: not ready in ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    const onExit = (code: number | null) => reject(new Error(`pod ${child.pid}: exited (${code}) before it was ready`));
+    child.once('exit', onExit);
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      resolve((JSON.parse(line) as { pids: number[] }).pids);
+    });
+  });
+}
+
+export function createNodeFixture(shape: PodShape = DEFAULT_SHAPE): NodeFixture {
+  const binary = compileC(SOURCE, BINARY);
+  const dir = trackDir(mkdtempSync(join(tmpdir(), 'sockeye-node-bench-')));
+  const root = trackCgroup(join(cgroupBase(), `sockeye-node-bench-${process.pid}`));
+  const pods: Pod[] = [];
+
+  async function addOne(index: number): Promise<Pod> {
+    const uid = randomUUID();
+    const qos = QOS[index % QOS.length]!;
+    const containerIds = Array.from({ length: shape.containers }, () => randomBytes(32).toString('hex'));
+    const dirs = containerIds.map((id) => containerCgroup(root, qos, uid, id));
+    for (const d of dirs) mkdirSync(d, { recursive: true });
+    // Each pod opens its own log file, so paths differ between pods as between real ones.
+    const file = join(dir, `pod-${index}.log`);
+    writeFileSync(file, `pod ${index}\n`);
+    return { uid, containerIds, pids: await startPod(binary, shape, file, dirs) };
+  }
+
+  return {
+    pods,
+    async add(count, log) {
+      const t0 = Date.now();
+      const first = pods.length;
+      let next = first;
+      const worker = async () => {
+        while (next < first + count) {
+          const i = next++;
+          pods[i] = await addOne(i);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL, count) }, worker));
+      log(`node fixture: ${count} pods up in ${Date.now() - t0} ms (${pods.length} pods, ${pods.length * shape.processes} processes)`);
+    },
+    pids: () => pods.flatMap((p) => p.pids),
+    namespacePids: () => pods.map((p) => p.pids[0]!),
+    pidFiles() {
+      const files = { pids: join(dir, 'pids'), namespaces: join(dir, 'namespace-pids') };
+      writeFileSync(files.pids, `${pods.flatMap((p) => p.pids).join('\n')}\n`);
+      writeFileSync(files.namespaces, `${pods.map((p) => p.pids[0]).join('\n')}\n`);
+      return files;
+    },
+  };
+}
