@@ -56,6 +56,7 @@ export function collectOptions(config: Config): CollectOptions {
     selfPid: process.pid,
     maxGroups: config.maxGroups,
     longLivedAfterMs: config.leaks.longLivedAfter,
+    node: config.mode === 'node' ? { maxContainers: config.node.maxContainers, outsidePods: config.node.outsidePods, include: config.node.include, exclude: config.node.exclude } : undefined,
   };
 }
 
@@ -81,7 +82,7 @@ function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapsho
  * calls are on libuv's pool), in a worker thread for the text source.
  */
 export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
-  const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin });
+  const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin }, config.mode === 'node');
   const problems = new ProblemLog(log);
   let current = collectOptions(config);
   const source: KernelSource | undefined = chooseSource(config.procRoot, options.source).kind === 'native' ? openSource('native', current) : undefined;

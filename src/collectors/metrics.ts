@@ -2,6 +2,12 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { FD_TYPES, type CollectionSnapshot } from './snapshot.js';
 import { RestartClassifier, type RestartRule } from './restart-classifier.js';
 import type { TargetSpec } from './resolve.js';
+import type { TargetSnapshot } from './snapshot.js';
+
+/** The labels every node-mode target series carries besides target ("" where unknown), so sidecar and node series filter alike. */
+export const NODE_LABELS = ['namespace', 'pod', 'container'] as const;
+
+type TargetLabels = Record<string, string>;
 
 // The target metrics (docs/metrics.md), set from one snapshot.
 // Gauges are reset each time so label sets that vanished (a closed peer, a
@@ -10,15 +16,27 @@ export class TargetMetrics {
   private readonly classifier: RestartClassifier;
   private readonly configured = new Set<string>();
   private readonly g;
-  private readonly cpu: Counter<'target' | 'mode'>;
-  private readonly restarts: Counter<'target'>;
-  private readonly starts: Counter<'target'>;
-  private readonly exits: Counter<'target'>;
-  private readonly oomKills: Counter<'target'>;
+  private readonly cpu: Counter;
+  private readonly restarts: Counter;
+  private readonly starts: Counter;
+  private readonly exits: Counter;
+  private readonly oomKills: Counter;
 
-  constructor(registry: Registry, rule: RestartRule) {
+  private readonly node: boolean;
+  private readonly info: Gauge | undefined;
+  /** Each target's label set as last exported: what removing its counters must name. */
+  private readonly ids = new Map<string, TargetLabels>();
+
+  /** `node`: node mode, where every target series also carries namespace, pod and container. */
+  constructor(registry: Registry, rule: RestartRule, node = false) {
     this.classifier = new RestartClassifier(rule);
-    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers: [registry] });
+    this.node = node;
+    const withNode = (labelNames: readonly string[]): string[] => (node && labelNames.includes('target') ? [...labelNames, ...NODE_LABELS] : [...labelNames]);
+    const gauge = (name: string, help: string, labelNames: readonly string[]) => new Gauge({ name, help, labelNames: withNode(labelNames), registers: [registry] });
+    // Node mode: what the recording rules join kube-state-metrics on (container_id, pod_uid).
+    this.info = node
+      ? new Gauge({ name: 'sockeye_target_info', help: "A node-mode target's container: pod UID, container id and QoS class as kube-state-metrics writes them, with namespace, pod and container where the pod list gives them.", labelNames: ['target', 'pod_uid', 'container_id', 'qos_class', ...NODE_LABELS], registers: [registry] })
+      : undefined;
     this.g = {
       processes: gauge('sockeye_target_processes', 'Number of processes matching the target now.', ['target']),
       processesMin: gauge('sockeye_target_processes_min', 'Configured minimum number of processes for the target.', ['target']),
@@ -43,11 +61,11 @@ export class TargetMetrics {
       collectorDuration: gauge('sockeye_scrape_collector_duration_seconds', 'How long a collector took in the last collection.', ['collector']),
       collectorSuccess: gauge('sockeye_scrape_collector_success', 'Whether a collector succeeded in the last collection (1) or hit an error (0).', ['collector']),
     };
-    this.cpu = new Counter({ name: 'sockeye_process_cpu_seconds_total', help: "CPU time consumed by the target's current processes, by mode.", labelNames: ['target', 'mode'], registers: [registry] });
-    this.oomKills = new Counter({ name: 'sockeye_process_oom_kills_total', help: "OOM kills the kernel counted in the memory cgroups of the target's processes (cgroup v2 memory.events, v1 memory.oom_control oom_kill).", labelNames: ['target'], registers: [registry] });
-    this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target replaced after living at least restarts.minLifetime: a new process with the same parent and command appeared soon after (a child of a replaced parent counts with it).', labelNames: ['target'], registers: [registry] });
-    this.starts = new Counter({ name: 'sockeye_process_starts_total', help: 'Processes of the target seen for the first time, after sockeye first saw the target.', labelNames: ['target'], registers: [registry] });
-    this.exits = new Counter({ name: 'sockeye_process_exits_total', help: 'Processes of the target that went away, for whatever reason.', labelNames: ['target'], registers: [registry] });
+    this.cpu = new Counter({ name: 'sockeye_process_cpu_seconds_total', help: "CPU time consumed by the target's current processes, by mode.", labelNames: withNode(['target', 'mode']), registers: [registry] });
+    this.oomKills = new Counter({ name: 'sockeye_process_oom_kills_total', help: "OOM kills the kernel counted in the memory cgroups of the target's processes (cgroup v2 memory.events, v1 memory.oom_control oom_kill).", labelNames: withNode(['target']), registers: [registry] });
+    this.restarts = new Counter({ name: 'sockeye_process_restarts_total', help: 'Processes of the target replaced after living at least restarts.minLifetime: a new process with the same parent and command appeared soon after (a child of a replaced parent counts with it).', labelNames: withNode(['target']), registers: [registry] });
+    this.starts = new Counter({ name: 'sockeye_process_starts_total', help: 'Processes of the target seen for the first time, after sockeye first saw the target.', labelNames: withNode(['target']), registers: [registry] });
+    this.exits = new Counter({ name: 'sockeye_process_exits_total', help: 'Processes of the target that went away, for whatever reason.', labelNames: withNode(['target']), registers: [registry] });
   }
 
   /**
@@ -64,8 +82,16 @@ export class TargetMetrics {
       this.classifier.forget(t.name);
       if (now) continue;
       this.configured.delete(t.name);
-      for (const c of [this.restarts, this.starts, this.exits]) c.remove({ target: t.name });
+      for (const c of [this.restarts, this.starts, this.exits]) c.remove(this.ids.get(t.name) ?? { target: t.name });
+      this.ids.delete(t.name);
     }
+  }
+
+  /** target, and in node mode namespace, pod and container ("" = absent: the target is no container, or the pod list is off). */
+  private labels(t: TargetSnapshot): TargetLabels {
+    if (!this.node) return { target: t.name };
+    const k = t.kube;
+    return { target: t.name, namespace: k?.namespace ?? '', pod: k?.pod ?? '', container: k?.container ?? '' };
   }
 
   /** Only the per-collector series (a collection that did not finish leaves the rest as it was). */
@@ -86,57 +112,65 @@ export class TargetMetrics {
     this.oomKills.reset();
     this.applyCollectors(snap);
     g.longLivedThreshold.set(snap.longLivedAfterSeconds);
+    this.info?.reset();
     for (const t of snap.targets) {
-      const target = t.name;
+      const target = this.labels(t);
+      this.ids.set(t.name, target);
       const u = t.total;
-      g.processes.set({ target }, t.processes.length);
-      g.processesMin.set({ target }, t.processesMin);
-      g.readable.set({ target }, t.readable ? 1 : 0);
-      if (!t.auto) this.configured.add(target);
+      if (this.info && t.kube && t.kube.podUid !== '') {
+        const k = t.kube;
+        this.info.set({ target: t.name, pod_uid: k.podUid, container_id: k.containerId, qos_class: k.qosClass, namespace: k.namespace, pod: k.pod, container: k.container }, 1);
+      }
+      g.processes.set(target, t.processes.length);
+      g.processesMin.set(target, t.processesMin);
+      g.readable.set(target, t.readable ? 1 : 0);
+      if (!t.auto) this.configured.add(t.name);
       const turnover = this.classifier.observe(
-        target,
+        t.name,
         t.processes.map((p) => ({ pid: p.pid, starttime: p.starttime, ppid: p.ppid, command: `${p.comm}\0${p.cmdline}`, startedAt: p.startTimeSeconds === null ? null : p.startTimeSeconds * 1000 })),
         snap.time,
       );
-      this.restarts.inc({ target }, turnover.restarts);
-      this.starts.inc({ target }, turnover.starts);
-      this.exits.inc({ target }, turnover.exits);
+      this.restarts.inc(target, turnover.restarts);
+      this.starts.inc(target, turnover.starts);
+      this.exits.inc(target, turnover.exits);
       if (t.processes.length === 0) continue;
-      if (u.openFds !== null) g.openFds.set({ target }, u.openFds);
-      if (u.maxFds !== null) g.maxFds.set({ target }, u.maxFds);
-      if (u.fdUsageRatio !== null) g.fdRatio.set({ target }, u.fdUsageRatio);
+      if (u.openFds !== null) g.openFds.set(target, u.openFds);
+      if (u.maxFds !== null) g.maxFds.set(target, u.maxFds);
+      if (u.fdUsageRatio !== null) g.fdRatio.set(target, u.fdUsageRatio);
       // Only the types held: eleven series per target, most of them zero, were noise.
-      if (u.fds) for (const type of FD_TYPES) if (u.fds[type] > 0) g.fds.set({ target, type }, u.fds[type]);
-      for (const p of u.paths) g.fdsByPath.set({ target, path: p.path }, p.count);
-      for (const s of u.sockets) g.sockets.set({ target, protocol: s.protocol, state: s.state }, s.count);
-      for (const p of u.peers) g.peers.set({ target, peer: p.peer }, p.count);
+      if (u.fds) for (const type of FD_TYPES) if (u.fds[type] > 0) g.fds.set({ ...target, type }, u.fds[type]);
+      for (const p of u.paths) g.fdsByPath.set({ ...target, path: p.path }, p.count);
+      for (const s of u.sockets) g.sockets.set({ ...target, protocol: s.protocol, state: s.state }, s.count);
+      for (const p of u.peers) g.peers.set({ ...target, peer: p.peer }, p.count);
       if (u.fds && u.fds.socket > 0) {
-        g.queues.set({ target, queue: 'rx' }, u.queues.rx);
-        g.queues.set({ target, queue: 'tx' }, u.queues.tx);
+        g.queues.set({ ...target, queue: 'rx' }, u.queues.rx);
+        g.queues.set({ ...target, queue: 'tx' }, u.queues.tx);
       }
       for (const l of u.listen) {
-        g.listenQueue.set({ target, port: String(l.port) }, l.queue);
-        if (l.backlog !== null) g.listenMax.set({ target, port: String(l.port) }, l.backlog);
+        g.listenQueue.set({ ...target, port: String(l.port) }, l.queue);
+        if (l.backlog !== null) g.listenMax.set({ ...target, port: String(l.port) }, l.backlog);
       }
-      if (u.residentBytes !== null) g.rss.set({ target }, u.residentBytes);
-      if (u.memoryLimitBytes !== null) g.memLimit.set({ target }, u.memoryLimitBytes);
-      if (u.workingSetBytes !== null) g.workingSet.set({ target }, u.workingSetBytes);
+      if (u.residentBytes !== null) g.rss.set(target, u.residentBytes);
+      if (u.memoryLimitBytes !== null) g.memLimit.set(target, u.memoryLimitBytes);
+      if (u.workingSetBytes !== null) g.workingSet.set(target, u.workingSetBytes);
       // Mirrors the kernel's counter, as for CPU: a new cgroup starts again from 0 (a counter reset to Prometheus).
-      if (u.oomKills !== null) this.oomKills.inc({ target }, u.oomKills);
+      if (u.oomKills !== null) this.oomKills.inc(target, u.oomKills);
       for (const a of t.socketAges) {
-        g.socketAge.set({ target, state: a.state }, a.oldestSeconds);
-        g.longLived.set({ target, state: a.state }, a.longLived);
+        g.socketAge.set({ ...target, state: a.state }, a.oldestSeconds);
+        g.longLived.set({ ...target, state: a.state }, a.longLived);
       }
-      g.threads.set({ target }, u.threads);
-      this.cpu.inc({ target, mode: 'user' }, u.cpuUserSeconds);
-      this.cpu.inc({ target, mode: 'system' }, u.cpuSystemSeconds);
+      g.threads.set(target, u.threads);
+      this.cpu.inc({ ...target, mode: 'user' }, u.cpuUserSeconds);
+      this.cpu.inc({ ...target, mode: 'system' }, u.cpuSystemSeconds);
     }
     // Zero-config groups come and go with short-lived commands: forget their restart series after a while.
-    for (const target of this.classifier.expire(snap.time)) {
-      if (this.configured.has(target)) continue;
-      this.restarts.remove({ target });
-      this.starts.remove({ target });
-      this.exits.remove({ target });
+    for (const name of this.classifier.expire(snap.time)) {
+      if (this.configured.has(name)) continue;
+      const id = this.ids.get(name) ?? { target: name };
+      this.restarts.remove(id);
+      this.starts.remove(id);
+      this.exits.remove(id);
+      this.ids.delete(name);
     }
   }
 }

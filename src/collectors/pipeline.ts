@@ -8,6 +8,7 @@ import { readListenBacklogs } from './listen-backlog.js';
 import { readMemory } from './memory.js';
 import { readOwnCapabilities } from './own-capabilities.js';
 import { readProcesses } from './process.js';
+import { resolveNode, type NodeSpec } from './resolve-node.js';
 import { ProcessTable, resolveTargets, type ResolvedTarget, type TargetSpec } from './resolve.js';
 import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, ReadProblem, TargetSnapshot, Usage } from './snapshot.js';
 import { SocketAgeTracker } from './socket-ages.js';
@@ -28,6 +29,8 @@ export interface CollectOptions {
   maxGroups?: number;
   /** A TCP socket this long in its state counts as long-lived (config leaks.longLivedAfter). */
   longLivedAfterMs: number;
+  /** Node mode: one target per container, from cgroups (targets and maxGroups are then unused). */
+  node?: NodeSpec;
 }
 
 /**
@@ -81,7 +84,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const t0 = performance.now();
   let resolved: ResolvedTarget[];
   try {
-    resolved = await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
+    resolved = options.node ? resolveNode(options.node, table, options.selfPid ?? -1) : await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
   } catch (err) {
     // procRoot itself unreadable: every target is empty, and the collection says why.
     resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as ReadProblem[] }));
@@ -186,6 +189,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     const mine = t.pids.filter((pid) => !tracked.get(pid)!.gone);
     return {
       name: t.spec.name,
+      ...(t.kube && { kube: t.kube }),
       auto: t.auto,
       processesMin: t.spec.processesMin,
       processesMax: t.spec.processesMax ?? null,

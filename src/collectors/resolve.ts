@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { MatchConfig } from '../config/targets.js';
 import { failureKind } from '../procfs/errors.js';
 import { isKernelThread, type PidStat } from '../procfs/pid/stat.js';
-import type { ReadProblem } from './snapshot.js';
+import type { KubeIdentity, ReadProblem } from './snapshot.js';
 import type { KernelSource } from './sources/index.js';
 
 /** A target as the collection needs it (plain data: it is posted to the worker). */
@@ -19,10 +19,12 @@ export interface ResolvedTarget {
   auto: boolean;
   pids: number[];
   problems: ReadProblem[];
+  /** Node mode: the container (or NO_KUBE for "other" and the host groups). */
+  kube?: KubeIdentity;
 }
 
 const regexCache = new Map<string, RegExp>();
-function compiled(source: string): RegExp {
+export function compiled(source: string): RegExp {
   let re = regexCache.get(source);
   if (!re) {
     re = new RegExp(source);
@@ -155,7 +157,7 @@ async function resolveOne(spec: TargetSpec, table: ProcessTable): Promise<Resolv
 export const OTHER_GROUP = 'other';
 
 /** pid and everything it started (and they started): sockeye and its helpers. */
-function selfAndDescendants(table: ProcessTable, selfPid: number): Set<number> {
+export function selfAndDescendants(table: ProcessTable, selfPid: number): Set<number> {
   const mine = new Set<number>([selfPid]);
   const children = new Map<number, number[]>();
   for (const pid of table.pids()) {

@@ -104,8 +104,25 @@ export interface ProcessSnapshot extends Usage {
   problems: ReadProblem[];
 }
 
+/**
+ * A node-mode target's container, as the series label it: kube-state-metrics'
+ * forms, "" where unknown (the pod list off, or a target that is no container).
+ */
+export interface KubeIdentity {
+  podUid: string;
+  /** "containerd://<64 hex>", "cri-o://…", "docker://…" as kube_pod_container_info has it. */
+  containerId: string;
+  /** guaranteed, burstable, besteffort. */
+  qosClass: string;
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
 export interface TargetSnapshot {
   name: string;
+  /** Node mode only: the target's container (every field "" for "other" and the host groups). */
+  kube?: KubeIdentity;
   /** True for the zero-config groups (every process by command name). */
   auto: boolean;
   processesMin: number;
