@@ -8,6 +8,7 @@ import { join } from 'node:path';
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
 const cgroups = new Set<string>();
+const pids = new Set<number>();
 
 export function track(child: ChildProcess): ChildProcess {
   children.add(child);
@@ -18,6 +19,12 @@ export function track(child: ChildProcess): ChildProcess {
 export function trackDir(dir: string): string {
   dirs.add(dir);
   return dir;
+}
+
+/** A process the benchmark started that is not its child (a daemon): killed by its pid. */
+export function trackPid(pid: number): number {
+  pids.add(pid);
+  return pid;
 }
 
 /** A cgroup tree the benchmark made: removed (rmdir, deepest first) once its processes are gone. */
@@ -62,6 +69,14 @@ export function cleanup(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  pids.clear();
   for (const dir of cgroups) rmdirTree(dir);
   cgroups.clear();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

@@ -5,14 +5,14 @@
 // (bench/node/pod.c) forking the pod's other processes, so 2,000 processes
 // cost little memory and start in seconds. Pods can be added, so one run
 // measures 25, 50 and 100 pods. Everything goes with the benchmark's cleanup.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { track, trackCgroup, trackDir } from '../cleanup.js';
+import { track, trackCgroup, trackDir, trackPid } from '../cleanup.js';
 import { compileC, OUT } from '../floor.js';
 
 const SOURCE = fileURLToPath(new URL('./pod.c', import.meta.url));
@@ -74,21 +74,24 @@ function containerCgroup(root: string, qos: (typeof QOS)[number], uid: string, c
   return join(root, 'kubepods', ...(qos === 'guaranteed' ? [] : [qos]), `pod${uid}`, containerId);
 }
 
-function startPod(binary: string, shape: PodShape, file: string, dirs: string[]): Promise<number[]> {
-  const child = track(spawn(binary, [shape.processes, shape.files, shape.pairs, shape.closeWait, file, ...dirs].map(String), { stdio: ['pipe', 'pipe', 'inherit'] })) as ChildProcessWithoutNullStreams;
+function startPod(binary: string, shape: PodShape, file: string, dirs: string[], ehash: number | undefined): Promise<number[]> {
+  // The program forks the pod away and exits: its stdout, which the pod keeps, says when it is up.
+  const child = track(spawn(binary, [shape.processes, shape.files, shape.pairs, shape.closeWait, file, ...dirs].map(String), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...(ehash ? { EHASH: String(ehash) } : {}) } }));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pod ${child.pid}: not ready in ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
-    const onExit = (code: number | null) => reject(new Error(`pod ${child.pid}: exited (${code}) before it was ready`));
-    child.once('exit', onExit);
-    createInterface({ input: child.stdout }).once('line', (line) => {
+    const timer = setTimeout(() => reject(new Error(`pod: not ready in ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('close', () => reject(new Error('pod: exited before it was ready')));
+    lines.once('line', (line) => {
       clearTimeout(timer);
-      child.off('exit', onExit);
-      resolve((JSON.parse(line) as { pids: number[] }).pids);
+      const { pids } = JSON.parse(line) as { pids: number[] };
+      trackPid(pids[0]!);
+      resolve(pids);
     });
   });
 }
 
-export function createNodeFixture(shape: PodShape = DEFAULT_SHAPE): NodeFixture {
+/** `ehash`: give each pod's namespace a TCP hash of its own of that many buckets (see pod.c); default: the host's, shared, as on a node left at its defaults. */
+export function createNodeFixture(shape: PodShape = DEFAULT_SHAPE, ehash?: number): NodeFixture {
   const binary = compileC(SOURCE, BINARY);
   const dir = trackDir(mkdtempSync(join(tmpdir(), 'sockeye-node-bench-')));
   const root = trackCgroup(join(cgroupBase(), `sockeye-node-bench-${process.pid}`));
@@ -103,7 +106,7 @@ export function createNodeFixture(shape: PodShape = DEFAULT_SHAPE): NodeFixture 
     // Each pod opens its own log file, so paths differ between pods as between real ones.
     const file = join(dir, `pod-${index}.log`);
     writeFileSync(file, `pod ${index}\n`);
-    return { uid, containerIds, pids: await startPod(binary, shape, file, dirs) };
+    return { uid, containerIds, pids: await startPod(binary, shape, file, dirs, ehash) };
   }
 
   return {

@@ -9,9 +9,11 @@
 //   NAMESPACE_PIDS  a file of one pid per network namespace
 // prints one JSON line: per-repetition times in ns of the fd walks, the text
 // socket reads, and (not part of the floor) the NETLINK_SOCK_DIAG dump of the
-// same namespaces done inside each one (setns), and discovery: readdir of
-// /proc plus /proc/PID/cgroup of every process on the host, which a node agent
-// reads to find the containers.
+// same namespaces done inside each one (setns); discovery: readdir of /proc
+// plus /proc/PID/cgroup of every process on the host, which a node agent
+// reads to find the containers; and the other per-process files a collection
+// reads (stat, status, limits, cmdline of each process): the floor of what
+// sockeye reads besides the fd walk and the sockets.
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
@@ -125,6 +127,20 @@ static long discover(long *bytes) {
   return n;
 }
 
+// The per-process files sockeye reads besides the fd walk; bytes read, or -1 when the process is gone.
+static long process_files(int pid) {
+  static const char *const names[] = {"stat", "status", "limits", "cmdline"};
+  char path[64];
+  long total = 0;
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, names[i]);
+    long r = read_all(path);
+    if (r < 0) return -1;
+    total += r;
+  }
+  return total;
+}
+
 static int *read_pids(const char *file, int *count) {
   FILE *f = fopen(file, "r");
   if (!f) {
@@ -164,7 +180,7 @@ int main(int argc, char **argv) {
     perror("node-floor: /proc/self/ns/net");
     return 1;
   }
-  long long *fdt = calloc(reps, sizeof *fdt), *nett = calloc(reps, sizeof *nett), *diagt = calloc(reps, sizeof *diagt), *disct = calloc(reps, sizeof *disct);
+  long long *fdt = calloc(reps, sizeof *fdt), *nett = calloc(reps, sizeof *nett), *diagt = calloc(reps, sizeof *diagt), *disct = calloc(reps, sizeof *disct), *proct = calloc(reps, sizeof *proct);
   long fds = 0, links = 0, netBytes = 0, diagSockets = 0, gone = 0, hostProcs = 0, cgroupBytes = 0;
   for (int i = -warmup; i < reps; i++) {
     fds = links = netBytes = diagSockets = gone = cgroupBytes = 0;
@@ -192,11 +208,14 @@ int main(int argc, char **argv) {
     long long t3 = now_ns();
     hostProcs = discover(&cgroupBytes);
     long long t4 = now_ns();
+    for (int p = 0; p < npids; p++) process_files(pids[p]);
+    long long t5 = now_ns();
     if (i >= 0) {
       fdt[i] = t1 - t0;
       nett[i] = t2 - t1;
       diagt[i] = t3 - t2;
       disct[i] = t4 - t3;
+      proct[i] = t5 - t4;
     }
   }
   printf("{\"processes\":%d,\"gone\":%ld,\"namespaces\":%d,\"fds\":%ld,\"links\":%ld,\"netBytes\":%ld,\"diagSockets\":%ld,\"hostProcesses\":%ld,\"cgroupBytes\":%ld",
@@ -205,6 +224,7 @@ int main(int argc, char **argv) {
   print_array("netReadNs", nett, reps);
   print_array("diagNs", diagt, reps);
   print_array("discoveryNs", disct, reps);
+  print_array("processFilesNs", proct, reps);
   printf("}\n");
   return 0;
 }

@@ -26,6 +26,7 @@ export interface NodeFloorRaw {
   netReadNs: number[];
   diagNs: number[];
   discoveryNs: number[];
+  processFilesNs: number[];
 }
 
 export interface NodeFloorResult {
@@ -45,6 +46,8 @@ export interface NodeFloorResult {
   diagTotal: number;
   /** readdir /proc + /proc/PID/cgroup of every host process: finding the containers (not part of the floor). */
   discovery: number;
+  /** stat, status, limits and cmdline of every process: what a collection reads per process besides the fd walk (not part of the floor). */
+  processFiles: number;
 }
 
 export function buildNodeFloor(): string {
@@ -58,7 +61,7 @@ export function runNodeFloorRaw(files: { pids: string; namespaces: string }, rep
 
 /** Medians (ms) over the repetitions of one or more runs; sums are per repetition, not sums of medians. */
 export function summarizeNodeFloor(runs: NodeFloorRaw[]): NodeFloorResult {
-  const all = (k: 'fdWalkNs' | 'netReadNs' | 'diagNs' | 'discoveryNs') => runs.flatMap((r) => r[k]);
+  const all = (k: 'fdWalkNs' | 'netReadNs' | 'diagNs' | 'discoveryNs' | 'processFilesNs') => runs.flatMap((r) => r[k]);
   const fdWalk = all('fdWalkNs');
   const netRead = all('netReadNs');
   const diag = all('diagNs');
@@ -77,5 +80,6 @@ export function summarizeNodeFloor(runs: NodeFloorRaw[]): NodeFloorResult {
     diag: toMs(median(diag)),
     diagTotal: toMs(median(fdWalk.map((t, i) => t + diag[i]!))),
     discovery: toMs(median(all('discoveryNs'))),
+    processFiles: toMs(median(all('processFilesNs'))),
   };
 }

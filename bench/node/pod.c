@@ -13,8 +13,16 @@
 //   CONTAINER   a container's cgroup directories, comma-separated (one per
 //               hierarchy); processes are dealt round-robin over the containers
 //
-// Prints one line, {"pids":[...]}, once every process holds its fds; then
-// waits for stdin to close (or its parent to die) and takes the pod down.
+// With EHASH set in the environment, the pod's namespace gets a TCP
+// established-hash of its own of that many buckets (net.ipv4.
+// tcp_child_ehash_entries, set in a throwaway namespace it is created from)
+// instead of sharing the host's: how a node tuned that way reads sockets.
+//
+// Leaves its parent at once (a pod is no descendant of the agent); prints one
+// line, {"pids":[...]}, once every process holds its fds; then holds no fd
+// outside its pod (stdio on /dev/null: a socket of the benchmark's namespace
+// would be one no table of the pod lists) and waits for the benchmark to exit
+// (a pidfd of it), and takes the pod down (its workers die with it).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,9 +98,22 @@ int main(int argc, char **argv) {
     fprintf(stderr, "pod: PROCS >= 1, FILES, PAIRS >= 0, CLOSE_WAIT <= PAIRS\n");
     return 2;
   }
-  // Dies with the benchmark that started it, however that ends.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() == 1) return 1;
+  // Not a child of the benchmark: an agent measured in the benchmark's own
+  // process skips its descendants, and a node's pods are none of its own.
+  // It ends when the benchmark does, however that ends: a pidfd says when.
+  int bench = (int)syscall(SYS_pidfd_open, getppid(), 0);
+  if (bench < 0) die("pidfd_open");
+  pid_t daemon = fork();
+  if (daemon < 0) die("fork");
+  if (daemon > 0) return 0;
+  setsid();
+  const char *ehash = getenv("EHASH");
+  if (ehash != NULL) {
+    if (unshare(CLONE_NEWNET) < 0) die("unshare(CLONE_NEWNET)");
+    int fd = open("/proc/sys/net/ipv4/tcp_child_ehash_entries", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, ehash, strlen(ehash)) != (ssize_t)strlen(ehash)) die("tcp_child_ehash_entries");
+    close(fd);
+  }
   if (unshare(CLONE_NEWNET) < 0) die("unshare(CLONE_NEWNET)");
   loopback_up();
   int listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -111,13 +134,13 @@ int main(int argc, char **argv) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != pids[0]) _exit(1);
       close(ready[0]);
-      // The pod's stdio are the benchmark's pipes: a worker's are /dev/null, as a container's often are.
+      close(bench);
       int null = open("/dev/null", O_RDWR);
       if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0) _exit(1);
-      close(null);
       join_container(containers[i % ncontainers]);
       hold(listener, &addr, files, file, pairs, closeWait);
-      if (write(ready[1], "", 1) != 1) _exit(1);
+      if (dup2(null, 2) < 0 || write(ready[1], "", 1) != 1) _exit(1);
+      close(null);
       close(ready[1]);
       for (;;) pause();
     }
@@ -141,10 +164,11 @@ int main(int argc, char **argv) {
   for (int i = 0; i < procs; i++) printf(i ? ",%d" : "%d", pids[i]);
   printf("]}\n");
   fflush(stdout);
-  for (;;) {
-    ssize_t r = read(0, &b, 1);
-    if (r == 0 || (r < 0 && errno != EINTR)) break;
-  }
+  int null = open("/dev/null", O_RDWR);
+  if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) die("/dev/null");
+  close(null);
+  struct pollfd gone = {.fd = bench, .events = POLLIN};
+  while (poll(&gone, 1, -1) < 0 && errno == EINTR) {}
   for (int i = 1; i < procs; i++) kill(pids[i], SIGKILL);
   while (wait(NULL) > 0 || errno == EINTR) {}
   return 0;
