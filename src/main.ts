@@ -9,7 +9,7 @@ import { defaultConfig, loadConfig, verifyConfigPaths } from './config/load.js';
 import { StateReadError } from './heartbeats/state-file.js';
 import type { Config } from './config/schema.js';
 import { VERSION } from './version.js';
-import { startupLine } from './startup-log.js';
+import { describeTargets, startupLine } from './startup-log.js';
 import { chooseSource } from './collectors/index.js';
 import { loadWebConfig, type WebConfig } from './web-config/load.js';
 
@@ -162,7 +162,7 @@ async function checkConfig(values: Values, args: string[]): Promise<number> {
     async () => {
       const config = await loadConfig(file);
       await verifyPaths(config, file);
-      const t = config.targets ? `${config.targets.length} target(s)` : 'default targets (every process, by command name)';
+      const t = config.mode === 'node' ? describeTargets(config) : config.targets ? `${config.targets.length} target(s)` : 'default targets (every process, by command name)';
       return `${t}, ${config.checks.length} check(s), ${config.heartbeats.length} heartbeat(s)`;
     },
   ]);

@@ -2,6 +2,7 @@ import { Gauge } from 'prom-client';
 import { ConfigError } from './config/errors.js';
 import type { Config } from './config/schema.js';
 import type { AppContext } from './context.js';
+import { describeTargets } from './startup-log.js';
 
 /**
  * Keys a running sockeye cannot take on: its mode (what a target is), its socket, the proc tree its
@@ -103,7 +104,7 @@ export function createReloader(ctx: AppContext, load: (() => Promise<Config>) | 
       describeChanges('checks', diff(before.checks, next.checks)),
       describeChanges('heartbeats', diff(before.heartbeats, next.heartbeats)),
     ].filter((c): c is string => c !== undefined);
-    const counts = `${next.targets ? `${next.targets.length} target(s)` : 'every process, grouped by command name'}, ${next.checks.length} check(s), ${next.heartbeats.length} heartbeat(s)`;
+    const counts = `${next.mode === 'node' ? describeTargets(next) : next.targets ? `${next.targets.length} target(s)` : 'every process, grouped by command name'}, ${next.checks.length} check(s), ${next.heartbeats.length} heartbeat(s)`;
     const message = `config reloaded: ${counts}${changes.length ? `; ${changes.join('; ')}` : '; nothing changed'}`;
     log.info({ targets: next.targets?.length ?? null, checks: next.checks.length, heartbeats: next.heartbeats.length }, message);
     return { ok: true, message };

@@ -16,6 +16,12 @@ export interface StartupFacts {
 
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
+/** What the config watches, in words: the startup line, check-config and a reload say it alike. */
+export function describeTargets(config: Config): string {
+  if (config.mode === 'node') return `node mode: every container of the node${config.node.kubernetes.enabled ? ', named from the pod list' : ''} (at most ${config.node.maxContainers} targets)`;
+  return config.targets ? count(config.targets.length, 'target') : 'every process, grouped by command name';
+}
+
 /**
  * The one line a person reads at startup: what runs, from which config, with
  * how much in it, where its state is, where it listens and how it collects.
@@ -28,7 +34,7 @@ export function startupLine(f: StartupFacts): { fields: Record<string, unknown>;
   const guards = [web?.tls && 'TLS', web?.tls && web.tls.clientAuth !== 'NoClientCert' && `client certificates (${web.tls.clientAuth})`, web && web.users.size > 0 && 'basic auth', web?.rateLimit && 'rate limit'].filter(Boolean);
   const webText = web ? `, web config ${web.file}${guards.length ? ` (${guards.join(', ')})` : ''}` : '';
   const what = f.configFile
-    ? `config ${f.configFile}: ${config.targets ? count(config.targets.length, 'target') : 'every process, grouped by command name'}, ${count(config.checks.length, 'check')}, ${count(config.heartbeats.length, 'heartbeat')}`
+    ? `config ${f.configFile}: ${describeTargets(config)}, ${count(config.checks.length, 'check')}, ${count(config.heartbeats.length, 'heartbeat')}`
     : 'no config: watching every process, grouped by command name';
   return {
     fields: {
@@ -36,6 +42,7 @@ export function startupLine(f: StartupFacts): { fields: Record<string, unknown>;
       revision: BUILD_INFO.revision,
       nodejs: BUILD_INFO.nodejs,
       config: f.configFile ?? null,
+      mode: config.mode,
       targets: config.targets?.length ?? null,
       checks: config.checks.length,
       heartbeats: config.heartbeats.length,

@@ -2,7 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
+import { kubeAccess } from '../config/node.js';
 import { withDeadline } from './deadline.js';
+import { PodLister } from './kube-pods.js';
 import { TargetMetrics } from './metrics.js';
 import { readOwnCapabilities } from './own-capabilities.js';
 import { collectTargets, STAGE_NAMES, type CollectOptions } from './pipeline.js';
@@ -56,8 +58,20 @@ export function collectOptions(config: Config): CollectOptions {
     selfPid: process.pid,
     maxGroups: config.maxGroups,
     longLivedAfterMs: config.leaks.longLivedAfter,
+    hostCgroups: config.mode === 'node',
     node: config.mode === 'node' ? { maxContainers: config.node.maxContainers, outsidePods: config.node.outsidePods, include: config.node.include, exclude: config.node.exclude } : undefined,
   };
+}
+
+/** Node mode with kubernetes.enabled: the pod list, read now and then (the settings were checked at startup). */
+function podLister(config: Config, log: FastifyBaseLogger): PodLister | undefined {
+  if (config.mode !== 'node' || !config.node.kubernetes.enabled) return undefined;
+  const access = kubeAccess(config.node.kubernetes, process.env);
+  if (Array.isArray(access)) {
+    log.error({ problems: access }, `node.kubernetes: ${access.join('; ')}; targets keep their pod UID names`);
+    return undefined;
+  }
+  return new PodLister(access, log);
 }
 
 /** What a collection that timed out reports: the last targets seen, every stage failed. */
@@ -81,7 +95,8 @@ function timedOut(opts: CollectOptions, seconds: number, last: CollectionSnapsho
  * source chosen here once, on this thread for the native source (its long
  * calls are on libuv's pool), in a worker thread for the text source.
  */
-export function createTargetCollection(config: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
+export function createTargetCollection(initial: Config, registry: Registry, log: FastifyBaseLogger, options: CollectionOptions = {}): TargetCollection {
+  let config = initial;
   const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin }, config.mode === 'node');
   const problems = new ProblemLog(log);
   let current = collectOptions(config);
@@ -94,15 +109,19 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
   let inFlight: Promise<CollectionSnapshot> | undefined;
   let closed = false;
   let last: CollectionSnapshot | undefined;
+  let pods = podLister(config, log);
 
   async function run(): Promise<CollectionSnapshot> {
     // The options this collection runs with, even if a reload comes while it runs.
     const collectOpts = current;
     let snap: CollectionSnapshot;
+    const lister = pods;
+    if (lister) await lister.ready;
+    const runOpts = lister && collectOpts.node ? { ...collectOpts, node: { ...collectOpts.node, pods: lister.pods() } } : collectOpts;
     try {
       snap = worker
-        ? await worker.collect(collectOpts, timeoutMs)
-        : await withDeadline(collectTargets(collectOpts, source!, ages), timeoutMs, () => {
+        ? await worker.collect(runOpts, timeoutMs)
+        : await withDeadline(collectTargets(runOpts, source!, ages), timeoutMs, () => {
             throw new CollectionTimeout(timeoutMs);
           });
     } catch (err) {
@@ -118,8 +137,10 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
       // this one is collected here, blocking; the next starts a fresh worker.
       log.error({ err }, 'collection worker failed; collecting on the main thread');
       here ??= openSource('text', collectOpts);
-      snap = await collectTargets(collectOpts, here, ages);
+      snap = await collectTargets(runOpts, here, ages);
     }
+    // A container of a pod the list does not have yet (started since it was read): ask again.
+    if (lister && snap.targets.some((t) => t.kube !== undefined && t.kube.podUid !== '' && t.kube.namespace === '')) lister.unknownPodSeen();
     metrics.apply(snap);
     // Reloaded meanwhile: what this collection set for a target since removed goes now.
     if (collectOpts !== current) metrics.reconfigure(collectOpts.targets, current.targets);
@@ -138,11 +159,17 @@ export function createTargetCollection(config: Config, registry: Registry, log: 
     last: () => last,
     reconfigure(next) {
       const before = current.targets;
+      if (JSON.stringify(next.node.kubernetes) !== JSON.stringify(config.node.kubernetes)) {
+        pods?.close();
+        pods = podLister(next, log);
+      }
+      config = next;
       current = collectOptions(next);
       metrics.reconfigure(before, current.targets);
     },
     close: async () => {
       closed = true;
+      pods?.close();
       await worker?.close();
       await inFlight?.catch(() => undefined);
     },

@@ -18,13 +18,14 @@ export interface MemoryInfo {
   memory: CgroupMemory;
 }
 
-export function readMemory(source: KernelSource, procs: readonly Proc[], fail: Fail): Map<number, MemoryInfo> {
+/** `cgroupOf`: the process's /proc/PID/cgroup text (the collection's, read once). */
+export function readMemory(source: KernelSource, procs: readonly Proc[], fail: Fail, cgroupOf: (pid: number) => string = (pid) => source.cgroup(pid)): Map<number, MemoryInfo> {
   // Processes of one container share a cgroup: its figures are read once.
   const cgroups = new Map<string, CgroupMemory>();
   const out = new Map<number, MemoryInfo>();
   for (const { pid } of procs) {
     try {
-      const cgroup = source.cgroup(pid);
+      const cgroup = cgroupOf(pid);
       let memory = cgroups.get(cgroup);
       if (memory === undefined) cgroups.set(cgroup, (memory = source.cgroupMemory(cgroup)));
       out.set(pid, { cgroup, memory });

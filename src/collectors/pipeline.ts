@@ -31,6 +31,8 @@ export interface CollectOptions {
   longLivedAfterMs: number;
   /** Node mode: one target per container, from cgroups (targets and maxGroups are then unused). */
   node?: NodeSpec;
+  /** Node mode: cgroup paths as the host writes them (the source's option, carried to the worker's). */
+  hostCgroups?: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const t0 = performance.now();
   let resolved: ResolvedTarget[];
   try {
-    resolved = options.node ? resolveNode(options.node, table, options.selfPid ?? -1) : await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
+    resolved = options.node ? resolveNode(options.node, table) : await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
   } catch (err) {
     // procRoot itself unreadable: every target is empty, and the collection says why.
     resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as ReadProblem[] }));
@@ -141,7 +143,7 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const fds = await stage('fd', [], (fail) => readFds(source, live(), fail));
   const sockets = await stage('sockets', ['fd'], (fail) => readSockets(source, live(), fds, fail));
   const backlogs = await stage('listen_backlog', ['sockets'], () => readListenBacklogs(source, sockets));
-  const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail));
+  const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail, (pid) => table.cgroup(pid)));
   await yieldToLoop();
 
   const bootTime = source.bootTime();

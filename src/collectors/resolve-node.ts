@@ -1,6 +1,6 @@
 import { kubeContainerOf, type KubeContainer } from '../procfs/pid/cgroup-kube.js';
 import { parsePidCgroup, type CgroupEntry } from '../procfs/pid/cgroup.js';
-import { compiled, OTHER_GROUP, selfAndDescendants, type ProcessTable, type ResolvedTarget } from './resolve.js';
+import { compiled, OTHER_GROUP, type ProcessTable, type ResolvedTarget } from './resolve.js';
 import type { KubeIdentity } from './snapshot.js';
 
 // Node mode: the targets are the node's containers, found from the cgroup
@@ -83,19 +83,19 @@ interface Group {
  * ("pause") is left out: it holds the pod's namespaces and nothing to watch,
  * kube-state-metrics has no container for it to join, and cAdvisor's
  * container="POD" series are what dashboards filter away first.
+ * Sockeye's own container is one like any other (its cost on the node is
+ * worth seeing), so nothing is skipped as "self".
  */
-export function resolveNode(spec: NodeSpec, table: ProcessTable, selfPid: number): ResolvedTarget[] {
-  const skip = selfAndDescendants(table, selfPid);
+export function resolveNode(spec: NodeSpec, table: ProcessTable): ResolvedTarget[] {
   // Processes of one container share their cgroup file: parsed once per distinct text.
   const parsed = new Map<string, { kube: KubeContainer | null; host: string }>();
   const groups = new Map<string, Group>();
   for (const pid of table.pids()) {
-    if (skip.has(pid)) continue;
     const stat = table.stat(pid);
     if (!stat) continue;
     let text: string;
     try {
-      text = table.source.cgroup(pid);
+      text = table.cgroup(pid);
     } catch {
       continue; // gone since it was listed
     }

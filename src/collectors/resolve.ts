@@ -42,6 +42,7 @@ export class ProcessTable {
   private readonly stats = new Map<number, PidStat | undefined>();
   private readonly cmdlines = new Map<number, string | Error>();
   private readonly exes = new Map<number, string | Error>();
+  private readonly cgroups = new Map<number, string | Error>();
 
   constructor(readonly source: KernelSource) {}
 
@@ -74,6 +75,21 @@ export class ProcessTable {
   /** The command line read by readCmdlines, if it was. */
   cmdline(pid: number): string | Error | undefined {
     return this.cmdlines.get(pid);
+  }
+
+  /** /proc/PID/cgroup text, read once per collection (node mode resolves by it, the memory stage reads it again); throws the read's error. */
+  cgroup(pid: number): string {
+    let c = this.cgroups.get(pid);
+    if (c === undefined) {
+      try {
+        c = this.source.cgroup(pid);
+      } catch (err) {
+        c = err as Error;
+      }
+      this.cgroups.set(pid, c);
+    }
+    if (c instanceof Error) throw c;
+    return c;
   }
 
   /** The exe link, or the error (EACCES without ptrace access). */
@@ -157,7 +173,7 @@ async function resolveOne(spec: TargetSpec, table: ProcessTable): Promise<Resolv
 export const OTHER_GROUP = 'other';
 
 /** pid and everything it started (and they started): sockeye and its helpers. */
-export function selfAndDescendants(table: ProcessTable, selfPid: number): Set<number> {
+function selfAndDescendants(table: ProcessTable, selfPid: number): Set<number> {
   const mine = new Set<number>([selfPid]);
   const children = new Map<number, number[]>();
   for (const pid of table.pids()) {

@@ -198,6 +198,12 @@ describe('POST /-/reload', () => {
     expect(res.status).toBe(500);
     expect(await res.text()).toMatch(/^failed to reload config: config: needs a restart\n {2}stateDir: cannot change on reload \(running with "\.sockeye-state", the file now says "elsewhere"\); restart sockeye to apply it/);
 
+    // What a target is cannot change under a running sockeye: node mode needs a restart.
+    writeFileSync(s.configPath!, stringify({ ...config, mode: 'node' }));
+    res = await fetch(`${s.url}/-/reload`, { method: 'POST' });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toMatch(/^failed to reload config: config: needs a restart\n {2}mode: cannot change on reload \(running with "sidecar", the file now says "node"\); restart sockeye to apply it/);
+
     // Nothing of the refused ones applied: the heartbeat keeps its count, d is still there.
     const body = await metrics(s);
     expect(value(body, 'sockeye_config_last_reload_successful')).toBe(0);

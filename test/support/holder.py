@@ -82,6 +82,15 @@ def apply(spec):
     # allocation would not show in RSS).
     for _ in range(spec.get("allocateMiB", 0)):
         held.append(b"\x01" * 1048576)
+    # Children that keep everything opened so far (the same fds, sockets
+    # shared) and sleep until the holder dies: many processes for little memory.
+    for _ in range(spec.get("forks", 0)):
+        pid = os.fork()
+        if pid == 0:
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            while True:
+                signal.pause()
+        report.setdefault("children", []).append(pid)
     if spec.get("churn"):
         threading.Thread(target=churn, args=(spec["churn"],), daemon=True).start()
     # Let loopback handshakes and FINs settle before anyone reads /proc.

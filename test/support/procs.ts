@@ -55,6 +55,8 @@ export interface HoldSpec {
    * The children share the holder's command line.
    */
   churn?: { children: number; files: number; path: string; lifeMs: [number, number]; durationMs: number };
+  /** Fork this many children after opening the rest: each holds the same fds (and so the same sockets) until the holder dies. */
+  forks?: number;
   /** Exit on its own this long after the first report (only in the first spec). */
   exitAfterMs?: number;
 }
@@ -65,6 +67,8 @@ export interface HolderReport {
   udp: Array<{ host: string; port: number }>;
   unix: string[];
   files: string[];
+  /** Pids of the children of `forks`. */
+  children?: number[];
 }
 
 export interface Holder {
@@ -85,9 +89,15 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-export async function spawnHolder(spec: HoldSpec, options: { tag?: string; timeoutMs?: number } = {}): Promise<Holder> {
+/**
+ * `wrap`: a command that runs the holder's command line given after it with
+ * exec (so the pid is the holder's), e.g. to start it in a cgroup or in a
+ * network namespace.
+ */
+export async function spawnHolder(spec: HoldSpec, options: { tag?: string; timeoutMs?: number; wrap?: string[] } = {}): Promise<Holder> {
   const tag = options.tag ?? `t${process.pid}-${++tags}`;
-  const child = spawn('python3', ['-I', HOLDER_SCRIPT, JSON.stringify(spec), 'sockeye-holder', tag], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const command = [...(options.wrap ?? []), 'python3', '-I', HOLDER_SCRIPT, JSON.stringify(spec), 'sockeye-holder', tag];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   const exited = once(child, 'exit').then(() => {
     live.delete(child);

@@ -23,6 +23,7 @@ function problemsOf(fn: () => unknown): string[] {
 describe('valid configs', () => {
   it('an empty file is the zero-config default', () => {
     const defaults = {
+      mode: 'sidecar',
       listen: '0.0.0.0:9855',
       procRoot: '/proc',
       topN: 10,
@@ -174,7 +175,7 @@ describe('closest key suggestion', () => {
 describe('error lines', () => {
   it('the root unknown-key line lists the core keys', () => {
     const [line] = problemsOf(() => parseConfig('colour: red\n', { env: {} }));
-    expect(line).toMatch(/^colour: unknown key \(allowed: listen, procRoot, .*topN, logLevel, stateDir, targets, checks, heartbeats/);
+    expect(line).toMatch(/^colour: unknown key \(allowed: mode, listen, procRoot, .*topN, logLevel, stateDir, targets, checks, heartbeats/);
   });
 
   it('never repeat a value given under a secret-looking key', () => {

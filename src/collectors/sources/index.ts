@@ -18,6 +18,8 @@ export interface SourceOptions {
   procRoot: string;
   /** Where the cgroup hierarchy is mounted (v2 root, or the v1 tmpfs holding memory/). */
   cgroupRoot: string;
+  /** Node mode: read each process's cgroup paths as the host writes them, when sockeye is in a cgroup namespace of its own (src/procfs/cgroup-ns.ts). */
+  hostCgroups?: boolean;
 }
 
 /** The sockets of one network namespace that were found, and why the rest could not be read. */

@@ -7,6 +7,7 @@ import { inetSocketInfo, SocketInterner, type SocketInfo } from '../../procfs/ne
 import { readSsListen } from '../../procfs/net/ss-listen.js';
 import { TCP_LISTEN } from '../../procfs/net/tcp.js';
 import { readNetUnix } from '../../procfs/net/unix.js';
+import { findNamespaceRoots, toHostView, type NamespaceRoots } from '../../procfs/cgroup-ns.js';
 import { parsePidCgroup, readPidCgroupText } from '../../procfs/pid/cgroup.js';
 import { readPidCmdline } from '../../procfs/pid/cmdline.js';
 import { readPidExe } from '../../procfs/pid/exe.js';
@@ -122,9 +123,13 @@ export class TextSource implements KernelSource {
   /** Listen backlogs by socket inode: fixed by listen(), so `ss` is asked only when a new listener appears. */
   private readonly backlogs = new Map<number, number>();
 
+  /** Node mode in a cgroup namespace of its own: where its root is in the host's hierarchies (found on first use; null: paths are read as they are). */
+  private namespaceRoots: NamespaceRoots | null | undefined;
+
   constructor(options: SourceOptions) {
     this.procRoot = options.procRoot;
     this.cgroupRoot = options.cgroupRoot;
+    if (!options.hostCgroups) this.namespaceRoots = null;
   }
 
   pids(): number[] {
@@ -149,7 +154,9 @@ export class TextSource implements KernelSource {
   }
 
   cgroup(pid: number): string {
-    return readPidCgroupText(this.procRoot, pid);
+    const text = readPidCgroupText(this.procRoot, pid);
+    if (this.namespaceRoots === undefined) this.namespaceRoots = findNamespaceRoots(this.procRoot, this.cgroupRoot) ?? null;
+    return this.namespaceRoots === null ? text : toHostView(text, this.namespaceRoots);
   }
 
   cgroupMemory(cgroupText: string): CgroupMemory {
