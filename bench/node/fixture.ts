@@ -1,5 +1,7 @@
 // The node benchmark's world: pods as a node has them — each pod's processes
-// in cgroups named as kubelet names them (cgroupfs driver, containerd), each
+// in cgroups named as kubelet names them (cgroupfs driver, containerd; the
+// names from test/support/kube-node.ts, whose Python holders would be too
+// heavy for 2,000 processes with sockets of their own), each
 // pod in its own network namespace with its own loopback traffic (a listener,
 // connected pairs, some in CLOSE_WAIT). A pod is one small C program
 // (bench/node/pod.c) forking the pod's other processes, so 2,000 processes
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { containerDir, podDir, type Qos } from '../../test/support/kube-node.js';
 import { track, trackCgroup, trackDir, trackPid } from '../cleanup.js';
 import { compileC, OUT } from '../floor.js';
 
@@ -55,7 +58,7 @@ export interface NodeFixture {
   pidFiles(): { pids: string; namespaces: string };
 }
 
-const QOS = ['burstable', 'besteffort', 'guaranteed'] as const;
+const QOS: readonly Qos[] = ['burstable', 'besteffort', 'guaranteed'];
 
 /**
  * Where a v1 memory hierarchy (or else the v2 tree) holds this process: pods
@@ -67,11 +70,6 @@ function cgroupBase(): string {
   const v1 = lines.find((f) => f[1]?.split(',').includes('memory'));
   const v2 = lines.find((f) => f[0] === '0' && f[1] === '');
   return (v1 ? `/sys/fs/cgroup/memory${v1[2]}` : `/sys/fs/cgroup${v2?.[2] ?? ''}`).replace(/\/$/, '');
-}
-
-/** kubelet's cgroupfs layout: kubepods[/<qos>]/pod<uid>/<container id> (guaranteed pods have no QoS level). */
-function containerCgroup(root: string, qos: (typeof QOS)[number], uid: string, containerId: string): string {
-  return join(root, 'kubepods', ...(qos === 'guaranteed' ? [] : [qos]), `pod${uid}`, containerId);
 }
 
 function startPod(binary: string, shape: PodShape, file: string, dirs: string[], ehash: number | undefined): Promise<number[]> {
@@ -101,7 +99,9 @@ export function createNodeFixture(shape: PodShape = DEFAULT_SHAPE, ehash?: numbe
     const uid = randomUUID();
     const qos = QOS[index % QOS.length]!;
     const containerIds = Array.from({ length: shape.containers }, () => randomBytes(32).toString('hex'));
-    const dirs = containerIds.map((id) => containerCgroup(root, qos, uid, id));
+    // kubelet's cgroupfs driver with containerd: the layout the node's cgroup v1 memory hierarchy has.
+    const pod = podDir(root, 'cgroupfs', qos, uid);
+    const dirs = containerIds.map((id) => containerDir(pod, 'cgroupfs', 'containerd', id));
     for (const d of dirs) mkdirSync(d, { recursive: true });
     // Each pod opens its own log file, so paths differ between pods as between real ones.
     const file = join(dir, `pod-${index}.log`);

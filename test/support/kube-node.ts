@@ -118,7 +118,7 @@ const hex64 = () => randomBytes(32).toString('hex');
 let builds = 0;
 
 /** The pod's cgroup below kubelet's root, as kubelet names it for the driver. */
-function podDir(root: string, driver: CgroupDriver, qos: Qos, uid: string): string {
+export function podDir(root: string, driver: CgroupDriver, qos: Qos, uid: string): string {
   if (driver === 'systemd') {
     const escaped = uid.replaceAll('-', '_');
     return qos === 'guaranteed' ? join(root, 'kubepods.slice', `kubepods-pod${escaped}.slice`) : join(root, 'kubepods.slice', `kubepods-${qos}.slice`, `kubepods-${qos}-pod${escaped}.slice`);
@@ -127,7 +127,7 @@ function podDir(root: string, driver: CgroupDriver, qos: Qos, uid: string): stri
 }
 
 /** The container's cgroup in its pod's, as the runtime names it (runc's <prefix>-<id>.scope for systemd). */
-function containerDir(pod: string, driver: CgroupDriver, runtime: Runtime, id: string): string {
+export function containerDir(pod: string, driver: CgroupDriver, runtime: Runtime, id: string): string {
   if (driver === 'systemd') return join(pod, `${runtime === 'containerd' ? 'cri-containerd' : runtime === 'cri-o' ? 'crio' : 'docker'}-${id}.scope`);
   return join(pod, runtime === 'cri-o' ? `crio-${id}` : id);
 }
