@@ -63,6 +63,7 @@ function rows(r: NodeResults): { header: string[]; body: string[][] } {
     row('  = x (floor + discovery + process files)', (s) => ratio(s.collection.median, s.floor.total + s.floor.discovery + s.floor.processFiles)),
     row('  targets / processes it found', (s) => `${s.collection.found.targets} / ${count(s.collection.found.processes)}`),
     row('  open fds / sockets it counted', (s) => `${count(s.collection.found.openFds)} / ${count(s.collection.found.sockets)}`),
+    row('  read problems (last collection)', (s) => problems(s.collection)),
     ...stageNames(r).map((name) => row(`  stage ${name}`, (s) => stage(s, name))),
     row('  µs per process (whole collection)', (s) => us(s.collection.median, s.floor.processes)),
     row('  µs per fd (fd stage)', (s) => us(s.collection.collectors.fd ?? NaN, s.floor.fds)),
@@ -70,6 +71,7 @@ function rows(r: NodeResults): { header: string[]; body: string[][] } {
     row('  event-loop max delay', (s) => ms(s.collection.loopDelayMax)),
     row('sockeye node collection, text source (worker)', (s) => (s.worker ? ms(s.worker.median) : 'n/a')),
     row('  = x floor', (s) => (s.worker ? ratio(s.worker.median, s.floor.total) : 'n/a')),
+    row('  read problems (last collection)', (s) => (s.worker ? problems(s.worker) : 'n/a')),
     row('  event-loop max delay', (s) => (s.worker ? ms(s.worker.loopDelayMax) : 'n/a')),
     row('process-exporter scrape ({{.Cgroups}} groups)', (s) => peerMs(s.processExporter)),
     row('  its RSS', (s) => mib(s.processExporter?.rss ?? NaN)),
@@ -77,6 +79,11 @@ function rows(r: NodeResults): { header: string[]; body: string[][] } {
     row('  sockeye collection = x process-exporter', (s) => ratio(s.collection.median, s.processExporter?.ms ?? NaN)),
   ];
   return { header, body };
+}
+
+function problems(c: CollectionFigures): string {
+  const entries = Object.entries(c.found.problems);
+  return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
 function stageNames(r: NodeResults): string[] {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import type { FastifyBaseLogger } from 'fastify';
-import { chooseSource, createTargetCollection, type SourceKind } from '../../src/collectors/index.js';
+import { chooseSource, createTargetCollection, type CollectionSnapshot, type SourceKind } from '../../src/collectors/index.js';
 import { configSchema, type ConfigInput } from '../../src/config/schema.js';
 import { statPidFdCount } from '../../src/procfs/pid/fd.js';
 import { max, median } from '../stats.js';
@@ -25,7 +25,7 @@ export interface CollectionFigures {
   /** Median ms per collector, as sockeye timed them itself (sockeye_scrape_collector_duration_seconds). */
   collectors: Record<string, number>;
   /** What the last collection found: proof it did the work. */
-  found: { targets: number; processes: number; openFds: number; sockets: number };
+  found: { targets: number; processes: number; openFds: number; sockets: number; problems: Record<string, number> };
   /** Worst delay over the same time with no collection (with `controls`): what the machine alone does to the loop. */
   loopDelayIdleMax: number;
   /**
@@ -60,7 +60,7 @@ export async function timeConfiguredCollection(input: ConfigInput, source: Sourc
   const samples: number[] = [];
   const delays: number[] = [];
   const perCollector = new Map<string, number[]>();
-  let found: CollectionFigures['found'] = { targets: 0, processes: 0, openFds: 0, sockets: 0 };
+  let found: CollectionFigures['found'] = { targets: 0, processes: 0, openFds: 0, sockets: 0, problems: {} };
   try {
     for (let i = -warmup; i < reps; i++) {
       if (i >= 0) between();
@@ -85,6 +85,7 @@ export async function timeConfiguredCollection(input: ConfigInput, source: Sourc
           processes: snap.targets.reduce((n, t) => n + t.processes.length, 0),
           openFds: snap.targets.reduce((n, t) => n + (t.total.openFds ?? 0), 0),
           sockets: snap.targets.reduce((n, t) => n + t.total.sockets.reduce((m, c) => m + c.count, 0), 0),
+          problems: problemCounts(snap.targets),
         };
         for (const c of snap.collectors) perCollector.set(c.name, [...(perCollector.get(c.name) ?? []), c.durationSeconds * 1000]);
       }
@@ -105,6 +106,18 @@ export async function timeConfiguredCollection(input: ConfigInput, source: Sourc
   const collectors = Object.fromEntries([...perCollector].map(([name, ms]) => [name, median(ms)]));
   const fdWalk = mode === 'native' ? 'native' : 'js';
   return { mode, fdWalk, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors, found };
+}
+
+/** Read problems of the collection by collector and kind ("process/error": 3): a collection that skipped work is not a fast one. */
+function problemCounts(targets: CollectionSnapshot['targets']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of targets) {
+    for (const p of [...t.problems, ...t.processes.flatMap((x) => x.problems)]) {
+      const key = `${p.collector}/${p.kind}`;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+  }
+  return out;
 }
 
 /** Worst event-loop delay while a worker thread spins for `ms`, `reps` times. */
