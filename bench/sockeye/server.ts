@@ -36,7 +36,8 @@ export async function startConfiguredSockeye(config: object, label = 'sockeye'):
   const s = await startSockeye({
     config: { logLevel: 'warn', ...config },
     readyTimeoutMs: 30_000,
-    env: { ...LAUNCH.env, NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
+    // SOCKEYE_NATIVE=0 npm run bench… means the servers too (startSockeye passes on no SOCKEYE_* of ours by itself).
+    env: { ...LAUNCH.env, ...(process.env.SOCKEYE_NATIVE === undefined ? {} : { SOCKEYE_NATIVE: process.env.SOCKEYE_NATIVE }), NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
   });
   track(s.proc);
   return s;
