@@ -139,8 +139,8 @@ export function createTargetCollection(initial: Config, registry: Registry, log:
       here ??= openSource('text', collectOpts);
       snap = await collectTargets(runOpts, here, ages);
     }
-    // A container of a pod the list does not have yet (started since it was read): ask again.
-    if (lister && snap.targets.some((t) => t.kube !== undefined && t.kube.podUid !== '' && t.kube.namespace === '')) lister.unknownPodSeen();
+    // A pod or container the list does not have yet (started or restarted since it was read): ask again.
+    if (lister && snap.targets.some((t) => t.kube !== undefined && t.kube.podUid !== '' && t.kube.container === '')) lister.unknownPodSeen();
     metrics.apply(snap);
     // Reloaded meanwhile: what this collection set for a target since removed goes now.
     if (collectOpts !== current) metrics.reconfigure(collectOpts.targets, current.targets);

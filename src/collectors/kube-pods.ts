@@ -95,7 +95,7 @@ export class PodLister {
     return this.directory;
   }
 
-  /** A collection found a pod UID the list does not have: ask again, at most once per UNKNOWN_REFRESH_MS. */
+  /** A collection found a pod or container the list does not have: ask again, at most once per UNKNOWN_REFRESH_MS. */
   unknownPodSeen(): void {
     const now = performance.now();
     if (now - this.lastUnknownRefresh < UNKNOWN_REFRESH_MS) return;

@@ -1,14 +1,16 @@
 // Node mode on a node built for real (test/support/kube-node.ts): pods whose
 // processes sit in cgroups named as kubelet names them (systemd driver on the
-// v2 mount, cgroupfs on v1's memory hierarchy; containerd and CRI-O), each pod
+// v2 mount, cgroupfs on v1's memory hierarchy; containerd, CRI-O, Docker), each pod
 // in its own network namespace with its own loopback traffic. Sockeye reads
 // them through the real /proc, as a node agent with the host's PID namespace.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { collectTargets, openSource, type KernelSource, type SourceKind, type TargetSnapshot } from '../../src/collectors/index.js';
+import { collectTargets, createTargetCollection, openSource, type KernelSource, type SourceKind, type TargetSnapshot } from '../../src/collectors/index.js';
 import type { CollectOptions } from '../../src/collectors/pipeline.js';
 import { parseConfig } from '../../src/config/load.js';
+import { Registry } from 'prom-client';
+import { captureLogger } from '../support/collection.js';
 import { HOLDER_STDIO_SOCKETS } from '../support/procs.js';
 import { buildKubeNode, containerIdUri, type BuiltContainer, type BuiltPod, type KubeNode, type PodPlan } from '../support/kube-node.js';
 
@@ -27,6 +29,7 @@ const PLANS: PodPlan[] = [
   { namespace: 'shop', name: 'db-0', driver: 'cgroupfs', runtime: 'cri-o', qos: 'guaranteed', containers: [{ name: 'db', processes: 2, files: 2, listeners: 1, pending: 1, established: 2, closeWait: 5 }] },
   { namespace: 'kube-system', name: 'dns-0', driver: 'systemd', runtime: 'cri-o', qos: 'besteffort', containers: [{ name: 'dns', processes: 1, listeners: 2, closeWait: 1 }] },
   { namespace: 'jobs', name: 'batch-0', driver: 'cgroupfs', runtime: 'containerd', qos: 'besteffort', containers: [{ name: 'work', processes: 1, files: 3 }] },
+  { namespace: 'legacy', name: 'old-0', driver: 'systemd', runtime: 'docker', qos: 'guaranteed', containers: [{ name: 'old', processes: 2, files: 1, listeners: 1, closeWait: 1 }] },
 ];
 
 let node: KubeNode;
@@ -114,6 +117,20 @@ describe('node mode settings', () => {
     const other = snap.targets.at(-1)!;
     expect(other.kube).toEqual({ podUid: '', containerId: '', qosClass: '', namespace: '', pod: '', container: '' });
     expect(other.processes.length).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('node mode in the collection worker (the text source)', () => {
+  it('collects the same containers there: the node settings cross to the worker', async () => {
+    const collection = createTargetCollection(parseConfig('mode: node\nnode:\n  outsidePods: exclude\n', { env: {} }), new Registry(), captureLogger(), { source: 'text' });
+    try {
+      const snap = await collection.collect();
+      for (const pod of node.pods) {
+        for (const c of pod.containers) expect(snap.targets.find((t) => t.name === uidName(pod, c))?.kube?.podUid).toBe(pod.uid);
+      }
+    } finally {
+      await collection.close();
+    }
   }, 60_000);
 });
 

@@ -74,9 +74,9 @@ afterEach(async () => {
   await Promise.all(collections.splice(0).map((c) => c.close()));
 });
 
-function collectionWith(nodeYaml = '') {
+function collectionWith(nodeYaml = '', caFile = certs.caFile) {
   const config = parseConfig(
-    `mode: node\nnode:\n  outsidePods: exclude\n${nodeYaml}  kubernetes:\n    enabled: true\n    nodeName: node-a\n    apiServer: https://127.0.0.1:${port}\n    tokenFile: ${tokenFile}\n    caFile: ${certs.caFile}\n`,
+    `mode: node\nnode:\n  outsidePods: exclude\n${nodeYaml}  kubernetes:\n    enabled: true\n    nodeName: node-a\n    apiServer: https://127.0.0.1:${port}\n    tokenFile: ${tokenFile}\n    caFile: ${caFile}\n`,
     { env: {} },
   );
   const registry = new Registry();
@@ -128,6 +128,29 @@ describe('node mode with the pod list', () => {
     expect(names).toEqual(['kube-system/dns-0/dns', 'shop/web-0/app']);
   }, 60_000);
 
+  it('asks again for a container the list does not have yet (restarted: a new id) and keeps the pod labels meanwhile', async () => {
+    // The list still says the container that ran before: another id.
+    const stale = { ...web(), containers: web().containers.map((c) => ({ ...c, id: 'f'.repeat(64) })) };
+    serving = { pods: [stale, dns()] };
+    requests.length = 0;
+    const { collection, registry } = collectionWith();
+    const first = await collection.collect();
+    const c = web().containers[0]!;
+    const uidName = `${web().uid}/${c.id.slice(0, 12)}`;
+    expect(ours(first)).toEqual(['kube-system/dns-0/dns', uidName].sort());
+    expect(await registry.metrics()).toContain(`sockeye_target_info{target="${uidName}",pod_uid="${web().uid}",container_id="containerd://${c.id}",qos_class="burstable",namespace="shop",pod="web-0",container=""} 1\n`);
+    serving = { pods: node.pods };
+    await poll(() => requests.length >= 2, { timeoutMs: 20_000, what: 'the list asked for again' });
+    const names = await poll(
+      async () => {
+        const n = ours(await collection.collect());
+        return n.includes('shop/web-0/app') && n;
+      },
+      { timeoutMs: 20_000, what: 'the container named' },
+    );
+    expect(names).toEqual(['kube-system/dns-0/dns', 'shop/web-0/app']);
+  }, 60_000);
+
   it('includes and excludes by namespace and container name', async () => {
     serving = { pods: node.pods };
     const excluded = collectionWith('  exclude:\n    namespaces: ["^kube-system$"]\n');
@@ -149,5 +172,23 @@ describe('node mode with the pod list', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.msg).toContain('HTTP 403');
     expect(warnings[0]!.msg).toContain('their pod UID names');
+  }, 60_000);
+
+  it('trusts only the CA it is given: a server certificate from another CA is a logged failure, nothing read', async () => {
+    serving = { pods: node.pods };
+    requests.length = 0;
+    const other = makeCerts();
+    try {
+      const { collection, log } = collectionWith('', other.caFile);
+      const snap = await collection.collect();
+      expect(ours(snap)).toEqual(node.pods.map((p) => `${p.uid}/${p.containers[0]!.id.slice(0, 12)}`).sort());
+      const warnings = log.lines.filter((l) => l.msg.startsWith('cannot list the pods of node node-a'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.msg).toMatch(/certificate/i);
+      // The handshake failed: no request reached the server.
+      expect(requests).toEqual([]);
+    } finally {
+      other.cleanup();
+    }
   }, 60_000);
 });
