@@ -10,10 +10,10 @@ export interface StepResults {
   pods: number;
   processes: number;
   floor: NodeFloorResult;
-  /** The default source (native: the main thread, the addon on libuv's pool), interleaved with the floor. */
+  /** The source node mode chooses (text, in the worker), interleaved with the floor. */
   collection: CollectionFigures;
-  /** The text source, in its worker thread. */
-  worker: CollectionFigures | undefined;
+  /** The other source, for comparison (native: the main thread, the addon on libuv's pool). */
+  other: CollectionFigures | undefined;
   processExporter: PeerTiming | undefined;
 }
 
@@ -57,7 +57,7 @@ function rows(r: NodeResults): { header: string[]; body: string[][] } {
     row('C: fd walks + sock_diag dumps', (s) => ms(s.floor.diagTotal)),
     row('C: discovery (readdir /proc + every cgroup file)', (s) => ms(s.floor.discovery)),
     row('C: stat+status+limits+cmdline of every process', (s) => ms(s.floor.processFiles)),
-    row('sockeye node collection, default source', (s) => ms(s.collection.median)),
+    row("sockeye node collection, node mode's source", (s) => ms(s.collection.median)),
     row('  its source', (s) => s.collection.mode),
     row('  = x floor', (s) => ratio(s.collection.median, s.floor.total)),
     row('  = x (floor + discovery + process files)', (s) => ratio(s.collection.median, s.floor.total + s.floor.discovery + s.floor.processFiles)),
@@ -69,10 +69,11 @@ function rows(r: NodeResults): { header: string[]; body: string[][] } {
     row('  µs per fd (fd stage)', (s) => us(s.collection.collectors.fd ?? NaN, s.floor.fds)),
     row('  ms per namespace (sockets stage)', (s) => ms((s.collection.collectors.sockets ?? NaN) / s.pods)),
     row('  event-loop max delay', (s) => ms(s.collection.loopDelayMax)),
-    row('sockeye node collection, text source (worker)', (s) => (s.worker ? ms(s.worker.median) : 'n/a')),
-    row('  = x floor', (s) => (s.worker ? ratio(s.worker.median, s.floor.total) : 'n/a')),
-    row('  read problems (last collection)', (s) => (s.worker ? problems(s.worker) : 'n/a')),
-    row('  event-loop max delay', (s) => (s.worker ? ms(s.worker.loopDelayMax) : 'n/a')),
+    row('sockeye node collection, the other source', (s) => (s.other ? ms(s.other.median) : 'n/a')),
+    row('  its source', (s) => s.other?.mode ?? 'n/a'),
+    row('  = x floor', (s) => (s.other ? ratio(s.other.median, s.floor.total) : 'n/a')),
+    row('  read problems (last collection)', (s) => (s.other ? problems(s.other) : 'n/a')),
+    row('  event-loop max delay', (s) => (s.other ? ms(s.other.loopDelayMax) : 'n/a')),
     row('process-exporter scrape ({{.Cgroups}} groups)', (s) => peerMs(s.processExporter)),
     row('  its RSS', (s) => mib(s.processExporter?.rss ?? NaN)),
     row('  its CPU per scrape', (s) => (s.processExporter?.cpuPerScrape === undefined ? 'n/a' : `${sig(s.processExporter.cpuPerScrape)} s`)),
@@ -117,7 +118,7 @@ function goals(r: NodeResults): string[] {
   if (!big) return [];
   const out: Array<[Verdict, string]> = [];
   const floorRatio = big.collection.median / big.floor.total;
-  out.push([verdict(floorRatio <= 1.3), `issue 16: full node collection at ${big.pods} pods ≤ 1.3x the floor: ${sig(floorRatio)}x (${ms(big.collection.median)} vs ${ms(big.floor.total)}); text source ${big.worker ? ratio(big.worker.median, big.floor.total) : 'n/a'}`]);
+  out.push([verdict(floorRatio <= 1.3), `issue 16: full node collection at ${big.pods} pods ≤ 1.3x the floor: ${sig(floorRatio)}x (${ms(big.collection.median)} vs ${ms(big.floor.total)}, ${big.collection.mode} source); ${big.other ? `${big.other.mode} source ${ratio(big.other.median, big.floor.total)}` : ''}`]);
 
   const perProcess = r.steps.map((s) => s.collection.median / s.floor.processes);
   const floorPerProcess = r.steps.map((s) => s.floor.total / s.floor.processes);
@@ -144,7 +145,7 @@ function summaries(r: NodeResults): string[] {
     out.push(
       `node@${s.pods}pods: ${count(s.floor.processes)} processes, ${count(s.floor.fds)} fds, ${count(s.floor.diagSockets)} sockets in ${s.floor.namespaces} namespaces: ` +
         `sockeye ${ms(s.collection.median)} (${s.collection.mode}) = ${ratio(s.collection.median, s.floor.total)} floor (${ms(s.floor.total)}: fd walks ${ms(s.floor.fdWalk)} + socket reads ${ms(s.floor.netRead)}); ` +
-        `text source ${s.worker ? ms(s.worker.median) : 'n/a'}; process-exporter ${peerMs(s.processExporter)}`,
+        `${s.other ? `${s.other.mode} source ${ms(s.other.median)}` : ''}; process-exporter ${peerMs(s.processExporter)}`,
     );
   }
   for (const s of r.servers ?? []) {

@@ -27,7 +27,8 @@ const USAGE = `npm run bench:node [-- options]
   --interval SECONDS scrape interval of the servers (default 15)
   --ehash BUCKETS    give each pod's network namespace a TCP hash of its own
                      (net.ipv4.tcp_child_ehash_entries); default: the host's, shared
-  --skip LIST        leave out parts: peers,text,servers (comma-separated)
+  --skip LIST        leave out parts: peers,other,servers (comma-separated; other: the
+                     source node mode does not choose, timed beside it)
   -h, --help`;
 
 function options() {
@@ -63,8 +64,8 @@ function options() {
   }
   const skip = new Set(values.skip.split(',').filter(Boolean));
   for (const s of skip) {
-    if (!['peers', 'text', 'servers'].includes(s)) {
-      process.stderr.write(`bench:node: --skip: expected some of peers,text,servers, got ${JSON.stringify(s)}\n`);
+    if (!['peers', 'other', 'servers'].includes(s)) {
+      process.stderr.write(`bench:node: --skip: expected some of peers,other,servers, got ${JSON.stringify(s)}\n`);
       process.exit(2);
     }
   }
@@ -94,14 +95,15 @@ async function main(): Promise<void> {
   for (const pods of o.pods) {
     await node.add(pods - node.pods.length, log);
     const files = node.pidFiles();
-    log(`${pods} pods: the floor and sockeye's node collection interleaved (default source)`);
+    log(`${pods} pods: the floor and sockeye's node collection interleaved (the source node mode chooses)`);
     // One floor repetition before each timed collection: both see the same machine load.
     const floorRuns: NodeFloorRaw[] = [runNodeFloorRaw(files, 1, 1)];
     const collection = await timeConfiguredCollection(NODE_CONFIG, undefined, o.reps, 1, () => floorRuns.push(runNodeFloorRaw(files, 1, 0)));
-    let worker: StepResults['worker'];
-    if (!o.skip.has('text')) {
-      log(`${pods} pods: sockeye's node collection, text source in its worker`);
-      worker = await timeConfiguredCollection(NODE_CONFIG, 'text', o.reps, 1);
+    let other: StepResults['other'];
+    if (!o.skip.has('other')) {
+      const kind = collection.mode === 'native' ? 'text' : 'native';
+      log(`${pods} pods: sockeye's node collection, the ${kind} source`);
+      other = await timeConfiguredCollection(NODE_CONFIG, kind, o.reps, 1);
     }
     let processExporter: StepResults['processExporter'];
     if (!o.skip.has('peers')) {
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
       processExporter = await timeNodeProcessExporter(node.pids().length, join(OUT), o.reps, 1);
     }
     const floor = summarizeNodeFloor(floorRuns);
-    steps.push({ pods, processes: node.pids().length, floor, collection, worker, processExporter });
+    steps.push({ pods, processes: node.pids().length, floor, collection, other, processExporter });
     log(`${pods} pods: sockeye ${collection.median.toFixed(0)} ms, floor ${floor.total.toFixed(0)} ms`);
   }
 

@@ -54,7 +54,7 @@ export async function timeCollection(pid: number, source: SourceKind | undefined
 /** timeCollection for any configuration (node mode, for one). */
 export async function timeConfiguredCollection(input: ConfigInput, source: SourceKind | undefined, reps: number, warmup: number, between: () => void = () => {}, controls = false): Promise<CollectionFigures> {
   const config = configSchema.parse(input);
-  const mode = chooseSource('/proc', source).kind;
+  const mode = chooseSource('/proc', source, config.mode).kind;
   const collection = createTargetCollection(config, new Registry(), quietLogger(), { source: mode });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const samples: number[] = [];
