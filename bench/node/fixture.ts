@@ -9,12 +9,12 @@
 // measures 25, 50 and 100 pods. Everything goes with the benchmark's cleanup.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { containerDir, podDir, type Qos } from '../../test/support/kube-node.js';
+import { cgroupMounts, containerDir, ownCgroups, podDir, type Qos } from '../../test/support/kube-node.js';
 import { track, trackCgroup, trackDir, trackPid } from '../cleanup.js';
 import { compileC, OUT } from '../floor.js';
 
@@ -61,15 +61,17 @@ export interface NodeFixture {
 const QOS: readonly Qos[] = ['burstable', 'besteffort', 'guaranteed'];
 
 /**
- * Where a v1 memory hierarchy (or else the v2 tree) holds this process: pods
- * go below it, so they stay inside whatever limits the benchmark runs under,
- * and sockeye's memory stage reads a real memory cgroup per container.
+ * Below this process's own cgroup in v1's memory hierarchy (or else the v2
+ * tree), as kube-node.ts places its cgroupfs pods: they stay inside whatever
+ * limits the benchmark runs under, and sockeye's memory stage reads a real
+ * memory cgroup per container.
  */
 function cgroupBase(): string {
-  const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':'));
-  const v1 = lines.find((f) => f[1]?.split(',').includes('memory'));
-  const v2 = lines.find((f) => f[0] === '0' && f[1] === '');
-  return (v1 ? `/sys/fs/cgroup/memory${v1[2]}` : `/sys/fs/cgroup${v2?.[2] ?? ''}`).replace(/\/$/, '');
+  const mounts = cgroupMounts();
+  const own = ownCgroups();
+  if (mounts.v1Memory !== undefined) return join(mounts.v1Memory, own.v1Memory ?? '/');
+  if (mounts.v2 !== undefined) return join(mounts.v2, own.v2);
+  throw new Error('no cgroup v2 mount and no v1 memory controller mounted: cannot build a node');
 }
 
 function startPod(binary: string, shape: PodShape, file: string, dirs: string[], ehash: number | undefined): Promise<number[]> {

@@ -90,7 +90,7 @@ export interface KubeNode {
 }
 
 /** Mount points of the v2 hierarchy and of v1's memory controller, from mountinfo. */
-function cgroupMounts(): { v2?: string; v1Memory?: string } {
+export function cgroupMounts(): { v2?: string; v1Memory?: string } {
   const out: { v2?: string; v1Memory?: string } = {};
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const [left, right] = line.split(' - ');
@@ -104,7 +104,7 @@ function cgroupMounts(): { v2?: string; v1Memory?: string } {
 }
 
 /** This process's own cgroup in the v2 hierarchy and in v1's memory one: new trees go below them. */
-function ownCgroups(): { v2: string; v1Memory?: string } {
+export function ownCgroups(): { v2: string; v1Memory?: string } {
   const out: { v2: string; v1Memory?: string } = { v2: '/' };
   for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
     const [id, controllers, path] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')), line.slice(line.lastIndexOf(':') + 1)];
