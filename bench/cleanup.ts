@@ -2,10 +2,13 @@
 // benchmark ends: normally, on error, or on Ctrl-C. Fixtures also exit on
 // their own when their IPC channel closes.
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
+const cgroups = new Set<string>();
+const pids = new Set<number>();
 
 export function track(child: ChildProcess): ChildProcess {
   children.add(child);
@@ -18,12 +21,64 @@ export function trackDir(dir: string): string {
   return dir;
 }
 
-/** Kills what is still running (by its own pid) and removes temporary dirs. Idempotent, synchronous. */
+/** A process the benchmark started that is not its child (a daemon): killed by its pid. */
+export function trackPid(pid: number): number {
+  pids.add(pid);
+  return pid;
+}
+
+/** A cgroup tree the benchmark made: removed (rmdir, deepest first) once its processes are gone. */
+export function trackCgroup(dir: string): string {
+  cgroups.add(dir);
+  return dir;
+}
+
+// A killed process leaves its cgroup when the kernel has torn it down, a moment after the signal.
+const CGROUP_GONE_MS = 10_000;
+
+function rmdirTree(dir: string): void {
+  let subdirs: string[];
+  try {
+    subdirs = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const sub of subdirs) rmdirTree(sub);
+  const deadline = Date.now() + CGROUP_GONE_MS;
+  for (;;) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || Date.now() > deadline) {
+        process.stderr.write(`bench: cannot remove cgroup ${dir}: ${(err as Error).message}\n`);
+        return;
+      }
+      // Synchronous: cleanup also runs in the 'exit' handler, where nothing asynchronous does.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
+/** Kills what is still running (by its own pid), then removes cgroups and temporary dirs. Idempotent, synchronous. */
 export function cleanup(): void {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   children.clear();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  pids.clear();
+  for (const dir of cgroups) rmdirTree(dir);
+  cgroups.clear();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs.clear();
 }

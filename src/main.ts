@@ -100,7 +100,7 @@ async function serve(values: Values, args: string[]): Promise<'serving'> {
   await verifyPaths(config, file ?? 'config');
   const { listen, ...addr } = resolveListen(values, config);
   // The kernel source, chosen here once to be named in the startup line.
-  const source = chooseSource(config.procRoot);
+  const source = chooseSource(config.procRoot, undefined, config.mode);
   const collection = { source: source.kind };
   // A reload reads the same file with the same flags and environment, checked as at startup.
   const reload = file

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { freePort } from '../../test/support/sockeye.js';
 import { track } from '../cleanup.js';
 import { timeScrapes, waitHttp } from '../http.js';
+import { cpuSeconds, rssBytes } from '../proc.js';
 import { median } from '../stats.js';
 
 export interface PeerTiming {
@@ -12,6 +13,10 @@ export interface PeerTiming {
   samples?: number[];
   skipped?: string;
   note?: string;
+  /** The exporter's RSS after its timed scrapes (bytes). */
+  rss?: number;
+  /** Its CPU time (user + system) per timed scrape, seconds, from /proc. */
+  cpuPerScrape?: number;
 }
 
 export function installed(command: string): boolean {
@@ -48,8 +53,12 @@ export async function timeExporter(
     } catch (err) {
       throw new Error(`${name}: ${(err as Error).message}\n${stderr}`);
     }
-    const { samples, last } = await timeScrapes(url, reps, warmup);
-    return { name, ms: median(samples), samples, note: check(last.body) };
+    // Warm-up outside the CPU count, so the figure is per steady-state scrape.
+    if (warmup > 0) await timeScrapes(url, 0, warmup);
+    const cpu0 = cpuSeconds(child.pid!);
+    const { samples, last } = await timeScrapes(url, reps, 0);
+    const cpuPerScrape = (cpuSeconds(child.pid!) - cpu0) / reps;
+    return { name, ms: median(samples), samples, note: check(last.body), rss: rssBytes(child.pid!), cpuPerScrape };
   } finally {
     child.kill('SIGKILL');
   }

@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import type { FastifyBaseLogger } from 'fastify';
-import { chooseSource, createTargetCollection, type SourceKind } from '../../src/collectors/index.js';
-import { configSchema } from '../../src/config/schema.js';
+import { chooseSource, createTargetCollection, type CollectionSnapshot, type SourceKind } from '../../src/collectors/index.js';
+import { configSchema, type ConfigInput } from '../../src/config/schema.js';
 import { statPidFdCount } from '../../src/procfs/pid/fd.js';
 import { max, median } from '../stats.js';
 
@@ -24,6 +24,8 @@ export interface CollectionFigures {
   loopDelayMedian: number;
   /** Median ms per collector, as sockeye timed them itself (sockeye_scrape_collector_duration_seconds). */
   collectors: Record<string, number>;
+  /** What the last collection found: proof it did the work. */
+  found: { targets: number; processes: number; openFds: number; sockets: number; problems: Record<string, number> };
   /** Worst delay over the same time with no collection (with `controls`): what the machine alone does to the loop. */
   loopDelayIdleMax: number;
   /**
@@ -46,13 +48,19 @@ export const quietLogger = (): FastifyBaseLogger => {
  * machine load.
  */
 export async function timeCollection(pid: number, source: SourceKind | undefined, reps: number, warmup: number, between: () => void = () => {}, controls = false): Promise<CollectionFigures> {
-  const config = configSchema.parse({ targets: [{ name: 'bench', match: { pid } }] });
-  const mode = chooseSource('/proc', source).kind;
+  return timeConfiguredCollection({ targets: [{ name: 'bench', match: { pid } }] }, source, reps, warmup, between, controls);
+}
+
+/** timeCollection for any configuration (node mode, for one). */
+export async function timeConfiguredCollection(input: ConfigInput, source: SourceKind | undefined, reps: number, warmup: number, between: () => void = () => {}, controls = false): Promise<CollectionFigures> {
+  const config = configSchema.parse(input);
+  const mode = chooseSource('/proc', source, config.mode).kind;
   const collection = createTargetCollection(config, new Registry(), quietLogger(), { source: mode });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const samples: number[] = [];
   const delays: number[] = [];
   const perCollector = new Map<string, number[]>();
+  let found: CollectionFigures['found'] = { targets: 0, processes: 0, openFds: 0, sockets: 0, problems: {} };
   try {
     for (let i = -warmup; i < reps; i++) {
       if (i >= 0) between();
@@ -72,6 +80,13 @@ export async function timeCollection(pid: number, source: SourceKind | undefined
         samples.push(t);
         // The histogram reports ns; with no sample yet (a collection shorter than 1 ms) max is 0.
         delays.push(histogram.max / 1e6);
+        found = {
+          targets: snap.targets.length,
+          processes: snap.targets.reduce((n, t) => n + t.processes.length, 0),
+          openFds: snap.targets.reduce((n, t) => n + (t.total.openFds ?? 0), 0),
+          sockets: snap.targets.reduce((n, t) => n + t.total.sockets.reduce((m, c) => m + c.count, 0), 0),
+          problems: problemCounts(snap.targets),
+        };
         for (const c of snap.collectors) perCollector.set(c.name, [...(perCollector.get(c.name) ?? []), c.durationSeconds * 1000]);
       }
     }
@@ -90,7 +105,19 @@ export async function timeCollection(pid: number, source: SourceKind | undefined
   }
   const collectors = Object.fromEntries([...perCollector].map(([name, ms]) => [name, median(ms)]));
   const fdWalk = mode === 'native' ? 'native' : 'js';
-  return { mode, fdWalk, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors };
+  return { mode, fdWalk, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors, found };
+}
+
+/** Read problems of the collection by collector and kind ("process/error": 3): a collection that skipped work is not a fast one. */
+function problemCounts(targets: CollectionSnapshot['targets']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of targets) {
+    for (const p of [...t.problems, ...t.processes.flatMap((x) => x.problems)]) {
+      const key = `${p.collector}/${p.kind}`;
+      out[key] = (out[key] ?? 0) + 1;
+    }
+  }
+  return out;
 }
 
 /** Worst event-loop delay while a worker thread spins for `ms`, `reps` times. */

@@ -27,11 +27,17 @@ export const SHIPPED = shippedLaunch();
 const LAUNCH = process.env.BENCH_LAUNCH === 'plain' ? { env: {}, nodeFlags: [] } : SHIPPED;
 
 export async function startBenchSockeye(pid: number, extra: Record<string, unknown> = {}, label = 'sockeye'): Promise<Sockeye> {
+  return startConfiguredSockeye({ targets: [{ name: 'bench', match: { pid } }], ...extra }, label);
+}
+
+/** startBenchSockeye with any configuration (node mode, for one); logLevel warn unless it says otherwise. */
+export async function startConfiguredSockeye(config: object, label = 'sockeye'): Promise<Sockeye> {
   const nodeOptions = [...LAUNCH.nodeFlags, ...(profileDir ? [`--import=${PRELOAD}`] : [])].join(' ');
   const s = await startSockeye({
-    config: { logLevel: 'warn', targets: [{ name: 'bench', match: { pid } }], ...extra },
+    config: { logLevel: 'warn', ...config },
     readyTimeoutMs: 30_000,
-    env: { ...LAUNCH.env, NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
+    // SOCKEYE_NATIVE=0 npm run bench… means the servers too (startSockeye passes on no SOCKEYE_* of ours by itself).
+    env: { ...LAUNCH.env, ...(process.env.SOCKEYE_NATIVE === undefined ? {} : { SOCKEYE_NATIVE: process.env.SOCKEYE_NATIVE }), NODE_OPTIONS: nodeOptions, ...(profileDir ? { BENCH_CPU_PROF_DIR: `${profileDir}/${label}` } : {}) },
   });
   track(s.proc);
   return s;

@@ -237,6 +237,16 @@ describe('sockeye (dist/main.js)', () => {
     // Without the addon the walk is synchronous JS: it runs in the worker.
     expect(JSON.parse(lines[1]!)).toMatchObject({ level: 30, fdWalk: 'js', collection: 'worker', msg: expect.stringMatching(/; collection: in a worker thread; fd walk: JavaScript \(SOCKEYE_NATIVE=0\)$/) });
   });
+
+  it('collects in the worker in node mode, with the addon built, and says why', async () => {
+    const s = await startSockeye({ config: { mode: 'node', node: { outsidePods: 'exclude' } } });
+    try {
+      const line = await poll(() => s.logs().split('\n').find((l) => l.includes('"fdWalk"')), { timeoutMs: 10_000, what: 'the startup line' });
+      expect(JSON.parse(line)).toMatchObject({ level: 30, source: 'text', fdWalk: 'js', collection: 'worker', msg: expect.stringMatching(/; collection: in a worker thread; fd walk: JavaScript \(node mode: [^)]*\)$/) });
+    } finally {
+      await s.stop();
+    }
+  });
 });
 
 describe('the loader', () => {

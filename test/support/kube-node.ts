@@ -90,7 +90,7 @@ export interface KubeNode {
 }
 
 /** Mount points of the v2 hierarchy and of v1's memory controller, from mountinfo. */
-function cgroupMounts(): { v2?: string; v1Memory?: string } {
+export function cgroupMounts(): { v2?: string; v1Memory?: string } {
   const out: { v2?: string; v1Memory?: string } = {};
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const [left, right] = line.split(' - ');
@@ -104,7 +104,7 @@ function cgroupMounts(): { v2?: string; v1Memory?: string } {
 }
 
 /** This process's own cgroup in the v2 hierarchy and in v1's memory one: new trees go below them. */
-function ownCgroups(): { v2: string; v1Memory?: string } {
+export function ownCgroups(): { v2: string; v1Memory?: string } {
   const out: { v2: string; v1Memory?: string } = { v2: '/' };
   for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
     const [id, controllers, path] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')), line.slice(line.lastIndexOf(':') + 1)];
@@ -118,7 +118,7 @@ const hex64 = () => randomBytes(32).toString('hex');
 let builds = 0;
 
 /** The pod's cgroup below kubelet's root, as kubelet names it for the driver. */
-function podDir(root: string, driver: CgroupDriver, qos: Qos, uid: string): string {
+export function podDir(root: string, driver: CgroupDriver, qos: Qos, uid: string): string {
   if (driver === 'systemd') {
     const escaped = uid.replaceAll('-', '_');
     return qos === 'guaranteed' ? join(root, 'kubepods.slice', `kubepods-pod${escaped}.slice`) : join(root, 'kubepods.slice', `kubepods-${qos}.slice`, `kubepods-${qos}-pod${escaped}.slice`);
@@ -127,7 +127,7 @@ function podDir(root: string, driver: CgroupDriver, qos: Qos, uid: string): stri
 }
 
 /** The container's cgroup in its pod's, as the runtime names it (runc's <prefix>-<id>.scope for systemd). */
-function containerDir(pod: string, driver: CgroupDriver, runtime: Runtime, id: string): string {
+export function containerDir(pod: string, driver: CgroupDriver, runtime: Runtime, id: string): string {
   if (driver === 'systemd') return join(pod, `${runtime === 'containerd' ? 'cri-containerd' : runtime === 'cri-o' ? 'crio' : 'docker'}-${id}.scope`);
   return join(pod, runtime === 'cri-o' ? `crio-${id}` : id);
 }

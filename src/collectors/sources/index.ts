@@ -64,12 +64,18 @@ export interface SourceChoice {
 
 /**
  * Native where the addon loads and procRoot is the real procfs (a fixture
- * tree's processes are not the kernel's to ask); text otherwise.
- * SOCKEYE_NATIVE=0 forces text. `wanted` overrides (tests, the benchmark).
+ * tree's processes are not the kernel's to ask); text otherwise, and in node
+ * mode. SOCKEYE_NATIVE=0 forces text. `wanted` overrides (tests, the benchmark).
  */
-export function chooseSource(procRoot: string, wanted?: SourceKind): SourceChoice {
+export function chooseSource(procRoot: string, wanted?: SourceKind, mode: 'sidecar' | 'node' = 'sidecar'): SourceChoice {
   if (wanted) return { kind: wanted };
   if (process.env.SOCKEYE_NATIVE === '0') return { kind: 'text', reason: 'SOCKEYE_NATIVE=0' };
+  // A node agent's sockets are nearly all in other network namespaces than
+  // its own, which either source reads as text, synchronously: on the main
+  // thread that held the event loop for seconds at 100 pods (/readyz 4.5 s),
+  // in the worker it does not, for the same collection time
+  // (docs/performance.md, "Node agent").
+  if (mode === 'node') return { kind: 'text', reason: 'node mode: other network namespaces are read as text, in the worker' };
   try {
     requireAddon();
   } catch (err) {
