@@ -190,7 +190,7 @@ export const CLIENT_JS = String.raw`
 
   // A target's stored snapshots, one link away: the evidence of its last incidents.
   function snapshotsOf(name) {
-    var n = (snapList || []).filter(function (s) { return s.target === name; }).length;
+    var n = (snapList || []).filter(function (s) { return s.target === name && s.reason.kind !== 'baseline'; }).length;
     if (n === 0) return null;
     return h('p', { class: 'snaplink' }, h('a', { href: '#snapshots?target=' + encodeURIComponent(name), text: n + ' snapshot' + (n === 1 ? '' : 's') + ' of ' + name }));
   }
@@ -302,13 +302,14 @@ export const CLIENT_JS = String.raw`
     if (!snapError && snapList.length === 0 && !r.target) return null;
     var body;
     if (snapError) body = h('p', { class: 'stale', text: 'Cannot list snapshots: ' + snapError });
+    else if (all.length === 0) body = h('div', null, h('p', { class: 'none', text: 'No snapshots of ' + r.target + '.' }), h('p', null, h('a', { href: '#snapshots', text: 'all targets' })));
     else body = h('div', null,
       r.target ? h('p', { class: 'muted' }, 'Only target ' + r.target + ' · ', h('a', { href: '#snapshots', text: 'all targets' })) : null,
-      list.length === 0 ? h('p', { class: 'none', text: 'No incident snapshots' + (r.target ? ' of ' + r.target : '') + '.' }) : h('ol', { class: 'snaps' }, list.slice(0, LIST_SHOWN).map(snapRow)),
+      list.length === 0 ? h('p', { class: 'none', text: 'No incident snapshots' + (r.target ? ' of ' + r.target : '') + '.' }) : h('ol', { class: 'snaps incidents' }, list.slice(0, LIST_SHOWN).map(snapRow)),
       list.length > LIST_SHOWN ? h('p', { class: 'muted', text: '… ' + (list.length - LIST_SHOWN) + ' older snapshots (api/snapshots lists them all)' }) : null,
       baselines.length ? h('div', { class: 'baselines' },
         h('h4', { text: 'Healthy baselines (' + baselines.length + '): each target while no trigger was crossed' }),
-        h('ol', { class: 'snaps' }, baselines.slice(0, LIST_SHOWN).map(snapRow)),
+        h('ol', { class: 'snaps baselines' }, baselines.slice(0, LIST_SHOWN).map(snapRow)),
         baselines.length > LIST_SHOWN ? h('p', { class: 'muted', text: '… ' + (baselines.length - LIST_SHOWN) + ' more baselines (api/snapshots lists them all)' }) : null) : null);
     return section('snapshots', 'Snapshots', list.length, body);
   }
