@@ -165,6 +165,27 @@ describe('taken on their own', () => {
     expect(await list(a)).toHaveLength(1);
   });
 
+  it('no baseline while a trigger is crossed, however long; a snapshot by hand records the triggers its picture crosses', async () => {
+    const h = await spawnHolder({ listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 6, state: 'close_wait' }] });
+    const { app: a } = await app(`snapshots: { triggers: { closeWait: 5 }, baseline: { after: 1s } }\ntargets:\n${target(h.tag)}`);
+    const since = Date.now();
+    // Collections over three times baseline.after, all crossing closeWait.
+    await poll(
+      async () => {
+        await scrape(a);
+        return Date.now() - since > 3000;
+      },
+      { timeoutMs: 60_000, what: 'scrapes over more than baseline.after' },
+    );
+    // Saves run one after another: once this one is stored, a baseline the scrapes started would be too.
+    const res = await a.inject({ method: 'POST', url: '/api/snapshots?target=app' });
+    expect(res.statusCode).toBe(201);
+    expect((await list(a)).map((s) => s.reason.kind).sort()).toEqual(['manual', 'trigger']);
+    const manual = await read(a, (res.json() as SnapshotSummary).id);
+    expect(manual.crossed).toEqual([{ trigger: 'close_wait', detail: '6 sockets in CLOSE_WAIT >= 5' }]);
+    expect((await a.inject('/metrics')).body).toMatch(/^sockeye_snapshots_taken_total\{reason="baseline"\} 0$/m);
+  });
+
   it('a process that exits leaves its last picture, named as vanished', async () => {
     const leaked = join(root, 'dying.log');
     const h = await spawnHolder({ files: [{ path: leaked, count: 25 }] });
