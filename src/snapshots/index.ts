@@ -183,7 +183,12 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
         if (baselineDue(t.name, c.time)) {
           baselining.add(t.name);
           const streak = Math.round((c.time - healthySince.get(t.name)!) / 1000);
-          void saveLater(now, { kind: 'baseline', detail: `no trigger crossed for ${streak}s` }).finally(() => baselining.delete(t.name));
+          const name = t.name;
+          void saveLater(now, { kind: 'baseline', detail: `no trigger crossed for ${streak}s` }).then((saved) => {
+            baselining.delete(name);
+            // Not stored (counted and logged): tried again a whole baseline.after later, not on every collection.
+            if (!saved && healthySince.has(name)) healthySince.set(name, Date.now());
+          });
         }
 
         past.push(now);
