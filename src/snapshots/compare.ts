@@ -4,8 +4,8 @@ import type { Snapshot, SnapshotStore, SnapshotSummary } from './types.js';
 // Which stored snapshots a snapshot is compared with, and the comparisons:
 // the one just before it (what changed lately) and the target's healthy
 // baseline (what changed since things were fine; src/snapshots/index.ts
-// takes it). The status page, the API
-// and `sockeye inspect --snapshot` all show these.
+// takes it). The status page, the API and `sockeye inspect --snapshot` all
+// show these.
 
 /** What the comparison reads of the stored snapshots. */
 export type Readable = Pick<SnapshotStore, 'list' | 'get'>;
