@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 // Files under stateDir that survive kill -9 and power loss (heartbeat state,
@@ -21,15 +21,45 @@ export async function setAsideFile(path: string, log: AsideLog, what: object, re
   log.warn({ ...what, file: path, error: reason, ...(moved ? { setAsideAs: aside } : {}) }, message);
 }
 
-/** Removes temporary files a killed process left in dir (from a write cut short). */
-export async function removeTempFiles(dir: string): Promise<void> {
+/** A write's temporary file: "<name>.tmp-<pid of the writer>". */
+export const TEMP_FILE = /\.tmp-(\d+)$/;
+
+/** A write takes well under this; a temporary file older is left over, whoever's pid it carries. */
+export const STALE_TEMP_MS = 10 * 60_000;
+
+/** Whether a process with this pid runs (EPERM: it does, as another user). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary files of writes cut short in dir: those of a writer
+ * that is gone, or this process's pid (a predecessor's: call this before
+ * writing there), and any older than STALE_TEMP_MS (a pid since reused).
+ * Another process may be writing in the same directory (`sockeye inspect
+ * --save` next to a running sockeye): its file in flight is left alone.
+ */
+export async function removeTempFiles(dir: string, now = Date.now()): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => /\.tmp-\d+$/.test(n)).map((n) => unlink(join(dir, n)).catch(() => undefined)));
+  const leftOver = async (name: string): Promise<boolean> => {
+    const pid = Number(TEMP_FILE.exec(name)![1]);
+    if (pid === process.pid || !running(pid)) return true;
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    return st !== undefined && now - st.mtimeMs >= STALE_TEMP_MS;
+  };
+  for (const name of names.filter((n) => TEMP_FILE.test(n))) {
+    if (await leftOver(name)) await unlink(join(dir, name)).catch(() => undefined);
+  }
 }
 
 /** Writes text to path durably: a temporary file, fsync, rename over path, fsync the directory. */

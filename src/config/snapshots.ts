@@ -90,6 +90,18 @@ const triggersSchema = z
  */
 export const DEFAULT_REDACT = ['pass(word|wd)?\\b', 'secret', 'token', 'api[-_]?key', 'private[-_]?key', 'credential', 'auth', '://[^/@\\s]*:[^/@\\s]*@'];
 
+/**
+ * The automatic healthy baseline of each target. `after`: how long no
+ * trigger may have been crossed (nor a process vanished or restarted) before
+ * a picture counts as healthy: the warm-up of a started app (pools filling,
+ * caches loading) is not its normal state, and a shorter streak could sit on
+ * the slope of a leak the growth triggers have not seen enough of. `every`:
+ * a healthy target's baseline is replaced this often, so it is never older
+ * than one daily traffic cycle and follows deploys. `maxTargets` bounds the
+ * files (one per target, the least recently refreshed dropped first).
+ */
+export const DEFAULT_BASELINE = { after: 10 * 60_000, every: 24 * 60 * 60_000, maxTargets: 100 };
+
 export const DEFAULTS = {
   enabled: true,
   maxCount: 200,
@@ -97,8 +109,18 @@ export const DEFAULTS = {
   cooldown: 15 * 60_000,
   history: 3,
   triggers: DEFAULT_TRIGGERS,
+  baseline: DEFAULT_BASELINE,
   redact: DEFAULT_REDACT,
 };
+
+const baselineSchema = z.strictObject(
+  {
+    after: duration.refine((ms) => ms >= 1000, 'must be at least 1s').default(DEFAULT_BASELINE.after),
+    every: duration.refine((ms) => ms >= 60_000, 'must be at least 1m').default(DEFAULT_BASELINE.every),
+    maxTargets: wholeNumber(1, 100_000).default(DEFAULT_BASELINE.maxTargets),
+  },
+  { error: 'expected false (off) or a mapping with after, every and maxTargets' },
+);
 
 export const snapshotsSchema = z
   .strictObject({
@@ -108,6 +130,7 @@ export const snapshotsSchema = z
     cooldown: duration.default(DEFAULTS.cooldown),
     history: wholeNumber(1, 20).default(DEFAULTS.history),
     triggers: triggersSchema,
+    baseline: orOff(baselineSchema).default(DEFAULT_BASELINE),
     redact: z.array(regex, { error: 'expected a list of regular expressions' }).default(DEFAULTS.redact),
   })
   .default(DEFAULTS);

@@ -124,7 +124,7 @@ async function printStored(id: string, config: Config, json: boolean, io: Inspec
     if (err instanceof UnknownSnapshot) throw new NotFound(err.message);
     throw err;
   }
-  const changes = await changesOf(stored.store, stored.snapshot, config.snapshots.triggers);
+  const changes = await changesOf(stored.store, stored.snapshot);
   if (json) io.stdout.write(`${JSON.stringify({ snapshot: stored.snapshot, changes }, null, 2)}\n`);
   else {
     const previous = changes.previous ? await stored.store.get(changes.previous.id) : undefined;

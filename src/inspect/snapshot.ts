@@ -39,6 +39,7 @@ export function renderSnapshot(s: Snapshot, changes: SnapshotChanges, style: Sty
     `  target    ${clean(s.target.name)}`,
     `  saved     ${utc(s.savedAt)}${s.target.time !== s.savedAt ? ` (picture of ${utc(s.target.time)})` : ''}`,
     `  reason    ${clean(reasonText(s.reason))}`,
+    ...s.crossed.map((c) => `  crossed   ${clean(`${c.trigger}: ${c.detail}`)}`),
   ];
   const section = (title: string, c: SnapshotChanges['previous'], none: string) => {
     if (!c) return out.push(style.dim(`${title}: ${none}`));
@@ -49,7 +50,7 @@ export function renderSnapshot(s: Snapshot, changes: SnapshotChanges, style: Sty
   };
   out.push('');
   section('changed since the snapshot before', changes.previous, 'none (the first stored snapshot of this target)');
-  section('changed since the healthy baseline', changes.baseline, 'no baseline stored apart from the snapshot before (take one while all is well: sockeye inspect --save)');
+  section('changed since the healthy baseline', changes.baseline, 'none taken before it (sockeye stores one once the target has crossed no trigger for snapshots.baseline.after)');
   const own = [...s.collection.problems.map((p) => `${p.path}: ${p.message}`), ...s.collection.collectors.filter((c) => !c.success).map((c) => `collector ${c.name} failed`)];
   for (const p of own) out.push(style.yellow(`! ${clean(p)}`));
   out.push('');

@@ -13,8 +13,9 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
   app.get<{ Params: { id: string } }>('/api/snapshots/:id/changes', { onRequest: statusPageAccess(ctx) }, async (req, reply) => {
     const { id } = req.params;
     if (!SNAPSHOT_ID.test(id)) return reply.code(400).send({ error: 'bad request', reason: 'not a snapshot id (like 20261207T091502.123Z-web-7f3a)' });
+    await ctx.snapshots.refresh();
     const snapshot = await ctx.snapshots.get(id);
     if (!snapshot) return reply.code(404).send({ error: 'not found', reason: `no snapshot ${id} (never taken, or dropped past snapshots.maxCount/maxBytes)` });
-    return { id, ...(await changesOf(ctx.snapshots, snapshot, ctx.config.snapshots.triggers)) };
+    return { id, ...(await changesOf(ctx.snapshots, snapshot)) };
   });
 });

@@ -43,12 +43,14 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
   app.get<{ Querystring: { target?: unknown } }>('/api/snapshots', { onRequest: authorized }, async (req, reply) => {
     const target = req.query.target;
     if (target !== undefined && typeof target !== 'string') return reply.code(400).send({ error: 'bad request', reason: 'expected at most one ?target=NAME' });
+    await ctx.snapshots.refresh();
     return { snapshots: ctx.snapshots.list(target) };
   });
 
   app.get<{ Params: { id: string } }>('/api/snapshots/:id', { onRequest: authorized }, async (req, reply) => {
     const { id } = req.params;
     if (!SNAPSHOT_ID.test(id)) return reply.code(400).send({ error: 'bad request', reason: 'not a snapshot id (like 20261207T091502.123Z-web-7f3a)' });
+    await ctx.snapshots.refresh();
     const snapshot = await ctx.snapshots.get(id);
     if (!snapshot) return reply.code(404).send({ error: 'not found', reason: `no snapshot ${id} (never taken, or dropped past snapshots.maxCount/maxBytes)` });
     return snapshot;

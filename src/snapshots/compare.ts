@@ -1,13 +1,11 @@
-import type { TriggersConfig } from '../config/snapshots.js';
-import { pictureAsTarget } from './as-target.js';
 import { diffPictures, DEFAULT_CHANGE_LINES, type PictureDiff } from './diff.js';
-import { evaluateTriggers, sampleOf } from './triggers.js';
-import type { Snapshot, SnapshotStore, SnapshotSummary, TargetPicture } from './types.js';
+import type { Snapshot, SnapshotStore, SnapshotSummary } from './types.js';
 
 // Which stored snapshots a snapshot is compared with, and the comparisons:
 // the one just before it (what changed lately) and the target's healthy
-// baseline (what changed since things were fine). The status page, the API
-// and `sockeye inspect --snapshot` all show these.
+// baseline (what changed since things were fine; src/snapshots/index.ts
+// takes it). The status page, the API and `sockeye inspect --snapshot` all
+// show these.
 
 /** What the comparison reads of the stored snapshots. */
 export type Readable = Pick<SnapshotStore, 'list' | 'get'>;
@@ -21,38 +19,25 @@ export interface Comparison {
 }
 
 export interface SnapshotChanges {
-  /** The snapshot of the same target taken just before; null for the first one stored. */
+  /** The incident snapshot of the same target taken just before; null for the first one stored. */
   previous: Comparison | null;
-  /** The oldest snapshot of the target taken on demand while no trigger was crossed (not the previous one); null when there is none. */
+  /** The target's automatic healthy baseline, when one taken before this snapshot is stored; else null. */
   baseline: Comparison | null;
 }
 
 /**
- * The earlier snapshots of the same target, from the store's list (newest
- * first): the one just before, and the candidates for the baseline, oldest
- * first. A baseline is taken while no trigger was crossed, so only snapshots
- * taken on demand (reason "manual") are candidates: a trigger, an alert and a
- * dying or replaced process (the vanished and restarted triggers) all mean
- * something was already wrong. The snapshot before is no candidate: it is
- * compared anyway.
+ * The earlier snapshots of the same target, from the store's list: the
+ * incident snapshot just before, and the target's baseline (reason
+ * "baseline", taken by sockeye while no trigger was crossed; one is kept per
+ * target) if it was taken before. A baseline is never "the snapshot
+ * before": it is compared as the baseline.
  */
-export function earlierOf(list: SnapshotSummary[], snap: Pick<SnapshotSummary, 'id' | 'target' | 'takenAt'>): { previous?: SnapshotSummary; candidates: SnapshotSummary[] } {
+export function earlierOf(list: SnapshotSummary[], snap: Pick<SnapshotSummary, 'id' | 'target' | 'takenAt'>): { previous?: SnapshotSummary; baseline?: SnapshotSummary } {
   // Ids sort by time; takenAt is the picture's time. Both break ties the same way.
   const before = list.filter((s) => s.target === snap.target && s.id !== snap.id && (s.takenAt < snap.takenAt || (s.takenAt === snap.takenAt && s.id < snap.id)));
   before.sort((a, b) => a.takenAt - b.takenAt || (a.id < b.id ? -1 : 1));
-  const previous = before.at(-1);
-  return { previous, candidates: before.filter((s) => s.reason.kind === 'manual' && s !== previous) };
-}
-
-/**
- * Whether a picture crosses none of the triggers that a single picture can
- * cross (fd usage, CLOSE_WAIT count and age, memory usage): a snapshot taken
- * by hand in the middle of an incident is no baseline. The growth triggers
- * need a series; one picture never crosses them.
- */
-export function healthy(picture: TargetPicture, triggers: TriggersConfig): boolean {
-  const target = pictureAsTarget(picture);
-  return evaluateTriggers(triggers, target, [sampleOf(target, picture.time)]).length === 0;
+  const baseline = (s: SnapshotSummary) => s.reason.kind === 'baseline';
+  return { previous: before.filter((s) => !baseline(s)).at(-1), baseline: before.filter(baseline).at(-1) };
 }
 
 function comparison(old: Snapshot, snap: Snapshot, limit: number): Comparison {
@@ -60,17 +45,10 @@ function comparison(old: Snapshot, snap: Snapshot, limit: number): Comparison {
 }
 
 /** The snapshot before and the healthy baseline of `snap`, with what changed since each. */
-export async function changesOf(store: Readable, snap: Snapshot, triggers: TriggersConfig, limit = DEFAULT_CHANGE_LINES): Promise<SnapshotChanges> {
-  const { previous, candidates } = earlierOf(store.list(), { id: snap.id, target: snap.target.name, takenAt: snap.target.time });
+export async function changesOf(store: Readable, snap: Snapshot, limit = DEFAULT_CHANGE_LINES): Promise<SnapshotChanges> {
+  const earlier = earlierOf(store.list(), { id: snap.id, target: snap.target.name, takenAt: snap.target.time });
   // Dropped between list and get (the store bounds its size): as if never there.
-  const before = previous && (await store.get(previous.id));
-  let baseline: Snapshot | undefined;
-  for (const c of candidates) {
-    const s = await store.get(c.id);
-    if (s && healthy(s.target, triggers)) {
-      baseline = s;
-      break;
-    }
-  }
+  const before = earlier.previous && (await store.get(earlier.previous.id));
+  const baseline = earlier.baseline && (await store.get(earlier.baseline.id));
   return { previous: before ? comparison(before, snap, limit) : null, baseline: baseline ? comparison(baseline, snap, limit) : null };
 }

@@ -6,9 +6,9 @@ import type { SnapshotsConfig } from '../config/snapshots.js';
 import { SnapshotMetrics } from './metrics.js';
 import { collectionView, composeSnapshot } from './compose.js';
 import { compileRedaction } from './redact.js';
-import { FileSnapshotStore, snapshotsDir } from './store.js';
+import { FileSnapshotStore, snapshotsDir, type StoreBounds } from './store.js';
 import { evaluateTriggers, lifecycleChange, processIds, sampleOf, type Sample } from './triggers.js';
-import type { Snapshot, SnapshotReason, SnapshotSummary, TargetPicture } from './types.js';
+import type { CrossedTrigger, Snapshot, SnapshotReason, SnapshotSummary, TargetPicture } from './types.js';
 
 export { collectionView, composeSnapshot } from './compose.js';
 export { compileRedaction } from './redact.js';
@@ -31,8 +31,10 @@ export interface Snapshots {
   observe(collection: CollectionSnapshot): void;
   /** A snapshot of the target now (the last collection if it is a few seconds old, else a fresh one). */
   take(target: string, reason: Extract<SnapshotReason, { kind: 'manual' | 'alert' }>): Promise<TakeResult>;
-  /** Newest first. */
+  /** Newest first (baselines included: reason "baseline"). */
   list(target?: string): SnapshotSummary[];
+  /** Lists the directory again: what another process (`sockeye inspect --save`) stored or removed there. */
+  refresh(): Promise<void>;
   get(id: string): Promise<Snapshot | undefined>;
   /** Config reload: triggers, bounds, redaction, history length; off drops the history. */
   reconfigure(config: Config): Promise<void>;
@@ -48,18 +50,24 @@ interface Moment {
   ids: string[];
   /** Those that had lived restarts.minLifetime by then (their vanishing counts). */
   settled: Set<string>;
+  /** The triggers this picture crossed. */
+  crossed: CrossedTrigger[];
 }
 
 // Like the status page, a request shortly after a scrape shares its collection.
 const FRESH_ENOUGH_MS = 5000;
 
-function moment(t: TargetSnapshot, picture: TargetPicture, collection: Snapshot['collection'], minLifetimeMs: number): Moment {
+function moment(t: TargetSnapshot, picture: TargetPicture, collection: Snapshot['collection'], crossed: CrossedTrigger[], minLifetimeMs: number): Moment {
   const ids = processIds(t);
   const settled = new Set(ids.filter((_, i) => {
     const start = t.processes[i]!.startTimeSeconds;
     return start === null || picture.time - start * 1000 >= minLifetimeMs;
   }));
-  return { picture, collection, ids, settled };
+  return { picture, collection, ids, settled, crossed };
+}
+
+function storeBounds(s: SnapshotsConfig): StoreBounds {
+  return { maxCount: s.maxCount, maxBytes: s.maxBytes, maxBaselines: s.baseline === false ? 0 : s.baseline.maxTargets };
 }
 
 /** The reason's label on sockeye_snapshots_taken_total. */
@@ -76,16 +84,20 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
   let settings: SnapshotsConfig = config.snapshots;
   let minLifetimeMs = config.restarts.minLifetime;
   let patterns = compileRedaction(settings.redact);
-  const files = await FileSnapshotStore.open(snapshotsDir(config.stateDir), settings, log);
+  const files = await FileSnapshotStore.open(snapshotsDir(config.stateDir), storeBounds(settings), log);
   const metrics = new SnapshotMetrics(registry, () => files);
   const history = new Map<string, Moment[]>();
   const samples = new Map<string, Sample[]>();
   // target NUL trigger → when the last snapshot for it was taken.
   const cooldowns = new Map<string, number>();
   const pending = new Set<Promise<unknown>>();
+  // When each target's streak of collections crossing no trigger began (its processes unchanged).
+  const healthySince = new Map<string, number>();
+  // Targets whose baseline is being written: one at a time.
+  const baselining = new Set<string>();
 
   async function save(m: Moment, reason: SnapshotReason): Promise<SnapshotSummary> {
-    const snapshot = composeSnapshot(m.picture, m.collection, reason, patterns);
+    const snapshot = composeSnapshot(m.picture, m.collection, reason, m.crossed, patterns);
     try {
       const summary = await files.save(snapshot);
       metrics.taken.inc({ reason: metricReason(reason) });
@@ -108,15 +120,30 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
   }
 
   /** Saves without making the collection wait; a failure is counted and logged by save. */
-  function saveLater(m: Moment, reason: SnapshotReason): void {
+  function saveLater(m: Moment, reason: SnapshotReason): Promise<unknown> {
     const p = save(m, reason).catch(() => undefined);
     pending.add(p);
     void p.finally(() => pending.delete(p));
+    return p;
+  }
+
+  /**
+   * The target's healthy baseline is due: healthy for baseline.after, and
+   * its stored one missing or older than baseline.every (by the picture's
+   * time, so it counts across restarts of sockeye).
+   */
+  function baselineDue(target: string, now: number): boolean {
+    const b = settings.baseline;
+    const since = healthySince.get(target);
+    if (b === false || since === undefined || now - since < b.after || baselining.has(target)) return false;
+    const stored = files.baselineOf(target);
+    return !stored || now - stored.takenAt >= b.every;
   }
 
   function forget(target: string): void {
     history.delete(target);
     samples.delete(target);
+    healthySince.delete(target);
   }
 
   const longestWindow = () => Math.max(settings.triggers.fdGrowth === false ? 0 : settings.triggers.fdGrowth.window, settings.triggers.memoryGrowth === false ? 0 : settings.triggers.memoryGrowth.window);
@@ -132,7 +159,14 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
         const picture = pictures.get(t.name);
         if (!picture) continue;
         seen.add(t.name);
-        const now = moment(t, picture, view, minLifetimeMs);
+        let series = samples.get(t.name);
+        if (!series) samples.set(t.name, (series = []));
+        series.push(sampleOf(t, c.time));
+        const since = c.time - longestWindow();
+        while (series.length > 1 && series[0]!.time < since) series.shift();
+        const crossed = evaluateTriggers(triggers, t, series);
+
+        const now = moment(t, picture, view, crossed, minLifetimeMs);
         let past = history.get(t.name);
         if (!past) history.set(t.name, (past = []));
         const before = past.at(-1);
@@ -140,14 +174,22 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
         // The last picture with the processes that are gone: what they held when they died.
         if (change && triggers[change.kind] && cool(t.name, change.kind, c.time)) saveLater(before, { kind: change.kind, detail: change.detail });
 
-        let series = samples.get(t.name);
-        if (!series) samples.set(t.name, (series = []));
-        series.push(sampleOf(t, c.time));
-        const since = c.time - longestWindow();
-        while (series.length > 1 && series[0]!.time < since) series.shift();
         // Triggers crossed together share one snapshot (the same picture), each starting its cooldown.
-        const fired = evaluateTriggers(triggers, t, series).filter((f) => cool(t.name, f.trigger, c.time));
+        const fired = crossed.filter((f) => cool(t.name, f.trigger, c.time));
         if (fired.length > 0) saveLater(now, { kind: 'trigger', trigger: fired[0]!.trigger, detail: fired.map((f) => f.detail).join('; ') });
+
+        if (crossed.length > 0 || change || t.processes.length === 0) healthySince.delete(t.name);
+        else if (!healthySince.has(t.name)) healthySince.set(t.name, c.time);
+        if (baselineDue(t.name, c.time)) {
+          baselining.add(t.name);
+          const streak = Math.round((c.time - healthySince.get(t.name)!) / 1000);
+          const name = t.name;
+          void saveLater(now, { kind: 'baseline', detail: `no trigger crossed for ${streak}s` }).then((saved) => {
+            baselining.delete(name);
+            // Not stored (counted and logged): tried again a whole baseline.after later, not on every collection.
+            if (!saved && healthySince.has(name)) healthySince.set(name, Date.now());
+          });
+        }
 
         past.push(now);
         if (past.length > settings.history) past.splice(0, past.length - settings.history);
@@ -174,7 +216,9 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
       if (reason.kind === 'alert' && !cool(target, `alert:${reason.alertname}`, Date.now())) {
         return { refused: 'cooldown', message: `a snapshot of ${target} for ${reason.alertname} was taken less than snapshots.cooldown ago` };
       }
-      return { taken: await save(moment(t, picture, collectionView(c), minLifetimeMs), reason) };
+      // The growth triggers look back on the series observed so far, up to this collection.
+      const series = [...(samples.get(target) ?? []).filter((s) => s.time < c.time), sampleOf(t, c.time)];
+      return { taken: await save(moment(t, picture, collectionView(c), evaluateTriggers(settings.triggers, t, series), minLifetimeMs), reason) };
     },
 
     list(target) {
@@ -184,12 +228,14 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
 
     get: (id) => files.get(id),
 
+    refresh: () => files.refresh(),
+
     async reconfigure(next) {
       settings = next.snapshots;
       minLifetimeMs = next.restarts.minLifetime;
       patterns = compileRedaction(settings.redact);
       if (!settings.enabled) for (const name of [...history.keys()]) forget(name);
-      await files.setBounds(settings);
+      await files.setBounds(storeBounds(settings));
     },
 
     async close() {

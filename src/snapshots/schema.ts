@@ -65,6 +65,7 @@ const reason = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.enum(['vanished', 'restarted']), detail: z.string() }),
   z.strictObject({ kind: z.literal('manual'), detail: z.string() }),
   z.strictObject({ kind: z.literal('alert'), alertname: z.string(), labels: z.record(z.string(), z.string()), detail: z.string() }),
+  z.strictObject({ kind: z.literal('baseline'), detail: z.string() }),
 ]);
 
 const msTime = z.number().int().nonnegative().describe('ms since the epoch');
@@ -75,6 +76,7 @@ export const snapshotSchema = z
     id: z.string(),
     savedAt: msTime,
     reason,
+    crossed: z.array(z.strictObject({ trigger: z.string(), detail: z.string() })).describe('every trigger the picture crossed when it was taken'),
     target: z.strictObject({
       name: z.string(),
       time: msTime.describe('collection time, ms since the epoch'),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeDurably, removeTempFiles, setAsideFile, writeDurably, type AsideLog } from '../durable-files.js';
+import { removeDurably, removeTempFiles, setAsideFile, TEMP_FILE, writeDurably, type AsideLog } from '../durable-files.js';
 import { SNAPSHOT_SCHEMA_VERSION, type Snapshot, type SnapshotStore, type SnapshotSummary } from './types.js';
 
 // One JSON file per snapshot under <stateDir>/snapshots/, each written
@@ -24,9 +24,14 @@ export function snapshotId(target: string, savedAt: number, random = randomBytes
 }
 
 export interface StoreBounds {
+  /** Incident snapshots (every reason but baseline). */
   maxCount: number;
   maxBytes: number;
+  /** Baselines, one per target: a burst of incident snapshots never drops one. */
+  maxBaselines: number;
 }
+
+const isBaseline = (e: SnapshotSummary) => e.reason.kind === 'baseline';
 
 export function summarizeSnapshot(s: Snapshot, bytes: number): SnapshotSummary {
   return { id: s.id, target: s.target.name, savedAt: s.savedAt, takenAt: s.target.time, reason: s.reason, bytes, openFds: s.target.total.openFds };
@@ -46,10 +51,13 @@ function storedSummary(value: unknown, id: string, bytes: number): SnapshotSumma
 }
 
 /**
- * The stored snapshots, bounded by count and bytes: before a file is
- * written, the oldest are removed until it fits, so the directory never
- * holds more than maxBytes of snapshots, not even during the write. Saves
- * run one at a time.
+ * The stored snapshots. Incident snapshots are bounded by count and bytes:
+ * before a file is written, the oldest are removed until it fits, so the
+ * directory never holds more than maxBytes of them, not even during the
+ * write. Baselines are apart: a new one replaces its target's, and past
+ * maxBaselines the least recently refreshed goes. Saves run one at a time
+ * in this process; another process (`sockeye inspect --save`) may write the
+ * same directory, so a save first lists it again.
  */
 export class FileSnapshotStore implements SnapshotStore {
   /** Oldest first. */
@@ -66,14 +74,14 @@ export class FileSnapshotStore implements SnapshotStore {
    * Opens dir (made at the first save), listing what is there: a file that is not
    * JSON or not a snapshot is renamed aside (.corrupt-<time>), one from
    * another schema version or not named like a snapshot is left alone;
-   * each is logged once. Temporary files of a write cut short are removed.
+   * each is logged once. Temporary files left by a write cut short (a dead
+   * writer's, or stale) are removed; another process's write in flight is not.
    */
   static async open(dir: string, bounds: StoreBounds, log: AsideLog): Promise<FileSnapshotStore> {
     const store = new FileSnapshotStore(dir, bounds, log);
-    let names: string[];
     try {
       await removeTempFiles(dir);
-      names = (await readdir(dir)).sort();
+      await store.relist(true);
     } catch (err) {
       // Made by the first save: a sockeye that never takes a snapshot writes nothing.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return store;
@@ -81,34 +89,6 @@ export class FileSnapshotStore implements SnapshotStore {
       log.warn({ dir, error: (err as Error).message }, 'snapshot directory unusable; snapshots cannot be stored');
       return store;
     }
-    for (const name of names) {
-      const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
-      const path = join(dir, name);
-      if (!SNAPSHOT_ID.test(id)) {
-        if (!/\.corrupt-[0-9TZ-]+$/.test(name)) log.warn({ file: path }, 'not a snapshot file; left alone');
-        continue;
-      }
-      let value: unknown;
-      let bytes: number;
-      try {
-        const text = await readFile(path, 'utf8');
-        bytes = (await stat(path)).size;
-        value = JSON.parse(text);
-      } catch (err) {
-        if (err instanceof SyntaxError) await setAsideFile(path, log, {}, err.message, 'invalid snapshot file set aside');
-        else log.warn({ file: path, error: (err as Error).message }, 'snapshot file unreadable; left alone');
-        continue;
-      }
-      const version = (value as Partial<Snapshot> | null)?.schemaVersion;
-      if (version !== SNAPSHOT_SCHEMA_VERSION && typeof version === 'number') {
-        log.warn({ file: path, schemaVersion: version }, `snapshot of schema version ${version}, this sockeye reads ${SNAPSHOT_SCHEMA_VERSION}; left alone`);
-        continue;
-      }
-      const summary = storedSummary(value, id, bytes);
-      if (!summary) await setAsideFile(path, log, {}, 'not a snapshot', 'invalid snapshot file set aside');
-      else store.entries.push(summary);
-    }
-    store.entries.sort((a, b) => a.savedAt - b.savedAt || (a.id < b.id ? -1 : 1));
     // Bounds lowered since the last run: the oldest go now.
     await store.run(() => store.makeRoom(0));
     return store;
@@ -121,6 +101,11 @@ export class FileSnapshotStore implements SnapshotStore {
   /** Bytes of the stored snapshot files. */
   bytes(): number {
     return this.entries.reduce((sum, e) => sum + e.bytes, 0);
+  }
+
+  /** The target's stored baseline, if any. */
+  baselineOf(target: string): SnapshotSummary | undefined {
+    return this.entries.find((e) => isBaseline(e) && e.target === target);
   }
 
   async get(id: string): Promise<Snapshot | undefined> {
@@ -139,14 +124,25 @@ export class FileSnapshotStore implements SnapshotStore {
     const bytes = Buffer.byteLength(text);
     return this.run(async () => {
       if (bytes > this.bounds.maxBytes) throw new SnapshotTooLarge(`snapshot of ${snapshot.target.name} is ${bytes} bytes, more than snapshots.maxBytes (${this.bounds.maxBytes}) on its own`);
-      await this.makeRoom(bytes);
       // Paths, peers and command lines: for sockeye's user only.
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      // What another process stored or removed since counts against the bounds.
+      await this.relist(false);
+      const baseline = snapshot.reason.kind === 'baseline';
+      if (!baseline) await this.makeRoom(bytes);
       await writeDurably(this.path(snapshot.id), text);
       const summary = summarizeSnapshot(snapshot, bytes);
       this.entries.push(summary);
+      // The old baseline goes once the new one is durable: a crash in between leaves two, and the next open keeps the newer.
+      if (baseline) await this.trimBaselines();
       return summary;
     });
+  }
+
+  /** Lists the directory again (snapshots another process stored or removed); resolves once done. */
+  refresh(): Promise<void> {
+    // Unreadable now (logged at open, or gone): the list stays as it was.
+    return this.run(() => this.relist(false).catch(() => undefined));
   }
 
   /** New bounds (config reload): applied now, the oldest dropped if needed. */
@@ -170,16 +166,85 @@ export class FileSnapshotStore implements SnapshotStore {
     return r;
   }
 
-  /** Removes the oldest until one more file of `incoming` bytes fits both bounds. */
+  /**
+   * Makes the list what the directory holds: files known are kept as they
+   * are, new ones read (`report`: invalid ones set aside and logged; only
+   * at open, so a listing again never logs the same file twice), gone ones
+   * dropped.
+   */
+  private async relist(report: boolean): Promise<void> {
+    const names = (await readdir(this.dir)).sort();
+    const known = new Map(this.entries.map((e) => [e.id, e]));
+    const entries: SnapshotSummary[] = [];
+    for (const name of names) {
+      const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+      const path = join(this.dir, name);
+      if (!SNAPSHOT_ID.test(id)) {
+        if (report && !/\.corrupt-[0-9TZ-]+$/.test(name) && !TEMP_FILE.test(name)) this.log.warn({ file: path }, 'not a snapshot file; left alone');
+        continue;
+      }
+      const had = known.get(id);
+      if (had) {
+        entries.push(had);
+        continue;
+      }
+      const summary = await this.readSummary(path, id, report);
+      if (summary) entries.push(summary);
+    }
+    entries.sort((a, b) => a.savedAt - b.savedAt || (a.id < b.id ? -1 : 1));
+    this.entries = entries;
+  }
+
+  private async readSummary(path: string, id: string, report: boolean): Promise<SnapshotSummary | undefined> {
+    let value: unknown;
+    let bytes: number;
+    try {
+      const text = await readFile(path, 'utf8');
+      bytes = (await stat(path)).size;
+      value = JSON.parse(text);
+    } catch (err) {
+      // Removed by the other process since the listing.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (!report) return undefined;
+      if (err instanceof SyntaxError) await setAsideFile(path, this.log, {}, err.message, 'invalid snapshot file set aside');
+      else this.log.warn({ file: path, error: (err as Error).message }, 'snapshot file unreadable; left alone');
+      return undefined;
+    }
+    const version = (value as Partial<Snapshot> | null)?.schemaVersion;
+    if (version !== SNAPSHOT_SCHEMA_VERSION && typeof version === 'number') {
+      if (report) this.log.warn({ file: path, schemaVersion: version }, `snapshot of schema version ${version}, this sockeye reads ${SNAPSHOT_SCHEMA_VERSION}; left alone`);
+      return undefined;
+    }
+    const summary = storedSummary(value, id, bytes);
+    if (!summary && report) await setAsideFile(path, this.log, {}, 'not a snapshot', 'invalid snapshot file set aside');
+    return summary;
+  }
+
+  private async remove(entry: SnapshotSummary): Promise<void> {
+    await removeDurably(this.path(entry.id));
+    this.entries = this.entries.filter((e) => e !== entry);
+  }
+
+  /** Removes the oldest incident snapshots until one more file of `incoming` bytes fits both bounds; trims the baselines. */
   private async makeRoom(incoming: number): Promise<void> {
     const { maxCount, maxBytes } = this.bounds;
-    let total = this.bytes();
+    const incidents = () => this.entries.filter((e) => !isBaseline(e));
+    let total = incidents().reduce((sum, e) => sum + e.bytes, 0);
     const slots = incoming > 0 ? maxCount - 1 : maxCount;
-    while (this.entries.length > 0 && (this.entries.length > slots || total + incoming > maxBytes)) {
-      const oldest = this.entries[0]!;
-      await removeDurably(this.path(oldest.id));
-      this.entries.shift();
-      total -= oldest.bytes;
+    for (let list = incidents(); list.length > 0 && (list.length > slots || total + incoming > maxBytes); list = incidents()) {
+      total -= list[0]!.bytes;
+      await this.remove(list[0]!);
+    }
+    await this.trimBaselines();
+  }
+
+  /** One baseline per target (the newest), at most maxBaselines (the least recently refreshed go). */
+  private async trimBaselines(): Promise<void> {
+    const newestFirst = this.entries.filter(isBaseline).reverse();
+    const seen = new Set<string>();
+    for (const b of newestFirst) {
+      if (seen.has(b.target) || seen.size >= this.bounds.maxBaselines) await this.remove(b);
+      else seen.add(b.target);
     }
   }
 }

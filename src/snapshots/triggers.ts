@@ -4,6 +4,7 @@
 // page arrives. Pure: the caller keeps the samples and the cooldowns.
 import type { TargetSnapshot } from '../collectors/snapshot.js';
 import type { TriggersConfig } from '../config/snapshots.js';
+import type { CrossedTrigger } from './types.js';
 
 /** What growth triggers look back on: one per collection of the target. */
 export interface Sample {
@@ -13,12 +14,6 @@ export interface Sample {
   memoryBytes: number | null;
 }
 
-export interface Fired {
-  /** fd_usage, fd_growth, close_wait, close_wait_stuck, memory_usage, memory_growth. */
-  trigger: string;
-  /** The value against the threshold, for a person. */
-  detail: string;
-}
 
 export function sampleOf(target: TargetSnapshot, time: number): Sample {
   return { time, openFds: target.total.openFds, memoryBytes: target.total.workingSetBytes ?? target.total.residentBytes };
@@ -41,10 +36,10 @@ function growth(samples: readonly Sample[], windowMs: number, value: (s: Sample)
   return { now, low };
 }
 
-/** The triggers the target crosses now. A target with no process crosses none (vanishing is told apart by the history). */
-export function evaluateTriggers(config: TriggersConfig, target: TargetSnapshot, samples: readonly Sample[]): Fired[] {
+/** The triggers the target crosses now (fd_usage, fd_growth, close_wait, close_wait_stuck, memory_usage, memory_growth). A target with no process crosses none (vanishing is told apart by the history). */
+export function evaluateTriggers(config: TriggersConfig, target: TargetSnapshot, samples: readonly Sample[]): CrossedTrigger[] {
   if (target.processes.length === 0) return [];
-  const fired: Fired[] = [];
+  const fired: CrossedTrigger[] = [];
   const t = target.total;
   if (config.fdUsage !== false && t.fdUsageRatio !== null && t.fdUsageRatio >= config.fdUsage) {
     fired.push({ trigger: 'fd_usage', detail: `fd usage ${t.fdUsageRatio.toFixed(3)} >= ${config.fdUsage} (${t.openFds} of ${t.maxFds})` });

@@ -84,7 +84,15 @@ export type SnapshotReason =
   /** POST /api/snapshots or `sockeye inspect --save`. */
   | { kind: 'manual'; detail: string }
   /** An Alertmanager webhook naming the target (alertname and the alert's labels). */
-  | { kind: 'alert'; alertname: string; labels: Record<string, string>; detail: string };
+  | { kind: 'alert'; alertname: string; labels: Record<string, string>; detail: string }
+  /** The target's healthy baseline: no trigger crossed for snapshots.baseline.after; one per target, kept apart from the incident snapshots' bounds. */
+  | { kind: 'baseline'; detail: string };
+
+/** A configured trigger the picture crossed: its name (e.g. "fd_usage") and the value against the threshold. */
+export interface CrossedTrigger {
+  trigger: string;
+  detail: string;
+}
 
 export interface Snapshot {
   schemaVersion: typeof SNAPSHOT_SCHEMA_VERSION;
@@ -93,6 +101,12 @@ export interface Snapshot {
   /** When it was written, ms since the epoch (the picture's time may be a few collections earlier). */
   savedAt: number;
   reason: SnapshotReason;
+  /**
+   * Every trigger the picture crossed when it was taken, whatever the reason
+   * and cooldowns (growth triggers as far back as sockeye had seen the
+   * target; `sockeye inspect --save` sees one picture, so never those).
+   */
+  crossed: CrossedTrigger[];
   target: TargetPicture;
   /** sockeye's own view of that collection: what it is allowed to read, what failed. */
   collection: {
@@ -115,7 +129,7 @@ export interface SnapshotSummary {
   openFds: number | null;
 }
 
-/** The stored snapshots, oldest dropped first past the count and byte bounds. */
+/** The stored snapshots: incident snapshots oldest dropped first past the count and byte bounds, baselines one per target. */
 export interface SnapshotStore {
   /** Newest first. */
   list(): SnapshotSummary[];

@@ -190,7 +190,7 @@ export const CLIENT_JS = String.raw`
 
   // A target's stored snapshots, one link away: the evidence of its last incidents.
   function snapshotsOf(name) {
-    var n = (snapList || []).filter(function (s) { return s.target === name; }).length;
+    var n = (snapList || []).filter(function (s) { return s.target === name && s.reason.kind !== 'baseline'; }).length;
     if (n === 0) return null;
     return h('p', { class: 'snaplink' }, h('a', { href: '#snapshots?target=' + encodeURIComponent(name), text: n + ' snapshot' + (n === 1 ? '' : 's') + ' of ' + name }));
   }
@@ -282,26 +282,35 @@ export const CLIENT_JS = String.raw`
     return rows.slice(0, shown).concat([['', rest(rows.slice(shown))]]);
   }
 
+  function snapRow(s) {
+    return h('li', { 'data-id': s.id },
+      h('a', { href: '#snapshot/' + s.id },
+        h('span', { class: 'when', text: when(s.savedAt) }), ' ',
+        h('b', { class: 'target', text: s.target }), ' ',
+        h('span', { class: 'reason', text: reasonText(s.reason) }), ' ',
+        h('span', { class: 'handles', text: num(s.openFds) + ' handles' })));
+  }
+
   function snapshots(d) {
     if (snapList === null && snapError === null) return null;
     var r = route();
-    var list = (snapList || []).filter(function (s) { return !r.target || s.target === r.target; });
+    var all = (snapList || []).filter(function (s) { return !r.target || s.target === r.target; });
+    // The automatic baselines (one per target, taken while all was well) apart, so incidents lead.
+    var list = all.filter(function (s) { return s.reason.kind !== 'baseline'; });
+    var baselines = all.filter(function (s) { return s.reason.kind === 'baseline'; });
     // Like checks and heartbeats, no section while there is nothing; but a link from an alert always lands on one.
     if (!snapError && snapList.length === 0 && !r.target) return null;
     var body;
     if (snapError) body = h('p', { class: 'stale', text: 'Cannot list snapshots: ' + snapError });
-    else if (list.length === 0) body = h('div', null, h('p', { class: 'none', text: 'No snapshots of ' + r.target + '.' }), h('p', null, h('a', { href: '#snapshots', text: 'all targets' })));
+    else if (all.length === 0) body = h('div', null, h('p', { class: 'none', text: 'No snapshots of ' + r.target + '.' }), h('p', null, h('a', { href: '#snapshots', text: 'all targets' })));
     else body = h('div', null,
       r.target ? h('p', { class: 'muted' }, 'Only target ' + r.target + ' · ', h('a', { href: '#snapshots', text: 'all targets' })) : null,
-      h('ol', { class: 'snaps' }, list.slice(0, LIST_SHOWN).map(function (s) {
-        return h('li', { 'data-id': s.id },
-          h('a', { href: '#snapshot/' + s.id },
-            h('span', { class: 'when', text: when(s.savedAt) }), ' ',
-            h('b', { class: 'target', text: s.target }), ' ',
-            h('span', { class: 'reason', text: reasonText(s.reason) }), ' ',
-            h('span', { class: 'handles', text: num(s.openFds) + ' handles' })));
-      })),
-      list.length > LIST_SHOWN ? h('p', { class: 'muted', text: '… ' + (list.length - LIST_SHOWN) + ' older snapshots (api/snapshots lists them all)' }) : null);
+      list.length === 0 ? h('p', { class: 'none', text: 'No incident snapshots' + (r.target ? ' of ' + r.target : '') + '.' }) : h('ol', { class: 'snaps incidents' }, list.slice(0, LIST_SHOWN).map(snapRow)),
+      list.length > LIST_SHOWN ? h('p', { class: 'muted', text: '… ' + (list.length - LIST_SHOWN) + ' older snapshots (api/snapshots lists them all)' }) : null,
+      baselines.length ? h('div', { class: 'baselines' },
+        h('h4', { text: 'Healthy baselines (' + baselines.length + '): each target while no trigger was crossed' }),
+        h('ol', { class: 'snaps baselines' }, baselines.slice(0, LIST_SHOWN).map(snapRow)),
+        baselines.length > LIST_SHOWN ? h('p', { class: 'muted', text: '… ' + (baselines.length - LIST_SHOWN) + ' more baselines (api/snapshots lists them all)' }) : null) : null);
     return section('snapshots', 'Snapshots', list.length, body);
   }
 
@@ -347,12 +356,13 @@ export const CLIENT_JS = String.raw`
       back,
       h('div', { class: 'head' }, h('h3', { text: t.name }), h('span', { class: 'muted', text: when(s.savedAt) + ' (' + ago(s.savedAt) + ')' })),
       h('p', { class: 'why reason', text: reasonText(s.reason) }),
+      s.crossed.length ? h('ul', { class: 'why crossed' }, s.crossed.map(function (c) { return h('li', { text: 'crossed ' + c.trigger + ': ' + c.detail }); })) : null,
       facts([['picture of', when(t.time)], ['processes', String(t.processes.length)], ['fds', num(tot.openFds) + ' / ' + num(tot.maxFds)],
         ['memory', bytes(tot.residentBytes) + ' RSS' + (tot.workingSetBytes !== null ? ', working set ' + bytes(tot.workingSetBytes) : '') + (tot.memoryLimitBytes ? ' of ' + bytes(tot.memoryLimitBytes) : '')],
         ['threads', num(tot.threads)], tot.oomKills ? ['OOM kills', num(tot.oomKills)] : null, ['id', s.id]]),
       h('div', { class: 'tops' },
         changeList('Since the snapshot before', ch && ch.previous, 'No earlier snapshot of this target.'),
-        changeList('Since the healthy baseline', ch && ch.baseline, 'No baseline stored: take one while all is well (POST api/snapshots?target=' + t.name + ' or sockeye inspect --save).')),
+        changeList('Since the healthy baseline', ch && ch.baseline, 'No baseline of this target taken before it: sockeye stores one once the target has crossed no trigger for snapshots.baseline.after.')),
       h('div', { class: 'tops' },
         table('Paths (' + paths.length + ')', capped(paths, ROWS_SHOWN, function (rest) { return '… ' + rest.length + ' more paths, ' + num(sum(rest)) + ' handles'; })),
         table('Sockets (' + groups.length + ' groups)', capped(groups, ROWS_SHOWN, function (rest) { return '… ' + rest.length + ' more groups, ' + num(sum(rest)) + ' sockets'; })),

@@ -64,6 +64,7 @@ p.why { padding-left: 0; }
 .snaps a { display: flex; flex-wrap: wrap; gap: 2px 10px; padding: 5px 2px; text-decoration: none; }
 .snaps a:hover { background: var(--card); }
 .snaps .when { color: var(--muted); font-variant-numeric: tabular-nums; } .snaps .reason { flex: 1 1 16em; overflow-wrap: anywhere; } .snaps .handles { font-variant-numeric: tabular-nums; }
+.baselines h4 { margin: 14px 0 2px; color: var(--muted); }
 .changes ul { margin: 0; padding-left: 18px; font-size: 13px; } .changes .change { overflow-wrap: anywhere; }
 .snapshot .reason { margin: 4px 0 8px; } .snaplink { margin: 6px 0 0; font-size: 13px; }
 footer { margin-top: 24px; color: var(--muted); font-size: 12px; }

@@ -11,9 +11,10 @@ import { killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
 import { REPO_ROOT, startSockeye, type Sockeye } from '../support/sockeye.js';
 
 // The snapshots on the status page of a real sockeye, in headless Chromium:
-// a real process leaks handles to one file (and hundreds of others) and
-// CLOSE_WAIT sockets; snapshots are taken through POST /api/snapshots before
-// and after; the page lists them and shows one with what changed, its paths
+// a real process, healthy long enough for its automatic baseline, then leaks
+// handles to one file (and hundreds of others) and CLOSE_WAIT sockets;
+// snapshots are taken through POST /api/snapshots before and after; the page
+// lists them, the baseline apart, and shows one with what changed, its paths
 // (the top rows and a count of the rest), sockets, peers and processes.
 // Screenshots land in test-results/status-page/.
 
@@ -29,6 +30,7 @@ let sockeye: Sockeye;
 let holder: Holder;
 let browser: Chromium;
 const taken: SnapshotSummary[] = [];
+let baseline: SnapshotSummary;
 
 const auth = { authorization: `Bearer ${PAGE_TOKEN}` };
 async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
@@ -65,11 +67,21 @@ beforeAll(async () => {
       logLevel: 'warn',
       targets: [{ name: 'web', match: { cmdline: `sockeye-holder ${holder.tag}$` } }],
       statusPage: { token: PAGE_TOKEN },
-      // Only the snapshots this test takes: a trigger firing in between would change which one is "before".
-      snapshots: { triggers: { fdUsage: false, fdGrowth: false, closeWait: false, closeWaitStuck: false, memoryUsage: false, memoryGrowth: false, vanished: false, restarted: false } },
+      // Only the snapshots this test takes and the baseline: a trigger firing in between would change which one is "before".
+      snapshots: {
+        triggers: { fdUsage: false, fdGrowth: false, closeWait: false, closeWaitStuck: false, memoryUsage: false, memoryGrowth: false, vanished: false, restarted: false },
+        baseline: { after: '1s' },
+      },
     },
   });
-  // The healthy baseline, a small leak, then the incident: thousands of handles to one file, hundreds of others, CLOSE_WAIT piling up.
+  // The automatic healthy baseline, then a snapshot by hand, a small leak, and the incident: thousands of handles to one file, hundreds of others, CLOSE_WAIT piling up.
+  baseline = await poll(
+    async () => {
+      await fetch(`${sockeye.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      return (await api<{ snapshots: SnapshotSummary[] }>('/api/snapshots')).snapshots.find((s) => s.reason.kind === 'baseline');
+    },
+    { timeoutMs: 60_000, what: 'the baseline of web' },
+  );
   const first = await snapshotAt(30);
   await holder.add({ files: [{ path: INDEX, count: 100 }] });
   await snapshotAt(first.openFds! + 100);
@@ -95,10 +107,13 @@ async function open(hash: string, width = 1280, height = 900): Promise<{ page: P
 }
 
 describe('snapshots on the status page in Chromium', () => {
-  it('lists the snapshots newest first: when, target, reason, handles; a row opens the snapshot', async () => {
+  it('lists the snapshots newest first: when, target, reason, handles, the baseline apart; a row opens the snapshot', async () => {
     const { page, problems } = await open('');
-    const rows = page.locator('#snapshots ol.snaps li');
+    const rows = page.locator('#snapshots ol.incidents li');
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(3);
+    const baselines = page.locator('#snapshots ol.baselines li');
+    expect(await baselines.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual([baseline.id]);
+    expect(await baselines.first().innerText()).toMatch(/\sbaseline: no trigger crossed for \d+s\s/);
     expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(taken.map((s) => s.id).reverse());
     const newest = taken[2]!;
     const when = new Date(newest.savedAt).toISOString().replace('T', ' ').slice(0, 19);
@@ -119,7 +134,7 @@ describe('snapshots on the status page in Chromium', () => {
 
   it('the link of an alert annotation (#snapshots?target=NAME) lists that target\'s snapshots only', async () => {
     const { page, problems } = await open('#snapshots?target=web');
-    await expect.poll(() => page.locator('#snapshots ol.snaps li').count(), { timeout: 15_000 }).toBe(3);
+    await expect.poll(() => page.locator('#snapshots ol.incidents li').count(), { timeout: 15_000 }).toBe(3);
     expect(await page.locator('#snapshots').innerText()).toContain('Only target web');
     await page.close();
     const other = await open('#snapshots?target=db+primary');
@@ -143,9 +158,9 @@ describe('snapshots on the status page in Chromium', () => {
     // Three hundred new paths do not make three hundred lines.
     expect(await previous.allInnerTexts()).toContain(`+${UPLOADS} handles to ${UPLOADS} paths under ${dir}/`);
     expect(await previous.count()).toBeLessThan(8);
-    const baseline = view.locator('.changes[data-against="Since the healthy baseline"]');
-    expect(await baseline.locator('h4 a').getAttribute('href')).toBe(`#snapshot/${taken[0]!.id}`);
-    expect(await baseline.locator('li').first().innerText()).toBe(`+3,100 handles to ${INDEX}`);
+    const against = view.locator('.changes[data-against="Since the healthy baseline"]');
+    expect(await against.locator('h4 a').getAttribute('href')).toBe(`#snapshot/${baseline.id}`);
+    expect(await against.locator('li').first().innerText()).toBe(`+3,100 handles to ${INDEX}`);
 
     // Paths: the leaking one first with its count; hundreds more shown as the top rows and one count.
     const paths = view.locator('.top', { has: page.locator('h4', { hasText: /^Paths/ }) });
@@ -180,13 +195,13 @@ describe('snapshots on the status page in Chromium', () => {
     await page.close();
   });
 
-  it('the first snapshot has nothing before it and no baseline; an unknown id says so on the page', async () => {
-    const { page } = await open(`#snapshot/${taken[0]!.id}`);
+  it('the baseline has nothing before it and no baseline of its own; an unknown id says so on the page', async () => {
+    const { page } = await open(`#snapshot/${baseline.id}`);
     const view = page.locator('#snapshot article.snapshot');
     await view.waitFor({ timeout: 15_000 });
     expect(await view.locator('.changes').allInnerTexts()).toEqual([
       expect.stringMatching(/^Since the snapshot before\s+No earlier snapshot of this target\.$/),
-      expect.stringMatching(/^Since the healthy baseline\s+No baseline stored/),
+      expect.stringMatching(/^Since the healthy baseline\s+No baseline of this target taken before it/),
     ]);
     await page.close();
 
@@ -201,15 +216,15 @@ describe('snapshots on the status page in Chromium', () => {
 describe('GET /api/snapshots/ID/changes', () => {
   it('gives the diff lines against the snapshot before and the baseline, as docs/snapshot-changes.schema.json says', async () => {
     const validate = new Ajv2020({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'snapshot-changes.schema.json'), 'utf8')) as object);
-    for (const s of taken) {
+    for (const s of [baseline, ...taken]) {
       validate(await api(`/api/snapshots/${s.id}/changes`));
       expect(validate.errors ?? [], s.id).toEqual([]);
     }
-    const c = await api<{ id: string; previous: { id: string; diff: { lines: { kind: string; text: string }[]; omitted: number } }; baseline: { id: string } }>(`/api/snapshots/${taken[1]!.id}/changes`);
+    const c = await api<{ id: string; previous: { id: string; diff: { lines: { kind: string; text: string }[]; omitted: number } }; baseline: { id: string; diff: { lines: { kind: string; text: string }[] } } }>(`/api/snapshots/${taken[1]!.id}/changes`);
     expect(c.previous.id).toBe(taken[0]!.id);
     expect(c.previous.diff.lines[0]).toEqual(expect.objectContaining({ kind: 'path', text: `+100 handles to ${INDEX}` }));
-    // The baseline is the snapshot before: shown once.
-    expect(c.baseline).toBeNull();
+    expect(c.baseline.id).toBe(baseline.id);
+    expect(c.baseline.diff.lines[0]).toEqual(expect.objectContaining({ kind: 'path', text: `+100 handles to ${INDEX}` }));
   });
 
   it('is behind the page token, and answers 400 for a malformed id and 404 for an unknown one', async () => {

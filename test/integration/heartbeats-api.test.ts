@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -315,7 +316,9 @@ describe('state across restarts', () => {
     const first = await app(dir);
     expect((await first.inject({ method: 'GET', url: '/ping/open' })).statusCode).toBe(200);
     await first.close();
-    const left = join(dir, STATE_DIR_NAME, 'open.json.tmp-4242');
+    // Named by the writer's pid: one that has exited, as sockeye killed mid-write has.
+    const writer = spawnSync('true');
+    const left = join(dir, STATE_DIR_NAME, `open.json.tmp-${writer.pid}`);
     writeFileSync(left, '{"version":1,"na');
     const a = await app(dir);
     expect(readdirSync(join(dir, STATE_DIR_NAME)).sort()).toEqual(['DB.Nightly.json', 'backup.json', 'open.json']);

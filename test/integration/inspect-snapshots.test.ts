@@ -79,7 +79,7 @@ describe('sockeye inspect --snapshot ID', () => {
     // The leak, named: the path first, then the sockets and their peer.
     expect(lines[before + 1]).toBe(`  +500 handles to ${INDEX}`);
     expect(lines.slice(before + 1, before + 6)).toContain('  +30 CLOSE_WAIT to 127.0.0.1');
-    expect(r.stdout).toContain('changed since the healthy baseline: no baseline stored apart from the snapshot before');
+    expect(r.stdout).toContain('changed since the healthy baseline: none taken before it (sockeye stores one once the target has crossed no trigger for snapshots.baseline.after)');
     // The report part: the path with its count, the sockets by state.
     // Each number that moved since the snapshot before carries its change, as in --watch.
     expect(r.stdout).toMatch(new RegExp(`^ +520  ${INDEX.replace(/[.]/g, '\\.')} \\(\\+500\\)$`, 'm'));

@@ -165,6 +165,52 @@ describe('taken on their own', () => {
     expect(await list(a)).toHaveLength(1);
   });
 
+  it('no baseline while a trigger is crossed, however long; a snapshot by hand records the triggers its picture crosses', async () => {
+    const h = await spawnHolder({ listen: [{ host: '127.0.0.1' }], connections: [{ listener: 0, count: 6, state: 'close_wait' }] });
+    const { app: a } = await app(`snapshots: { triggers: { closeWait: 5 }, baseline: { after: 1s } }\ntargets:\n${target(h.tag)}`);
+    const since = Date.now();
+    // Collections over three times baseline.after, all crossing closeWait.
+    await poll(
+      async () => {
+        await scrape(a);
+        return Date.now() - since > 3000;
+      },
+      { timeoutMs: 60_000, what: 'scrapes over more than baseline.after' },
+    );
+    // Saves run one after another: once this one is stored, a baseline the scrapes started would be too.
+    const res = await a.inject({ method: 'POST', url: '/api/snapshots?target=app' });
+    expect(res.statusCode).toBe(201);
+    expect((await list(a)).map((s) => s.reason.kind).sort()).toEqual(['manual', 'trigger']);
+    const manual = await read(a, (res.json() as SnapshotSummary).id);
+    expect(manual.crossed).toEqual([{ trigger: 'close_wait', detail: '6 sockets in CLOSE_WAIT >= 5' }]);
+    expect((await a.inject('/metrics')).body).toMatch(/^sockeye_snapshots_taken_total\{reason="baseline"\} 0$/m);
+  });
+
+  it('a baseline that cannot be stored is tried again a baseline.after later, not on every collection', async () => {
+    // Two thousand long paths: a picture larger than maxBytes' lowest, 64KiB.
+    const files = Array.from({ length: 2000 }, (_, i) => ({ path: join(root, `${'long-name-'.repeat(6)}${i}`), count: 1 }));
+    const h = await spawnHolder({ nofile: [4096, 4096] });
+    // Through stdin: the command line could not hold them.
+    for (let i = 0; i < files.length; i += 500) await h.add({ files: files.slice(i, i + 500) });
+    const { app: a } = await app(`snapshots: { maxBytes: 64KiB, baseline: { after: 1s } }\ntargets:\n${target(h.tag)}`);
+    const failures = async () => Number(/^sockeye_snapshots_write_failures_total (\d+)$/m.exec((await a.inject('/metrics')).body)![1]);
+    const since = Date.now();
+    let scrapes = 0;
+    await poll(
+      async () => {
+        scrapes++;
+        return (await failures()) >= 1 && Date.now() - since > 4000 && scrapes >= 20;
+      },
+      { timeoutMs: 120_000, what: 'a failed baseline, then scrapes over four baseline.after' },
+    );
+    const elapsedSeconds = (Date.now() - since) / 1000;
+    const failed = await failures();
+    // One attempt per baseline.after of health at most (plus the one under way), whatever the number of scrapes.
+    expect(failed).toBeLessThanOrEqual(Math.ceil(elapsedSeconds) + 1);
+    expect(failed).toBeLessThan(scrapes);
+    expect(await list(a)).toEqual([]);
+  });
+
   it('a process that exits leaves its last picture, named as vanished', async () => {
     const leaked = join(root, 'dying.log');
     const h = await spawnHolder({ files: [{ path: leaked, count: 25 }] });

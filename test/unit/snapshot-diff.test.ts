@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRIGGERS } from '../../src/config/snapshots.js';
 import { changesOf, earlierOf } from '../../src/snapshots/compare.js';
 import { diffPictures } from '../../src/snapshots/diff.js';
 import type { Snapshot, SnapshotProcess, SnapshotSummary, TargetPicture } from '../../src/snapshots/types.js';
@@ -171,53 +170,48 @@ describe('diffPictures', () => {
 });
 
 describe('earlierOf and changesOf: the snapshot before and the healthy baseline', () => {
-  const s = (id: string, target: string, takenAt: number, kind: 'manual' | 'trigger'): SnapshotSummary => ({
-    id,
-    target,
-    takenAt,
-    savedAt: takenAt + 10,
-    bytes: 100,
-    openFds: 1,
-    reason: kind === 'manual' ? { kind, detail: 'by hand' } : { kind, trigger: 'fd_usage', detail: '0.9 > 0.8' },
-  });
+  type Kind = 'manual' | 'trigger' | 'baseline';
+  const reasonOf = (kind: Kind): Snapshot['reason'] => (kind === 'trigger' ? { kind, trigger: 'close_wait', detail: '60 sockets in CLOSE_WAIT >= 50' } : { kind, detail: 'test' });
+  const s = (id: string, target: string, takenAt: number, kind: Kind): SnapshotSummary => ({ id, target, takenAt, savedAt: takenAt + 10, bytes: 100, openFds: 1, reason: reasonOf(kind) });
   // Newest first, as the store lists them.
-  const list = [s('f', 'web', 60, 'manual'), s('e', 'web', 50, 'trigger'), s('d', 'db', 40, 'manual'), s('c', 'web', 30, 'trigger'), s('b', 'web', 20, 'manual'), s('a', 'web', 10, 'trigger')];
-  const ids = (r: ReturnType<typeof earlierOf>) => [r.previous?.id, r.candidates.map((c) => c.id)];
+  const list = [s('g', 'web', 70, 'baseline'), s('f', 'web', 60, 'manual'), s('e', 'web', 50, 'trigger'), s('d', 'db', 40, 'manual'), s('c', 'web', 30, 'trigger'), s('b', 'web', 20, 'baseline'), s('a', 'web', 10, 'trigger')];
+  const ids = (r: ReturnType<typeof earlierOf>) => [r.previous?.id, r.baseline?.id];
 
-  it('previous: the same target just before; baseline candidates: its snapshots taken on demand, oldest first, not the previous', () => {
-    expect(ids(earlierOf(list, { id: 'f', target: 'web', takenAt: 60 }))).toEqual(['e', ['b']]);
-    expect(ids(earlierOf(list, { id: 'c', target: 'web', takenAt: 30 }))).toEqual(['b', []]);
-    expect(ids(earlierOf(list, { id: 'a', target: 'web', takenAt: 10 }))).toEqual([undefined, []]);
-    expect(ids(earlierOf(list, { id: 'd', target: 'db', takenAt: 40 }))).toEqual([undefined, []]);
+  it('previous: the incident snapshot of the same target just before; baseline: its baseline taken before, never counted as the previous', () => {
+    expect(ids(earlierOf(list, { id: 'f', target: 'web', takenAt: 60 }))).toEqual(['e', 'b']);
+    expect(ids(earlierOf(list, { id: 'c', target: 'web', takenAt: 30 }))).toEqual(['a', 'b']);
+    expect(ids(earlierOf(list, { id: 'a', target: 'web', takenAt: 10 }))).toEqual([undefined, undefined]);
+    expect(ids(earlierOf(list, { id: 'd', target: 'db', takenAt: 40 }))).toEqual([undefined, undefined]);
+    // A later snapshot compares with the newer baseline.
+    expect(ids(earlierOf(list, { id: 'h', target: 'web', takenAt: 80 }))).toEqual(['f', 'g']);
   });
 
-  it('a snapshot taken by hand while a trigger was crossed (here: CLOSE_WAIT) is no baseline; the next healthy one is', async () => {
+  it('changesOf diffs against both, and a snapshot dropped meanwhile is as if never there', async () => {
     const closeWait = (n: number) => ({ protocol: 'tcp' as const, state: 'close_wait', peer: '10.0.0.7', localPort: null, count: n, rx: 0, tx: 0, oldestSeconds: 1 });
-    const snap = (id: string, takenAt: number, kind: 'manual' | 'trigger', pic: TargetPicture): Snapshot => ({
+    const snap = (id: string, takenAt: number, kind: Kind, pic: TargetPicture): Snapshot => ({
       schemaVersion: 1,
       id,
       savedAt: takenAt,
-      reason: kind === 'manual' ? { kind, detail: 'by hand' } : { kind, trigger: 'close_wait', detail: '' },
+      reason: reasonOf(kind),
+      crossed: [],
       target: { ...pic, time: takenAt },
       collection: { durationSeconds: 0, procRoot: '/proc', collectors: [], problems: [], reader: { uid: 0, capSysPtrace: true, capDacReadSearch: true } },
     });
     const stored = [
-      snap('s1', 10, 'manual', picture({ sockets: [closeWait(80)] })),
-      snap('s2', 20, 'manual', picture({ sockets: [closeWait(2)] })),
-      snap('s3', 30, 'trigger', picture({ sockets: [closeWait(60)] })),
-      snap('s4', 40, 'trigger', picture({ sockets: [closeWait(180)] })),
+      snap('s1', 10, 'baseline', picture({ sockets: [closeWait(2)] })),
+      snap('s2', 20, 'trigger', picture({ sockets: [closeWait(60)] })),
+      snap('s3', 30, 'trigger', picture({ sockets: [closeWait(180)] })),
     ];
     const store = {
       list: () => stored.map((x) => ({ id: x.id, target: 'web', savedAt: x.savedAt, takenAt: x.target.time, reason: x.reason, bytes: 1, openFds: 40 })).reverse(),
       get: async (id: string) => stored.find((x) => x.id === id),
     };
-    const c = await changesOf(store, stored[3]!, DEFAULT_TRIGGERS);
-    expect([c.previous?.id, c.baseline?.id]).toEqual(['s3', 's2']);
+    const c = await changesOf(store, stored[2]!);
+    expect([c.previous?.id, c.baseline?.id]).toEqual(['s2', 's1']);
     expect(c.previous?.diff.lines.map((l) => l.text)).toEqual(['+120 CLOSE_WAIT to 10.0.0.7']);
     expect(c.baseline?.diff.lines.map((l) => l.text)).toEqual(['+178 CLOSE_WAIT to 10.0.0.7']);
-    // With the CLOSE_WAIT trigger off, the oldest taken by hand is healthy enough.
-    expect((await changesOf(store, stored[3]!, { ...DEFAULT_TRIGGERS, closeWait: false })).baseline?.id).toBe('s1');
-    // Dropped from the store meanwhile: as if never there.
-    expect(await changesOf({ list: store.list, get: async () => undefined }, stored[3]!, DEFAULT_TRIGGERS)).toEqual({ previous: null, baseline: null });
+    // The first incident after the baseline: nothing before it, the baseline still.
+    expect(await changesOf(store, stored[1]!)).toMatchObject({ previous: null, baseline: { id: 's1' } });
+    expect(await changesOf({ list: store.list, get: async () => undefined }, stored[2]!)).toEqual({ previous: null, baseline: null });
   });
 });

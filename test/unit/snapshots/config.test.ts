@@ -17,4 +17,11 @@ describe('snapshots config', () => {
     expect(s.triggers.closeWait).toBe(DEFAULTS.triggers.closeWait);
     expect(parseConfig('snapshots: { maxBytes: 100000 }', { env: {} }).snapshots.maxBytes).toBe(100_000);
   });
+
+  it('the automatic baseline: on by default (10m healthy, refreshed daily, 100 targets), partly set, or off', () => {
+    expect(DEFAULTS.baseline).toEqual({ after: 600_000, every: 86_400_000, maxTargets: 100 });
+    expect(parseConfig('snapshots: { baseline: { after: 30s } }', { env: {} }).snapshots.baseline).toEqual({ after: 30_000, every: 86_400_000, maxTargets: 100 });
+    expect(parseConfig('snapshots: { baseline: false }', { env: {} }).snapshots.baseline).toBe(false);
+    expect(() => parseConfig('snapshots: { baseline: true }', { env: {} })).toThrow('snapshots.baseline: expected false (off) or a mapping with after, every and maxTargets, got true');
+  });
 });

@@ -11,7 +11,7 @@ describe('docs/snapshot.schema.json', () => {
 
   it('forbids undocumented top-level fields', () => {
     const schema = JSON.parse(snapshotJsonSchemaText()) as { required: string[]; additionalProperties: boolean };
-    expect(schema.required).toEqual(['schemaVersion', 'id', 'savedAt', 'reason', 'target', 'collection']);
+    expect(schema.required).toEqual(['schemaVersion', 'id', 'savedAt', 'reason', 'crossed', 'target', 'collection']);
     expect(schema.additionalProperties).toBe(false);
   });
 });
