@@ -8,7 +8,7 @@ import type { CheckFigures, CheckHalf } from './sockeye/checks.js';
 import type { CollectionFigures } from './sockeye/collection.js';
 import type { ConcurrentFigures, ScrapeFigures, SoakFigures } from './sockeye/server.js';
 import { mib, ms, ratio, sig, spread, usPer } from './stats.js';
-import { markdownTable, textTable, verdict, type Table, type Verdict } from './table.js';
+import { loadAverage, markdownTable, textTable, verdict, type Table, type Verdict } from './table.js';
 
 export interface SizeResults {
   fds: number;
@@ -215,7 +215,7 @@ export function render(r: Results): { text: string; markdown: string } {
   const sum = summaries(r);
   const goals = targets(r);
   const goalLine = (g: TargetLine) => `[${g.verdict}] ${g.text}`;
-  const load = `load average ${sig(r.load[0])} at the start, ${sig(r.load[1])} at the end`;
+  const load = loadAverage(r.load);
   const head = `sockeye bench, ${r.when} — ${r.machine}; ${load}\n${r.namespaceSockets} TCP sockets in the namespace after the fixtures started; medians of ${r.reps} runs after warm-up`;
   const text = [head, '', textTable(table), '', ...skippedPeers(r), ...sum, '', 'targets:', ...goals.map(goalLine), ''].join('\n');
   const markdown = [

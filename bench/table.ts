@@ -1,5 +1,6 @@
 // The report pieces both benchmarks print (bench/report.ts, bench/node/report.ts):
-// a table as aligned text and as markdown, and a goal's verdict. Pure.
+// a table as aligned text and as markdown, a goal's verdict, the run's load. Pure.
+import { sig } from './stats.js';
 
 /** Rows of cells under a header; the first column names the figure, the others are right-aligned values. */
 export interface Table {
@@ -27,3 +28,6 @@ export type Verdict = 'MET' | 'NOT MET' | 'n/a';
 
 /** undefined: the goal was not measured in this run. */
 export const verdict = (ok: boolean | undefined): Verdict => (ok === undefined ? 'n/a' : ok ? 'MET' : 'NOT MET');
+
+/** The 1-minute load average at the start and the end of the run, for the report's head. */
+export const loadAverage = (load: readonly [number, number]) => `load average ${sig(load[0])} at the start, ${sig(load[1])} at the end`;

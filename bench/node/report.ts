@@ -3,7 +3,7 @@
 import { peerText, type PeerTiming } from '../peers/exporter.js';
 import type { CollectionFigures } from '../sockeye/collection.js';
 import { mib, ms, ratio, sig, spread, usPer } from '../stats.js';
-import { markdownTable, textTable, verdict, type Table, type Verdict } from '../table.js';
+import { loadAverage, markdownTable, textTable, verdict, type Table, type Verdict } from '../table.js';
 import type { NodeFloorResult } from './floor.js';
 import type { ServerFigures } from './server.js';
 
@@ -138,7 +138,7 @@ function summaries(r: NodeResults): string[] {
 export function renderNode(r: NodeResults): { text: string; markdown: string } {
   const table = rows(r);
   const servers = serverRows(r);
-  const load = `load average ${sig(r.load[0])} at the start, ${sig(r.load[1])} at the end`;
+  const load = loadAverage(r.load);
   const shape = `pods of ${r.shape.processes} processes in ${r.shape.containers} containers, each process holding ${r.shape.files} files and both ends of ${r.shape.pairs} loopback connections (${r.shape.closeWait} in CLOSE_WAIT) plus the pod's listener`;
   const hash = r.ehash === undefined ? "the pods' namespaces share the host's TCP hash (the kernel's default)" : `each pod's namespace has a TCP hash of its own (${r.ehash} buckets, net.ipv4.tcp_child_ehash_entries)`;
   const head = `sockeye node bench, ${r.when} — ${r.machine}; ${load}\n${shape}; ${hash}; medians of ${r.reps} runs after warm-up`;
