@@ -8,10 +8,10 @@ import { median } from './stats.js';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 export const OUT = join(BENCH, 'out');
-const SOURCE = join(BENCH, 'floor', 'floor.c');
-// The sock_diag request floor.c shares with the addon.
-const HEADERS = [join(BENCH, '..', 'native', 'sockdiag.h')];
 const BINARY = join(OUT, 'floor');
+// The reads every C floor program shares, and the sock_diag request they share with the addon.
+const READS = join(BENCH, 'floor', 'reads.c');
+const READS_HEADERS = [join(BENCH, 'floor', 'reads.h'), join(BENCH, '..', 'native', 'sockdiag.h')];
 
 export interface FloorResult {
   fds: number;
@@ -32,23 +32,38 @@ export interface FloorResult {
   diagTotal: number;
 }
 
-/** Compiles a C source of the benchmark with gcc -O2 into `binary` when it is missing or older than its source or a header it names. */
-export function compileC(source: string, binary: string, headers: string[] = []): string {
+/** Compiles C sources of the benchmark with gcc -O2 into `binary` when it is missing or older than a source or a header they name. */
+export function compileC(sources: string[], binary: string, headers: string[] = []): string {
   mkdirSync(OUT, { recursive: true });
   let fresh = false;
   try {
     const built = statSync(binary).mtimeMs;
-    fresh = [source, ...headers].every((f) => built >= statSync(f).mtimeMs);
+    fresh = [...sources, ...headers].every((f) => built >= statSync(f).mtimeMs);
   } catch {
     // not built yet
   }
-  if (!fresh) execFileSync('gcc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
+  if (!fresh) execFileSync('gcc', ['-O2', '-Wall', '-o', binary, ...sources], { stdio: 'inherit' });
   return binary;
+}
+
+/** A C program that times /proc and sock_diag reads (bench/floor/reads.c), built with those reads when stale. */
+export function compileFloorProgram(source: string, binary: string): string {
+  return compileC([source, READS], binary, READS_HEADERS);
 }
 
 /** The floor program, built when stale. */
 export function buildFloor(): string {
-  return compileC(SOURCE, BINARY, HEADERS);
+  return compileFloorProgram(join(BENCH, 'floor', 'floor.c'), BINARY);
+}
+
+/** The median of per-repetition times in ns, in ms. */
+export function medianMs(ns: readonly number[]): number {
+  return median(ns) / 1e6;
+}
+
+/** Per-repetition sums of two timings (the median of the sums, not the sum of the medians, is a total). */
+export function perRepetition(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((t, i) => t + b[i]!);
 }
 
 /** Raw per-repetition times (ns) of one floor run. */
@@ -75,20 +90,18 @@ export function summarizeFloor(runs: FloorRaw[]): FloorResult {
   const netReadNs = runs.flatMap((r) => r.netReadNs);
   const diagNs = runs.flatMap((r) => r.diagNs);
   const last = runs.at(-1)!;
-  const toMs = (ns: number) => ns / 1e6;
   return {
     fds: last.fds,
     netBytes: last.netBytes,
     statSize: last.statSize,
-    // The median of per-repetition sums, not the sum of medians.
-    total: toMs(median(fdWalkNs.map((t, i) => t + netReadNs[i]!))),
-    fdWalk: toMs(median(fdWalkNs)),
-    netRead: toMs(median(netReadNs)),
-    stat: toMs(median(runs.flatMap((r) => r.statNs))),
-    fdWalkPaths: toMs(median(runs.flatMap((r) => r.fdWalkPathNs))),
-    diag: toMs(median(diagNs)),
+    total: medianMs(perRepetition(fdWalkNs, netReadNs)),
+    fdWalk: medianMs(fdWalkNs),
+    netRead: medianMs(netReadNs),
+    stat: medianMs(runs.flatMap((r) => r.statNs)),
+    fdWalkPaths: medianMs(runs.flatMap((r) => r.fdWalkPathNs)),
+    diag: medianMs(diagNs),
     diagSockets: last.diagSockets,
-    diagTotal: toMs(median(fdWalkNs.map((t, i) => t + diagNs[i]!))),
+    diagTotal: medianMs(perRepetition(fdWalkNs, diagNs)),
   };
 }
 

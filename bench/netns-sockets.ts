@@ -11,12 +11,12 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { openSource } from '../src/collectors/index.js';
 import { buildKubeNode } from '../test/support/kube-node.js';
-import { compileC, OUT } from './floor.js';
+import { compileFloorProgram, OUT } from './floor.js';
 import { median } from './stats.js';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const reps = Number(process.argv[2] ?? 50);
-const binary = compileC(join(BENCH, 'netns-sockets', 'netns-sockets.c'), join(OUT, 'netns-sockets'), [join(BENCH, '..', 'native', 'sockdiag.h')]);
+const binary = compileFloorProgram(join(BENCH, 'netns-sockets', 'netns-sockets.c'), join(OUT, 'netns-sockets'));
 
 // Each pod: one listener, `established` accepted connections (two sockets each) and 20 in CLOSE_WAIT.
 const sizes = [25, 250, 2500];

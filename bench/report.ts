@@ -3,11 +3,12 @@
 import type { FloorResult } from './floor.js';
 import type { NodeFloor } from './floor-node.js';
 import type { Target } from './fixtures/index.js';
-import type { PeerTiming } from './peers/exporter.js';
+import { peerText, type PeerTiming } from './peers/exporter.js';
 import type { CheckFigures, CheckHalf } from './sockeye/checks.js';
 import type { CollectionFigures } from './sockeye/collection.js';
 import type { ConcurrentFigures, ScrapeFigures, SoakFigures } from './sockeye/server.js';
-import { mib, ms, ratio, sig } from './stats.js';
+import { mib, ms, ratio, sig, spread, usPer } from './stats.js';
+import { loadAverage, markdownTable, textTable, verdict, type Table, type Verdict } from './table.js';
 
 export interface SizeResults {
   fds: number;
@@ -41,20 +42,16 @@ export interface Results {
   seconds: number;
 }
 
-type Verdict = 'MET' | 'NOT MET' | 'n/a';
 interface TargetLine {
   verdict: Verdict;
   text: string;
 }
 
 const peer = (s: SizeResults | undefined, name: string) => s?.peers.find((p) => p.name === name);
-const peerText = (p: PeerTiming | undefined) => (p === undefined ? 'n/a' : p.skipped ? 'skipped' : ms(p.ms!));
-const verdict = (ok: boolean | undefined): Verdict => (ok === undefined ? 'n/a' : ok ? 'MET' : 'NOT MET');
-const usPer = (totalMs: number, n: number) => `${sig((totalMs * 1000) / n)} µs`;
 // No growth: the last window's median RSS within 5% of the first window's.
 const GROWTH_TOLERANCE = 0.05;
 
-function rows(r: Results): { header: string[]; body: string[][] } {
+function rows(r: Results): Table {
   const header = ['figure (median)', ...r.sizes.map((s) => `${s.fds.toLocaleString('en')} fds`)];
   const row = (name: string, f: (s: SizeResults) => string) => [name, ...r.sizes.map(f)];
   const body = [
@@ -101,21 +98,6 @@ function rows(r: Results): { header: string[]; body: string[][] } {
 
 function collectorNames(r: Results): string[] {
   return [...new Set(r.sizes.flatMap((s) => Object.keys(s.collection.collectors)))];
-}
-
-function textTable({ header, body }: { header: string[]; body: string[][] }): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-function markdownTable({ header, body }: { header: string[]; body: string[][] }): string {
-  const esc = (c: string) => c.replace(/\|/g, '\\|');
-  return [
-    `| ${header.map(esc).join(' | ')} |`,
-    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
-    ...body.map((b) => `| ${b.map((c) => esc(c.trimStart() === c ? c : `↳ ${c.trim()}`)).join(' | ')} |`),
-  ].join('\n');
 }
 
 function summaries(r: Results): string[] {
@@ -178,7 +160,6 @@ function targets(r: Results): TargetLine[] {
   // Linear: what the fd collector costs per fd, and the sockets collector per
   // socket in the namespace, stays within 1.5x across the sizes (sockeye's own
   // per-collector timings, so the two costs are told apart).
-  const spread = (v: number[]) => (v.length < 2 || v.some((x) => !Number.isFinite(x)) ? undefined : Math.max(...v) / Math.min(...v));
   const perFd = r.sizes.map((s) => ((s.collection.collectors.fd ?? NaN) * 1000) / s.fds);
   const perSocket = r.sizes.map((s) => ((s.collection.collectors.sockets ?? NaN) * 1000) / s.sockets);
   const fdSpread = spread(perFd);
@@ -234,7 +215,7 @@ export function render(r: Results): { text: string; markdown: string } {
   const sum = summaries(r);
   const goals = targets(r);
   const goalLine = (g: TargetLine) => `[${g.verdict}] ${g.text}`;
-  const load = `load average ${sig(r.load[0])} at the start, ${sig(r.load[1])} at the end`;
+  const load = loadAverage(r.load);
   const head = `sockeye bench, ${r.when} — ${r.machine}; ${load}\n${r.namespaceSockets} TCP sockets in the namespace after the fixtures started; medians of ${r.reps} runs after warm-up`;
   const text = [head, '', textTable(table), '', ...skippedPeers(r), ...sum, '', 'targets:', ...goals.map(goalLine), ''].join('\n');
   const markdown = [

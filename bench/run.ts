@@ -7,6 +7,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, installCleanupHandlers } from './cleanup.js';
+import { commandLine, log, machine, skipList, wholeNumber } from './cli.js';
 import { namespaceSockets, startFixtures, type Target } from './fixtures/index.js';
 import { buildFloor, OUT, runFloorRaw, summarizeFloor, type FloorRaw } from './floor.js';
 import { runNodeFloor } from './floor-node.js';
@@ -54,23 +55,9 @@ function options() {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const int = (name: string, text: string | undefined, fallback: number, min: number, maxValue: number) => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > maxValue) {
-      process.stderr.write(`bench: --${name}: expected a whole number from ${min} to ${maxValue}, got ${JSON.stringify(text)}\n`);
-      process.exit(2);
-    }
-    return n;
-  };
+  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => wholeNumber('bench', name, text, fallback, min, max);
   const sizes = (values.sizes ?? '1000,10000,19000').split(',').map((s) => int('sizes', s.trim(), 0, 100, 19_500));
-  const skip = new Set(values.skip.split(',').filter(Boolean));
-  for (const s of skip) {
-    if (!['peers', 'http', 'soak', 'checks'].includes(s)) {
-      process.stderr.write(`bench: --skip: expected some of peers,http,soak,checks, got ${JSON.stringify(s)}\n`);
-      process.exit(2);
-    }
-  }
+  const skip = skipList('bench', values.skip, ['peers', 'http', 'soak', 'checks']);
   return {
     quick: values.quick,
     reps: int('reps', values.reps, 15, 1, 1000),
@@ -86,8 +73,6 @@ function options() {
     cpuProf: values['cpu-prof'],
   };
 }
-
-const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 async function measureSize(t: Target, o: ReturnType<typeof options>, dir: string): Promise<SizeResults> {
   const sockets = namespaceSockets();
@@ -176,7 +161,7 @@ async function main(): Promise<void> {
 
   const results: Results = {
     when: new Date().toISOString(),
-    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    command: commandLine('bench'),
     machine: machine(),
     load: [loadStart, os.loadavg()[0]!],
     reps: o.reps,
@@ -194,10 +179,6 @@ async function main(): Promise<void> {
   process.stdout.write(text);
   if (o.cpuProf) process.stdout.write(`\nCPU profiles of the sockeye servers (self time, top frames):\n${summarizeProfiles(profiles, 12).join('\n')}\n`);
   log(`bench: done in ${results.seconds.toFixed(0)} s; bench/out/report.md and results.json written`);
-}
-
-function machine(): string {
-  return `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`;
 }
 
 try {

@@ -32,6 +32,16 @@ export function ms(value: number): string {
   return `${sig(value)} ms`;
 }
 
+/** Largest over smallest: how far a cost per unit of work moves across sizes (undefined under two sizes or with a value missing). */
+export function spread(samples: readonly number[]): number | undefined {
+  return samples.length < 2 || samples.some((x) => !Number.isFinite(x)) ? undefined : Math.max(...samples) / Math.min(...samples);
+}
+
+/** "12.3 µs": a total in ms spread over n units of work. */
+export function usPer(totalMs: number, n: number): string {
+  return `${sig((totalMs * 1000) / n)} µs`;
+}
+
 export function mib(bytes: number): string {
   return Number.isFinite(bytes) ? `${sig(bytes / 1048576)} MiB` : 'n/a';
 }

@@ -15,42 +15,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "../../native/sockdiag.h"
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "reads.h"
 
 // A large buffer: seq_file fills as much as asked per read(2), so fewer
 // syscalls; a collector can do the same.
 static char buf[4 << 20];
 
-static long fd_walk(const char *dir, long *links_out) {
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  int dfd = dirfd(d);
-  long n = 0, links = 0;
-  char target[4096];
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    n++;
-    if (readlinkat(dfd, e->d_name, target, sizeof target) > 0) links++;
-  }
-  closedir(d);
-  *links_out = links;
-  return n;
-}
-
-// The same walk with readlink(2) on a full path, as Node's fs.readlinkSync
-// must do it (Node has no readlinkat): the kernel resolves /proc/PID/fd/N
-// from the root each time.
+// The same walk as fd_walk with readlink(2) on a full path, as Node's
+// fs.readlinkSync must do it (Node has no readlinkat): the kernel resolves
+// /proc/PID/fd/N from the root each time.
 static long fd_walk_paths(const char *dir, long *links_out) {
   DIR *d = opendir(dir);
   if (!d) return -1;
@@ -66,47 +43,6 @@ static long fd_walk_paths(const char *dir, long *links_out) {
   closedir(d);
   *links_out = links;
   return n;
-}
-
-static long read_all(const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  long total = 0;
-  ssize_t r;
-  while ((r = read(fd, buf, sizeof buf)) > 0) total += r;
-  close(fd);
-  return total;
-}
-
-// The TCP sockets of this network namespace in every state an fd can hold
-// (not TIME_WAIT, SYN_RECV: the kernel filters them out), one family; how
-// many records came, or -1. The request is native/diag.c's own.
-static long diag_dump(int family) {
-  int fd = sockdiag_request_tcp(family, SOCKDIAG_HELD_STATES);
-  if (fd < 0) return -1;
-  long records = 0;
-  for (;;) {
-    ssize_t n = recv(fd, buf, 32768, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    int done = 0;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
-        done = 1;
-        break;
-      }
-      records++;
-    }
-    if (done) break;
-  }
-  close(fd);
-  return records;
-}
-
-static void print_array(const char *name, const long long *v, int n) {
-  printf("\"%s\":[", name);
-  for (int i = 0; i < n; i++) printf(i ? ",%lld" : "%lld", v[i]);
-  printf("]");
 }
 
 int main(int argc, char **argv) {
@@ -131,9 +67,10 @@ int main(int argc, char **argv) {
   long long statSize = -1;
   for (int i = -warmup; i < reps; i++) {
     long long t0 = now_ns();
+    links = 0;
     fds = fd_walk(fddir, &links);
     long long t1 = now_ns();
-    long a = read_all(tcp), b = read_all(tcp6);
+    long a = read_all(tcp, buf, sizeof buf), b = read_all(tcp6, buf, sizeof buf);
     long long t2 = now_ns();
     struct stat st;
     int ok = stat(fddir, &st);
@@ -158,15 +95,11 @@ int main(int argc, char **argv) {
       diagt[i] = t5 - t4;
     }
   }
-  printf("{\"fds\":%ld,\"links\":%ld,\"netBytes\":%ld,\"statSize\":%lld,\"diagSockets\":%ld,", fds, links, bytes, statSize, diagSockets);
+  printf("{\"fds\":%ld,\"links\":%ld,\"netBytes\":%ld,\"statSize\":%lld,\"diagSockets\":%ld", fds, links, bytes, statSize, diagSockets);
   print_array("fdWalkNs", fdt, reps);
-  printf(",");
   print_array("netReadNs", nett, reps);
-  printf(",");
   print_array("statNs", statt, reps);
-  printf(",");
   print_array("fdWalkPathNs", patht, reps);
-  printf(",");
   print_array("diagNs", diagt, reps);
   printf("}\n");
   return 0;

@@ -10,41 +10,16 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "../../native/sockdiag.h"
+#include "../floor/reads.h"
 
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
+static char buf[65536];
 
-static long read_all(const char *path) {
-  static char buf[65536];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0; // tcp6 without IPv6
-  long total = 0;
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) total += n;
-  close(fd);
-  return total;
-}
-
-// Records of one dump from `fd`, or -errno.
-static long drain(int fd) {
-  static long buf[32768 / sizeof(long)];
-  long records = 0;
-  for (;;) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 0) return -errno;
-    if (n == 0) return records;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type == NLMSG_DONE) return records;
-      if (h->nlmsg_type == NLMSG_ERROR) return -EIO;
-      if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) records++;
-    }
-  }
+// Bytes of one table; a missing one (tcp6 without IPv6) counts as empty.
+static long table_bytes(const char *path) {
+  long n = read_all(path, buf, sizeof buf);
+  return n < 0 ? 0 : n;
 }
 
 int main(int argc, char **argv) {
@@ -61,7 +36,7 @@ int main(int argc, char **argv) {
   int diag_errno = 0;
   for (int r = -3; r < reps; r++) {
     long long t0 = now_ns();
-    bytes = read_all(tcp) + read_all(tcp6);
+    bytes = table_bytes(tcp) + table_bytes(tcp6);
     long long t1 = now_ns();
     // Opened per read, as a collection would: the namespace is another each time.
     int target = open(ns, O_RDONLY | O_CLOEXEC);
@@ -74,15 +49,14 @@ int main(int argc, char **argv) {
     }
     if (target >= 0) close(target);
     records = 0;
-    if (fd4 >= 0) records += drain(fd4), close(fd4);
-    if (fd6 >= 0) records += drain(fd6), close(fd6);
+    if (fd4 >= 0) records += diag_drain(fd4), close(fd4);
+    if (fd6 >= 0) records += diag_drain(fd6), close(fd6);
     long long t2 = now_ns();
     if (r >= 0) text[r] = t1 - t0, diag[r] = t2 - t1;
   }
-  printf("{\"bytes\":%ld,\"records\":%ld,\"diagErrno\":%d,\"textNs\":[", bytes, records, diag_errno);
-  for (int i = 0; i < reps; i++) printf("%s%lld", i ? "," : "", text[i]);
-  printf("],\"diagNs\":[");
-  for (int i = 0; i < reps; i++) printf("%s%lld", i ? "," : "", diag[i]);
-  printf("]}\n");
+  printf("{\"bytes\":%ld,\"records\":%ld,\"diagErrno\":%d", bytes, records, diag_errno);
+  print_array("textNs", text, reps);
+  print_array("diagNs", diag, reps);
+  printf("}\n");
   return 0;
 }

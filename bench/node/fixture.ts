@@ -92,7 +92,7 @@ function startPod(binary: string, shape: PodShape, file: string, dirs: string[],
 
 /** `ehash`: give each pod's namespace a TCP hash of its own of that many buckets (see pod.c); default: the host's, shared, as on a node left at its defaults. */
 export function createNodeFixture(shape: PodShape = DEFAULT_SHAPE, ehash?: number): NodeFixture {
-  const binary = compileC(SOURCE, BINARY);
+  const binary = compileC([SOURCE], BINARY);
   const dir = trackDir(mkdtempSync(join(tmpdir(), 'sockeye-node-bench-')));
   const root = trackCgroup(join(cgroupBase(), `sockeye-node-bench-${process.pid}`));
   const pods: Pod[] = [];

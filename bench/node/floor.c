@@ -22,71 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../native/sockdiag.h"
-
-static long long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "../floor/reads.h"
 
 // seq_file fills as much as asked per read(2): one large buffer, few syscalls.
 static char buf[4 << 20];
-
-static long fd_walk(int pid, long *links) {
-  char dir[64];
-  snprintf(dir, sizeof dir, "/proc/%d/fd", pid);
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  int dfd = dirfd(d);
-  long n = 0;
-  char target[4096];
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    n++;
-    if (readlinkat(dfd, e->d_name, target, sizeof target) > 0) (*links)++;
-  }
-  closedir(d);
-  return n;
-}
-
-static long read_all(const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  long total = 0;
-  ssize_t r;
-  while ((r = read(fd, buf, sizeof buf)) > 0) total += r;
-  close(fd);
-  return total;
-}
-
-// As bench/floor/floor.c: the TCP sockets of the current namespace in every
-// state an fd can hold, with the addon's own request.
-static long diag_dump(int family) {
-  int fd = sockdiag_request_tcp(family, SOCKDIAG_HELD_STATES);
-  if (fd < 0) return -1;
-  long records = 0;
-  for (;;) {
-    ssize_t n = recv(fd, buf, 32768, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    int done = 0;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
-        done = 1;
-        break;
-      }
-      records++;
-    }
-    if (done) break;
-  }
-  close(fd);
-  return records;
-}
 
 // Into the namespace of pid, dump, and back; records, or -1.
 static long diag_in(int pid, int home) {
@@ -117,7 +59,7 @@ static long discover(long *bytes) {
   while ((e = readdir(d)) != NULL) {
     if (!isdigit((unsigned char)e->d_name[0])) continue;
     snprintf(path, sizeof path, "/proc/%s/cgroup", e->d_name);
-    long r = read_all(path);
+    long r = read_all(path, buf, sizeof buf);
     if (r >= 0) {
       n++;
       *bytes += r;
@@ -134,7 +76,7 @@ static long process_files(int pid) {
   long total = 0;
   for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
     snprintf(path, sizeof path, "/proc/%d/%s", pid, names[i]);
-    long r = read_all(path);
+    long r = read_all(path, buf, sizeof buf);
     if (r < 0) return -1;
     total += r;
   }
@@ -155,12 +97,6 @@ static int *read_pids(const char *file, int *count) {
   fclose(f);
   *count = n;
   return v;
-}
-
-static void print_array(const char *name, const long long *v, int n) {
-  printf(",\"%s\":[", name);
-  for (int i = 0; i < n; i++) printf(i ? ",%lld" : "%lld", v[i]);
-  printf("]");
 }
 
 int main(int argc, char **argv) {
@@ -185,18 +121,19 @@ int main(int argc, char **argv) {
   for (int i = -warmup; i < reps; i++) {
     fds = links = netBytes = diagSockets = gone = cgroupBytes = 0;
     long long t0 = now_ns();
+    char path[64];
     for (int p = 0; p < npids; p++) {
-      long n = fd_walk(pids[p], &links);
+      snprintf(path, sizeof path, "/proc/%d/fd", pids[p]);
+      long n = fd_walk(path, &links);
       if (n < 0) gone++;
       else fds += n;
     }
     long long t1 = now_ns();
-    char path[64];
     for (int p = 0; p < nns; p++) {
       snprintf(path, sizeof path, "/proc/%d/net/tcp", nspids[p]);
-      long a = read_all(path);
+      long a = read_all(path, buf, sizeof buf);
       snprintf(path, sizeof path, "/proc/%d/net/tcp6", nspids[p]);
-      long b = read_all(path);
+      long b = read_all(path, buf, sizeof buf);
       if (a > 0) netBytes += a;
       if (b > 0) netBytes += b;
     }

@@ -3,11 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileC, OUT } from '../floor.js';
-import { median } from '../stats.js';
+import { compileFloorProgram, medianMs, OUT, perRepetition } from '../floor.js';
 
 const SOURCE = fileURLToPath(new URL('./floor.c', import.meta.url));
-const HEADERS = [fileURLToPath(new URL('../../native/sockdiag.h', import.meta.url))];
 const BINARY = join(OUT, 'node-floor');
 
 export interface NodeFloorRaw {
@@ -51,7 +49,7 @@ export interface NodeFloorResult {
 }
 
 export function buildNodeFloor(): string {
-  return compileC(SOURCE, BINARY, HEADERS);
+  return compileFloorProgram(SOURCE, BINARY);
 }
 
 export function runNodeFloorRaw(files: { pids: string; namespaces: string }, reps: number, warmup = 1): NodeFloorRaw {
@@ -66,7 +64,6 @@ export function summarizeNodeFloor(runs: NodeFloorRaw[]): NodeFloorResult {
   const netRead = all('netReadNs');
   const diag = all('diagNs');
   const last = runs.at(-1)!;
-  const toMs = (ns: number) => ns / 1e6;
   return {
     processes: last.processes - last.gone,
     namespaces: last.namespaces,
@@ -74,12 +71,12 @@ export function summarizeNodeFloor(runs: NodeFloorRaw[]): NodeFloorResult {
     netBytes: last.netBytes,
     diagSockets: last.diagSockets,
     hostProcesses: last.hostProcesses,
-    total: toMs(median(fdWalk.map((t, i) => t + netRead[i]!))),
-    fdWalk: toMs(median(fdWalk)),
-    netRead: toMs(median(netRead)),
-    diag: toMs(median(diag)),
-    diagTotal: toMs(median(fdWalk.map((t, i) => t + diag[i]!))),
-    discovery: toMs(median(all('discoveryNs'))),
-    processFiles: toMs(median(all('processFilesNs'))),
+    total: medianMs(perRepetition(fdWalk, netRead)),
+    fdWalk: medianMs(fdWalk),
+    netRead: medianMs(netRead),
+    diag: medianMs(diag),
+    diagTotal: medianMs(perRepetition(fdWalk, diag)),
+    discovery: medianMs(all('discoveryNs')),
+    processFiles: medianMs(all('processFilesNs')),
   };
 }

@@ -1,8 +1,9 @@
 // The node benchmark's figures as a table, summary lines and issue 16's goals
 // marked met / not met. Pure: results in, text out.
-import type { PeerTiming } from '../peers/exporter.js';
+import { peerText, type PeerTiming } from '../peers/exporter.js';
 import type { CollectionFigures } from '../sockeye/collection.js';
-import { mib, ms, ratio, sig } from '../stats.js';
+import { mib, ms, ratio, sig, spread, usPer } from '../stats.js';
+import { loadAverage, markdownTable, textTable, verdict, type Table, type Verdict } from '../table.js';
 import type { NodeFloorResult } from './floor.js';
 import type { ServerFigures } from './server.js';
 
@@ -32,16 +33,11 @@ export interface NodeResults {
   seconds: number;
 }
 
-type Verdict = 'MET' | 'NOT MET' | 'n/a';
-const verdict = (ok: boolean | undefined): Verdict => (ok === undefined ? 'n/a' : ok ? 'MET' : 'NOT MET');
-const us = (totalMs: number, n: number) => `${sig((totalMs * 1000) / n)} µs`;
 const count = (n: number) => n.toLocaleString('en');
-const peerMs = (p: PeerTiming | undefined) => (p === undefined ? 'n/a' : p.skipped ? 'skipped' : ms(p.ms!));
-const spread = (v: number[]) => (v.length < 2 || v.some((x) => !Number.isFinite(x)) ? undefined : Math.max(...v) / Math.min(...v));
 // Linear: a cost per unit of work within this factor across the sizes.
 const LINEAR_SPREAD = 1.5;
 
-function rows(r: NodeResults): { header: string[]; body: string[][] } {
+function rows(r: NodeResults): Table {
   const header = ['figure (median)', ...r.steps.map((s) => `${s.pods} pods`)];
   const row = (name: string, f: (s: StepResults) => string) => [name, ...r.steps.map(f)];
   const stage = (s: StepResults, name: string) => ms(s.collection.collectors[name] ?? NaN);
@@ -65,8 +61,8 @@ function rows(r: NodeResults): { header: string[]; body: string[][] } {
     row('  open fds / sockets it counted', (s) => `${count(s.collection.found.openFds)} / ${count(s.collection.found.sockets)}`),
     row('  read problems (last collection)', (s) => problems(s.collection)),
     ...stageNames(r).map((name) => row(`  stage ${name}`, (s) => stage(s, name))),
-    row('  µs per process (whole collection)', (s) => us(s.collection.median, s.floor.processes)),
-    row('  µs per fd (fd stage)', (s) => us(s.collection.collectors.fd ?? NaN, s.floor.fds)),
+    row('  µs per process (whole collection)', (s) => usPer(s.collection.median, s.floor.processes)),
+    row('  µs per fd (fd stage)', (s) => usPer(s.collection.collectors.fd ?? NaN, s.floor.fds)),
     row('  ms per namespace (sockets stage)', (s) => ms((s.collection.collectors.sockets ?? NaN) / s.pods)),
     row('  event-loop max delay', (s) => ms(s.collection.loopDelayMax)),
     row('sockeye node collection, the other source', (s) => (s.other ? ms(s.other.median) : 'n/a')),
@@ -74,7 +70,7 @@ function rows(r: NodeResults): { header: string[]; body: string[][] } {
     row('  = x floor', (s) => (s.other ? ratio(s.other.median, s.floor.total) : 'n/a')),
     row('  read problems (last collection)', (s) => (s.other ? problems(s.other) : 'n/a')),
     row('  event-loop max delay', (s) => (s.other ? ms(s.other.loopDelayMax) : 'n/a')),
-    row('process-exporter scrape ({{.Cgroups}} groups)', (s) => peerMs(s.processExporter)),
+    row('process-exporter scrape ({{.Cgroups}} groups)', (s) => peerText(s.processExporter)),
     row('  its RSS', (s) => mib(s.processExporter?.rss ?? NaN)),
     row('  its CPU per scrape', (s) => (s.processExporter?.cpuPerScrape === undefined ? 'n/a' : `${sig(s.processExporter.cpuPerScrape)} s`)),
     row('  sockeye collection = x process-exporter', (s) => ratio(s.collection.median, s.processExporter?.ms ?? NaN)),
@@ -91,26 +87,11 @@ function stageNames(r: NodeResults): string[] {
   return [...new Set(r.steps.flatMap((s) => Object.keys(s.collection.collectors)))];
 }
 
-function serverRows(r: NodeResults): { header: string[]; body: string[][] } | undefined {
+function serverRows(r: NodeResults): Table | undefined {
   if (!r.servers) return undefined;
   const header = ['server', 'scrape', `CPU per ${r.intervalSeconds} s`, 'RSS before', 'RSS', 'RSS max', 'RssAnon', 'series', '/readyz worst', 'failed'];
   const body = r.servers.map((s) => [s.label, ms(s.scrapeMs), `${sig(s.cpuPerInterval)} s`, mib(s.rssBefore), mib(s.rss), mib(s.rssMax), mib(s.rssAnon), count(s.series), ms(s.readyzMax), String(s.failures)]);
   return { header, body };
-}
-
-function textTable({ header, body }: { header: string[]; body: string[][] }): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-function markdownTable({ header, body }: { header: string[]; body: string[][] }): string {
-  const esc = (c: string) => c.replace(/\|/g, '\\|');
-  return [
-    `| ${header.map(esc).join(' | ')} |`,
-    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
-    ...body.map((b) => `| ${b.map((c) => esc(c.trimStart() === c ? c : `↳ ${c.trim()}`)).join(' | ')} |`),
-  ].join('\n');
 }
 
 function goals(r: NodeResults): string[] {
@@ -126,7 +107,7 @@ function goals(r: NodeResults): string[] {
   out.push([
     verdict(sp === undefined ? undefined : sp <= LINEAR_SPREAD),
     `issue 16: linear in the work (whole collection per process within ${LINEAR_SPREAD}x across ${r.steps.map((s) => s.pods).join('/')} pods): ` +
-      `${perProcess.map((x) => us(x, 1)).join(', ')} (spread ${sp === undefined ? 'n/a' : `${sig(sp)}x`}); the floor's own: ${floorPerProcess.map((x) => us(x, 1)).join(', ')} (spread ${sig(spread(floorPerProcess) ?? NaN)}x)`,
+      `${perProcess.map((x) => usPer(x, 1)).join(', ')} (spread ${sp === undefined ? 'n/a' : `${sig(sp)}x`}); the floor's own: ${floorPerProcess.map((x) => usPer(x, 1)).join(', ')} (spread ${sig(spread(floorPerProcess) ?? NaN)}x)`,
   ]);
 
   const agent = r.servers?.find((s) => s.label === 'node agent');
@@ -145,7 +126,7 @@ function summaries(r: NodeResults): string[] {
     out.push(
       `node@${s.pods}pods: ${count(s.floor.processes)} processes, ${count(s.floor.fds)} fds, ${count(s.floor.diagSockets)} sockets in ${s.floor.namespaces} namespaces: ` +
         `sockeye ${ms(s.collection.median)} (${s.collection.mode}) = ${ratio(s.collection.median, s.floor.total)} floor (${ms(s.floor.total)}: fd walks ${ms(s.floor.fdWalk)} + socket reads ${ms(s.floor.netRead)}); ` +
-        `${s.other ? `${s.other.mode} source ${ms(s.other.median)}` : ''}; process-exporter ${peerMs(s.processExporter)}`,
+        `${s.other ? `${s.other.mode} source ${ms(s.other.median)}` : ''}; process-exporter ${peerText(s.processExporter)}`,
     );
   }
   for (const s of r.servers ?? []) {
@@ -157,7 +138,7 @@ function summaries(r: NodeResults): string[] {
 export function renderNode(r: NodeResults): { text: string; markdown: string } {
   const table = rows(r);
   const servers = serverRows(r);
-  const load = `load average ${sig(r.load[0])} at the start, ${sig(r.load[1])} at the end`;
+  const load = loadAverage(r.load);
   const shape = `pods of ${r.shape.processes} processes in ${r.shape.containers} containers, each process holding ${r.shape.files} files and both ends of ${r.shape.pairs} loopback connections (${r.shape.closeWait} in CLOSE_WAIT) plus the pod's listener`;
   const hash = r.ehash === undefined ? "the pods' namespaces share the host's TCP hash (the kernel's default)" : `each pod's namespace has a TCP hash of its own (${r.ehash} buckets, net.ipv4.tcp_child_ehash_entries)`;
   const head = `sockeye node bench, ${r.when} — ${r.machine}; ${load}\n${shape}; ${hash}; medians of ${r.reps} runs after warm-up`;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBuilt } from '../../test/support/sockeye.js';
 import { cleanup, installCleanupHandlers } from '../cleanup.js';
+import { commandLine, log, machine, skipList, wholeNumber } from '../cli.js';
 import { OUT } from '../floor.js';
 import { timeConfiguredCollection } from '../sockeye/collection.js';
 import { createNodeFixture, DEFAULT_SHAPE } from './fixture.js';
@@ -48,27 +49,13 @@ function options() {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const int = (name: string, text: string | undefined, fallback: number, min: number, maxValue: number) => {
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > maxValue) {
-      process.stderr.write(`bench:node: --${name}: expected a whole number from ${min} to ${maxValue}, got ${JSON.stringify(text)}\n`);
-      process.exit(2);
-    }
-    return n;
-  };
+  const int = (name: string, text: string | undefined, fallback: number, min: number, max: number) => wholeNumber('bench:node', name, text, fallback, min, max);
   const pods = values.pods.split(',').map((p) => int('pods', p.trim(), 0, 1, 400));
   if (pods.some((p, i) => i > 0 && p <= pods[i - 1]!)) {
     process.stderr.write(`bench:node: --pods: expected increasing sizes (pods are added between them), got ${JSON.stringify(values.pods)}\n`);
     process.exit(2);
   }
-  const skip = new Set(values.skip.split(',').filter(Boolean));
-  for (const s of skip) {
-    if (!['peers', 'other', 'servers'].includes(s)) {
-      process.stderr.write(`bench:node: --skip: expected some of peers,other,servers, got ${JSON.stringify(s)}\n`);
-      process.exit(2);
-    }
-  }
+  const skip = skipList('bench:node', values.skip, ['peers', 'other', 'servers']);
   return {
     pods,
     reps: int('reps', values.reps, values.quick ? 3 : 7, 1, 100),
@@ -78,8 +65,6 @@ function options() {
     skip,
   };
 }
-
-const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 async function main(): Promise<void> {
   const o = options();
@@ -125,8 +110,8 @@ async function main(): Promise<void> {
 
   const results: NodeResults = {
     when: new Date().toISOString(),
-    command: `npm run bench:node${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-    machine: `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`,
+    command: commandLine('bench:node'),
+    machine: machine(),
     load: [loadStart, os.loadavg()[0]!],
     reps: o.reps,
     ehash: o.ehash,

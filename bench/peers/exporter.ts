@@ -4,7 +4,7 @@ import { freePort } from '../../test/support/sockeye.js';
 import { track } from '../cleanup.js';
 import { timeScrapes, waitHttp } from '../http.js';
 import { cpuSeconds, rssBytes } from '../proc.js';
-import { median } from '../stats.js';
+import { median, ms } from '../stats.js';
 
 export interface PeerTiming {
   name: string;
@@ -17,6 +17,11 @@ export interface PeerTiming {
   rss?: number;
   /** Its CPU time (user + system) per timed scrape, seconds, from /proc. */
   cpuPerScrape?: number;
+}
+
+/** A peer's median scrape for a report: "skipped", or "n/a" when it was not run. */
+export function peerText(p: PeerTiming | undefined): string {
+  return p === undefined ? 'n/a' : p.skipped ? 'skipped' : ms(p.ms!);
 }
 
 export function installed(command: string): boolean {

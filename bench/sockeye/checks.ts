@@ -90,7 +90,7 @@ export function startTimeFigures(arrivals: Record<string, number[]>, periodMs: n
 
 /** The check server, built as the floor is. */
 function buildCheckServer(): string {
-  return compileC(SERVER_SOURCE, SERVER_BINARY);
+  return compileC([SERVER_SOURCE], SERVER_BINARY);
 }
 
 interface CheckServer {

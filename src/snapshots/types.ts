@@ -2,7 +2,7 @@
 // under stateDir so the evidence outlives a restart of the app and of
 // sockeye. Plain JSON data; the status page, the API, `sockeye inspect` and
 // the diff all read this one shape.
-import type { CollectorStat, ListenPort, PeerCount, ReaderIdentity, ReadProblem, SocketProtocol, SocketStateAge, Usage } from '../collectors/snapshot.js';
+import type { CollectorStat, ListenPort, PeerCount, ProcessSnapshot, ReaderIdentity, ReadProblem, SocketProtocol, SocketStateAge, Usage } from '../collectors/snapshot.js';
 import type { FdType } from '../procfs/pid/fd.js';
 
 /** Bumped when a stored snapshot's shape changes incompatibly; older files are listed but not read as this one. */
@@ -44,24 +44,13 @@ export interface Holdings {
   queues: Usage['queues'];
 }
 
-/** One process at the moment of the snapshot. */
-export interface SnapshotProcess extends Holdings {
-  pid: number;
-  ppid: number;
-  /** Seconds since the epoch (null when /proc/stat's btime is unknown). */
-  startTimeSeconds: number | null;
-  comm: string;
-  /** argv joined by spaces, with the configured secret patterns replaced by "***". */
-  cmdline: string;
-  uid: number | null;
-  maxFdsHard: number | null;
-  residentBytes: number | null;
-  threads: number;
-  cpuUserSeconds: number;
-  cpuSystemSeconds: number;
-  readable: boolean;
-  problems: ReadProblem[];
-}
+/**
+ * One process at the moment of the snapshot: the collector's own fields of it
+ * (ProcessSnapshot), except that cmdline has the configured secret patterns
+ * replaced by "***", and its holdings.
+ */
+export type SnapshotProcess = Holdings &
+  Pick<ProcessSnapshot, 'pid' | 'ppid' | 'startTimeSeconds' | 'comm' | 'cmdline' | 'uid' | 'maxFdsHard' | 'residentBytes' | 'threads' | 'cpuUserSeconds' | 'cpuSystemSeconds' | 'readable' | 'problems'>;
 
 /** The whole target: its totals (a socket shared by processes counts once) and each process. */
 export interface TargetPicture {

@@ -19,7 +19,7 @@ import { parse, stringify } from 'yaml';
 import { recordingRulesYaml, rulesYaml } from '../../alerts/rules.js';
 import { panelQueries, substituteVariables } from '../../dashboards/queries.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
-import { buildKubeNode, containerIdUri, type BuiltContainer, type BuiltPod, type KubeNode } from '../support/kube-node.js';
+import { buildKubeNode, containerIdUri, podList, type BuiltContainer, type BuiltPod, type KubeNode } from '../support/kube-node.js';
 import { getJson, poll } from '../support/poll.js';
 import { startPrometheus, type Prometheus, type Sample } from '../support/prometheus.js';
 import { startSockeye, type Sockeye } from '../support/sockeye.js';
@@ -69,20 +69,6 @@ function kubeStateMetrics(pods: readonly BuiltPod[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** A PodList as the API server writes it for these pods, for the agent with the pod list. */
-function podList(pods: readonly BuiltPod[]): unknown {
-  return {
-    kind: 'PodList',
-    apiVersion: 'v1',
-    metadata: { resourceVersion: '1' },
-    items: pods.map((p) => ({
-      metadata: { name: p.plan.name, namespace: p.plan.namespace, uid: p.uid },
-      spec: { nodeName: 'node-a' },
-      status: { qosClass: p.plan.qos, containerStatuses: p.containers.map((c) => ({ name: c.name, containerID: containerIdUri(p, c), ready: true })) },
-    })),
-  };
-}
-
 /** What deploy/kubernetes-node's PodMonitor gives Prometheus: the agent pod's own labels on the target, honorLabels. */
 const agentTarget = (s: Sockeye, pod: string) => ({ targets: [hostPort(s)], labels: { namespace: 'sockeye-system', pod, container: 'sockeye', node: 'node-a' } });
 
@@ -107,7 +93,7 @@ beforeAll(async () => {
   apiServer = createServer({ key: certs.valid.key, cert: certs.valid.cert }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://x');
     const wanted = url.pathname === '/api/v1/pods' && url.searchParams.get('fieldSelector') === 'spec.nodeName=node-a' && req.headers.authorization === `Bearer ${TOKEN}`;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(podList(wanted ? node.pods : [])));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(podList(wanted ? node.pods : [], 'node-a')));
   });
   ksm = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(kubeStateMetrics(node.pods)));
   await Promise.all([listen(apiServer), listen(ksm)]);

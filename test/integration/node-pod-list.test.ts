@@ -12,7 +12,7 @@ import { createTargetCollection, type CollectionSnapshot, type TargetCollection 
 import { parseConfig } from '../../src/config/load.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { captureLogger } from '../support/collection.js';
-import { buildKubeNode, containerIdUri, type BuiltPod, type KubeNode } from '../support/kube-node.js';
+import { buildKubeNode, podList, type BuiltPod, type KubeNode } from '../support/kube-node.js';
 import { poll } from '../support/poll.js';
 
 const TOKEN = 'sockeye-test-token-0123456789';
@@ -26,20 +26,6 @@ const tokenFile = join(dir, 'token');
 /** What the server answers: the pods listed, or a status code to fail with. */
 let serving: { pods: BuiltPod[] } | { status: number } = { pods: [] };
 const requests: Array<{ url: string; authorization?: string }> = [];
-
-/** A PodList as the API server writes it for these pods (kubelet-reported container ids). */
-function podList(pods: readonly BuiltPod[]): unknown {
-  return {
-    kind: 'PodList',
-    apiVersion: 'v1',
-    metadata: { resourceVersion: '1' },
-    items: pods.map((p) => ({
-      metadata: { name: p.plan.name, namespace: p.plan.namespace, uid: p.uid },
-      spec: { nodeName: 'node-a' },
-      status: { qosClass: p.plan.qos, containerStatuses: p.containers.map((c) => ({ name: c.name, containerID: containerIdUri(p, c), ready: true })) },
-    })),
-  };
-}
 
 beforeAll(async () => {
   node = await buildKubeNode([
@@ -56,7 +42,7 @@ beforeAll(async () => {
       return;
     }
     const wanted = url.pathname === '/api/v1/pods' && url.searchParams.get('fieldSelector') === 'spec.nodeName=node-a' && req.headers.authorization === `Bearer ${TOKEN}`;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(podList(wanted ? serving.pods : [])));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(podList(wanted ? serving.pods : [], 'node-a')));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;

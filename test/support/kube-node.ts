@@ -239,3 +239,17 @@ export function containerIdUri(pod: BuiltPod, c: BuiltContainer): string {
   const runtime = pod.plan.driver === 'cgroupfs' && pod.plan.runtime !== 'cri-o' ? 'containerd' : pod.plan.runtime;
   return `${runtime}://${c.id}`;
 }
+
+/** A PodList as the API server answers node `nodeName`'s pod list for these pods (kubelet-reported container ids), for the pod-list tests' server. */
+export function podList(pods: readonly BuiltPod[], nodeName: string): unknown {
+  return {
+    kind: 'PodList',
+    apiVersion: 'v1',
+    metadata: { resourceVersion: '1' },
+    items: pods.map((p) => ({
+      metadata: { name: p.plan.name, namespace: p.plan.namespace, uid: p.uid },
+      spec: { nodeName },
+      status: { qosClass: p.plan.qos, containerStatuses: p.containers.map((c) => ({ name: c.name, containerID: containerIdUri(p, c), ready: true })) },
+    })),
+  };
+}
