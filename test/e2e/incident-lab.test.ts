@@ -502,7 +502,7 @@ describe.sequential('incident lab', () => {
       expect(top.path).toBe(indexPath);
       expect(top.count).toBeGreaterThan(500);
       expect((await baselineLines(leakPaged)).some((l) => l === `+${count(top.count)} handles to ${indexPath}`)).toBe(true);
-      noteSnapshot(1, `${reasonOf(leakPaged)}: ${count(top.count)} handles to index.html (the top path); first by trigger fd_growth at ${count(leakGrew.target.total.paths[0]!.count)}`);
+      noteSnapshot(1, `${reasonOf(leakPaged)}: ${count(top.count)} handles to index.html (the top path); also by trigger fd_growth, at ${count(leakGrew.target.total.paths[0]!.count)}`);
 
       // 2: the CLOSE_WAIT sockets, how long they sat, and their peer (the line service's clients on 127.0.0.1).
       const closeWait = (s: Snapshot) => s.target.total.sockets.filter((g) => g.state === 'close_wait');
@@ -517,7 +517,7 @@ describe.sequential('incident lab', () => {
       // Sat there longer than leaks.longLivedAfter (5s at lab scale).
       expect(cw.oldestSeconds).toBeGreaterThan(5);
       expect((await baselineLines(stuckPaged)).some((l) => /^\+[\d,]+ CLOSE_WAIT to 127\.0\.0\.1$/.test(l))).toBe(true);
-      noteSnapshot(2, `${reasonOf(stuckPaged)}: ${count(cw.count)} CLOSE_WAIT to 127.0.0.1, oldest ${Math.round(cw.oldestSeconds!)} s; first by ${reasonOf(stuck)}`);
+      noteSnapshot(2, `${reasonOf(stuckPaged)}: ${count(cw.count)} CLOSE_WAIT to 127.0.0.1, oldest ${Math.round(cw.oldestSeconds!)} s; also by ${reasonOf(stuck)}`);
 
       // 3: the one peer with the sockets.
       const topPeer = (s: Snapshot) => s.target.total.peers[0];
@@ -526,7 +526,7 @@ describe.sequential('incident lab', () => {
       expect(topPeer(peerPaged)!.count).toBeGreaterThanOrEqual(200);
       expect((await baselineLines(peerPaged)).some((l) => /^\+[\d,]+ ESTABLISHED to ::1$/.test(l))).toBe(true);
       const peerGrew = await findSnapshot('peer-leak', 'fd_growth naming ::1', (s) => s.reason.kind === 'trigger' && s.reason.trigger === 'fd_growth' && topPeer(s)?.peer === '::1');
-      noteSnapshot(3, `${reasonOf(peerPaged)}: ${count(topPeer(peerPaged)!.count)} sockets to ::1 (the top peer); first by ${reasonOf(peerGrew)} at ${count(topPeer(peerGrew)!.count)}`);
+      noteSnapshot(3, `${reasonOf(peerPaged)}: ${count(topPeer(peerPaged)!.count)} sockets to ::1 (the top peer); also by ${reasonOf(peerGrew)}, at ${count(topPeer(peerGrew)!.count)}`);
 
       // 4: memory against the healthy baseline (no cgroup: RSS). ~19 MB a minute, the page ~45 s in.
       const memPaged = await findSnapshot('response-leak', 'the MemoryLeak page', (s) => alertOf(s, 'MemoryLeak'));

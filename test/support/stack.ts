@@ -13,8 +13,9 @@
  * its receivers are webhook paths: /pager/<am> (critical), /ticket/<am>
  * (warning), /deadmansswitch/<am> (Watchdog, repeated every
  * WATCHDOG_REPEAT_SECONDS). With `snapshotsWebhook`, the incident snapshot
- * route the shipped config carries commented out is uncommented, as a user
- * would, and pointed at that sockeye's /api/alertmanager.
+ * routes and receiver the shipped config carries commented out are
+ * uncommented, as a user would, and pointed at that sockeye's
+ * /api/alertmanager.
  *
  *   await stack.restartSockeye('main')           // same config, port and environment
  */
@@ -105,7 +106,6 @@ export const SHIPPED_ALERTMANAGER_CONFIG = join(REPO_ROOT, 'deploy', 'alertmanag
 
 interface RouteYaml {
   receiver?: string;
-  continue?: boolean;
   matchers?: string[];
   group_wait?: string;
   group_interval?: string;
@@ -149,7 +149,7 @@ export function labAlertmanagerConfig(hookUrl: string, am: string, snapshotsUrl?
 export const SNAPSHOTS_RECEIVER = 'sockeye-snapshots';
 
 /**
- * The shipped config with its commented-out incident snapshot route and
+ * The shipped config with its commented-out incident snapshot routes and
  * receiver uncommented, as docs/snapshots.md tells a user to: each block
  * starts with a commented `- receiver: sockeye-snapshots` or `- name:
  * sockeye-snapshots` and runs over the commented lines indented under it.
