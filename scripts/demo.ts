@@ -14,7 +14,7 @@ import { FAULT_NAMES, hardNofileLimit, labCmdline, startLabApp, type FaultName, 
 import { ALERTMANAGER_BIN } from '../test/support/alertmanager.js';
 import { PROMETHEUS_BIN } from '../test/support/prometheus.js';
 import { ensureBuilt } from '../test/support/sockeye.js';
-import { startStack, type Stack } from '../test/support/stack.js';
+import { LAB_SNAPSHOTS_CONFIG, startStack, type Stack } from '../test/support/stack.js';
 
 const STATE_FILE = join(tmpdir(), 'sockeye-demo.json');
 
@@ -120,6 +120,8 @@ async function main(): Promise<number> {
     busy = await startBusyApps({ memoryLimit: process.getuid?.() === 0 });
     const conversation = [{ expect: 'PLSAUTH' }, { send: '{"cmd":"RING"}\r\n' }, { expect: 'AHOY-HOY' }];
     stack = await startStack({
+      // Incident snapshots from the pages too, through the shipped route (docs/snapshots.md).
+      snapshotsWebhook: 'demo',
       sockeyes: [
         {
           name: 'demo',
@@ -130,6 +132,7 @@ async function main(): Promise<number> {
             // restarted process is 1s here, a socket long-lived after 5s, not 5m.
             restarts: { minLifetime: '1s' },
             leaks: { longLivedAfter: '5s' },
+            snapshots: LAB_SNAPSHOTS_CONFIG,
             targets: [{ name: 'app', match: { cmdline: labCmdline('demo') }, processes: { min: 3 } }, ...busy.targets],
             checks: [
               { name: 'party-socket', every: '2s', timeout: '1s', tcp: { address: `127.0.0.1:${app.ports.proto}`, conversation } },
@@ -179,7 +182,7 @@ async function main(): Promise<number> {
 sockeye demo is running (Ctrl-C stops it):
   example app     http://127.0.0.1:${app.ports.http}/   line service :${app.ports.line}   protocol server :${app.ports.proto}
   fault switches  ${admin}/admin/faults
-  sockeye         ${sockeye.url}/metrics   ${sockeye.url}/healthz
+  sockeye         ${sockeye.url}/metrics   ${sockeye.url}/healthz   ${sockeye.url}/ (status page and its incident snapshots)
   Prometheus      ${stack.prometheus.url}/alerts
   Alertmanager    ${stack.alertmanagers.get('am1')!.url}
   healthy apps    sessions, pool, warmup (sockeye targets that must never page)

@@ -2,7 +2,8 @@
 // The clients of the incidents, run by the supervisor as a separate process
 // (so their sockets are not counted as the app's): HEAD requests, line-service
 // clients that hang up without QUIT, clients that give up on slow responses,
-// browsers that retry a poisoned POST. Also the sink that the peer-leak fault
+// browsers that retry a poisoned POST, protocol clients that wait for an
+// answer. Also the sink that the peer-leak fault
 // connects to. Usage: node driver.js <fault> (ports from the same env as the app)
 //                     node driver.js sink HOST   (prints the port it listens on)
 import { request } from 'node:http';
@@ -53,6 +54,19 @@ switch (mode) {
   case 'response-leak':
     // The client gives up before the response is finished: 'close', never 'finish'.
     loop(() => void call('GET', '/slow?ms=500', { abortAfterMs: 50 }));
+    break;
+  case 'wedge':
+    // Clients of the protocol server that RING and wait for AHOY-HOY as long as
+    // the server keeps them (its own 60s idle timeout): while it is wedged
+    // they pile up, connections the app holds and answers none of.
+    loop(() => {
+      const sock = connect({ host, port: settings.protoPort });
+      sock.on('error', () => {});
+      sock.on('data', (d) => {
+        if (/AHOY-HOY/.test(d.toString())) sock.end();
+      });
+      sock.write('{"cmd":"RING"}\r\n');
+    });
     break;
   case 'poison': {
     // A browser retrying the same POST a moment after each failure: every

@@ -10,7 +10,7 @@
 /**
  * @type {Record<FaultName, { incident: number, summary: string, driver: boolean }>}
  * driver: the fault needs client traffic to show (HEAD requests, clients that
- * hang up, browsers retrying a POST); the supervisor runs driver.js for it.
+ * hang up, browsers retrying a POST, protocol clients waiting); the supervisor runs driver.js for it.
  */
 export const FAULTS = {
   'head-leak': { incident: 1, summary: 'HEAD /index.html opens the file and never closes it', driver: true },
@@ -18,7 +18,7 @@ export const FAULTS = {
   'peer-leak': { incident: 3, summary: 'outbound connections to one peer are opened and never closed', driver: false },
   'response-leak': { incident: 4, summary: 'responses are tracked until finish and never freed on close (memory grows)', driver: true },
   poison: { incident: 5, summary: 'POST /checkout throws in an async callback and kills the worker; clients retry', driver: true },
-  wedge: { incident: 6, summary: 'the protocol server accepts connections and never answers', driver: false },
+  wedge: { incident: 6, summary: 'the protocol server accepts connections and never answers; its clients wait and pile up', driver: true },
 };
 
 /** @type {FaultName[]} */

@@ -69,7 +69,12 @@ export function runPrimary(settings) {
   /** @param {string} mode @param {string[]} [args] */
   function startChild(mode, args = []) {
     // Same env as the app (ports), so the driver finds the services.
-    const env = { ...process.env, APP_HTTP_PORT: String(ports?.http ?? settings.httpPort), APP_LINE_PORT: String(ports?.line ?? settings.linePort) };
+    const env = {
+      ...process.env,
+      APP_HTTP_PORT: String(ports?.http ?? settings.httpPort),
+      APP_LINE_PORT: String(ports?.line ?? settings.linePort),
+      APP_PROTO_PORT: String(ports?.proto ?? settings.protoPort),
+    };
     return fork(DRIVER, [mode, ...args], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   }
 

@@ -54,7 +54,7 @@ const growth = <T extends z.ZodType>(amount: T) =>
 export const DEFAULT_TRIGGERS = {
   /** Any process's open fds over its soft limit (FdUsageHigh warns above 0.8). */
   fdUsage: 0.8,
-  /** Open fds grew this much above their lowest in the window (FdLeak: 100 over 4 × 10m). */
+  /** Open fds rose through the window, this much above their lowest before it (FdLeak: 100 over 4 × 10m). */
   fdGrowth: { atLeast: 100, window: 40 * 60_000 },
   /** Sockets in CLOSE_WAIT (CloseWaitPileUp: 50). */
   closeWait: 50,
@@ -62,11 +62,11 @@ export const DEFAULT_TRIGGERS = {
   closeWaitStuck: 5,
   /** Working set (RSS where there is no cgroup) over the cgroup memory limit. */
   memoryUsage: 0.9,
-  /** Working set (or RSS) grew this much above its lowest in the window. */
+  /** RSS rose through the window, this much above its lowest before it (the working set is the cgroup's, shared). */
   memoryGrowth: { atLeast: 64 * 1024 ** 2, window: 40 * 60_000 },
-  /** A target's processes all gone: its last picture is kept. */
+  /** Processes of a target gone, fewer left than its processes.min (or none): the last picture with them is kept. */
   vanished: true,
-  /** A process of the target replaced by another (a restart, a worker recycled): the last picture with the old one. */
+  /** A process of the target replaced by the same command under the same parent (a restart, a worker respawned): the last picture with the old one. */
   restarted: true,
 };
 

@@ -10,6 +10,7 @@ import { statusPageAccess } from './status-access.js';
 //   GET  /api/snapshots[?target=NAME] the list, newest first
 //   GET  /api/snapshots/ID            one, whole (docs/snapshot.schema.json)
 //   POST /api/alertmanager            Alertmanager's webhook: each firing alert's `target` frozen
+//                                     (or, for a check's alert, the target listening where the check connects)
 
 const REFUSED_STATUS = { 'unknown target': 404, disabled: 409, cooldown: 429, 'no picture': 503 } as const;
 
@@ -63,10 +64,12 @@ export default fp<{ ctx: AppContext }>(async (app, { ctx }) => {
     const skipped: Array<{ alertname: string; target: string | null; reason: string }> = [];
     for (const alert of parsed.data.alerts) {
       const alertname = alert.labels.alertname ?? '';
-      const target = alert.labels.target;
       if (alert.status !== 'firing') continue;
+      const check = alert.labels.check;
+      const target = alert.labels.target ?? (check === undefined ? undefined : ctx.snapshots.targetOfCheck(check));
       if (target === undefined) {
-        skipped.push({ alertname, target: null, reason: 'no target label' });
+        const reason = check === undefined ? 'no target label' : `no target label, and check ${JSON.stringify(check)} connects to no single target's port on this machine`;
+        skipped.push({ alertname, target: null, reason });
         continue;
       }
       const summary = alert.annotations?.summary;

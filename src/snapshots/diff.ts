@@ -175,7 +175,9 @@ export function diffPictures(before: TargetPicture, after: TargetPicture, limit 
     }
     lines.push(...pathLines(b.paths, a.paths));
     lines.push(...socketLines(b.sockets, a.sockets), ...listenLines(before, after), ...fdTypeLines(before, after));
-    lines.push(...(a.workingSetBytes !== null && b.workingSetBytes !== null ? sizeLine('memory', 'working set', b.workingSetBytes, a.workingSetBytes) : sizeLine('memory', 'RSS', b.residentBytes, a.residentBytes)));
+    // RSS is what the processes keep (a leak, as MemoryLeak reads it); the working set is the cgroup's, which other
+    // processes in it and page cache move too, and what the OOM killer weighs against the limit: both, each when it moved.
+    lines.push(...sizeLine('memory', 'RSS', b.residentBytes, a.residentBytes), ...sizeLine('memory', 'working set', b.workingSetBytes, a.workingSetBytes));
     if (a.threads !== b.threads) lines.push({ kind: 'threads', text: `${signed(a.threads - b.threads)} threads`, weight: relative(a.threads - b.threads, b.threads), amount: Math.abs(a.threads - b.threads) });
     if (a.oomKills !== null && b.oomKills !== null && a.oomKills > b.oomKills) {
       // An OOM kill is always news.

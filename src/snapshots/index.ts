@@ -5,9 +5,10 @@ import type { Config } from '../config/schema.js';
 import type { SnapshotsConfig } from '../config/snapshots.js';
 import { SnapshotMetrics } from './metrics.js';
 import { collectionView, composeSnapshot } from './compose.js';
+import { targetOfCheck } from './check-target.js';
 import { compileRedaction } from './redact.js';
 import { FileSnapshotStore, snapshotsDir, type StoreBounds } from './store.js';
-import { evaluateTriggers, lifecycleChange, processIds, sampleOf, type Sample } from './triggers.js';
+import { evaluateTriggers, growthSpan, lifecycleChange, processRefs, sampleOf, type ProcessRef, type Sample } from './triggers.js';
 import type { CrossedTrigger, Snapshot, SnapshotReason, SnapshotSummary, TargetPicture } from './types.js';
 
 export { collectionView, composeSnapshot } from './compose.js';
@@ -31,6 +32,8 @@ export interface Snapshots {
   observe(collection: CollectionSnapshot): void;
   /** A snapshot of the target now (the last collection if it is a few seconds old, else a fresh one). */
   take(target: string, reason: Extract<SnapshotReason, { kind: 'manual' | 'alert' }>): Promise<TakeResult>;
+  /** The target a configured check connects to on this machine (for alerts with a `check` label and no `target`); undefined when none or unclear. */
+  targetOfCheck(check: string): string | undefined;
   /** Newest first (baselines included: reason "baseline"). */
   list(target?: string): SnapshotSummary[];
   /** Lists the directory again: what another process (`sockeye inspect --save`) stored or removed there. */
@@ -46,8 +49,10 @@ export interface Snapshots {
 interface Moment {
   picture: TargetPicture;
   collection: Snapshot['collection'];
-  /** pid:starttime of its processes. */
-  ids: string[];
+  /** Its processes: pid:starttime, parent, command. */
+  procs: ProcessRef[];
+  /** The target's processes.min then. */
+  minProcesses: number;
   /** Those that had lived restarts.minLifetime by then (their vanishing counts). */
   settled: Set<string>;
   /** The triggers this picture crossed. */
@@ -58,12 +63,12 @@ interface Moment {
 const FRESH_ENOUGH_MS = 5000;
 
 function moment(t: TargetSnapshot, picture: TargetPicture, collection: Snapshot['collection'], crossed: CrossedTrigger[], minLifetimeMs: number): Moment {
-  const ids = processIds(t);
-  const settled = new Set(ids.filter((_, i) => {
+  const procs = processRefs(t);
+  const settled = new Set(procs.filter((_, i) => {
     const start = t.processes[i]!.startTimeSeconds;
     return start === null || picture.time - start * 1000 >= minLifetimeMs;
-  }));
-  return { picture, collection, ids, settled, crossed };
+  }).map((p) => p.id));
+  return { picture, collection, procs, minProcesses: t.processesMin, settled, crossed };
 }
 
 function storeBounds(s: SnapshotsConfig): StoreBounds {
@@ -83,6 +88,7 @@ function metricReason(reason: SnapshotReason): string {
 export async function createSnapshots(config: Config, registry: Registry, log: FastifyBaseLogger, collection: CollectionAccess): Promise<Snapshots> {
   let settings: SnapshotsConfig = config.snapshots;
   let minLifetimeMs = config.restarts.minLifetime;
+  let checks = config.checks;
   let patterns = compileRedaction(settings.redact);
   const files = await FileSnapshotStore.open(snapshotsDir(config.stateDir), storeBounds(settings), log);
   const metrics = new SnapshotMetrics(registry, () => files);
@@ -146,7 +152,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
     healthySince.delete(target);
   }
 
-  const longestWindow = () => Math.max(settings.triggers.fdGrowth === false ? 0 : settings.triggers.fdGrowth.window, settings.triggers.memoryGrowth === false ? 0 : settings.triggers.memoryGrowth.window);
+  const longestSpan = () => growthSpan(Math.max(settings.triggers.fdGrowth === false ? 0 : settings.triggers.fdGrowth.window, settings.triggers.memoryGrowth === false ? 0 : settings.triggers.memoryGrowth.window));
 
   return {
     observe(c) {
@@ -162,7 +168,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
         let series = samples.get(t.name);
         if (!series) samples.set(t.name, (series = []));
         series.push(sampleOf(t, c.time));
-        const since = c.time - longestWindow();
+        const since = c.time - longestSpan();
         while (series.length > 1 && series[0]!.time < since) series.shift();
         const crossed = evaluateTriggers(triggers, t, series);
 
@@ -170,7 +176,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
         let past = history.get(t.name);
         if (!past) history.set(t.name, (past = []));
         const before = past.at(-1);
-        const change = before && lifecycleChange(before.ids, now.ids, before.settled);
+        const change = before && lifecycleChange(before.procs, now.procs, before.settled, t.processesMin);
         // The last picture with the processes that are gone: what they held when they died.
         if (change && triggers[change.kind] && cool(t.name, change.kind, c.time)) saveLater(before, { kind: change.kind, detail: change.detail });
 
@@ -198,7 +204,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
       for (const [name, past] of history) {
         if (seen.has(name)) continue;
         const before = past.at(-1)!;
-        const change = lifecycleChange(before.ids, [], before.settled);
+        const change = lifecycleChange(before.procs, [], before.settled, before.minProcesses);
         if (change && triggers.vanished && cool(name, 'vanished', c.time)) saveLater(before, { kind: 'vanished', detail: `${change.detail}; the target is gone` });
         forget(name);
       }
@@ -221,6 +227,12 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
       return { taken: await save(moment(t, picture, collectionView(c), evaluateTriggers(settings.triggers, t, series), minLifetimeMs), reason) };
     },
 
+    targetOfCheck(name) {
+      const check = checks.find((c) => c.name === name);
+      const last = collection.last();
+      return check && last ? targetOfCheck(check, last.targets) : undefined;
+    },
+
     list(target) {
       const all = files.list();
       return target === undefined ? all : all.filter((s) => s.target === target);
@@ -233,6 +245,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
     async reconfigure(next) {
       settings = next.snapshots;
       minLifetimeMs = next.restarts.minLifetime;
+      checks = next.checks;
       patterns = compileRedaction(settings.redact);
       if (!settings.enabled) for (const name of [...history.keys()]) forget(name);
       await files.setBounds(storeBounds(settings));

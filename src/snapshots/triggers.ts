@@ -10,30 +10,56 @@ import type { CrossedTrigger } from './types.js';
 export interface Sample {
   time: number;
   openFds: number | null;
-  /** Working set, or RSS where there is no memory cgroup (as the memory alerts take it). */
+  /**
+   * RSS, as the MemoryLeak alert takes it: memory the processes keep. The
+   * working set is the whole cgroup's (shared by every process in it, page
+   * cache included), no leak signal.
+   */
   memoryBytes: number | null;
 }
 
 
 export function sampleOf(target: TargetSnapshot, time: number): Sample {
-  return { time, openFds: target.total.openFds, memoryBytes: target.total.workingSetBytes ?? target.total.residentBytes };
+  return { time, openFds: target.total.openFds, memoryBytes: target.total.residentBytes };
 }
 
 const MIB = 1024 * 1024;
 const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
 const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
 
-/** The value now above the lowest of the samples within `windowMs` (the samples end with now's). */
+/**
+ * As the leak alerts' consecutive windows (alerts/leak.ts: the minimum of
+ * each of 4 windows above the one before, 5 windows in all): the growth
+ * window in this many parts, plus one part before it, the lowest value of
+ * each above the lowest of the one before. Growth the quiet moments keep,
+ * so a ramp that levelled off (a warm-up filling its cache) is no leak
+ * however steep it was.
+ */
+export const GROWTH_PARTS = 4;
+
+/** How far back a growth trigger with this window looks: the window and the part before it. */
+export const growthSpan = (windowMs: number) => windowMs + windowMs / GROWTH_PARTS;
+
+/**
+ * The value now against the lowest in the part before the window (the
+ * samples end with now's), when it rose through every part; undefined when
+ * it did not, or the samples do not cover every part yet.
+ */
 function growth(samples: readonly Sample[], windowMs: number, value: (s: Sample) => number | null): { now: number; low: number } | undefined {
   const last = samples.at(-1);
   const now = last && value(last);
   if (!last || now === null || now === undefined) return undefined;
-  let low = now;
+  const part = windowMs / GROWTH_PARTS;
+  const from = last.time - growthSpan(windowMs);
+  const lows: number[] = new Array<number>(GROWTH_PARTS + 1).fill(Infinity);
   for (const s of samples) {
     const v = value(s);
-    if (s.time >= last.time - windowMs && v !== null && v < low) low = v;
+    if (s.time < from || v === null) continue;
+    const i = Math.min(GROWTH_PARTS, Math.floor((s.time - from) / part));
+    lows[i] = Math.min(lows[i]!, v);
   }
-  return { now, low };
+  for (let i = 1; i <= GROWTH_PARTS; i++) if (!(lows[i]! > lows[i - 1]!)) return undefined;
+  return lows[0] === Infinity ? undefined : { now, low: lows[0]! };
 }
 
 /** The triggers the target crosses now (fd_usage, fd_growth, close_wait, close_wait_stuck, memory_usage, memory_growth). A target with no process crosses none (vanishing is told apart by the history). */
@@ -65,33 +91,68 @@ export function evaluateTriggers(config: TriggersConfig, target: TargetSnapshot,
   if (config.memoryGrowth !== false) {
     const g = growth(samples, config.memoryGrowth.window, (s) => s.memoryBytes);
     if (g && g.now - g.low >= config.memoryGrowth.atLeast) {
-      fired.push({ trigger: 'memory_growth', detail: `memory ${mib(g.low)} -> ${mib(g.now)} within ${minutes(config.memoryGrowth.window)} (+${mib(g.now - g.low)} >= ${mib(config.memoryGrowth.atLeast)})` });
+      fired.push({ trigger: 'memory_growth', detail: `RSS ${mib(g.low)} -> ${mib(g.now)} within ${minutes(config.memoryGrowth.window)} (+${mib(g.now - g.low)} >= ${mib(config.memoryGrowth.atLeast)})` });
     }
   }
   return fired;
 }
 
-/** The processes of a target as (pid, start time) pairs: a pid reused by a new process is a different one. */
-export function processIds(target: TargetSnapshot): string[] {
-  return target.processes.map((p) => `${p.pid}:${p.starttime}`);
+/** A process of a target as the lifecycle compares them: (pid, start time) identifies it across pid reuse. */
+export interface ProcessRef {
+  id: string;
+  ppid: number;
+  /** comm and command line: what it runs. */
+  command: string;
+}
+
+export function processRefs(target: TargetSnapshot): ProcessRef[] {
+  return target.processes.map((p) => ({ id: `${p.pid}:${p.starttime}`, ppid: p.ppid, command: `${p.comm}\0${p.cmdline}` }));
 }
 
 /**
- * Whether processes of the target vanished (gone, none in their place) or
- * were replaced (gone, and new ones came: a restart, a recycled worker)
- * since the last collection. Only processes in `settled` count as gone: one
- * that lived a few seconds (a cron job, a health-check shell) is turnover,
- * not an incident.
+ * Whether processes of the target were replaced or vanished since the last
+ * collection, as the restart and process-count alerts tell them:
+ *
+ * - restarted: a process gone and a new one with the same parent and
+ *   command in its place (a worker respawned by its master, a pid reused by
+ *   the same program), or the new one's parent the replacement of the gone
+ *   one's (the whole app restarted, master and workers);
+ * - vanished: processes gone and fewer left than the target's minimum
+ *   (`processes.min`, at least 1: none at all).
+ *
+ * Only processes in `settled` count as gone: one that lived a few seconds (a
+ * cron job, a health-check shell) is turnover. So is a process that ended
+ * with enough left and nothing like it started: a session's backend, a
+ * prefork child that served its requests.
  */
-export function lifecycleChange(before: readonly string[], now: readonly string[], settled: ReadonlySet<string>): { kind: 'vanished' | 'restarted'; detail: string } | undefined {
-  const current = new Set(now);
-  const gone = before.filter((id) => !current.has(id) && settled.has(id)).map(pidOf);
+export function lifecycleChange(
+  before: readonly ProcessRef[],
+  now: readonly ProcessRef[],
+  settled: ReadonlySet<string>,
+  minProcesses: number,
+): { kind: 'vanished' | 'restarted'; detail: string } | undefined {
+  const current = new Set(now.map((p) => p.id));
+  const gone = before.filter((p) => !current.has(p.id) && settled.has(p.id));
   if (gone.length === 0) return undefined;
-  const previous = new Set(before);
-  const added = now.filter((id) => !previous.has(id)).map(pidOf);
-  const pids = (list: readonly string[]) => `${list.length === 1 ? 'pid' : 'pids'} ${list.join(', ')}`;
-  if (added.length > 0) return { kind: 'restarted', detail: `${pids(gone)} gone, ${pids(added)} new` };
-  return { kind: 'vanished', detail: `${pids(gone)} gone, ${now.length === 0 ? 'no process left' : `${now.length} left`}` };
+  const previous = new Set(before.map((p) => p.id));
+  const added = now.filter((p) => !previous.has(p.id));
+  // Parents first: a child of a replaced parent is paired through it.
+  const replacedBy = new Map<number, number>();
+  const unpaired = [...gone];
+  for (const n of added) {
+    const i = unpaired.findIndex((g) => g.command === n.command && (g.ppid === n.ppid || replacedBy.get(g.ppid) === n.ppid));
+    if (i < 0) continue;
+    replacedBy.set(pidOf(unpaired[i]!.id), pidOf(n.id));
+    unpaired.splice(i, 1);
+  }
+  const pids = (list: readonly ProcessRef[]) => `${list.length === 1 ? 'pid' : 'pids'} ${list.map((p) => pidOf(p.id)).join(', ')}`;
+  if (replacedBy.size > 0) {
+    const replaced = gone.filter((g) => replacedBy.has(pidOf(g.id)));
+    const by = added.filter((n) => [...replacedBy.values()].includes(pidOf(n.id)));
+    return { kind: 'restarted', detail: `${pids(replaced)} gone, ${pids(by)} new` };
+  }
+  if (now.length < Math.max(1, minProcesses)) return { kind: 'vanished', detail: `${pids(gone)} gone, ${now.length === 0 ? 'no process left' : `${now.length} left`}` };
+  return undefined;
 }
 
-const pidOf = (id: string) => id.slice(0, id.indexOf(':'));
+const pidOf = (id: string) => Number(id.slice(0, id.indexOf(':')));

@@ -14,13 +14,24 @@
 // Watchdog may arrive), then every fault and failure at once, then the
 // failures that take the whole pipeline down (second Alertmanager stopped,
 // scrape job removed, no Alertmanager at all).
+//
+// The main sockeye keeps incident snapshots (docs/snapshots.md) as production
+// does, at lab scale: by its triggers, by the last picture of dying workers,
+// and by the Alertmanager route the shipped config carries commented out. Each
+// incident must leave a snapshot naming its cause, read through sockeye's API
+// alone, and they must outlive a restart of the app and of sockeye.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSY_TARGET_NAMES, POOL_CONNECTIONS, WARMUP_STEPS, startBusyApps, type BusyApps } from '../support/busy.js';
 import { hardNofileLimit, labCmdline, startLabApp, type FaultName, type LabApp } from '../support/lab.js';
 import { writeLabTable, type LabRow } from '../support/lab-report.js';
+import type { Snapshot, SnapshotSummary } from '../../src/snapshots/index.js';
+import type { SnapshotChanges } from '../../src/snapshots/compare.js';
 import { startNsd, type Nsd } from '../support/nsd.js';
 import { getJson, poll, sleep } from '../support/poll.js';
-import { startStack, WATCHDOG_REPEAT_SECONDS, type Stack } from '../support/stack.js';
+import { LAB_SNAPSHOTS_CONFIG, startStack, WATCHDOG_REPEAT_SECONDS, type Stack } from '../support/stack.js';
 import { startTlsServer, type TlsServer } from '../support/tls.js';
 import type { AlertMatch } from '../support/webhook.js';
 import { panelQueries, substituteVariables } from '../../dashboards/queries.js';
@@ -62,7 +73,8 @@ const INCIDENTS: Array<{
   // 64 KiB kept per abandoned response, 5 a second: ~19 MB an hour, shipped; no memory cgroup at all.
   { fault: 'response-leak', incident: 4, alert: 'MemoryLeak', boundSeconds: 60, env: { APP_RESPONSE_LEAK_BYTES: String(64 * 1024), APP_DRIVER_RATE: '5' } },
   { fault: 'poison', incident: 5, alert: 'TargetRestarting', boundSeconds: 30 },
-  { fault: 'wedge', incident: 6, alert: 'CheckFailing', labels: { check: 'party-socket' }, boundSeconds: 30 },
+  // Its clients RING and wait for the answer (as long as the server keeps them, 60s): they pile up.
+  { fault: 'wedge', incident: 6, alert: 'CheckFailing', labels: { check: 'party-socket' }, boundSeconds: 30, env: { APP_DRIVER_RATE: '10' } },
 ];
 
 const rows: LabRow[] = [];
@@ -75,6 +87,8 @@ let dns: Nsd;
 let busy: BusyApps;
 let pinger: NodeJS.Timeout | undefined;
 const pinging = { backup: true, canary: true };
+/** The main sockeye's stateDir: its snapshots (and heartbeats) outlive its restart. */
+const stateDir = mkdtempSync(join(tmpdir(), 'sockeye-lab-state-'));
 
 function app(fault: FaultName): LabApp {
   const a = apps.get(fault);
@@ -86,6 +100,47 @@ function sockeyeUrl(name: string): string {
   const s = stack.sockeyes.get(name);
   if (!s) throw new Error(`no sockeye ${name}`);
   return s.url;
+}
+
+/** The healthy baseline snapshot of each incident target, taken by hand before the faults (docs/snapshots.md: after a deploy). */
+const baselines = new Map<string, string>();
+
+async function mainApi<T>(path: string, init: RequestInit = {}): Promise<T> {
+  return getJson<T>(`${sockeyeUrl('main')}${path}`, { ...init, timeoutMs: 10_000 });
+}
+
+const listSnapshots = async (target?: string) => (await mainApi<{ snapshots: SnapshotSummary[] }>(`/api/snapshots${target === undefined ? '' : `?target=${encodeURIComponent(target)}`}`)).snapshots;
+const readSnapshot = (id: string) => mainApi<Snapshot>(`/api/snapshots/${id}`);
+const readChanges = (id: string) => mainApi<SnapshotChanges>(`/api/snapshots/${id}/changes`);
+const reasonOf = (s: Pick<Snapshot, 'reason'>) => (s.reason.kind === 'alert' ? `alert ${s.reason.alertname}` : s.reason.kind === 'trigger' ? `trigger ${s.reason.trigger}` : s.reason.kind);
+
+/**
+ * Polls the target's stored snapshots, newest first, for one sockeye took by
+ * itself (not by hand) that `names` accepts; on timeout says what there was.
+ */
+async function findSnapshot(target: string, what: string, names: (s: Snapshot) => boolean, timeoutMs = 60_000): Promise<Snapshot> {
+  const read = new Map<string, Snapshot>();
+  return poll(
+    async () => {
+      for (const summary of await listSnapshots(target)) {
+        if (summary.reason.kind === 'manual') continue;
+        let snap = read.get(summary.id);
+        if (!snap) read.set(summary.id, (snap = await readSnapshot(summary.id)));
+        if (names(snap)) return snap;
+      }
+      return undefined;
+    },
+    { timeoutMs, what: `a snapshot of ${target} with ${what}` },
+  ).catch(async (err: Error) => {
+    const list = await listSnapshots(target).catch(() => []);
+    throw new Error(`${err.message}; stored: ${JSON.stringify(list.map((x) => ({ id: x.id, reason: x.reason, openFds: x.openFds })))}`);
+  });
+}
+
+/** Records in the results table which snapshot an incident left. */
+function noteSnapshot(incident: number, text: string): void {
+  const row = rows.find((r) => r.fault.startsWith(`incident ${incident}:`));
+  if (row) row.snapshot = text;
 }
 
 /** Where the shipped routing sends an alert of this severity. */
@@ -174,6 +229,8 @@ beforeAll(async () => {
   const conversation = [{ expect: 'PLSAUTH' }, { send: '{"cmd":"RING"}\r\n' }, { expect: 'AHOY-HOY' }];
   const main = {
     logLevel: 'warn',
+    stateDir,
+    snapshots: LAB_SNAPSHOTS_CONFIG,
     // Lab scale: a minute becomes a second, so the shipped 30s minimum lifetime
     // of a restarted process is 1s here, and a socket is long-lived after 5s, not 5m.
     restarts: { minLifetime: '1s' },
@@ -195,6 +252,7 @@ beforeAll(async () => {
   const bare = { logLevel: 'warn', targets: [] };
   stack = await startStack({
     secondAlertmanager: true,
+    snapshotsWebhook: 'main',
     sockeyes: [
       { name: 'main', config: main },
       { name: 'killed', config: bare },
@@ -220,6 +278,7 @@ afterAll(async () => {
   await busy?.stop();
   await dns?.stop();
   await tls?.close();
+  rmSync(stateDir, { recursive: true, force: true });
   // Only a complete run makes the table: a partial one would read as "all fine".
   if (process.env.SOCKEYE_LAB_WRITE_DOCS === '1') {
     if (rows.length === EXPECTED_ROWS) writeLabTable(rows);
@@ -243,6 +302,13 @@ describe.sequential('incident lab', () => {
       timeoutMs: 30_000,
       what: 'every busy app seen',
     });
+    // A healthy baseline of each incident target, taken by hand as
+    // docs/snapshots.md tells users to (after a deploy): what changed later is told against it.
+    for (const i of INCIDENTS) {
+      const taken = await mainApi<SnapshotSummary>(`/api/snapshots?target=${i.fault}`, { method: 'POST' });
+      expect(taken.reason.kind).toBe('manual');
+      baselines.set(i.fault, taken.id);
+    }
     const start = Date.now();
     const deadline = start + HEALTHY_SECONDS * 1000;
     // The warm-up begins with the healthy run, so its ramp is judged by the rules.
@@ -272,6 +338,13 @@ describe.sequential('incident lab', () => {
     expect(await value('min(sockeye_process_max_fds{target=~"head-leak|peer-leak|close-wait"})')).toBe(NOFILE);
     expect(await stack.prometheus.query('sockeye_process_memory_limit_bytes{target="response-leak"}')).toEqual([]);
   }, (HEALTHY_SECONDS + 150) * 1000);
+
+  it('takes no snapshot by itself during the healthy run (a trigger on a healthy app is a false page)', async () => {
+    const all = await listSnapshots();
+    expect(all.filter((x) => x.reason.kind !== 'manual').map((x) => `${x.target}: ${x.reason.kind} ${x.reason.detail}`)).toEqual([]);
+    // Only the baselines, each readable.
+    expect(all.map((x) => x.id).sort()).toEqual([...baselines.values()].sort());
+  });
 
   describe('every incident and every failure of the monitoring, at once', () => {
     let brokeAt = 0;
@@ -407,6 +480,117 @@ describe.sequential('incident lab', () => {
         .filter((a) => (BUSY_TARGET_NAMES as readonly string[]).includes(a.labels.target ?? ''));
       expect(busyPages.map((a) => `${a.labels.alertname} ${a.labels.target}`)).toEqual([]);
     });
+
+    it('each incident left a snapshot that names its cause, read from sockeye\'s API alone', async () => {
+      const alertOf = (s: Snapshot, alertname: string) => s.reason.kind === 'alert' && s.reason.alertname === alertname;
+      // What changed since the healthy baseline: compared as the baseline, or as the snapshot before when it is that one.
+      const baselineLines = async (s: Snapshot) => {
+        const changes = await readChanges(s.id);
+        const against = [changes.baseline, changes.previous].find((c) => c?.id === baselines.get(s.target.name));
+        expect(against, JSON.stringify(changes)).toBeDefined();
+        return against!.diff.lines.map((l) => l.text);
+      };
+      const count = (n: number) => n.toLocaleString('en-US');
+
+      // 1: the path with the handles. 20 leaked a second: the trigger's +100
+      // comes first, the page's snapshot (~45 s in) holds hundreds more.
+      const indexPath = app('head-leak').indexPath;
+      const leakGrew = await findSnapshot('head-leak', 'fd_growth naming index.html', (s) => s.reason.kind === 'trigger' && s.reason.trigger === 'fd_growth' && s.target.total.paths[0]?.path === indexPath);
+      expect(leakGrew.target.total.paths[0]!.count).toBeGreaterThanOrEqual(50);
+      const leakPaged = await findSnapshot('head-leak', 'the FdLeakOnPath page', (s) => alertOf(s, 'FdLeakOnPath'));
+      const top = leakPaged.target.total.paths[0]!;
+      expect(top.path).toBe(indexPath);
+      expect(top.count).toBeGreaterThan(500);
+      expect((await baselineLines(leakPaged)).some((l) => l === `+${count(top.count)} handles to ${indexPath}`)).toBe(true);
+      noteSnapshot(1, `${reasonOf(leakPaged)}: ${count(top.count)} handles to index.html (the top path); also by trigger fd_growth, at ${count(leakGrew.target.total.paths[0]!.count)}`);
+
+      // 2: the CLOSE_WAIT sockets, how long they sat, and their peer (the line service's clients on 127.0.0.1).
+      const closeWait = (s: Snapshot) => s.target.total.sockets.filter((g) => g.state === 'close_wait');
+      const stuck = await findSnapshot('close-wait', 'CLOSE_WAIT sockets from a trigger', (s) => s.reason.kind === 'trigger' && /^close_wait/.test(s.reason.trigger) && closeWait(s).length > 0);
+      const stuckPaged = await findSnapshot('close-wait', 'the CloseWaitSocketsStuck page', (s) => alertOf(s, 'CloseWaitSocketsStuck'));
+      for (const snap of [stuck, stuckPaged]) {
+        const groups = closeWait(snap);
+        expect(groups.map((g) => g.peer)).toEqual(['127.0.0.1']);
+        expect(groups[0]!.count).toBeGreaterThanOrEqual(5);
+      }
+      const cw = closeWait(stuckPaged)[0]!;
+      // Sat there longer than leaks.longLivedAfter (5s at lab scale).
+      expect(cw.oldestSeconds).toBeGreaterThan(5);
+      expect((await baselineLines(stuckPaged)).some((l) => /^\+[\d,]+ CLOSE_WAIT to 127\.0\.0\.1$/.test(l))).toBe(true);
+      noteSnapshot(2, `${reasonOf(stuckPaged)}: ${count(cw.count)} CLOSE_WAIT to 127.0.0.1, oldest ${Math.round(cw.oldestSeconds!)} s; also by ${reasonOf(stuck)}`);
+
+      // 3: the one peer with the sockets.
+      const topPeer = (s: Snapshot) => s.target.total.peers[0];
+      const peerPaged = await findSnapshot('peer-leak', 'the PeerSocketLeak page', (s) => alertOf(s, 'PeerSocketLeak'));
+      expect(topPeer(peerPaged)?.peer).toBe('::1');
+      expect(topPeer(peerPaged)!.count).toBeGreaterThanOrEqual(200);
+      expect((await baselineLines(peerPaged)).some((l) => /^\+[\d,]+ ESTABLISHED to ::1$/.test(l))).toBe(true);
+      const peerGrew = await findSnapshot('peer-leak', 'fd_growth naming ::1', (s) => s.reason.kind === 'trigger' && s.reason.trigger === 'fd_growth' && topPeer(s)?.peer === '::1');
+      noteSnapshot(3, `${reasonOf(peerPaged)}: ${count(topPeer(peerPaged)!.count)} sockets to ::1 (the top peer); also by ${reasonOf(peerGrew)}, at ${count(topPeer(peerGrew)!.count)}`);
+
+      // 4: memory against the healthy baseline (no cgroup: RSS). ~19 MB a minute, the page ~45 s in.
+      const memPaged = await findSnapshot('response-leak', 'the MemoryLeak page', (s) => alertOf(s, 'MemoryLeak'));
+      const memBaseline = await readSnapshot(baselines.get('response-leak')!);
+      const grewBytes = memPaged.target.total.residentBytes! - memBaseline.target.total.residentBytes!;
+      expect(grewBytes).toBeGreaterThan(8 * 1024 * 1024);
+      const memLine = (await baselineLines(memPaged)).find((l) => /^RSS \+[\d.,]+ MiB$/.test(l));
+      expect(memLine).toBeDefined();
+      noteSnapshot(4, `${reasonOf(memPaged)}: \`${memLine}\` against the healthy baseline`);
+
+      // 5: the dying worker's last picture: its pid and command line, kept from before it died.
+      const primary = app('poison').pid;
+      const died = await findSnapshot('poison', 'a dead worker\'s last picture', (s) => s.reason.kind === 'restarted' || s.reason.kind === 'vanished');
+      const gone = [.../^(?:pids?) ([\d, ]+) gone/.exec(died.reason.detail)![1]!.matchAll(/\d+/g)].map((m) => Number(m[0]));
+      expect(gone.length).toBeGreaterThan(0);
+      expect(gone).not.toContain(primary);
+      const current = new Set((await app('poison').state()).workers.map((w) => w.pid));
+      for (const pid of gone) {
+        const p = died.target.processes.find((x) => x.pid === pid);
+        expect(p?.ppid).toBe(primary);
+        expect(p?.cmdline).toMatch(new RegExp(labCmdline('poison')));
+        expect(current.has(pid)).toBe(false);
+      }
+      noteSnapshot(5, `${died.reason.kind}: the last picture of worker pid ${gone.join(', ')} (\`${died.reason.detail}\`), with its command line`);
+
+      // 6: the wedged app, from the check's page (no target label: the check's
+      // port tells the target), holding its clients' connections unanswered.
+      const protoPort = app('wedge').ports.proto;
+      const established = (s: Snapshot) => s.target.total.peers.find((p) => p.peer === '127.0.0.1')?.states.established ?? 0;
+      const wedgePaged = await findSnapshot('wedge', 'the CheckFailing page', (s) => alertOf(s, 'CheckFailing'));
+      expect(wedgePaged.reason.kind === 'alert' && wedgePaged.reason.labels.check).toBe('party-socket');
+      expect(wedgePaged.target.total.listen.map((l) => l.port)).toContain(protoPort);
+      expect(established(wedgePaged)).toBeGreaterThanOrEqual(5);
+      expect((await baselineLines(wedgePaged)).some((l) => /^\+[\d,]+ ESTABLISHED to 127\.0\.0\.1$/.test(l))).toBe(true);
+      noteSnapshot(6, `${reasonOf(wedgePaged)} (check=party-socket, mapped by its port :${protoPort}): ${count(established(wedgePaged))} connections from 127.0.0.1 held unanswered`);
+
+      // The healthy busy apps: still nothing taken by itself.
+      const busySnaps = (await listSnapshots()).filter((x) => (BUSY_TARGET_NAMES as readonly string[]).includes(x.target));
+      expect(busySnaps.map((x) => `${x.target}: ${x.reason.kind} ${x.reason.detail}`)).toEqual([]);
+    }, 120_000);
+
+    it('the snapshots outlive a restart of the app and of sockeye', async () => {
+      const before = await listSnapshots();
+      expect(before.length).toBeGreaterThan(INCIDENTS.length);
+      // The app restarted, as the first fix of the incident: its leaked handles gone with it.
+      const old = app('head-leak');
+      await old.stop();
+      const env = INCIDENTS.find((i) => i.fault === 'head-leak')!.env;
+      apps.set('head-leak', await startLabApp({ name: 'head-leak', nofile: NOFILE, env }));
+      // sockeye sees the old processes gone (and keeps their last picture) before it is restarted too.
+      await findSnapshot('head-leak', 'the restarted app\'s old pids gone', (s) => (s.reason.kind === 'vanished' || s.reason.kind === 'restarted') && s.target.processes.some((p) => p.pid === old.pid));
+      await stack.restartSockeye('main');
+      const after = await listSnapshots();
+      expect(after.map((x) => x.id)).toEqual(expect.arrayContaining(before.map((x) => x.id)));
+      for (const summary of before) {
+        const snap = await readSnapshot(summary.id);
+        expect({ id: snap.id, target: snap.target.name, reason: snap.reason }).toEqual({ id: summary.id, target: summary.target, reason: summary.reason });
+      }
+      // Still naming the cause, with what changed.
+      const paged = before.find((x) => x.target === 'head-leak' && x.reason.kind === 'alert' && x.reason.alertname === 'FdLeakOnPath')!;
+      expect((await readSnapshot(paged.id)).target.total.paths[0]?.path).toBe(app('head-leak').indexPath);
+      const changes = await readChanges(paged.id);
+      expect([changes.baseline?.id, changes.previous?.id]).toContain(baselines.get('head-leak'));
+    }, 90_000);
   });
 
   describe('failures of the pipeline itself', () => {

@@ -233,7 +233,8 @@ describe('taken on their own', () => {
     const tag = `workers-${process.pid}`;
     const w1 = await spawnHolder({ files: [{ path: join(root, 'w1.log'), count: 11 }] }, { tag });
     const w2 = await spawnHolder({ files: [{ path: join(root, 'w2.log'), count: 12 }] }, { tag });
-    const { app: a } = await app(`restarts: { minLifetime: 0s }\ntargets:\n${target(tag)}`);
+    // Two workers expected: one dying alone leaves too few (one ending with enough left is turnover, below).
+    const { app: a } = await app(`restarts: { minLifetime: 0s }\ntargets:\n${target(tag)}    processes: { min: 2 }\n`);
     await scrape(a);
     await w1.kill();
     await scrape(a);
@@ -248,11 +249,29 @@ describe('taken on their own', () => {
     expect(last.target.processes.find((p) => p.pid === w1.pid)!.paths).toEqual([{ path: join(root, 'w1.log'), count: 11 }]);
 
     await w2.kill();
-    const w3 = await spawnHolder({}, { tag });
+    // Respawned: the same program (command line) under the same parent.
+    const w3 = await spawnHolder({ files: [{ path: join(root, 'w2.log'), count: 12 }] }, { tag });
     await scrape(a);
     const restarted = await poll(async () => (await list(a)).find((s) => s.reason.kind === 'restarted'), { timeoutMs: 20_000, what: 'the restarted snapshot' });
     expect(restarted.reason).toEqual({ kind: 'restarted', detail: `pid ${w2.pid} gone, pid ${w3.pid} new` });
     expect((await read(a, restarted.id)).target.processes.map((p) => p.pid)).toEqual([w2.pid]);
+  });
+
+  it('a process ending with enough left and nothing like it in its place (a session backend) leaves no snapshot', async () => {
+    const tag = `sessions-${process.pid}`;
+    const server = await spawnHolder({}, { tag: `${tag} server` });
+    const session = await spawnHolder({}, { tag: `${tag} client-1` });
+    const { app: a } = await app(`restarts: { minLifetime: 0s }\ntargets:\n  - name: app\n    match: { cmdline: "sockeye-holder ${tag} " }\n`);
+    await scrape(a);
+    await session.kill();
+    const next = await spawnHolder({}, { tag: `${tag} client-2` });
+    await scrape(a);
+    await scrape(a);
+    // Both collections saw the change (the session gone, another there) and took nothing.
+    const body = (await a.inject('/metrics')).body;
+    expect(body).toMatch(new RegExp(`^sockeye_process_exits_total\\{target="app"\\} [1-9]`, 'm'));
+    expect(await list(a)).toEqual([]);
+    expect([server.pid, next.pid]).toHaveLength(2);
   });
 
   it('under a trigger that fires on every collection, the directory stays within maxBytes and maxCount', { timeout: 180_000 }, async () => {
@@ -321,6 +340,45 @@ describe('POST /api/alertmanager', () => {
     const again = await a.inject({ method: 'POST', url: '/api/alertmanager', payload: payload([alert('firing', { alertname: 'FdLeak', target: 'app' })]) });
     expect(again.json().taken).toEqual([]);
     expect(again.json().skipped[0].reason).toContain('cooldown');
+  });
+
+  it('a check\'s alert (no target label) snapshots the one target listening where the check connects on this machine', async () => {
+    const h = await spawnHolder({ listen: [{ host: '127.0.0.1' }] });
+    const idle = await spawnHolder({});
+    const port = h.report.listeners[0]!.port;
+    const checks = [
+      `  - { name: party, every: 60s, tcp: { address: "127.0.0.1:${port}" } }`,
+      `  - { name: web, every: 60s, http: { url: "http://localhost:${port}/health" } }`,
+      // No target listens on port 1 (the idle one listens nowhere): no guess.
+      '  - { name: nobody, every: 60s, tcp: { address: "127.0.0.1:1" } }',
+      // Another machine's port, the same number: not this target.
+      `  - { name: remote, every: 60s, tcp: { address: "192.0.2.10:${port}" } }`,
+    ].join('\n');
+    const { app: a } = await app(`targets:\n${target(h.tag)}${target(idle.tag, 'idle')}checks:\n${checks}\n`);
+    await scrape(a);
+    const res = await a.inject({
+      method: 'POST',
+      url: '/api/alertmanager',
+      payload: payload([
+        alert('firing', { alertname: 'CheckFailing', check: 'party', severity: 'critical' }),
+        alert('firing', { alertname: 'CheckFailing', check: 'web', severity: 'critical' }),
+        alert('firing', { alertname: 'CheckFailing', check: 'nobody' }),
+        alert('firing', { alertname: 'CheckFailing', check: 'remote' }),
+        alert('firing', { alertname: 'CheckFailing', check: 'unknown' }),
+      ]),
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    // party and web both reach the holder's port: one snapshot per target and alert name per cooldown.
+    expect(body.taken).toEqual([{ alertname: 'CheckFailing', target: 'app', id: expect.any(String) }]);
+    expect(body.skipped).toEqual([
+      { alertname: 'CheckFailing', target: 'app', reason: expect.stringContaining('cooldown') },
+      ...['nobody', 'remote', 'unknown'].map((c) => ({ alertname: 'CheckFailing', target: null, reason: `no target label, and check "${c}" connects to no single target's port on this machine` })),
+    ]);
+    const snap = await read(a, body.taken[0].id);
+    expect(snap.target.name).toBe('app');
+    expect(snap.target.total.listen.map((l) => l.port)).toEqual([port]);
+    expect(snap.reason).toMatchObject({ kind: 'alert', alertname: 'CheckFailing', labels: { check: 'party' } });
   });
 
   it('answers 400 on a body that is not an Alertmanager webhook payload', async () => {

@@ -1,6 +1,6 @@
 /**
  * The incident lab's results table (fault, alert, time from fault to
- * delivery), written into docs/incident-lab.md between two markers when
+ * delivery, the incident snapshot it left), written into docs/incident-lab.md between two markers when
  * SOCKEYE_LAB_WRITE_DOCS=1, so a normal test run never dirties the tree.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ export interface LabRow {
   /** The bound the test enforces, as a person reads it ("≤ 60 s"). */
   bound: string;
   note?: string;
+  /** The incident snapshot it left: its reason and what it names. */
+  snapshot?: string;
 }
 
 export const LAB_DOC = join(REPO_ROOT, 'docs', 'incident-lab.md');
@@ -29,9 +31,9 @@ export function formatLabTable(rows: LabRow[], when = new Date()): string {
   const lines = [
     `Measured ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC by \`SOCKEYE_LAB_WRITE_DOCS=1 npx vitest run test/e2e/incident-lab.test.ts\` (scrape and evaluation every 1s, shipped rules with \`for:\` ÷ 60).`,
     '',
-    '| fault | alert | labels | condition holds | delivered | bound |',
-    '|---|---|---|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.fault} | ${r.alert} | \`${r.labels}\` | ${r.conditionSeconds === undefined ? '' : `${r.conditionSeconds.toFixed(1)} s`} | ${r.note ?? `${r.seconds.toFixed(1)} s`} | ${r.bound} |`),
+    '| fault | alert | labels | condition holds | delivered | bound | snapshot it left |',
+    '|---|---|---|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${r.fault} | ${r.alert} | \`${r.labels}\` | ${r.conditionSeconds === undefined ? '' : `${r.conditionSeconds.toFixed(1)} s`} | ${r.note ?? `${r.seconds.toFixed(1)} s`} | ${r.bound} | ${r.snapshot ?? ''} |`),
   ];
   return lines.join('\n');
 }

@@ -12,7 +12,12 @@
  * Alertmanager runs the shipped routing (deploy/alertmanager/alertmanager.yml);
  * its receivers are webhook paths: /pager/<am> (critical), /ticket/<am>
  * (warning), /deadmansswitch/<am> (Watchdog, repeated every
- * WATCHDOG_REPEAT_SECONDS).
+ * WATCHDOG_REPEAT_SECONDS). With `snapshotsWebhook`, the incident snapshot
+ * routes and receiver the shipped config carries commented out are
+ * uncommented, as a user would, and pointed at that sockeye's
+ * /api/alertmanager.
+ *
+ *   await stack.restartSockeye('main')           // same config, port and environment
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +45,16 @@ export const LAB_ALERTS_CONFIG: NonNullable<RulesOptions['config']> = {
   pipeline: { window: '20s' },
 };
 
+/**
+ * A sockeye's `snapshots:` at lab scale, as LAB_ALERTS_CONFIG for the rules:
+ * the growth windows and the cooldown a minute to the second, thresholds as
+ * shipped (src/config/snapshots.ts).
+ */
+export const LAB_SNAPSHOTS_CONFIG = {
+  cooldown: '15s',
+  triggers: { fdGrowth: { atLeast: 100, window: '40s' }, memoryGrowth: { atLeast: '64MiB', window: '40s' } },
+};
+
 /** The shipped rules, generated with lab-scale `for:` and windows. */
 export function labRules(): string {
   return rulesYaml({ shortenFor: labShortenFor, config: LAB_ALERTS_CONFIG });
@@ -58,6 +73,8 @@ export interface StackOptions {
   sockeyes: StackSockeye[];
   /** A second Alertmanager ("am2"): Prometheus sends to both; stopping it is the pipeline's failure. */
   secondAlertmanager?: boolean;
+  /** The sockeye (by name) whose /api/alertmanager the Alertmanagers' incident snapshot route sends to (docs/snapshots.md). */
+  snapshotsWebhook?: string;
 }
 
 export interface PrometheusConfigOptions {
@@ -80,6 +97,8 @@ export interface Stack {
   /** The `instance` label Prometheus gives a sockeye. */
   instance(name: string): string;
   prometheusConfig(options?: PrometheusConfigOptions): Record<string, unknown>;
+  /** Stops a sockeye (SIGTERM) and starts it again with the same config, environment and port (its stateDir is the config's). */
+  restartSockeye(name: string): Promise<Sockeye>;
   stop(): Promise<void>;
 }
 
@@ -101,9 +120,22 @@ interface RouteYaml {
  * and its timings at lab scale: no group wait, 1s group interval, Watchdog
  * repeated every WATCHDOG_REPEAT_SECONDS.
  */
-export function labAlertmanagerConfig(hookUrl: string, am: string): Record<string, unknown> {
-  const config = parse(readFileSync(SHIPPED_ALERTMANAGER_CONFIG, 'utf8')) as { route: RouteYaml; receivers: Array<{ name: string; webhook_configs?: Array<{ url: string }> }> };
-  for (const r of config.receivers) for (const w of r.webhook_configs ?? []) w.url = `${hookUrl}/${r.name}/${am}`;
+export function labAlertmanagerConfig(hookUrl: string, am: string, snapshotsUrl?: string): Record<string, unknown> {
+  const text = readFileSync(SHIPPED_ALERTMANAGER_CONFIG, 'utf8');
+  const config = parse(snapshotsUrl === undefined ? text : uncommentSnapshotsRoute(text)) as {
+    route: RouteYaml;
+    receivers: Array<{ name: string; webhook_configs?: Array<{ url: string; http_config?: unknown }> }>;
+  };
+  for (const r of config.receivers) {
+    for (const w of r.webhook_configs ?? []) {
+      if (r.name !== SNAPSHOTS_RECEIVER) w.url = `${hookUrl}/${r.name}/${am}`;
+      else {
+        w.url = `${snapshotsUrl}/api/alertmanager`;
+        // The lab's sockeye has no statusPage.token: no credentials to send.
+        delete w.http_config;
+      }
+    }
+  }
   const scale = (route: RouteYaml, top: boolean) => {
     if (top || route.group_wait !== undefined) route.group_wait = '0s';
     if (top || route.group_interval !== undefined) route.group_interval = '1s';
@@ -112,6 +144,31 @@ export function labAlertmanagerConfig(hookUrl: string, am: string): Record<strin
   };
   scale(config.route, true);
   return config;
+}
+
+export const SNAPSHOTS_RECEIVER = 'sockeye-snapshots';
+
+/**
+ * The shipped config with its commented-out incident snapshot routes and
+ * receiver uncommented, as docs/snapshots.md tells a user to: each block
+ * starts with a commented `- receiver: sockeye-snapshots` or `- name:
+ * sockeye-snapshots` and runs over the commented lines indented under it.
+ * The shipped file has two such routes (alerts with a `target`, alerts with
+ * a `check`) and one receiver.
+ */
+export function uncommentSnapshotsRoute(text: string): string {
+  const lines = text.split('\n');
+  const found = { receiver: 0, name: 0 };
+  for (let i = 0; i < lines.length; i++) {
+    const start = /^(\s*)# (- (receiver|name): sockeye-snapshots)$/.exec(lines[i]!);
+    if (!start) continue;
+    const indent = start[1]!;
+    found[start[3] as keyof typeof found]++;
+    lines[i] = `${indent}${start[2]}`;
+    for (let j = i + 1; j < lines.length && lines[j]!.startsWith(`${indent}#   `); j++) lines[j] = `${indent}${lines[j]!.slice(indent.length + 2)}`;
+  }
+  if (found.receiver === 0 || found.name !== 1) throw new Error(`${SHIPPED_ALERTMANAGER_CONFIG}: expected the commented sockeye-snapshots routes and receiver, found ${found.receiver} routes and ${found.name} receivers`);
+  return lines.join('\n');
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -128,11 +185,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    const amNames = options.secondAlertmanager ? ['am1', 'am2'] : ['am1'];
-    for (const am of amNames) alertmanagers.set(am, await startAlertmanager({ config: labAlertmanagerConfig(webhook.url, am) }));
     for (const s of options.sockeyes) {
       sockeyes.set(s.name, await startSockeye({ config: s.config, env: s.env }));
     }
+    // After the sockeyes: the snapshot route's URL needs its sockeye's port.
+    const snapshotsUrl = options.snapshotsWebhook === undefined ? undefined : sockeyes.get(options.snapshotsWebhook)?.url;
+    if (options.snapshotsWebhook !== undefined && snapshotsUrl === undefined) throw new Error(`snapshotsWebhook: no sockeye named ${options.snapshotsWebhook} in this stack`);
+    const amNames = options.secondAlertmanager ? ['am1', 'am2'] : ['am1'];
+    for (const am of amNames) alertmanagers.set(am, await startAlertmanager({ config: labAlertmanagerConfig(webhook.url, am, snapshotsUrl) }));
     const instance = (name: string) => {
       const s = sockeyes.get(name);
       if (!s) throw new Error(`no sockeye named ${name} in this stack`);
@@ -165,7 +225,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const prom = prometheus;
     await poll(async () => (await prom.query('up == 1')).length === expected, { timeoutMs: 30_000, what: `all ${expected} scrape targets up` });
     await prometheus.reload(prometheusConfig(), labRules());
-    return { webhook, alertmanagers, prometheus, sockeyes, instance, prometheusConfig, stop };
+    const restartSockeye = async (name: string) => {
+      const spec = options.sockeyes.find((s) => s.name === name);
+      const old = sockeyes.get(name);
+      if (!spec || !old) throw new Error(`no sockeye named ${name} in this stack`);
+      await old.stop('SIGTERM', 5000);
+      const fresh = await startSockeye({ config: spec.config, env: spec.env, port: old.port });
+      sockeyes.set(name, fresh);
+      return fresh;
+    };
+    return { webhook, alertmanagers, prometheus, sockeyes, instance, prometheusConfig, restartSockeye, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -138,9 +138,11 @@ describe('diffPictures', () => {
     expect(texts(picture(), reused)).toEqual(['pid 100 gone', 'pid 100 new']);
   });
 
-  it('memory: the working set where known, else RSS; small moves are noise', () => {
+  it('memory: RSS (what the processes keep) and the cgroup\'s working set, each when it moved; small moves are noise', () => {
+    // The cgroup's working set grew (page cache, other processes in it) while the processes kept what they had.
     expect(texts(picture(), picture({ workingSetBytes: 532 * MiB }))).toEqual(['working set +412 MiB']);
     expect(texts(picture(), picture({ workingSetBytes: 120 * MiB + 1000 }))).toEqual([]);
+    expect(texts(picture(), picture({ residentBytes: 150 * MiB, workingSetBytes: 170 * MiB }))).toEqual(['RSS +50 MiB', 'working set +50 MiB']);
     const noCgroup = { workingSetBytes: null, memoryLimitBytes: null };
     expect(texts(picture(noCgroup), picture({ ...noCgroup, residentBytes: 150 * MiB }))).toEqual(['RSS +50 MiB']);
   });

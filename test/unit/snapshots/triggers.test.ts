@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetSnapshot, Usage } from '../../../src/collectors/snapshot.js';
 import { DEFAULT_TRIGGERS } from '../../../src/config/snapshots.js';
-import { evaluateTriggers, lifecycleChange, processIds, type Sample } from '../../../src/snapshots/triggers.js';
+import { evaluateTriggers, lifecycleChange, processRefs, type ProcessRef, type Sample } from '../../../src/snapshots/triggers.js';
 
 function usage(over: Partial<Usage> = {}): Usage {
   return {
@@ -53,20 +53,32 @@ describe('evaluateTriggers with the defaults', () => {
     expect(names(target({ openFds: 818, fdUsageRatio: 0.799 }))).toEqual([]);
   });
 
-  it('fd growth counts from the lowest value within the window, not from older samples', () => {
-    const min = 60_000;
-    const samples: Sample[] = [
-      { time: 0, openFds: 10, memoryBytes: null },
-      { time: 50 * min, openFds: 60, memoryBytes: null },
-      { time: 60 * min, openFds: 159, memoryBytes: null },
-    ];
-    // 10 is 60 minutes back, outside the 40m window: 159 - 60 = 99 < 100.
-    expect(names(target({ openFds: 159 }), samples)).toEqual([]);
-    samples.push({ time: 61 * min, openFds: 160, memoryBytes: null });
-    const fired = evaluateTriggers(DEFAULT_TRIGGERS, target({ openFds: 160 }), samples);
-    expect(fired).toEqual([{ trigger: 'fd_growth', detail: 'open fds 60 -> 160 within 40m (+100 >= 100)' }]);
+  const min = 60_000;
+  /** A sample a minute from `from` to `to` minutes, open fds (and RSS in MiB) from `fds(minute)`. */
+  const series = (from: number, to: number, fds: (m: number) => number, rssMiB: (m: number) => number = () => 100): Sample[] => {
+    const out: Sample[] = [];
+    for (let m = from; m <= to; m++) out.push({ time: m * min, openFds: fds(m), memoryBytes: rssMiB(m) * 1024 * 1024 });
+    return out;
+  };
+
+  it('fd growth: a steady leak fires once it rose through each quarter of the window and the part before, from its lowest there', () => {
+    // 4 a minute since minute 0, watched since minute -30: the part before the window (10..19) starts at 50.
+    const leak = series(-30, 60, (m) => 10 + 4 * Math.max(0, m));
+    const fired = evaluateTriggers(DEFAULT_TRIGGERS, target({ openFds: 250 }), leak);
+    expect(fired).toEqual([{ trigger: 'fd_growth', detail: 'open fds 50 -> 250 within 40m (+200 >= 100)' }]);
+    // Under +100: 1.5 a minute is +75 from the part before to now.
+    expect(names(target(), series(-30, 60, (m) => 10 + 1.5 * Math.max(0, m)))).toEqual([]);
+    // Rising only since minute 25: the part before the window (10..19) is no lower than the first quarter.
+    expect(names(target(), series(-30, 60, (m) => 10 + 10 * Math.max(0, m - 25)))).toEqual([]);
   });
 
+  it('fd growth: a ramp that levelled off (a warm-up) does not fire, however steep; nor before the window is covered', () => {
+    // +600 in 15 minutes, then held: the lowest of the last quarters stop rising.
+    const warmup = series(-30, 60, (m) => 3 + 40 * Math.min(15, Math.max(0, m)));
+    for (let end = 1; end <= warmup.length; end++) expect(names(target(), warmup.slice(0, end))).toEqual([]);
+    // A leak seen for 25 minutes only: the window's first quarters have no sample yet.
+    expect(names(target(), series(35, 60, (m) => 10 + 10 * m))).toEqual([]);
+  });
   it('CLOSE_WAIT: a count over all protocols, and long-lived ones by their age', () => {
     const sockets = [
       { protocol: 'tcp' as const, state: 'close_wait', count: 30 },
@@ -83,12 +95,15 @@ describe('evaluateTriggers with the defaults', () => {
     const limit = 1000 * 1024 * 1024;
     expect(names(target({ memoryLimitBytes: limit, workingSetBytes: 0.9 * limit }))).toEqual(['memory_usage']);
     expect(names(target({ memoryLimitBytes: limit, workingSetBytes: 0.5 * limit, residentBytes: 0.95 * limit }))).toEqual([]);
+  });
+
+  it('memory growth: RSS rising through the window by 64 MiB fires; the shared working set is not looked at', () => {
     const mib = 1024 * 1024;
-    const samples: Sample[] = [
-      { time: 0, openFds: 10, memoryBytes: 100 * mib },
-      { time: 1000, openFds: 10, memoryBytes: 164 * mib },
-    ];
-    expect(names(target({ residentBytes: 164 * mib }), samples)).toEqual(['memory_growth']);
+    const rising = series(-30, 60, () => 10, (m) => 100 + 2 * Math.max(0, m));
+    expect(names(target({ residentBytes: 220 * mib }), rising)).toEqual(['memory_growth']);
+    // RSS flat, the cgroup's working set (every process in it, page cache) doubling: no leak of this target.
+    const flat = series(-30, 60, () => 10);
+    expect(names(target({ residentBytes: 100 * mib, workingSetBytes: 900 * mib }), flat)).toEqual([]);
   });
 
   it('a trigger set to false never fires; a target with no process crosses none', () => {
@@ -98,25 +113,37 @@ describe('evaluateTriggers with the defaults', () => {
 });
 
 describe('lifecycleChange', () => {
-  const all = (ids: string[]) => new Set(ids);
+  const all = (procs: ProcessRef[]) => new Set(procs.map((p) => p.id));
+  const p = (id: string, ppid = 1, command = 'node\0node server.js') => ({ id, ppid, command });
+  const master = p('10:1', 1);
+  const w1 = p('11:2', 10);
+  const w2 = p('12:3', 10);
 
   it('the same processes: nothing; pid and start time both identify one', () => {
-    expect(lifecycleChange(['1:10', '2:20'], ['2:20', '1:10'], all(['1:10', '2:20']))).toBeUndefined();
-    // pid 1 reused by a new process.
-    expect(lifecycleChange(['1:10'], ['1:99'], all(['1:10']))).toEqual({ kind: 'restarted', detail: 'pid 1 gone, pid 1 new' });
+    expect(lifecycleChange([master, w1], [w1, master], all([master, w1]), 1)).toBeUndefined();
+    // pid 11 reused by a new worker.
+    expect(lifecycleChange([master, w1], [master, p('11:99', 10)], all([master, w1]), 1)).toEqual({ kind: 'restarted', detail: 'pid 11 gone, pid 11 new' });
   });
 
-  it('all gone: vanished; some gone with none new: vanished with the rest named; replaced: restarted', () => {
-    expect(lifecycleChange(['1:10', '2:20'], [], all(['1:10', '2:20']))).toEqual({ kind: 'vanished', detail: 'pids 1, 2 gone, no process left' });
-    expect(lifecycleChange(['1:10', '2:20'], ['1:10'], all(['1:10', '2:20']))).toEqual({ kind: 'vanished', detail: 'pid 2 gone, 1 left' });
-    expect(lifecycleChange(['1:10'], ['3:30'], all(['1:10']))).toEqual({ kind: 'restarted', detail: 'pid 1 gone, pid 3 new' });
+  it('a worker respawned by its master, or the whole app restarted (children paired through their parent): restarted', () => {
+    expect(lifecycleChange([master, w1, w2], [master, w1, p('13:4', 10)], all([master, w1, w2]), 3)).toEqual({ kind: 'restarted', detail: 'pid 12 gone, pid 13 new' });
+    const restarted = [p('20:5', 1), p('21:6', 20), p('22:7', 20)];
+    expect(lifecycleChange([master, w1, w2], restarted, all([master, w1, w2]), 3)).toEqual({ kind: 'restarted', detail: 'pids 10, 11, 12 gone, pids 20, 21, 22 new' });
   });
 
-  it('a process that had not settled (younger than restarts.minLifetime) going is turnover, not a change', () => {
-    expect(lifecycleChange(['1:10', '2:20'], ['1:10'], all(['1:10']))).toBeUndefined();
+  it('gone with fewer left than the minimum, or none at all: vanished', () => {
+    expect(lifecycleChange([master, w1], [], all([master, w1]), 1)).toEqual({ kind: 'vanished', detail: 'pids 10, 11 gone, no process left' });
+    expect(lifecycleChange([master, w1, w2], [master, w1], all([master, w1, w2]), 3)).toEqual({ kind: 'vanished', detail: 'pid 12 gone, 2 left' });
   });
 
-  it('processIds pairs pid with start time', () => {
-    expect(processIds(target())).toEqual(['100:5000']);
+  it('a process ending with enough left and nothing like it started (a session backend), or one that had not settled: turnover', () => {
+    const backend = (id: string, client: string) => p(id, 10, `postgres\0postgres: app ${client}`);
+    const before = [master, backend('30:1', '10.0.0.7'), backend('31:2', '10.0.0.8')];
+    expect(lifecycleChange(before, [master, backend('31:2', '10.0.0.8'), backend('32:3', '10.0.0.9')], all(before), 1)).toBeUndefined();
+    expect(lifecycleChange([master, w1, w2], [master, w1], all([master, w1]), 3)).toBeUndefined();
+  });
+
+  it('processRefs pairs pid with start time, and keeps parent and command', () => {
+    expect(processRefs(target())).toEqual([{ id: '100:5000', ppid: 1, command: 'web\0web' }]);
   });
 });
