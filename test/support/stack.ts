@@ -53,6 +53,8 @@ export const LAB_ALERTS_CONFIG: NonNullable<RulesOptions['config']> = {
 export const LAB_SNAPSHOTS_CONFIG = {
   cooldown: '15s',
   triggers: { fdGrowth: { atLeast: 100, window: '40s' }, memoryGrowth: { atLeast: '64MiB', window: '40s' } },
+  // The healthy baseline after 10 healthy seconds (10m shipped), replaced after 24 (24h shipped: not within a run).
+  baseline: { after: '10s', every: '24m' },
 };
 
 /** The shipped rules, generated with lab-scale `for:` and windows. */
