@@ -3,7 +3,7 @@
 // snapshot says what changed against it, and both survive kill -9 of
 // sockeye. Then a running sockeye and `sockeye inspect --save` writing one
 // stateDir at once.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,8 @@ const scrape = async (s: Sockeye) => expect((await fetch(`${s.url}/metrics`, { s
 describe('the automatic healthy baseline', () => {
   it('a target that leaks after a healthy start: the baseline is from before the leak, the leak is what changed against it, and both outlive kill -9', { timeout: 240_000 }, async () => {
     const leaked = join(root, 'leaked.log');
-    const h = await spawnHolder({ files: [{ path: leaked, count: 5 }] });
+    // A soft fd limit of 180: the leak below crosses fd_usage (0.8), a trigger one picture can show.
+    const h = await spawnHolder({ nofile: [180, 1000], files: [{ path: leaked, count: 5 }] });
     const config = {
       stateDir: join(root, 'state'),
       logLevel: 'warn',
@@ -47,19 +48,19 @@ describe('the automatic healthy baseline', () => {
     expect(healthy.crossed).toEqual([]);
     expect(healthy.target.total.paths).toContainEqual({ path: leaked, count: 5 });
 
-    // The leak: 150 more handles, past fdGrowth's 100.
+    // The leak: 150 more handles, past 80% of the soft limit.
     await h.add({ files: [{ path: leaked, count: 150 }] });
     const incident = await poll(
       async () => {
         await scrape(first);
         return (await list(first)).find((s) => s.reason.kind === 'trigger');
       },
-      { timeoutMs: 60_000, what: 'the fd_growth snapshot' },
+      { timeoutMs: 60_000, what: 'the fd_usage snapshot' },
     );
-    expect(incident.reason).toMatchObject({ kind: 'trigger', trigger: 'fd_growth' });
+    expect(incident.reason).toMatchObject({ kind: 'trigger', trigger: 'fd_usage' });
     const snap = await getJson<Snapshot>(`${first.url}/api/snapshots/${incident.id}`);
-    expect(snap.crossed.map((c) => c.trigger)).toEqual(['fd_growth']);
-    expect(snap.crossed[0]!.detail).toMatch(/\(\+150 >= 100\)$/);
+    expect(snap.crossed.map((c) => c.trigger)).toEqual(['fd_usage']);
+    expect(snap.crossed[0]!.detail).toMatch(/^fd usage 0\.\d+ >= 0\.8 \(\d+ of 180\)$/);
     const changes = await getJson<SnapshotChanges>(`${first.url}/api/snapshots/${incident.id}/changes`);
     // The baseline is no "snapshot before": it is the baseline.
     expect(changes.previous).toBeNull();
@@ -67,6 +68,8 @@ describe('the automatic healthy baseline', () => {
     expect(changes.baseline?.diff.lines[0]).toEqual({ kind: 'path', text: `+150 handles to ${leaked}` });
 
     expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
+    // The fix an operator makes: a higher limit (the handles stay). The target crosses no trigger any more.
+    execFileSync('prlimit', [`--pid=${h.pid}`, '--nofile=1000:1000']);
     const second = await startSockeye({ config, readyTimeoutMs: 120_000 });
     try {
       const stored = await list(second);
@@ -74,8 +77,8 @@ describe('the automatic healthy baseline', () => {
       const again = await getJson<SnapshotChanges>(`${second.url}/api/snapshots/${incident.id}/changes`);
       expect(again.baseline?.id).toBe(baseline.id);
       expect(again.baseline?.diff.lines[0]?.text).toBe(`+150 handles to ${leaked}`);
-      // Healthy again after the restart (the growth triggers start over) for longer than baseline.after, but the
-      // stored baseline is under a day old: it stays.
+      // Healthy again after the restart for longer than baseline.after, but the stored baseline is under a day
+      // old: it stays.
       const since = Date.now();
       await poll(
         async () => {
@@ -87,6 +90,9 @@ describe('the automatic healthy baseline', () => {
       // A save runs after any the scrapes started: once it is stored, a baseline they took would be too.
       expect((await fetch(`${second.url}/api/snapshots?target=app`, { method: 'POST', signal: AbortSignal.timeout(30_000) })).status).toBe(201);
       expect((await list(second)).filter((s) => s.reason.kind === 'baseline').map((s) => s.id)).toEqual([baseline.id]);
+      // And healthy it was: the manual snapshot crossed nothing.
+      const manual = (await list(second)).find((s) => s.reason.kind === 'manual')!;
+      expect((await getJson<Snapshot>(`${second.url}/api/snapshots/${manual.id}`)).crossed).toEqual([]);
     } finally {
       await second.stop();
     }

@@ -16,11 +16,14 @@ describe('lab report', () => {
   });
 
   it('formats one table row per result, seconds to a tenth', () => {
-    const text = formatLabTable([row, { ...row, fault: 'Alertmanager stopped', conditionSeconds: undefined, note: 'no Watchdog for 12s', bound: '≥ 10 s gap' }], new Date('2026-01-02T03:04:05Z'));
+    const text = formatLabTable(
+      [{ ...row, snapshot: 'trigger close_wait: 111 CLOSE_WAIT to 127.0.0.1' }, { ...row, fault: 'Alertmanager stopped', conditionSeconds: undefined, note: 'no Watchdog for 12s', bound: '≥ 10 s gap' }],
+      new Date('2026-01-02T03:04:05Z'),
+    );
     expect(text.split('\n').filter((l) => l.startsWith('| '))).toEqual([
-      '| fault | alert | labels | condition holds | delivered | bound |',
-      '| incident 2: close-wait | CloseWaitPileUp | `target=close-wait` | 3.0 s | 17.3 s | ≤ 45 s |',
-      '| Alertmanager stopped | CloseWaitPileUp | `target=close-wait` |  | no Watchdog for 12s | ≥ 10 s gap |',
+      '| fault | alert | labels | condition holds | delivered | bound | snapshot it left |',
+      '| incident 2: close-wait | CloseWaitPileUp | `target=close-wait` | 3.0 s | 17.3 s | ≤ 45 s | trigger close_wait: 111 CLOSE_WAIT to 127.0.0.1 |',
+      '| Alertmanager stopped | CloseWaitPileUp | `target=close-wait` |  | no Watchdog for 12s | ≥ 10 s gap |  |',
     ]);
     expect(text).toContain('2026-01-02 03:04 UTC');
   });
@@ -33,7 +36,7 @@ describe('lab report', () => {
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith('before\n<!-- lab-results:start -->\nMeasured ')).toBe(true);
     expect(text).not.toContain('STALE TABLE');
-    expect(text.endsWith('| 17.3 s | ≤ 45 s |\n<!-- lab-results:end -->\nafter\n')).toBe(true);
+    expect(text.endsWith('| 17.3 s | ≤ 45 s |  |\n<!-- lab-results:end -->\nafter\n')).toBe(true);
     writeFileSync(file, 'no markers\n');
     expect(() => writeLabTable([row], file)).toThrow(/markers/);
   });
