@@ -39,7 +39,7 @@ export interface Snapshots {
   /** Lists the directory again: what another process (`sockeye inspect --save`) stored or removed there. */
   refresh(): Promise<void>;
   get(id: string): Promise<Snapshot | undefined>;
-  /** Config reload: triggers, bounds, redaction, history length; off drops the history. */
+  /** Config reload: triggers, bounds, redaction; off drops the history. */
   reconfigure(config: Config): Promise<void>;
   /** Waits for the saves under way. */
   close(): Promise<void>;
@@ -92,7 +92,8 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
   let patterns = compileRedaction(settings.redact);
   const files = await FileSnapshotStore.open(snapshotsDir(config.stateDir), storeBounds(settings), log);
   const metrics = new SnapshotMetrics(registry, () => files);
-  const history = new Map<string, Moment[]>();
+  // Each target's picture of the last collection: only it is ever stored as "the last before it died".
+  const history = new Map<string, Moment>();
   const samples = new Map<string, Sample[]>();
   // target NUL trigger → when the last snapshot for it was taken.
   const cooldowns = new Map<string, number>();
@@ -173,9 +174,7 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
         const crossed = evaluateTriggers(triggers, t, series);
 
         const now = moment(t, picture, view, crossed, minLifetimeMs);
-        let past = history.get(t.name);
-        if (!past) history.set(t.name, (past = []));
-        const before = past.at(-1);
+        const before = history.get(t.name);
         const change = before && lifecycleChange(before.procs, now.procs, before.settled, t.processesMin);
         // The last picture with the processes that are gone: what they held when they died.
         if (change && triggers[change.kind] && cool(t.name, change.kind, c.time)) saveLater(before, { kind: change.kind, detail: change.detail });
@@ -197,13 +196,11 @@ export async function createSnapshots(config: Config, registry: Registry, log: F
           });
         }
 
-        past.push(now);
-        if (past.length > settings.history) past.splice(0, past.length - settings.history);
+        history.set(t.name, now);
       }
       // A zero-config group whose last process exited is no target any more.
-      for (const [name, past] of history) {
+      for (const [name, before] of history) {
         if (seen.has(name)) continue;
-        const before = past.at(-1)!;
         const change = lifecycleChange(before.procs, [], before.settled, before.minProcesses);
         if (change && triggers.vanished && cool(name, 'vanished', c.time)) saveLater(before, { kind: 'vanished', detail: `${change.detail}; the target is gone` });
         forget(name);
