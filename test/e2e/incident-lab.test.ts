@@ -485,8 +485,8 @@ describe.sequential('incident lab', () => {
       // What changed since the healthy baseline: compared as the baseline, or as the snapshot before when it is that one.
       const baselineLines = async (s: Snapshot) => {
         const changes = await readChanges(s.id);
+        expect([changes.baseline?.id, changes.previous?.id], JSON.stringify(changes)).toContain(baselines.get(s.target.name));
         const against = [changes.baseline, changes.previous].find((c) => c?.id === baselines.get(s.target.name));
-        expect(against, JSON.stringify(changes)).toBeDefined();
         return against!.diff.lines.map((l) => l.text);
       };
       const count = (n: number) => n.toLocaleString('en-US');
@@ -532,8 +532,9 @@ describe.sequential('incident lab', () => {
       const memBaseline = await readSnapshot(baselines.get('response-leak')!);
       const grewBytes = memPaged.target.total.residentBytes! - memBaseline.target.total.residentBytes!;
       expect(grewBytes).toBeGreaterThan(8 * 1024 * 1024);
-      const memLine = (await baselineLines(memPaged)).find((l) => /^RSS \+[\d.,]+ MiB$/.test(l));
-      expect(memLine).toBeDefined();
+      const memLines = (await baselineLines(memPaged)).filter((l) => /^RSS \+[\d.,]+ MiB$/.test(l));
+      expect(memLines, 'one RSS line against the baseline').toHaveLength(1);
+      const memLine = memLines[0];
       noteSnapshot(4, `${reasonOf(memPaged)}: \`${memLine}\` against the healthy baseline`);
 
       // 5: the dying worker's last picture: its pid and command line, kept from before it died.

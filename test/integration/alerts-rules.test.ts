@@ -268,8 +268,9 @@ describe('alerts/kube.rules.yml: the recording rules that name a node agent\'s c
     expect(records.length).toBeGreaterThan(0);
     const tested = new Set([...testDocs.values()].flatMap((d) => d.tests.flatMap((t) => (t.promql_expr_test ?? []).map((e) => e.expr.trim()))));
     for (const r of records) {
-      const [, metric] = /^[a-z_]+:(sockeye_[a-z_]+):[a-z_]+$/.exec(r.record) ?? [];
-      expect(metric, `${r.record}: level:sockeye_metric:operations`).toBeDefined();
+      const name = /^[a-z_]+:(sockeye_[a-z_]+):[a-z_]+$/;
+      expect(r.record, 'level:sockeye_metric:operations').toMatch(name);
+      const [, metric] = name.exec(r.record)!;
       expect(r.expr).toContain(metric);
       expect(tested, `${r.record} has no promql_expr_test`).toContain(r.record);
     }

@@ -326,9 +326,9 @@ describe('deploy/kubernetes-node: the node agent', () => {
   it("its ConfigMap is a node-mode config sockeye's loader accepts, reading the host's /proc and cgroups where they are mounted read-only", () => {
     expect(config.mode).toBe('node');
     const hostMount = (hostPath: string) => {
-      const v = spec.volumes.find((x: any) => x.hostPath?.path === hostPath);
-      expect(v, `a hostPath volume of ${hostPath}`).toBeDefined();
-      const m = mounts.find((x) => x.name === v.name)!;
+      const of = spec.volumes.filter((x: any) => x.hostPath?.path === hostPath);
+      expect(of.map((x: any) => x.hostPath.path), `one hostPath volume of ${hostPath}`).toEqual([hostPath]);
+      const m = mounts.find((x) => x.name === of[0].name)!;
       expect(m.readOnly, m.mountPath).toBe(true);
       return m.mountPath;
     };
@@ -379,8 +379,9 @@ describe('deploy/kubernetes-node: the node agent', () => {
     };
     expect(agent.resources.requests.cpu).toMatch(/^\d+m$/);
     const sizing = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8').split('#### Sizing')[1] ?? '';
-    const [, idle, peak] = /used (\d+) MiB idle and\s+[\d–]+ MiB while\s+scraped every 15 s \(peak (\d+) MiB\)/.exec(sizing) ?? [];
-    expect(peak, 'docs/deploy.md, Sizing: "used N MiB idle and A–B MiB while scraped every 15 s (peak P MiB)"').toBeDefined();
+    const measured = /used (\d+) MiB idle and\s+[\d–]+ MiB while\s+scraped every 15 s \(peak (\d+) MiB\)/;
+    expect(sizing, 'docs/deploy.md, Sizing: "used N MiB idle and A–B MiB while scraped every 15 s (peak P MiB)"').toMatch(measured);
+    const [, idle, peak] = measured.exec(sizing)!;
     expect(mib(agent.resources.requests.memory)).toBeGreaterThan(Number(idle));
     // An OOM-killed agent blinds its node.
     expect(mib(agent.resources.limits.memory)).toBeGreaterThanOrEqual(2 * Number(peak));

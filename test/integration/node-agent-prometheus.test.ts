@@ -231,9 +231,14 @@ describe('the dashboards against node-agent and sidecar series', () => {
 
   it('every panel query of every dashboard runs with the variables at All and at one container', async () => {
     const now = Math.floor(Date.now() / 1000);
+    // Prometheus refuses a query it cannot parse or evaluate (queryRange throws): every refusal, named.
+    const refused: string[] = [];
     for (const vars of [ALL, APP]) {
-      for (const q of panelQueries()) await expect(prom.queryRange(substituteVariables(q.expr, vars), now - 60, now, 5), `${q.dashboard} / ${q.panel} [${q.refId}]`).resolves.toBeDefined();
+      for (const q of panelQueries()) {
+        await prom.queryRange(substituteVariables(q.expr, vars), now - 60, now, 5).catch((err: Error) => refused.push(`${q.dashboard} / ${q.panel} [${q.refId}]: ${err.message}`));
+      }
     }
+    expect(refused).toEqual([]);
   }, 120_000);
 
   it("picking a pod's container shows that container of the node agent and the pod's sidecar (no container label), nothing else", async () => {

@@ -45,9 +45,9 @@ describe.each(['native', 'text'])('node mode as uid 65534 (%s source)', (source)
 
   it.each([[[] as string[]], [['sys_ptrace']], [['dac_read_search']]])('with only %j the fds are denied and the target unreadable (the cgroup still places it)', async (caps) => {
     const snap = await collectWith(caps, source);
-    const t = ours(snap)!;
     // /proc/PID/cgroup is world-readable: discovery needs no capability.
-    expect(t).toBeDefined();
+    expect(snap.targets.map((x) => x.kube?.podUid)).toContain(node.pods[0]!.uid);
+    const t = ours(snap)!;
     expect(t.readable).toBe(false);
     expect(t.processes[0]!.problems).toContainEqual(expect.objectContaining({ collector: 'fd', kind: 'denied' }));
     expect(t.total.sockets).toEqual([]);

@@ -70,8 +70,8 @@ describe.each(['native', 'text'] as const)('node mode through the %s source', (k
       expect(reads.get(pod.netns)).toBe(1);
       for (const [i, c] of pod.containers.entries()) {
         const plan = pod.plan.containers[i]!;
+        expect([...byName.keys()], `${pod.plan.name}/${c.name}`).toContain(uidName(pod, c));
         const t = byName.get(uidName(pod, c));
-        expect(t, `${pod.plan.name}/${c.name}`).toBeDefined();
         expect(t!.kube).toEqual({ podUid: pod.uid, containerId: containerIdUri(pod, c), qosClass: pod.plan.qos, namespace: '', pod: '', container: '' });
         expect(t!.processes.map((p) => p.pid).sort((a, b) => a - b)).toEqual([...c.pids].sort((a, b) => a - b));
         // Every process holds the files its first one opened before forking.
