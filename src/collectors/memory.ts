@@ -19,7 +19,7 @@ export interface MemoryInfo {
 }
 
 /** `cgroupOf`: the process's /proc/PID/cgroup text (the collection's, read once). */
-export function readMemory(source: KernelSource, procs: readonly Proc[], fail: Fail, cgroupOf: (pid: number) => string = (pid) => source.cgroup(pid)): Map<number, MemoryInfo> {
+export function readMemory(source: KernelSource, procs: readonly Proc[], fail: Fail, cgroupOf: (pid: number) => string): Map<number, MemoryInfo> {
   // Processes of one container share a cgroup: its figures are read once.
   const cgroups = new Map<string, CgroupMemory>();
   const out = new Map<number, MemoryInfo>();

@@ -77,7 +77,7 @@ export class ProcessTable {
     return this.cmdlines.get(pid);
   }
 
-  /** /proc/PID/cgroup text, read once per collection (node mode resolves by it, the memory stage reads it again); throws the read's error. */
+  /** /proc/PID/cgroup text, read once per collection (node mode resolves by it, the memory stage takes it from here); throws the read's error. */
   cgroup(pid: number): string {
     let c = this.cgroups.get(pid);
     if (c === undefined) {
