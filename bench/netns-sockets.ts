@@ -43,7 +43,7 @@ try {
     const js: number[] = [];
     for (let r = -3; r < reps; r++) {
       const t0 = performance.now();
-      await text.sockets(pod.netns, [pid], wanted);
+      await text.readSockets(pod.netns, [pid]).take(wanted);
       if (r >= 0) js.push(performance.now() - t0);
     }
     rows.push(`| ${c.records} | ${c.bytes} | ${(median(c.textNs) / 1e6).toFixed(3)} | ${(median(c.diagNs) / 1e6).toFixed(3)} | ${median(js).toFixed(3)} |`);

@@ -71,6 +71,8 @@ function rows(r: Results): Table {
     row('  its source; its fd walk', (s) => `${s.collection.mode}; ${s.collection.fdWalk}`),
     row('  = x floor', (s) => ratio(s.collection.median, s.floor.total)),
     row('  = x (C fd walk + sock_diag dump)', (s) => ratio(s.collection.median, s.floor.diagTotal)),
+    row('  its CPU, every thread (dump and walk at once)', (s) => ms(s.collection.cpuMedian)),
+    row('  = x (C fd walk + sock_diag dump)', (s) => ratio(s.collection.cpuMedian, s.floor.diagTotal)),
     row('sockeye collection, text source (worker)', (s) => ms(s.worker.median)),
     row('  µs per fd (default mode, whole collection)', (s) => usPer(s.collection.median, s.fds)),
     row('  µs per fd (fd collector alone)', (s) => usPer(s.collection.collectors.fd ?? NaN, s.fds)),
@@ -156,6 +158,11 @@ function targets(r: Results): TargetLine[] {
   if (!big) return out;
   const floorRatio = big.collection.median / big.floor.total;
   out.push({ verdict: verdict(floorRatio <= 1.3), text: `issue 6: full collection at ${big.fds} fds ≤ 1.3x the floor: ${sig(floorRatio)}x (${ms(big.collection.median)} vs ${ms(big.floor.total)})` });
+  const diagRatio = big.collection.median / big.floor.diagTotal;
+  out.push({
+    verdict: verdict(big.floor.diagSockets < 0 ? undefined : diagRatio <= 1.2),
+    text: `issue 13: default-mode collection at ${big.fds} fds within 1.2x the C program doing its system calls (fd walk + sock_diag dump): ${sig(diagRatio)}x (${ms(big.collection.median)} vs ${ms(big.floor.diagTotal)}; CPU ${ms(big.collection.cpuMedian)})`,
+  });
 
   // Linear: what the fd collector costs per fd, and the sockets collector per
   // socket in the namespace, stays within 1.5x across the sizes (sockeye's own

@@ -5,6 +5,10 @@
 // record carries its backlog, which /proc/net/tcp does not show. One dump per family, in
 // the caller's namespace (a sidecar shares its pod's); no privilege needed.
 // Node cannot open a netlink socket, hence C.
+//
+// The dump asks for no inode: it runs on libuv's pool while the fd walk that
+// finds the target's socket inodes runs on another thread, and the sockets
+// those inodes name are then selected from it on the JS thread.
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -78,144 +82,176 @@ static napi_value diag_error(napi_env env, const char *what, int rc) {
   return err;
 }
 
-// One dump of the TCP sockets whose inode is wanted; the run part makes no N-API call: it runs on libuv's pool.
+// One socket of the dump, as much of its inet_diag_msg as sockeye reads.
 typedef struct {
-  uint32_t *wanted; // sorted by tcp_dump_run
-  size_t nwanted;
-  doubles rows;
-  byte_table peers; // 16-byte addresses
-} tcp_dump;
+  uint32_t inode;
+  uint32_t rqueue, wqueue;
+  uint16_t sport;
+  uint8_t v6, state;
+  unsigned char dst[16]; // IPv4 as ::ffff:a.b.c.d
+} tcp_record;
 
-static void tcp_dump_free(tcp_dump *d) {
-  free(d->wanted);
-  free(d->rows.v);
-  table_free(&d->peers);
-  memset(d, 0, sizeof *d);
+// A whole dump, sorted by inode for tcpSelect; owned by the JS object that wraps it until selected from.
+typedef struct {
+  tcp_record *r;
+  size_t len, cap;
+  int selected;
+} tcp_records;
+
+static void records_free(tcp_records *d) {
+  if (!d) return;
+  free(d->r);
+  free(d);
 }
 
-static int cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+static int record_row(const struct inet_diag_msg *m, void *ctx) {
+  tcp_records *d = ctx;
+  if (grow_array((void **)&d->r, &d->cap, d->len + 1, sizeof *d->r, 1024) != 0) return ENOMEM;
+  tcp_record *r = &d->r[d->len++];
+  memset(r, 0, sizeof *r);
+  r->inode = m->idiag_inode;
+  r->rqueue = m->idiag_rqueue;
+  r->wqueue = m->idiag_wqueue;
+  r->sport = ntohs(m->id.idiag_sport);
+  r->state = m->idiag_state;
+  r->v6 = m->idiag_family == AF_INET6;
+  if (r->v6) memcpy(r->dst, m->id.idiag_dst, 16);
+  else r->dst[10] = r->dst[11] = 0xff, memcpy(r->dst + 12, m->id.idiag_dst, 4);
+  return 0;
+}
+
+static int cmp_record(const void *a, const void *b) {
+  uint32_t x = ((const tcp_record *)a)->inode, y = ((const tcp_record *)b)->inode;
   return x < y ? -1 : x > y;
 }
 
-static int wanted_has(const tcp_dump *d, uint32_t inode) {
-  size_t lo = 0, hi = d->nwanted;
+static const tcp_record *record_find(const tcp_records *d, uint32_t inode) {
+  size_t lo = 0, hi = d->len;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (d->wanted[mid] < inode) lo = mid + 1;
-    else if (d->wanted[mid] > inode) hi = mid;
-    else return 1;
+    if (d->r[mid].inode < inode) lo = mid + 1;
+    else if (d->r[mid].inode > inode) hi = mid;
+    else return &d->r[mid];
   }
-  return 0;
-}
-
-// One kept socket: TCP_DUMP_FIELDS doubles. The peer's address is numbered
-// once per distinct address (16 bytes; IPv4 as ::ffff:a.b.c.d), -1 when unconnected.
-static int socket_row(const struct inet_diag_msg *m, void *ctx) {
-  tcp_dump *d = ctx;
-  if (!wanted_has(d, m->idiag_inode)) return 0;
-  unsigned char addr[16] = {0};
-  int v6 = m->idiag_family == AF_INET6;
-  if (v6) memcpy(addr, m->id.idiag_dst, 16);
-  else addr[10] = addr[11] = 0xff, memcpy(addr + 12, m->id.idiag_dst, 4);
-  static const unsigned char zero[16] = {0};
-  int connected = v6 ? memcmp(addr, zero, 16) != 0 : m->id.idiag_dst[0] != 0;
-  long peer = connected ? table_add(&d->peers, (const char *)addr, 16) : -1;
-  if (connected && peer < 0) return ENOMEM;
-  const double row[TCP_DUMP_FIELDS] = {m->idiag_inode, v6 ? 6 : 4, m->idiag_state, m->idiag_rqueue,
-                                       m->idiag_wqueue, ntohs(m->id.idiag_sport), (double)peer};
-  for (int i = 0; i < TCP_DUMP_FIELDS; i++)
-    if (doubles_push(&d->rows, row[i])) return ENOMEM;
-  return 0;
-}
-
-static int tcp_dump_wanted(tcp_dump *d, const double *inodes, size_t n) {
-  d->wanted = malloc((n ? n : 1) * sizeof *d->wanted);
-  if (!d->wanted) return ENOMEM;
-  // sock_diag's inodes are 32-bit: a larger one is no socket it can report.
-  for (size_t i = 0; i < n; i++)
-    if (inodes[i] >= 0 && inodes[i] <= UINT32_MAX) d->wanted[d->nwanted++] = (uint32_t)inodes[i];
-  return 0;
-}
-
-static int tcp_dump_run(tcp_dump *d) {
-  // Sorted here, not where the inodes are copied: this runs on the pool, off the JS thread.
-  qsort(d->wanted, d->nwanted, sizeof *d->wanted, cmp_u32);
-  return dump_tcp_both(SOCKDIAG_HELD_STATES, socket_row, d);
-}
-
-static napi_value tcp_dump_result(napi_env env, tcp_dump *d) {
-  napi_value out, peers;
-  void *data = NULL;
-  if (napi_create_arraybuffer(env, d->peers.len * 16, &data, &peers) != napi_ok) return NULL;
-  for (size_t i = 0; i < d->peers.len; i++) memcpy((char *)data + 16 * i, d->peers.e[i].s, 16);
-  napi_create_object(env, &out);
-  napi_set_named_property(env, out, "rows", make_f64(env, d->rows.v, d->rows.len));
-  napi_set_named_property(env, out, "peers", peers);
-  return out;
-}
-
-// Reads a Float64Array argument into d's wanted set; -1 (a JS exception pending) when it is not one.
-static int tcp_dump_arg(napi_env env, napi_value arg, tcp_dump *d) {
-  napi_typedarray_type type;
-  size_t n;
-  void *data;
-  if (napi_get_typedarray_info(env, arg, &type, &n, &data, NULL, NULL) != napi_ok || type != napi_float64_array) {
-    napi_throw_type_error(env, NULL, "expected a Float64Array of socket inodes");
-    return -1;
-  }
-  if (tcp_dump_wanted(d, data, n) != 0) {
-    napi_throw_error(env, "ENOMEM", "out of memory");
-    return -1;
-  }
-  return 0;
-}
-
-// The Float64Array argument of tcpSocketsAsync into d's wanted set; -1 (a JS exception pending) when there is none.
-static int wanted_arg(napi_env env, napi_callback_info info, tcp_dump *d) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
-    napi_throw_type_error(env, NULL, "expected a Float64Array of socket inodes");
-    return -1;
-  }
-  return tcp_dump_arg(env, argv[0], d);
+  return NULL;
 }
 
 typedef struct {
   async_job job;
-  tcp_dump d;
+  tcp_records *d;
   int rc;
-} tcp_job;
+} dump_job;
 
-static void tcp_job_run(async_job *job) {
-  tcp_job *t = (tcp_job *)job;
-  t->rc = tcp_dump_run(&t->d);
+static void dump_job_run(async_job *job) {
+  dump_job *t = (dump_job *)job;
+  t->rc = dump_tcp_both(SOCKDIAG_HELD_STATES, record_row, t->d);
+  // Sorted here, on the pool, so that tcpSelect on the JS thread only searches.
+  if (t->rc == 0) qsort(t->d->r, t->d->len, sizeof *t->d->r, cmp_record);
 }
 
-static napi_value tcp_job_settle(napi_env env, async_job *job, napi_value *error) {
-  tcp_job *t = (tcp_job *)job;
-  napi_value out = t->rc == 0 ? tcp_dump_result(env, &t->d) : NULL;
-  if (!out) *error = diag_error(env, "TCP sockets", t->rc ? t->rc : ENOMEM);
-  return out;
+static void dump_finalize(napi_env env, void *data, void *hint) {
+  records_free(data);
 }
 
-static void tcp_job_destroy(async_job *job) {
-  tcp_job *t = (tcp_job *)job;
-  tcp_dump_free(&t->d);
+static napi_value dump_job_settle(napi_env env, async_job *job, napi_value *error) {
+  dump_job *t = (dump_job *)job;
+  napi_value out = NULL;
+  if (t->rc == 0 && napi_create_external(env, t->d, dump_finalize, NULL, &out) == napi_ok) {
+    t->d = NULL; // the external owns it now
+    return out;
+  }
+  *error = diag_error(env, "TCP sockets", t->rc ? t->rc : ENOMEM);
+  return NULL;
+}
+
+static void dump_job_destroy(async_job *job) {
+  dump_job *t = (dump_job *)job;
+  records_free(t->d);
   free(t);
 }
 
-napi_value diag_tcp_sockets_async(napi_env env, napi_callback_info info) {
-  tcp_job *t = calloc(1, sizeof *t);
-  if (!t) {
+napi_value diag_tcp_dump_async(napi_env env, napi_callback_info info) {
+  dump_job *t = calloc(1, sizeof *t);
+  if (t) t->d = calloc(1, sizeof *t->d);
+  if (!t || !t->d) {
+    if (t) free(t);
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  t->job = (async_job){.run = tcp_job_run, .settle = tcp_job_settle, .destroy = tcp_job_destroy};
-  if (wanted_arg(env, info, &t->d) != 0) {
-    tcp_job_destroy(&t->job);
+  t->job = (async_job){.run = dump_job_run, .settle = dump_job_settle, .destroy = dump_job_destroy};
+  return job_start(env, &t->job, "sockeye:tcpDump");
+}
+
+// The selected sockets as tcpSelect returns them: TCP_DUMP_FIELDS doubles each, peers numbered once per distinct address.
+typedef struct {
+  doubles rows;
+  byte_table peers;
+} tcp_selection;
+
+static int select_row(tcp_selection *s, const tcp_record *r) {
+  static const unsigned char zero[16] = {0};
+  // Unconnected: all zeros (IPv6) or 0.0.0.0 (IPv4, whose mapped form is not all zeros).
+  int connected = r->v6 ? memcmp(r->dst, zero, 16) != 0 : memcmp(r->dst + 12, zero, 4) != 0;
+  long peer = connected ? table_add(&s->peers, (const char *)r->dst, 16) : -1;
+  if (connected && peer < 0) return ENOMEM;
+  const double row[TCP_DUMP_FIELDS] = {r->inode, r->v6 ? 6 : 4, r->state, r->rqueue, r->wqueue, r->sport, (double)peer};
+  for (int i = 0; i < TCP_DUMP_FIELDS; i++)
+    if (doubles_push(&s->rows, row[i])) return ENOMEM;
+  return 0;
+}
+
+static napi_value selection_result(napi_env env, const tcp_selection *s) {
+  napi_value out, peers;
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, s->peers.len * 16, &data, &peers) != napi_ok) return NULL;
+  for (size_t i = 0; i < s->peers.len; i++) memcpy((char *)data + 16 * i, s->peers.e[i].s, 16);
+  napi_create_object(env, &out);
+  napi_set_named_property(env, out, "rows", make_f64(env, s->rows.v, s->rows.len));
+  napi_set_named_property(env, out, "peers", peers);
+  return out;
+}
+
+// tcpSelect(dump, wanted): the dump's sockets whose inode is in wanted, in wanted's order (an inode
+// wanted twice is given once). The dump's memory is freed here: a dump is selected from once.
+napi_value diag_tcp_select(napi_env env, napi_callback_info info) {
+  size_t argc = 2, n;
+  napi_value argv[2];
+  void *ext = NULL;
+  double *wanted;
+  napi_typedarray_type type;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_external(env, argv[0], &ext) != napi_ok) {
+    napi_throw_type_error(env, NULL, "expected a dump of tcpDumpAsync and a Float64Array of socket inodes");
     return NULL;
   }
-  return job_start(env, &t->job, "sockeye:tcpSockets");
+  if (napi_get_typedarray_info(env, argv[1], &type, &n, (void **)&wanted, NULL, NULL) != napi_ok || type != napi_float64_array) {
+    napi_throw_type_error(env, NULL, "expected a Float64Array of socket inodes");
+    return NULL;
+  }
+  tcp_records *d = ext;
+  if (d->selected) {
+    napi_throw_error(env, NULL, "this dump was already selected from");
+    return NULL;
+  }
+  tcp_selection s = {0};
+  // Sized once for every wanted inode (most are TCP sockets of the dump): no regrowth on the JS thread.
+  int rc = grow_array((void **)&s.rows.v, &s.rows.cap, n * TCP_DUMP_FIELDS, sizeof *s.rows.v, 256) ? ENOMEM : 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    // sock_diag's inodes are 32-bit: a larger one is no socket it can report.
+    if (!(wanted[i] >= 0 && wanted[i] <= UINT32_MAX)) continue;
+    tcp_record *r = (tcp_record *)record_find(d, (uint32_t)wanted[i]);
+    // A socket held by several fds is wanted several times: its record is marked taken with state 0, which no TCP state is.
+    if (!r || r->state == 0) continue;
+    rc = select_row(&s, r);
+    r->state = 0;
+  }
+  // Freed now rather than when the wrapper is collected: a dump of tens of thousands of sockets is a megabyte.
+  free(d->r);
+  d->r = NULL;
+  d->len = d->cap = 0;
+  d->selected = 1;
+  napi_value out = rc == 0 ? selection_result(env, &s) : NULL;
+  free(s.rows.v);
+  table_free(&s.peers);
+  if (!out) napi_throw_error(env, "ENOMEM", "out of memory");
+  return out;
 }

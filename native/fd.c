@@ -27,7 +27,7 @@
 #include "table.h"
 
 // Bumped whenever the JS-visible shape changes: the loader refuses a stale build.
-#define SOCKEYE_FD_ABI 6
+#define SOCKEYE_FD_ABI 7
 
 // Same order as FD_TYPES in src/procfs/pid/fd.ts.
 enum { T_FILE, T_SOCKET, T_PIPE, T_ANON, T_EVENTFD, T_EVENTPOLL, T_TIMERFD, T_SIGNALFD, T_INOTIFY, T_DEVICE, T_OTHER, T_COUNT };
@@ -278,8 +278,10 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "walkAsync", fn);
   napi_create_function(env, "classify", NAPI_AUTO_LENGTH, classify_js, NULL, &fn);
   napi_set_named_property(env, exports, "classify", fn);
-  napi_create_function(env, "tcpSocketsAsync", NAPI_AUTO_LENGTH, diag_tcp_sockets_async, NULL, &fn);
-  napi_set_named_property(env, exports, "tcpSocketsAsync", fn);
+  napi_create_function(env, "tcpDumpAsync", NAPI_AUTO_LENGTH, diag_tcp_dump_async, NULL, &fn);
+  napi_set_named_property(env, exports, "tcpDumpAsync", fn);
+  napi_create_function(env, "tcpSelect", NAPI_AUTO_LENGTH, diag_tcp_select, NULL, &fn);
+  napi_set_named_property(env, exports, "tcpSelect", fn);
   napi_create_int32(env, SOCKEYE_FD_ABI, &abi);
   napi_set_named_property(env, exports, "abi", abi);
   return exports;

@@ -2,8 +2,9 @@
 // Builds the native fd walk (build/Release/sockeye_fd.node) with node-gyp.
 // Run by `npm ci`/`npm install` (package.json "install"), `npm run
 // build:native`, and before the tests with --if-stale. A failed build does not
-// fail the install: sockeye then walks fds in JavaScript (src/procfs/pid/
-// fd-native.ts falls back) — unless SOCKEYE_NATIVE_REQUIRED=1 (the image build).
+// fail the install: sockeye then uses the text source (src/collectors/sources/
+// index.ts chooses it, walking fds in JavaScript) — unless
+// SOCKEYE_NATIVE_REQUIRED=1 (the image build).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';

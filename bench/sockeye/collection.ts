@@ -18,6 +18,12 @@ export interface CollectionFigures {
   fdWalk: 'native' | 'js';
   median: number;
   samples: number[];
+  /**
+   * Median CPU per collection, every thread of this process (user + system):
+   * with the native source the dump runs beside the fd walk, so the
+   * collection's time is shorter than the work it does; this is the work.
+   */
+  cpuMedian: number;
   /** Worst event-loop delay (ms) seen during any collection. */
   loopDelayMax: number;
   /** Median over collections of each one's worst delay (ms). */
@@ -58,6 +64,7 @@ export async function timeConfiguredCollection(input: ConfigInput, source: Sourc
   const collection = createTargetCollection(config, new Registry(), quietLogger(), { source: mode });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const samples: number[] = [];
+  const cpu: number[] = [];
   const delays: number[] = [];
   const perCollector = new Map<string, number[]>();
   let found: CollectionFigures['found'] = { targets: 0, processes: 0, openFds: 0, sockets: 0, problems: {} };
@@ -70,14 +77,17 @@ export async function timeConfiguredCollection(input: ConfigInput, source: Sourc
       // the collection, or a loop blocked from the start goes unrecorded.
       await sleep(3);
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const snap = await collection.collect();
       const t = performance.now() - t0;
+      const c = process.cpuUsage(c0);
       // Let the loop turn once: a collection that blocked it is recorded when
       // the histogram's timer finally fires, after collect() returned.
       await sleep(2);
       histogram.disable();
       if (i >= 0) {
         samples.push(t);
+        cpu.push((c.user + c.system) / 1000);
         // The histogram reports ns; with no sample yet (a collection shorter than 1 ms) max is 0.
         delays.push(histogram.max / 1e6);
         found = {
@@ -105,7 +115,7 @@ export async function timeConfiguredCollection(input: ConfigInput, source: Sourc
   }
   const collectors = Object.fromEntries([...perCollector].map(([name, ms]) => [name, median(ms)]));
   const fdWalk = mode === 'native' ? 'native' : 'js';
-  return { mode, fdWalk, median: median(samples), samples, loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors, found };
+  return { mode, fdWalk, median: median(samples), samples, cpuMedian: median(cpu), loopDelayMax: max(delays), loopDelayMedian: median(delays), loopDelayIdleMax, loopDelayBusyMax, collectors, found };
 }
 
 /** Read problems of the collection by collector and kind ("process/error": 3): a collection that skipped work is not a fast one. */

@@ -12,7 +12,7 @@ import { resolveNode, type NodeSpec } from './resolve-node.js';
 import { ProcessTable, resolveTargets, type ResolvedTarget, type TargetSpec } from './resolve.js';
 import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, ReadProblem, TargetSnapshot, Usage } from './snapshot.js';
 import { SocketAgeTracker } from './socket-ages.js';
-import { readSockets } from './sockets.js';
+import { beginSocketReads, readingBefore, readSockets } from './sockets.js';
 import type { KernelSource } from './sources/index.js';
 import { buildPicture } from '../snapshots/picture.js';
 
@@ -113,10 +113,15 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
     }
   };
 
-  /** Runs one stage, timed; it fails on an unexpected error, or when a stage it `needs` failed. */
-  async function stage<T>(name: string, needs: readonly string[], read: (fail: Fail) => Promise<Map<number, T>> | Map<number, T>): Promise<Map<number, T>> {
+  /**
+   * Runs one stage, timed (with `before`: the ms its reading ran beside an
+   * earlier stage, by the stage's start); it fails on an unexpected error,
+   * or when a stage it `needs` failed.
+   */
+  async function stage<T>(name: string, needs: readonly string[], read: (fail: Fail) => Promise<Map<number, T>> | Map<number, T>, before?: (t0: number) => number): Promise<Map<number, T>> {
     await yieldToLoop();
-    const t0 = performance.now();
+    const start = performance.now();
+    const t0 = start - (before?.(start) ?? 0);
     let success = needs.every((n) => stats.find((s) => s.name === n)?.success === true);
     const fail: Fail = (pid, err) => {
       const kind = failureKind(err);
@@ -143,8 +148,10 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
 
   const processes = await stage('process', [], (fail) => readProcesses(source, live(), (pid) => table.cmdline(pid), fail));
   const limits = await stage('limits', [], (fail) => readLimits(source, live(), fail));
+  // Each network namespace's socket read begins before the fd walk, which it does not need until the join.
+  const socketReads = beginSocketReads(source, live());
   const fds = await stage('fd', [], (fail) => readFds(source, live(), fail));
-  const sockets = await stage('sockets', ['fd'], (fail) => readSockets(source, live(), fds, fail));
+  const sockets = await stage('sockets', ['fd'], (fail) => readSockets(socketReads, fds, fail), (t0) => readingBefore(socketReads, t0));
   const backlogs = await stage('listen_backlog', ['sockets'], () => readListenBacklogs(source, sockets));
   const memory = await stage('memory', [], (fail) => readMemory(source, live(), fail, (pid) => table.cgroup(pid)));
   await yieldToLoop();

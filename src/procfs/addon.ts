@@ -18,21 +18,28 @@ export interface FdWalk {
   pathCounts: Float64Array;
 }
 
+/** A sock_diag dump held in C until selected from (an opaque external). */
+export interface TcpDump {
+  readonly brand: 'sock_diag dump';
+}
+
 /** What native/fd.c exports (its SOCKEYE_FD_ABI). */
 export interface Addon {
   abi: number;
   /** The walk of an fd directory on libuv's pool; rejects with Node-shaped fs errors (code, syscall, path). */
   walkAsync(dir: string): Promise<FdWalk>;
+  /** Every TCP socket of sockeye's network namespace that a process can hold, dumped on libuv's pool and kept in C. */
+  tcpDumpAsync(): Promise<TcpDump>;
   /**
-   * The TCP sockets of sockeye's network namespace whose inode is in `wanted`, dumped on libuv's pool:
-   * rows of DIAG_TCP_FIELDS (net/diag.ts), peers as 16-byte addresses.
+   * The sockets of `dump` whose inode is in `wanted`, each once: rows of DIAG_TCP_FIELDS (net/diag.ts),
+   * peers as 16-byte addresses. Frees the dump: a second select from it throws.
    */
-  tcpSocketsAsync(wanted: Float64Array): Promise<{ rows: Float64Array; peers: ArrayBuffer }>;
+  tcpSelect(dump: TcpDump, wanted: Float64Array): { rows: Float64Array; peers: ArrayBuffer };
   /** [index into FD_TYPES, socket inode or -1]: the classification alone (for the agreement test). */
   classify(link: string): [number, number];
 }
 
-const ABI = 6;
+const ABI = 7;
 /** From src/procfs/ and dist/procfs/ alike: the package root's build/. */
 const ADDON_PATH = fileURLToPath(new URL('../../build/Release/sockeye_fd.node', import.meta.url));
 

@@ -1,12 +1,15 @@
-// TCP sockets through sock_diag (the addon's tcpSocketsAsync, native/diag.c)
+// TCP sockets through sock_diag (the addon's tcpDumpAsync and tcpSelect, native/diag.c)
 // against the /proc/net/tcp{,6} join, for a real process's sockets in every
 // shape it can hold: the same protocol, state, queues, listening port and
 // peer for every inode, and the listeners' backlogs besides.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectTargets, pidTarget } from '../../src/collectors/pipeline.js';
+import { openSource, type SocketRead } from '../../src/collectors/sources/index.js';
 import { dumpTcp } from '../../src/collectors/sources/native.js';
 import { requireAddon, type Addon } from '../../src/procfs/addon.js';
 import { decodeAddress, isZeroAddress, readInetTable } from '../../src/procfs/net/inet.js';
 import { inetSocketInfo, type SocketInfo } from '../../src/procfs/net/socket-info.js';
+import { DIAG_TCP_FIELDS } from '../../src/procfs/net/diag.js';
 import { TCP_LISTEN } from '../../src/procfs/net/tcp.js';
 import { readPidFdSummary } from '../../src/procfs/pid/fd.js';
 import { killAllHolders, spawnHolder, type Holder } from '../support/procs.js';
@@ -101,6 +104,45 @@ describe('sock_diag TCP dump of a real process', () => {
 
 describe('the addon', () => {
   it('refuses an argument that is not a Float64Array of inodes', async () => {
-    expect(() => addon.tcpSocketsAsync([1, 2] as unknown as Float64Array)).toThrow(/expected a Float64Array of socket inodes/);
+    const dump = await addon.tcpDumpAsync();
+    expect(() => addon.tcpSelect(dump, [1, 2] as unknown as Float64Array)).toThrow(/expected a Float64Array of socket inodes/);
+    expect(() => addon.tcpSelect({} as never, new Float64Array())).toThrow(/expected a dump of tcpDumpAsync/);
+  });
+
+  it('gives a socket wanted twice once, and frees the dump when selected from', async () => {
+    const wanted = Float64Array.from(readPidFdSummary('/proc', h.pid).socketInodes);
+    const tcp = fromTables(h.pid, new Set(wanted));
+    const dump = await addon.tcpDumpAsync();
+    const selected = addon.tcpSelect(dump, Float64Array.from([...wanted, ...wanted]));
+    const inodes = Array.from({ length: selected.rows.length / DIAG_TCP_FIELDS }, (_, i) => selected.rows[i * DIAG_TCP_FIELDS]!);
+    expect(inodes.sort((a, b) => a - b)).toEqual([...tcp.keys()].sort((a, b) => a - b));
+    expect(() => addon.tcpSelect(dump, wanted)).toThrow(/already selected from/);
+  });
+});
+
+describe('the native source in a collection', () => {
+  it('begins the dump before the fd walk, and counts its time in the sockets stage', async () => {
+    const source = openSource('native', { procRoot: '/proc', cgroupRoot: '/sys/fs/cgroup' });
+    const order: string[] = [];
+    let early: SocketRead['early'];
+    const readSockets = source.readSockets.bind(source);
+    source.readSockets = (netns, pids) => {
+      const read = readSockets(netns, pids);
+      order.push(read.early ? 'dump' : 'tables');
+      early ??= read.early;
+      return read;
+    };
+    const fdSummaries = source.fdSummaries.bind(source);
+    source.fdSummaries = (pids) => {
+      order.push('fd walk');
+      return fdSummaries(pids);
+    };
+    const snap = await collectTargets({ procRoot: '/proc', cgroupRoot: '/sys/fs/cgroup', topN: 10, longLivedAfterMs: 300_000, targets: pidTarget(h.pid) }, source);
+    expect(order).toEqual(['dump', 'fd walk']);
+    const stage = snap.collectors.find((c) => c.name === 'sockets')!;
+    expect(stage.success).toBe(true);
+    expect(stage.durationSeconds * 1000).toBeGreaterThanOrEqual(early!.doneAt! - early!.startedAt);
+    const { total } = snap.targets[0]!;
+    expect(total.sockets.filter((s) => s.protocol === 'tcp' && s.state === 'close_wait').reduce((n, s) => n + s.count, 0)).toBe(2);
   });
 });

@@ -48,10 +48,16 @@ function options(extra: Partial<NonNullable<CollectOptions['node']>> = {}): Coll
 function counted(kind: SourceKind): { source: KernelSource; reads: Map<number | undefined, number> } {
   const source = openSource(kind, { procRoot: '/proc', cgroupRoot: '/sys/fs/cgroup' });
   const reads = new Map<number | undefined, number>();
-  const sockets = source.sockets.bind(source);
-  source.sockets = (netns, pids, wanted) => {
-    reads.set(netns, (reads.get(netns) ?? 0) + 1);
-    return sockets(netns, pids, wanted);
+  const readSockets = source.readSockets.bind(source);
+  source.readSockets = (netns, pids) => {
+    const read = readSockets(netns, pids);
+    return {
+      ...read,
+      take: (wanted) => {
+        reads.set(netns, (reads.get(netns) ?? 0) + 1);
+        return read.take(wanted);
+      },
+    };
   };
   return { source, reads };
 }

@@ -28,6 +28,14 @@ export interface NamespaceSockets {
   error?: unknown;
 }
 
+/** One network namespace's sockets being read, for the inodes the fd walk finds. */
+export interface SocketRead {
+  /** A read that needs no inode (a sock_diag dump): performance.now() when it began, and when it was done (unset while it runs). Unset for a read that starts when taken. */
+  readonly early?: { startedAt: number; doneAt?: number };
+  /** The sockets among `wanted`, and why the rest could not be read. Taken at most once; a read not taken is dropped. */
+  take(wanted: Iterable<number>): Promise<NamespaceSockets>;
+}
+
 /** What the stages ask of the kernel. Reads throw Node-shaped fs errors (code ENOENT, EACCES, ...). */
 export interface KernelSource {
   readonly kind: SourceKind;
@@ -50,8 +58,14 @@ export interface KernelSource {
   fdCount(pid: number): number | undefined;
   /** Each process's fd summary, or the walk's error. */
   fdSummaries(pids: readonly number[]): Promise<Map<number, FdSummary | Error>>;
-  /** The sockets among `wanted` of one network namespace, read through its processes `pids`; listeners with their backlog where the read gives it. */
-  sockets(netns: number | undefined, pids: readonly number[], wanted: Iterable<number>): Promise<NamespaceSockets>;
+  /**
+   * Begins reading the sockets of one network namespace through its
+   * processes `pids` (listeners with their backlog where the read gives it).
+   * Asked before the fd walk: a read that needs no inode (the native
+   * source's dump) runs beside it; the tables are read when taken, and only
+   * until every wanted inode is found.
+   */
+  readSockets(netns: number | undefined, pids: readonly number[]): SocketRead;
   /** Backlogs of listeners whose read did not give one, by inode, where they can be known. */
   listenBacklogs(netns: number | undefined, listeners: readonly number[]): Map<number, number>;
 }

@@ -1,11 +1,12 @@
-import { walkPidFds, type Addon } from '../../procfs/addon.js';
+import { performance } from 'node:perf_hooks';
+import { walkPidFds, type Addon, type TcpDump } from '../../procfs/addon.js';
 import { parseDiagTcp } from '../../procfs/net/diag.js';
 import type { SocketInfo } from '../../procfs/net/socket-info.js';
 import type { FdSummary } from '../../procfs/pid/fd.js';
 import { isProcfs } from '../../procfs/is-procfs.js';
 import { readOwnNetNs } from '../../procfs/pid/ns.js';
 import { Pool } from '../pool.js';
-import type { NamespaceSockets, SourceOptions } from './index.js';
+import type { NamespaceSockets, SocketRead, SourceOptions } from './index.js';
 import { joinTables, TextSource } from './text.js';
 
 /** Walks on libuv's pool at once: a zero-config collection on a host walks hundreds of processes. */
@@ -13,15 +14,19 @@ const WALKS_AT_ONCE = 2;
 /** After a failed dump (a seccomp profile refusing netlink, a kernel without inet_diag), the tables are read this long before the dump is tried again. */
 const DIAG_RETRY_MS = 5 * 60_000;
 
+/** The wanted sockets of a dump (which is then freed); `into` as for parseDiagTcp. */
+function selectTcp(addon: Addon, dump: TcpDump, wanted: Iterable<number>, into?: Map<number, SocketInfo>): Map<number, SocketInfo> {
+  // The native walk's own Float64Array is passed as it is (no copy).
+  const r = addon.tcpSelect(dump, wanted instanceof Float64Array ? wanted : Float64Array.from(wanted));
+  return parseDiagTcp(r.rows, new Uint8Array(r.peers), into);
+}
+
 /**
  * The wanted TCP sockets of sockeye's own network namespace through the
- * addon's sock_diag dump, on libuv's pool; `into` as for parseDiagTcp.
- * Rejects when sock_diag fails.
+ * addon's sock_diag dump, on libuv's pool. Rejects when sock_diag fails.
  */
-export async function dumpTcp(addon: Addon, wanted: Iterable<number>, into?: Map<number, SocketInfo>): Promise<Map<number, SocketInfo>> {
-  // The native walk's own Float64Array is passed as it is (no copy).
-  const r = await addon.tcpSocketsAsync(wanted instanceof Float64Array ? wanted : Float64Array.from(wanted));
-  return parseDiagTcp(r.rows, new Uint8Array(r.peers), into);
+export async function dumpTcp(addon: Addon, wanted: Iterable<number>): Promise<Map<number, SocketInfo>> {
+  return selectTcp(addon, await addon.tcpDumpAsync(), wanted);
 }
 
 /**
@@ -65,20 +70,32 @@ export class NativeSource extends TextSource {
     return out;
   }
 
-  override async sockets(netns: number | undefined, pids: readonly number[], wanted: Iterable<number>): Promise<NamespaceSockets> {
-    if (netns === undefined || netns !== this.ownNetNs || Date.now() - this.diagFailedAt < DIAG_RETRY_MS) return super.sockets(netns, pids, wanted);
-    let found: Map<number, SocketInfo>;
-    try {
-      found = await dumpTcp(this.addon, wanted, this.dumped);
-    } catch {
-      this.diagFailedAt = Date.now();
-      return super.sockets(netns, pids, wanted);
-    }
-    try {
-      joinTables(this.procRoot, pids, wanted, found, ['udp', 'udp6']);
-      return { found };
-    } catch (error) {
-      return { found, error };
-    }
+  override readSockets(netns: number | undefined, pids: readonly number[]): SocketRead {
+    if (netns === undefined || netns !== this.ownNetNs || Date.now() - this.diagFailedAt < DIAG_RETRY_MS) return super.readSockets(netns, pids);
+    // The dump needs no inode: it starts now, on libuv's pool, while the fd walk runs on another of its threads.
+    const early: { startedAt: number; doneAt?: number } = { startedAt: performance.now() };
+    const dump = this.addon.tcpDumpAsync();
+    // A dump not taken (no process of the namespace had a socket) is dropped; its memory goes with its wrapper.
+    const done = () => (early.doneAt = performance.now());
+    dump.then(done, done);
+    return {
+      early,
+      take: async (wanted): Promise<NamespaceSockets> => {
+        let dumped: TcpDump;
+        try {
+          dumped = await dump;
+        } catch {
+          this.diagFailedAt = Date.now();
+          return super.readSockets(netns, pids).take(wanted);
+        }
+        const found = selectTcp(this.addon, dumped, wanted, this.dumped);
+        try {
+          joinTables(this.procRoot, pids, wanted, found, ['udp', 'udp6']);
+          return { found };
+        } catch (error) {
+          return { found, error };
+        }
+      },
+    };
   }
 }

@@ -19,7 +19,7 @@ import { readPidStatus, type PidStatus } from '../../procfs/pid/status.js';
 import { readBootTime } from '../../procfs/stat.js';
 import type { CgroupMemory } from '../memory.js';
 import { Pool } from '../pool.js';
-import type { KernelSource, NamespaceSockets, SourceOptions } from './index.js';
+import type { KernelSource, NamespaceSockets, SocketRead, SourceOptions } from './index.js';
 
 // Reading /proc/PID/cmdline takes the process's memory-map lock: while the
 // process is stuck holding it (a page fault on a hung NFS mount, a huge
@@ -226,14 +226,18 @@ export class TextSource implements KernelSource {
     return out;
   }
 
-  async sockets(_netns: number | undefined, pids: readonly number[], wanted: Iterable<number>): Promise<NamespaceSockets> {
-    const found = new Map<number, SocketInfo>();
-    try {
-      joinTables(this.procRoot, pids, wanted, found, ['tcp', 'tcp6', 'udp', 'udp6']);
-      return { found };
-    } catch (error) {
-      return { found, error };
-    }
+  readSockets(_netns: number | undefined, pids: readonly number[]): SocketRead {
+    return {
+      take: async (wanted): Promise<NamespaceSockets> => {
+        const found = new Map<number, SocketInfo>();
+        try {
+          joinTables(this.procRoot, pids, wanted, found, ['tcp', 'tcp6', 'udp', 'udp6']);
+          return { found };
+        } catch (error) {
+          return { found, error };
+        }
+      },
+    };
   }
 
   listenBacklogs(netns: number | undefined, listeners: readonly number[]): Map<number, number> {

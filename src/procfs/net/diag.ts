@@ -2,7 +2,7 @@ import { formatAddress } from './inet.js';
 import { inetSocketInfo, SocketInterner, type SocketInfo } from './socket-info.js';
 import { TCP_LISTEN } from './tcp.js';
 
-/** Doubles per socket in the addon's tcpSocketsAsync() rows (TCP_DUMP_FIELDS in native/diag.h). */
+/** Doubles per socket in the addon's tcpSelect() rows (TCP_DUMP_FIELDS in native/diag.h). */
 export const DIAG_TCP_FIELDS = 7;
 
 /**
