@@ -103,8 +103,9 @@ export function createTargetCollection(initial: Config, registry: Registry, log:
   const metrics = new TargetMetrics(registry, { minLifetimeMs: config.restarts.minLifetime, replacedWithinMs: config.restarts.replacedWithin }, config.mode === 'node');
   const problems = new ProblemLog(log);
   let current = collectOptions(config);
-  const source: KernelSource | undefined = chooseSource(config.procRoot, options.source, config.mode).kind === 'native' ? openSource('native', current) : undefined;
-  const worker = source ? undefined : new CollectionWorker(options.workerResourceLimits);
+  const choice = chooseSource(config.procRoot, options.source, config.mode);
+  const source: KernelSource | undefined = choice.worker ? undefined : openSource(choice.kind, current);
+  const worker = choice.worker ? new CollectionWorker(choice.kind, options.workerResourceLimits) : undefined;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Socket ages of collections on this thread (the worker keeps its own).
   const ages = new SocketAgeTracker(current.longLivedAfterMs);

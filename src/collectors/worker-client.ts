@@ -2,7 +2,8 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { withDeadline } from './deadline.js';
 import type { CollectOptions } from './pipeline.js';
 import type { CollectionSnapshot } from './snapshot.js';
-import type { WorkerReply } from './worker.js';
+import type { SourceKind } from './sources/index.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
 
 /** A collection that did not finish in time (a /proc read stuck in the kernel). */
 export class CollectionTimeout extends Error {
@@ -29,14 +30,18 @@ export class CollectionTimeout extends Error {
 export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 128 };
 
 /**
- * Runs collections of the text source in one long-lived worker thread. Under
+ * Runs collections in one long-lived worker thread, over a source of `kind`
+ * opened there (the text source; node mode's either). Under
  * vitest/tsx the sources are TypeScript: the worker then registers tsx's
  * loader before importing its entry (execArgv --import does not reach
  * workers on Node 20).
  */
 export class CollectionWorker {
   private worker: Worker | undefined;
-  constructor(private readonly resourceLimits: ResourceLimits = WORKER_RESOURCE_LIMITS) {}
+  constructor(
+    private readonly kind: SourceKind,
+    private readonly resourceLimits: ResourceLimits = WORKER_RESOURCE_LIMITS,
+  ) {}
 
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (s: CollectionSnapshot) => void; reject: (e: Error) => void }>();
@@ -78,7 +83,7 @@ export class CollectionWorker {
     const reply = new Promise<CollectionSnapshot>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     // Keep the process alive only while a collection is in flight.
     worker.ref();
-    worker.postMessage({ id, options });
+    worker.postMessage({ id, options, source: this.kind } satisfies WorkerRequest);
     return withDeadline(reply, timeoutMs, () => {
       this.waiting.delete(id);
       if (this.worker === worker) this.worker = undefined;

@@ -242,7 +242,13 @@ describe('sockeye (dist/main.js)', () => {
     const s = await startSockeye({ config: { mode: 'node', node: { outsidePods: 'exclude' } } });
     try {
       const line = await poll(() => s.logs().split('\n').find((l) => l.includes('"fdWalk"')), { timeoutMs: 10_000, what: 'the startup line' });
-      expect(JSON.parse(line)).toMatchObject({ level: 30, source: 'text', fdWalk: 'js', collection: 'worker', msg: expect.stringMatching(/; collection: in a worker thread; fd walk: JavaScript \(node mode: [^)]*\)$/) });
+      expect(JSON.parse(line)).toMatchObject({
+        level: 30,
+        source: 'native',
+        fdWalk: 'native',
+        collection: 'worker',
+        msg: expect.stringMatching(/; collection: in a worker thread, the fd walk in C on libuv's pool; fd walk: native \(readdir \+ readlinkat in C\) \(node mode: [^)]*\)$/),
+      });
     } finally {
       await s.stop();
     }

@@ -72,40 +72,53 @@ export interface KernelSource {
 
 export interface SourceChoice {
   kind: SourceKind;
-  /** Why the text source (unset for native). */
+  /**
+   * Collections run in the worker thread: the text source's fd walk and
+   * table reads are synchronous, and so are node mode's reads of the other
+   * network namespaces' tables, with either source.
+   */
+  worker: boolean;
+  /** Why the text source, or why the worker (unset for the native source on the main thread). */
   reason?: string;
 }
 
 /**
  * Native where the addon loads and procRoot is the real procfs (a fixture
- * tree's processes are not the kernel's to ask); text otherwise, and in node
- * mode. SOCKEYE_NATIVE=0 forces text. `wanted` overrides (tests, the benchmark).
+ * tree's processes are not the kernel's to ask); text otherwise.
+ * SOCKEYE_NATIVE=0 forces text. `wanted` overrides (tests, the benchmark).
+ * The text source, and node mode with either, collect in the worker.
  */
 export function chooseSource(procRoot: string, wanted?: SourceKind, mode: 'sidecar' | 'node' = 'sidecar'): SourceChoice {
-  if (wanted) return { kind: wanted };
-  if (process.env.SOCKEYE_NATIVE === '0') return { kind: 'text', reason: 'SOCKEYE_NATIVE=0' };
+  const choice = pickKind(procRoot, wanted);
   // A node agent's sockets are nearly all in other network namespaces than
   // its own, which either source reads as text, synchronously: on the main
   // thread that held the event loop for seconds at 100 pods (/readyz 4.5 s),
   // in the worker it does not, for the same collection time
   // (docs/performance.md, "Node agent").
-  if (mode === 'node') return { kind: 'text', reason: 'node mode: other network namespaces are read as text, in the worker' };
+  if (mode === 'node') return { kind: choice.kind, worker: true, reason: `node mode: other network namespaces are read as text, in the worker${choice.reason ? `; ${choice.reason}` : ''}` };
+  return choice;
+}
+
+function pickKind(procRoot: string, wanted: SourceKind | undefined): SourceChoice {
+  if (wanted) return { kind: wanted, worker: wanted === 'text' };
+  if (process.env.SOCKEYE_NATIVE === '0') return { kind: 'text', worker: true, reason: 'SOCKEYE_NATIVE=0' };
   try {
     requireAddon();
   } catch (err) {
-    return { kind: 'text', reason: (err as Error).message };
+    return { kind: 'text', worker: true, reason: (err as Error).message };
   }
-  return isProcfs(procRoot) ? { kind: 'native' } : { kind: 'text', reason: `${procRoot} is not a procfs` };
+  return isProcfs(procRoot) ? { kind: 'native', worker: false } : { kind: 'text', worker: true, reason: `${procRoot} is not a procfs` };
 }
 
 /** For the startup line: how collections run and which fd walk they use, as fields and as words. */
 export function describeSource(choice: SourceChoice): { fields: { source: SourceKind; fdWalk: 'native' | 'js'; collection: 'async' | 'worker' }; text: string } {
   const native = choice.kind === 'native';
+  const walk = native ? 'native (readdir + readlinkat in C)' : 'JavaScript';
+  const where = choice.worker ? 'in a worker thread' : 'on the main thread';
+  const pool = native ? `, the fd walk${choice.worker ? '' : ' and the TCP socket dump'} in C on libuv's pool` : '';
   return {
-    fields: { source: choice.kind, fdWalk: native ? 'native' : 'js', collection: native ? 'async' : 'worker' },
-    text: native
-      ? "collection: on the main thread, the fd walk and the TCP socket dump in C on libuv's pool; fd walk: native (readdir + readlinkat in C)"
-      : `collection: in a worker thread; fd walk: JavaScript (${choice.reason ?? 'text source'})`,
+    fields: { source: choice.kind, fdWalk: native ? 'native' : 'js', collection: choice.worker ? 'worker' : 'async' },
+    text: `collection: ${where}${pool}; fd walk: ${walk}${choice.reason ? ` (${choice.reason})` : ''}`,
   };
 }
 
