@@ -1,4 +1,4 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +69,30 @@ describe('sockeye inspect PID --json', () => {
     expect(t.topPeers[0]!.peer).toBe('127.0.0.1');
     expect(Object.fromEntries(t.topPeers[0]!.states.map((s) => [s.name, s.count]))).toEqual({ close_wait: 3, established: 5 });
     expect(t.listen).toEqual([{ port: port(), queue: 1, backlog: 16 }]);
+  });
+});
+
+describe('sockeye inspect PID --json under a seccomp profile that refuses netlink', () => {
+  // A restrictive container profile: sock_diag (the addon's dump, and ss's)
+  // fails with EPERM. The sockets then come from /proc/net/tcp; the
+  // backlogs, which only netlink gives, are unknown, not 0.
+  let noNetlink: string;
+  beforeAll(() => {
+    noNetlink = join(dir, 'no-netlink');
+    execFileSync('gcc', ['-O2', '-Wall', '-o', noNetlink, join(REPO_ROOT, 'test/support/no-netlink.c')]);
+    expect(spawnSync(noNetlink, ['ss', '-Hltn'], { encoding: 'utf8' }).stderr).toMatch(/Cannot open netlink socket: Operation not permitted/);
+  });
+
+  it.each([
+    ['the native source', {}],
+    ['the text source', { SOCKEYE_NATIVE: '0' }],
+  ])('%s: the same sockets from the tables, the backlog unknown', async (_name, env) => {
+    const r = await runSockeye(['inspect', String(holder.pid), '--json'], { wrapper: [noNetlink], env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const t = (JSON.parse(r.stdout) as InspectReport).targets[0]!;
+    expect(Object.fromEntries(t.sockets.map((s) => [`${s.protocol} ${s.state}`, s.count]))).toEqual({ 'tcp listen': 1, 'tcp close_wait': 3, 'tcp established': 2 * 2 + 1, 'unix connected': 3 });
+    expect(t.listen).toEqual([{ port: port(), queue: 1, backlog: null }]);
   });
 });
 

@@ -23,9 +23,13 @@ export function parseSsListen(text: string): Map<number, { queue: number; backlo
   return out;
 }
 
-/** Listening TCP sockets of this process's network namespace; undefined when ss is missing or fails. */
+/**
+ * Listening TCP sockets of this process's network namespace; undefined when
+ * ss is missing or fails, or could not use netlink: it then says so on
+ * stderr, reads /proc/net/tcp itself and prints every backlog as 0.
+ */
 export function readSsListen(): Map<number, { queue: number; backlog: number }> | undefined {
   const r = spawnSync('ss', ['-Hltne'], { encoding: 'utf8', timeout: 5000, maxBuffer: 64 * 1024 * 1024 });
-  if (r.error || r.status !== 0) return undefined;
+  if (r.error || r.status !== 0 || r.stderr.trim() !== '') return undefined;
   return parseSsListen(r.stdout);
 }
