@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcText } from './read.js';
 import { failureKind, ProcParseError } from './errors.js';
 import { lines, parseCount, splitFields } from './fields.js';
 
@@ -49,7 +49,7 @@ export interface CgroupMemoryUsage {
 
 function readOptional(path: string): string | undefined {
   try {
-    return readFileSync(path, 'latin1');
+    return readProcText(path, 'latin1');
   } catch (err) {
     if (failureKind(err) === 'vanished') return undefined;
     throw err;

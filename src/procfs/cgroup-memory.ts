@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readProcText } from './read.js';
 import type { CgroupEntry } from './pid/cgroup.js';
 
 // Values at or above this are the kernel's "no limit" (v1 prints
@@ -71,7 +72,7 @@ function readLimitUpwards({ version, mount, path: leaf }: MemoryCgroup): number 
   for (;;) {
     let text: string | undefined;
     try {
-      text = readFileSync(`${mount}${path}/${file}`, 'latin1');
+      text = readProcText(`${mount}${path}/${file}`, 'latin1');
     } catch {
       text = undefined;
     }

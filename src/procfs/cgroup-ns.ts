@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
+import { readdirSync, readlinkSync, existsSync } from 'node:fs';
+import { readProcText } from './read.js';
 import { posix } from 'node:path';
 import { parsePidCgroup } from './pid/cgroup.js';
 
@@ -34,7 +35,7 @@ function findProcess(mount: string, pid: string): string | undefined {
     const dir = queue.shift()!;
     let procs = '';
     try {
-      procs = readFileSync(`${mount}${dir}/cgroup.procs`, 'latin1');
+      procs = readProcText(`${mount}${dir}/cgroup.procs`, 'latin1');
     } catch {
       continue; // gone, or not a cgroup directory
     }
@@ -72,8 +73,8 @@ export function findNamespaceRoots(procRoot: string, cgroupRoot: string): Namesp
   let own: string;
   let pid: string;
   try {
-    init = readFileSync(`${procRoot}/1/cgroup`, 'utf8');
-    own = readFileSync(`${procRoot}/self/cgroup`, 'utf8');
+    init = readProcText(`${procRoot}/1/cgroup`, 'utf8');
+    own = readProcText(`${procRoot}/self/cgroup`, 'utf8');
     pid = readlinkSync(`${procRoot}/self`);
   } catch {
     return undefined;

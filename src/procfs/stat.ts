@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcText } from './read.js';
 import { lines } from './fields.js';
 
 /** btime from /proc/stat: boot time in seconds since the epoch, or undefined. */
@@ -14,7 +14,7 @@ export function parseBootTime(text: string): number | undefined {
 
 export function readBootTime(procRoot: string): number | undefined {
   try {
-    return parseBootTime(readFileSync(`${procRoot}/stat`, 'latin1'));
+    return parseBootTime(readProcText(`${procRoot}/stat`, 'latin1'));
   } catch {
     return undefined; // start times are then reported in ticks only
   }

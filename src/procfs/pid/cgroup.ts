@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcText } from '../read.js';
 import { ProcParseError } from '../errors.js';
 import { lines } from '../fields.js';
 
@@ -25,5 +25,5 @@ export function parsePidCgroup(text: string): CgroupEntry[] {
 
 /** The raw text: processes of one container have the same, so callers can cache by it. */
 export function readPidCgroupText(procRoot: string, pid: number): string {
-  return readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8');
+  return readProcText(`${procRoot}/${pid}/cgroup`, 'utf8');
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcText } from '../read.js';
 import { ProcParseError } from '../errors.js';
 import { lines } from '../fields.js';
 
@@ -39,5 +39,5 @@ export function openFilesLimit(limits: PidLimits): Limit | undefined {
 }
 
 export function readPidLimits(procRoot: string, pid: number): PidLimits {
-  return parsePidLimits(readFileSync(`${procRoot}/${pid}/limits`, 'latin1'));
+  return parsePidLimits(readProcText(`${procRoot}/${pid}/limits`, 'latin1'));
 }

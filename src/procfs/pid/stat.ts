@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcText } from '../read.js';
 import { ProcParseError } from '../errors.js';
 import { parseCount } from '../fields.js';
 
@@ -52,5 +52,5 @@ export function parsePidStat(text: string): PidStat {
 }
 
 export function readPidStat(procRoot: string, pid: number): PidStat {
-  return parsePidStat(readFileSync(`${procRoot}/${pid}/stat`, 'latin1'));
+  return parsePidStat(readProcText(`${procRoot}/${pid}/stat`, 'latin1'));
 }

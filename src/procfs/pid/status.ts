@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcText } from '../read.js';
 import { ProcParseError } from '../errors.js';
 import { lines, parseCount, splitFields } from '../fields.js';
 
@@ -48,5 +48,5 @@ export function parsePidStatus(text: string): PidStatus {
 }
 
 export function readPidStatus(procRoot: string, pid: number): PidStatus {
-  return parsePidStatus(readFileSync(`${procRoot}/${pid}/status`, 'latin1'));
+  return parsePidStatus(readProcText(`${procRoot}/${pid}/status`, 'latin1'));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InetTableParser, parseInetTable } from '../../../src/procfs/net/inet.js';
 import { parseNetUnix, UnixTableParser } from '../../../src/procfs/net/unix.js';
-import { readLinesThrough, readProcLines } from '../../../src/procfs/read.js';
+import { readLinesThrough, readProcLines, readProcText } from '../../../src/procfs/read.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockeye-read-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -155,5 +155,26 @@ describe('net/unix from bytes and from text', () => {
       [3004, '@abstract name with tab'],
       [3005, '/run/é.sock'],
     ]);
+  });
+});
+
+describe('readProcText', () => {
+  it('reads a file larger than its buffer whole, then a small one whole after it', () => {
+    const big = Array.from({ length: 3000 }, (_, i) => `line ${i} \u00e9t\u00e9\n`).join('');
+    expect(Buffer.byteLength(big)).toBeGreaterThan(32 * 1024);
+    expect(readProcText(file(big), 'utf8')).toBe(big);
+    expect(readProcText(file('0::/kubepods/pod1\n'), 'utf8')).toBe('0::/kubepods/pod1\n');
+    expect(readProcText(file(''), 'latin1')).toBe('');
+  });
+
+  it('reads a real /proc file whose size reads as 0', () => {
+    expect(readProcText('/proc/self/stat', 'latin1')).toMatch(new RegExp(`^${process.pid} \\(`));
+  });
+
+  it('keeps the error shape of the fs calls: code and path', () => {
+    const missing = join(dir, 'missing');
+    expect(() => readProcText(missing, 'latin1')).toThrow(expect.objectContaining({ code: 'ENOENT', path: missing }));
+    // A read that fails (EISDIR comes from read(), not open()) names the path as well.
+    expect(() => readProcText(dir, 'latin1')).toThrow(expect.objectContaining({ code: 'EISDIR', path: dir }));
   });
 });
