@@ -1,7 +1,8 @@
-// The native addon (native/fd.c, native/diag.c): the fd walk (readdir +
-// readlinkat, which Node cannot do: readlinkSync resolves the whole path per
-// fd) and the sock_diag dump of TCP sockets (Node cannot open netlink). Both
-// run on libuv's thread pool. Which source uses it is decided in
+// The native addon (native/fd.c, native/diag.c, native/read.c): the fd walk
+// (readdir + readlinkat, which Node cannot do: readlinkSync resolves the whole
+// path per fd), the sock_diag dump of TCP sockets (Node cannot open netlink),
+// and whole-file reads in one trip through the pool (command lines). All run
+// on libuv's thread pool. Which source uses it is decided in
 // collectors/sources/index.ts.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,8 @@ export interface Addon {
   abi: number;
   /** The walk of an fd directory on libuv's pool; rejects with Node-shaped fs errors (code, syscall, path). */
   walkAsync(dir: string): Promise<FdWalk>;
+  /** A whole file's bytes, opened, read and closed in one piece of work on libuv's pool; rejects with Node-shaped fs errors. */
+  readFileAsync(path: string): Promise<ArrayBuffer>;
   /** Every TCP socket of sockeye's network namespace that a process can hold, dumped on libuv's pool and kept in C. */
   tcpDumpAsync(): Promise<TcpDump>;
   /**
@@ -39,7 +42,7 @@ export interface Addon {
   classify(link: string): [number, number];
 }
 
-const ABI = 7;
+const ABI = 8;
 /** From src/procfs/ and dist/procfs/ alike: the package root's build/. */
 const ADDON_PATH = fileURLToPath(new URL('../../build/Release/sockeye_fd.node', import.meta.url));
 

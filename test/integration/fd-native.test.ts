@@ -4,6 +4,7 @@
 // loadable in worker threads, and both sources giving the same snapshot.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,6 +148,26 @@ describe('native and JS fd walks on a real process', () => {
     churn.kill('SIGKILL');
     await once(churn, 'exit');
     expect(skipped, `after ${walks} walks`).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("the addon's whole-file read (command lines)", () => {
+  it('gives the bytes fs gives, and fails as fs.promises.readFile does for a process that exited', async () => {
+    const h = await spawnHolder({ pipes: 1 });
+    const path = `/proc/${h.pid}/cmdline`;
+    expect(Buffer.from(await addon.readFileAsync(path))).toEqual(await readFile(path));
+    await h.kill();
+    const errors: NodeJS.ErrnoException[] = [];
+    for (const read of [() => addon.readFileAsync(path), () => readFile(path)]) {
+      const err = await (read() as Promise<unknown>).then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
+      if (!err) throw new Error(`${path} was read after its process exited`);
+      errors.push(err);
+    }
+    expect(errors.map(failureKind)).toEqual(['vanished', 'vanished']);
+    expect([errors[0]!.code, errors[0]!.syscall, errors[0]!.path, errors[0]!.message]).toEqual([errors[1]!.code, errors[1]!.syscall, errors[1]!.path, errors[1]!.message]);
   });
 });
 

@@ -195,7 +195,7 @@ export class TextSource implements KernelSource {
         if (this.cmdlinesPending.has(path)) return; // still pending since an earlier collection
         this.cmdlinesPending.add(path);
         try {
-          out.set(pid, await readPidCmdline(this.procRoot, pid));
+          out.set(pid, await this.readCmdline(pid));
         } catch (err) {
           out.set(pid, err as Error);
         } finally {
@@ -208,6 +208,11 @@ export class TextSource implements KernelSource {
     const seen = new Map<number, string | Error>();
     for (const pid of pids) seen.set(pid, out.get(pid) ?? new CmdlineStuck(pathOf(pid), CMDLINE_WAIT_MS, this.cmdlinesPending.has(pathOf(pid))));
     return seen;
+  }
+
+  /** One command line, read on libuv's pool (the read can block: see above). */
+  protected readCmdline(pid: number): Promise<string> {
+    return readPidCmdline(this.procRoot, pid);
   }
 
   fdCount(pid: number): number | undefined {
