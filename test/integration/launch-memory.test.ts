@@ -153,7 +153,7 @@ describe('modules a server does not load until needed', () => {
     expect(modules.filter((m) => m.includes('/node_modules/bcryptjs/') || m.endsWith('/dist/web-config/server.js'))).toEqual([]);
   });
 
-  it('a sidecar only scraped holds neither the status page, the snapshot diff, node mode nor the web config loader; the page loads them when asked', async () => {
+  it('a sidecar only scraped holds neither the status page, the snapshot diff, node mode, the web config loader nor a check prober; the page loads its code when asked', async () => {
     const file = join(tmp, 'sidecar-modules.txt');
     writeFileSync(file, '');
     const s = await startSockeye({ config: { logLevel: 'warn', stateDir: join(tmp, 'sidecar-state') }, env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file } });
@@ -162,7 +162,7 @@ describe('modules a server does not load until needed', () => {
       const scraped = distModules(await loaded(file, s.pid));
       // The collection and the snapshots' capturing side did run.
       expect(scraped).toEqual(expect.arrayContaining(['collectors/pipeline.js', 'snapshots/picture.js', 'snapshots/index.js', 'routes/status.js']));
-      const notYet = /^(status\/|web-config\/|snapshots\/(compare|diff)\.js$|deltas\.js$|collectors\/(resolve-node|kube-pods)\.js$|procfs\/pid\/cgroup-kube\.js$)/;
+      const notYet = /^(status\/|web-config\/|snapshots\/(compare|diff)\.js$|deltas\.js$|collectors\/(resolve-node|kube-pods)\.js$|procfs\/pid\/cgroup-kube\.js$|checks\/(http|tcp|tls|dns|grpc)\.js$)/;
       expect(scraped.filter((m) => notYet.test(m))).toEqual([]);
 
       expect((await fetch(`${s.url}/`)).status).toBe(200);
@@ -173,7 +173,7 @@ describe('modules a server does not load until needed', () => {
     }
   });
 
-  it('fastify and dns-packet are required, never ES-imported (which would make node scan their source for export names)', async () => {
+  it('a dns check loads its prober; fastify and dns-packet are required, never ES-imported (which would make node scan their source for export names)', async () => {
     const file = join(tmp, 'cjs-modules.txt');
     writeFileSync(file, '');
     // A dns check: its prober is what holds dns-packet.
@@ -183,6 +183,7 @@ describe('modules a server does not load until needed', () => {
     });
     const modules = await loaded(file, s.pid);
     await s.stop();
+    expect(distModules(modules)).toContain('checks/dns.js');
     // Required: in the require cache, as paths; ES imports would be file: URLs from the load hook.
     for (const entry of ['fastify/fastify.js', 'dns-packet/index.js']) {
       expect(modules.filter((m) => m.endsWith(`/node_modules/${entry}`))).toEqual([expect.stringMatching(/^\//)]);
