@@ -43,8 +43,9 @@ const USAGE = `npm run bench:memory [-- options]
                       baseline       the main.js of --baseline DIR instead of dist/ (a build of an
                                      older commit: code changes measured against it, paired)
                       bare | deps | appimport
-                                     floors, idle only: node doing nothing; node that imported
-                                     fastify, prom-client, zod and yaml; node that imported dist/app.js
+                                     floors, idle only: node doing nothing; node that loaded
+                                     fastify, prom-client, zod and yaml as sockeye loads them
+                                     (fastify required); node that imported dist/app.js
   --reps N          runs of each variant (default 3)
   --scrapes N       /metrics scrapes before the "after" sample (default 20)
   --interval MS     pause between scrapes (default 0: back to back)
@@ -154,9 +155,10 @@ interface RunResult {
 
 const NODE_BINARY = realpathSync(process.execPath);
 const SERVE = fileURLToPath(new URL('./memory/serve.mjs', import.meta.url));
-const FLOOR_IMPORTS = {
+/** What each floor loads: `require:` as sockeye requires it (src/require-cjs.ts), the rest imported. */
+const FLOOR_LOADS = {
   bare: [],
-  deps: ['fastify', 'prom-client', 'zod', 'yaml'],
+  deps: ['require:fastify', 'prom-client', 'zod', 'yaml'],
   appimport: [new URL('../dist/app.js', import.meta.url).href],
 } as const;
 
@@ -179,7 +181,9 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function runFloor(v: Variant, settle: number): Promise<RunResult> {
-  const imports = FLOOR_IMPORTS[v.floor!].map((m) => `await import(${JSON.stringify(m)});`).join(' ');
+  const imports = FLOOR_LOADS[v.floor!]
+    .map((m) => (m.startsWith('require:') ? `(await import('node:module')).createRequire(${JSON.stringify(`${REPO_ROOT}/`)})(${JSON.stringify(m.slice('require:'.length))});` : `await import(${JSON.stringify(m)});`))
+    .join(' ');
   const child = track(
     spawn(process.execPath, [...v.nodeFlags, '--input-type=module', '-e', `${imports} process.send?.('up'); setInterval(() => {}, 60_000);`], {
       cwd: REPO_ROOT,
