@@ -8,14 +8,14 @@
 // in the scrape. Reports; never asserts. Wrap it in
 // `flock /tmp/sockeye-bench.lock` on a shared machine.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ensureBuilt, freePort, MAIN_JS, REPO_ROOT } from '../test/support/sockeye.js';
 import { cleanup, installCleanupHandlers, track, trackDir } from './cleanup.js';
 import { startFixtures } from './fixtures/index.js';
@@ -38,11 +38,14 @@ const USAGE = `npm run bench:memory [-- options]
                       lite           --lite-mode (no optimizing compiler)
                       --FLAG[=V]     any other node/V8 flag, e.g. --v8-pool-size=1
                       VAR=VALUE      any environment variable, e.g. MALLOC_MMAP_THRESHOLD_=131072
+                      key.path=VALUE a setting of sockeye's config file (VALUE read as YAML),
+                                     e.g. snapshots.enabled=false
                       baseline       the main.js of --baseline DIR instead of dist/ (a build of an
                                      older commit: code changes measured against it, paired)
                       bare | deps | appimport
-                                     floors, idle only: node doing nothing; node that imported
-                                     fastify, prom-client, zod and yaml; node that imported dist/app.js
+                                     floors, idle only: node doing nothing; node that loaded
+                                     fastify, prom-client, zod and yaml as sockeye loads them
+                                     (fastify required); node that imported dist/app.js
   --reps N          runs of each variant (default 3)
   --scrapes N       /metrics scrapes before the "after" sample (default 20)
   --interval MS     pause between scrapes (default 0: back to back)
@@ -63,10 +66,12 @@ interface Variant {
   collection: Record<string, unknown> | undefined;
   floor: 'bare' | 'deps' | 'appimport' | undefined;
   baseline: boolean;
+  /** Config file settings by dotted path (key.path=VALUE tokens). */
+  settings: [string[], unknown][];
 }
 
 function parseVariant(name: string): Variant {
-  const v: Variant = { name, nodeFlags: [], env: {}, collection: undefined, floor: undefined, baseline: false };
+  const v: Variant = { name, nodeFlags: [], env: {}, collection: undefined, floor: undefined, baseline: false, settings: [] };
   for (const token of name.split('+')) {
     let m: RegExpExecArray | null;
     if (token === 'plain') continue;
@@ -84,6 +89,7 @@ function parseVariant(name: string): Variant {
     else if (token === 'baseline') v.baseline = true;
     else if (/^--[\w-]+(=\S+)?$/.test(token)) v.nodeFlags.push(token);
     else if ((m = /^([A-Z_][A-Z0-9_]*)=(\S+)$/.exec(token))) v.env[m[1]!] = m[2]!;
+    else if ((m = /^([a-z]\w*(?:\.\w+)*)=(\S+)$/.exec(token))) v.settings.push([m[1]!.split('.'), parse(m[2]!)]);
     else throw new Error(`unknown variant token ${JSON.stringify(token)} in ${JSON.stringify(name)}`);
   }
   return v;
@@ -122,8 +128,8 @@ function options() {
     process.stderr.write(`bench:memory: ${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
-  if (variants.some((v) => v.baseline && (v.collection || v.floor)) || (variants.some((v) => v.baseline) && !values.baseline)) {
-    process.stderr.write('bench:memory: the baseline token needs --baseline DIR and combines with node flags and malloc env only\n');
+  if (variants.some((v) => v.floor && v.settings.length > 0) || variants.some((v) => v.baseline && (v.collection || v.floor)) || (variants.some((v) => v.baseline) && !values.baseline)) {
+    process.stderr.write('bench:memory: the baseline token needs --baseline DIR and combines with node flags, malloc env and settings only; floors take no settings\n');
     process.exit(2);
   }
   return {
@@ -149,9 +155,10 @@ interface RunResult {
 
 const NODE_BINARY = realpathSync(process.execPath);
 const SERVE = fileURLToPath(new URL('./memory/serve.mjs', import.meta.url));
-const FLOOR_IMPORTS = {
+/** What each floor loads: `require:` as sockeye requires it (src/require-cjs.ts), the rest imported. */
+const FLOOR_LOADS = {
   bare: [],
-  deps: ['fastify', 'prom-client', 'zod', 'yaml'],
+  deps: ['require:fastify', 'prom-client', 'zod', 'yaml'],
   appimport: [new URL('../dist/app.js', import.meta.url).href],
 } as const;
 
@@ -174,7 +181,9 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function runFloor(v: Variant, settle: number): Promise<RunResult> {
-  const imports = FLOOR_IMPORTS[v.floor!].map((m) => `await import(${JSON.stringify(m)});`).join(' ');
+  const imports = FLOOR_LOADS[v.floor!]
+    .map((m) => (m.startsWith('require:') ? `(await import('node:module')).createRequire(${JSON.stringify(`${REPO_ROOT}/`)})(${JSON.stringify(m.slice('require:'.length))});` : `await import(${JSON.stringify(m)});`))
+    .join(' ');
   const child = track(
     spawn(process.execPath, [...v.nodeFlags, '--input-type=module', '-e', `${imports} process.send?.('up'); setInterval(() => {}, 60_000);`], {
       cwd: REPO_ROOT,
@@ -194,11 +203,21 @@ async function runFloor(v: Variant, settle: number): Promise<RunResult> {
   }
 }
 
+/** The config with each key.path=VALUE of the variant set in it. */
+function withSettings(config: Record<string, unknown>, settings: Variant['settings']): Record<string, unknown> {
+  for (const [path, value] of settings) {
+    let at = config;
+    for (const key of path.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+    at[path.at(-1)!] = value;
+  }
+  return config;
+}
+
 async function runSockeye(v: Variant, targetPid: number, o: ReturnType<typeof options>, checkUrl: string | undefined): Promise<RunResult> {
   const dir = trackDir(mkdtempSync(join(tmpdir(), 'sockeye-memory-')));
   const config = join(dir, 'sockeye.yaml');
   const checks = Array.from({ length: checkUrl ? o.checks : 0 }, (_, i) => ({ name: `c${i}`, every: '1s', timeout: '900ms', http: { url: `${checkUrl}/${i}` } }));
-  writeFileSync(config, stringify({ logLevel: 'warn', targets: [{ name: 'bench', match: { pid: targetPid } }], checks }));
+  writeFileSync(config, stringify(withSettings({ logLevel: 'warn', targets: [{ name: 'bench', match: { pid: targetPid } }], checks }, v.settings)));
   const port = await freePort();
   const args = v.collection ? [SERVE, config, '127.0.0.1', String(port), JSON.stringify(v.collection)] : [v.baseline ? o.baseline! : MAIN_JS, '--config', config, '--listen', `127.0.0.1:${port}`];
   const child = track(spawn(process.execPath, [...v.nodeFlags, ...args], { cwd: dir, env: childEnv(v.env), stdio: ['ignore', 'inherit', 'inherit'] }));
@@ -296,6 +315,7 @@ async function main(): Promise<void> {
   const table = report(o.variants, results, o);
   checkServer?.server.close();
   process.stdout.write(`\nsockeye memory, ${o.fds}-fd target, ${o.scrapes} scrapes${o.interval ? ` ${o.interval} ms apart` : ' back to back'}${o.checks ? `, ${o.checks} http checks a second` : ''}; node ${process.version}; ${new Date().toISOString()}\n\n${table}\n`);
+  mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'memory.json'), JSON.stringify({ options: { ...o, variants: o.variants }, results }, null, 1));
   writeFileSync(join(OUT, 'memory.md'), `${table}\n`);
 }

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerBuildInfo } from './build-info.js';
 import { registerExternalUrlInfo } from './external-url-info.js';
@@ -19,6 +19,9 @@ import { lazySchemaCompilers } from './schema-compilers.js';
 import { createReloader, type Reloader } from './reload.js';
 import lifecycleRoutes from './routes/lifecycle.js';
 import type { WebConfig } from './web-config/load.js';
+import { requireCjs } from './require-cjs.js';
+
+const { default: Fastify, LogController } = requireCjs('fastify') as typeof import('fastify');
 
 export interface BuildOptions {
   /** Fastify logger options; false silences (tests). */

@@ -11,7 +11,7 @@ import type { Config } from './config/schema.js';
 import { VERSION } from './version.js';
 import { describeTargets, startupLine } from './startup-log.js';
 import { chooseSource } from './collectors/index.js';
-import { loadWebConfig, type WebConfig } from './web-config/load.js';
+import type { WebConfig } from './web-config/load.js';
 
 const USAGE = `sockeye ${VERSION} — Prometheus exporter sidecar: watches an app's processes through /proc,
 runs its health checks, accepts heartbeats, and exposes it all on /metrics.
@@ -84,6 +84,14 @@ function resolveListen(values: Values, config: Config): { listen: string; host: 
   const addr = splitHostPort(listen);
   if (!addr) throw new UsageError(`${from}: expected host:port (IPv6 in brackets, e.g. [::1]:9855), got ${JSON.stringify(listen)}`);
   return { listen, ...addr };
+}
+
+/**
+ * The web config file's settings. Its schema and TLS tables are loaded only
+ * when there is such a file: most sidecars run without one.
+ */
+async function loadWebConfig(file: string): Promise<WebConfig> {
+  return (await import('./web-config/load.js')).loadWebConfig(file);
 }
 
 /** The config file, its config and the web config the server (or its healthcheck) runs with. */

@@ -2,10 +2,13 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
-import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
+import type { Answer, DecodedPacket } from 'dns-packet';
 import type { DnsCheckConfig } from '../config/checks.js';
+import { requireCjs } from '../require-cjs.js';
 import { settleOnce } from './settle.js';
 import { ProbeFailure, type ProbeContext, type Prober } from './types.js';
+
+const dnsPacket = requireCjs('dns-packet') as typeof import('dns-packet');
 
 // A DNS message over TCP is at most 65535 bytes (its 2-byte length prefix).
 const MAX_TCP_MESSAGE = 65535;

@@ -3,12 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CheckConfig } from '../config/checks.js';
 import { formatDuration } from '../config/duration.js';
 import { classifyError } from './classify.js';
-import { probeDns } from './dns.js';
-import { loadGrpc, probeGrpc } from './grpc.js';
-import { probeHttp } from './http.js';
 import { describeTarget } from './redact.js';
-import { probeTcp } from './tcp.js';
-import { probeTls } from './tls.js';
 import { HTTP_PHASES, REASONS_BY_TYPE, ProbeFailure, type FailureReason, type HttpPhases, type ProbeContext } from './types.js';
 
 const STOPPED = new Error('checker stopped');
@@ -50,13 +45,46 @@ export interface CheckStatus {
   history: RunRecord[];
 }
 
-function probe(check: CheckConfig, ctx: ProbeContext): Promise<void> {
-  if (check.http) return probeHttp(check.http, ctx);
-  if (check.tcp) return probeTcp(check.tcp, ctx);
-  if (check.tls) return probeTls(check.tls, ctx);
-  if (check.dns) return probeDns(check.dns, ctx);
-  if (check.grpc) return probeGrpc(check.grpc, ctx);
-  return Promise.reject(new Error('check without a prober'));
+interface Probers {
+  http: typeof import('./http.js').probeHttp;
+  tcp: typeof import('./tcp.js').probeTcp;
+  tls: typeof import('./tls.js').probeTls;
+  dns: typeof import('./dns.js').probeDns;
+  grpc: typeof import('./grpc.js').probeGrpc;
+}
+
+/**
+ * Each check type's prober is loaded once a check of that type is
+ * configured: a sidecar without checks never holds their code (0.9 MiB of
+ * RSS with dns-packet), one with http checks only never holds the
+ * DNS client. The gRPC library comes with its prober.
+ */
+const LOADERS: { [T in keyof Probers]: () => Promise<Probers[T]> } = {
+  http: async () => (await import('./http.js')).probeHttp,
+  tcp: async () => (await import('./tcp.js')).probeTcp,
+  tls: async () => (await import('./tls.js')).probeTls,
+  dns: async () => (await import('./dns.js')).probeDns,
+  grpc: async () => {
+    const { loadGrpc, probeGrpc } = await import('./grpc.js');
+    await loadGrpc();
+    return probeGrpc;
+  },
+};
+const loading = new Map<keyof Probers, Promise<Probers[keyof Probers]>>();
+
+function proberOf<T extends keyof Probers>(type: T): Promise<Probers[T]> {
+  let p = loading.get(type);
+  if (!p) loading.set(type, (p = LOADERS[type]()));
+  return p as Promise<Probers[T]>;
+}
+
+async function probe(check: CheckConfig, ctx: ProbeContext): Promise<void> {
+  if (check.http) return (await proberOf('http'))(check.http, ctx);
+  if (check.tcp) return (await proberOf('tcp'))(check.tcp, ctx);
+  if (check.tls) return (await proberOf('tls'))(check.tls, ctx);
+  if (check.dns) return (await proberOf('dns'))(check.dns, ctx);
+  if (check.grpc) return (await proberOf('grpc'))(check.grpc, ctx);
+  throw new Error('check without a prober');
 }
 
 interface Entry {
@@ -112,12 +140,12 @@ export class CheckRunner {
     this.dnsAnswers = new Gauge({ name: 'sockeye_check_dns_answer_records', help: 'Records in the answer section of the last response to a dns check.', labelNames: ['check'], registers });
     this.overruns = new Counter({ name: 'sockeye_check_overruns_total', help: 'Times a check was due while its previous run was still going; the new run was skipped, not stacked.', labelNames: ['check'], registers });
     for (const check of checks) this.add(check);
-    this.loadGrpcFor(checks);
+    this.loadProbersFor(checks);
   }
 
-  // Loaded now, not in the first run's time (and not at all without a grpc check).
-  private loadGrpcFor(checks: readonly CheckConfig[]): void {
-    if (checks.some((c) => c.grpc)) void loadGrpc().catch((err: unknown) => this.log.error({ err }, 'cannot load the gRPC library'));
+  // Loaded now, not in the first run's time (a run that cannot load its prober fails with why).
+  private loadProbersFor(checks: readonly CheckConfig[]): void {
+    for (const type of new Set(checks.map((c) => c.type))) void proberOf(type).catch((err: unknown) => this.log.error({ err }, `cannot load the ${type} prober`));
   }
 
   private add(check: CheckConfig): void {
@@ -158,7 +186,7 @@ export class CheckRunner {
       e.target = describeTarget(check);
       this.interval.set({ check: check.name }, check.intervalMs / 1000);
     }
-    this.loadGrpcFor(checks);
+    this.loadProbersFor(checks);
   }
 
   private remove(name: string, e: Entry): void {

@@ -4,7 +4,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import { kubeAccess } from '../config/node.js';
 import { withDeadline } from './deadline.js';
-import { PodLister } from './kube-pods.js';
+import type { PodLister } from './kube-pods.js';
 import { TargetMetrics } from './metrics.js';
 import { readOwnCapabilities } from './own-capabilities.js';
 import { collectTargets, STAGE_NAMES, type CollectOptions } from './pipeline.js';
@@ -66,14 +66,19 @@ export function collectOptions(config: Config): CollectOptions {
   };
 }
 
-/** Node mode with kubernetes.enabled: the pod list, read now and then (the settings were checked at startup). */
-function podLister(config: Config, log: FastifyBaseLogger): PodLister | undefined {
+/**
+ * Node mode with kubernetes.enabled: the pod list, read now and then (the
+ * settings were checked at startup). Its client is loaded only then: a
+ * sidecar never holds it.
+ */
+async function podLister(config: Config, log: FastifyBaseLogger): Promise<PodLister | undefined> {
   if (config.mode !== 'node' || !config.node.kubernetes.enabled) return undefined;
   const access = kubeAccess(config.node.kubernetes, process.env);
   if (Array.isArray(access)) {
     log.error({ problems: access }, `node.kubernetes: ${access.join('; ')}; targets keep their pod UID names`);
     return undefined;
   }
+  const { PodLister } = await import('./kube-pods.js');
   return new PodLister(access, log);
 }
 
@@ -120,7 +125,7 @@ export function createTargetCollection(initial: Config, registry: Registry, log:
     // The options this collection runs with, even if a reload comes while it runs.
     const collectOpts = current;
     let snap: CollectionSnapshot;
-    const lister = pods;
+    const lister = await pods;
     if (lister) await lister.ready;
     const runOpts = lister && collectOpts.node ? { ...collectOpts, node: { ...collectOpts.node, pods: lister.pods() } } : collectOpts;
     try {
@@ -172,7 +177,7 @@ export function createTargetCollection(initial: Config, registry: Registry, log:
     reconfigure(next) {
       const before = current.targets;
       if (JSON.stringify(next.node.kubernetes) !== JSON.stringify(config.node.kubernetes)) {
-        pods?.close();
+        void pods.then((p) => p?.close());
         pods = podLister(next, log);
       }
       config = next;
@@ -182,7 +187,7 @@ export function createTargetCollection(initial: Config, registry: Registry, log:
     onCollected: (listener) => listeners.push(listener),
     close: async () => {
       closed = true;
-      pods?.close();
+      (await pods)?.close();
       await worker?.close();
       await inFlight?.catch(() => undefined);
     },

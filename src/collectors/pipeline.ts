@@ -8,7 +8,7 @@ import { readListenBacklogs } from './listen-backlog.js';
 import { readMemory } from './memory.js';
 import { readOwnCapabilities } from './own-capabilities.js';
 import { readProcesses } from './process.js';
-import { resolveNode, type NodeSpec } from './resolve-node.js';
+import type { NodeSpec } from './resolve-node.js';
 import { ProcessTable, resolveTargets, type ResolvedTarget, type TargetSpec } from './resolve.js';
 import type { CollectionSnapshot, CollectorStat, ProcessSnapshot, ReadProblem, TargetSnapshot, Usage } from './snapshot.js';
 import { SocketAgeTracker } from './socket-ages.js';
@@ -89,7 +89,8 @@ export async function collectTargets(options: CollectOptions, source: KernelSour
   const t0 = performance.now();
   let resolved: ResolvedTarget[];
   try {
-    resolved = options.node ? resolveNode(options.node, table) : await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
+    // Node mode's resolution is loaded only there: a sidecar never holds it.
+    resolved = options.node ? (await import('./resolve-node.js')).resolveNode(options.node, table) : await resolveTargets(options.targets, table, options.selfPid ?? -1, options.maxGroups);
   } catch (err) {
     // procRoot itself unreadable: every target is empty, and the collection says why.
     resolved = (options.targets ?? []).map((spec) => ({ spec, auto: false, pids: [] as number[], problems: [] as ReadProblem[] }));

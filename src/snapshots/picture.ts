@@ -43,6 +43,14 @@ interface Group extends SocketGroup {
 const PROTOCOL_ORDER = ['tcp', 'tcp6', 'udp', 'udp6', 'unix', 'other'];
 
 /**
+ * Plain string order, not localeCompare: the first localeCompare in a
+ * process builds ICU's collator, 2–3 MiB of resident memory (its data pages
+ * and tables) that every collection would then hold for an order of IPs and
+ * states, which need no language rules.
+ */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
  * Every socket in exactly one group of (protocol, state, peer, listening
  * port). Idle sockets share one record per (protocol, state, peer)
  * (SocketInterner), so the group key is made once per record, not per
@@ -75,8 +83,8 @@ function socketGroups(sockets: ReadonlyMap<number, SocketInfo>, since: SinceOf, 
       (a, b) =>
         b.count - a.count ||
         PROTOCOL_ORDER.indexOf(a.protocol) - PROTOCOL_ORDER.indexOf(b.protocol) ||
-        (a.state < b.state ? -1 : a.state > b.state ? 1 : 0) ||
-        (a.peer ?? '').localeCompare(b.peer ?? '') ||
+        byCodeUnits(a.state, b.state) ||
+        byCodeUnits(a.peer ?? '', b.peer ?? '') ||
         (a.localPort ?? 0) - (b.localPort ?? 0),
     );
 }

@@ -119,17 +119,20 @@ describe("the image's runtime ENV", () => {
 });
 
 describe('modules a server does not load until needed', () => {
-  /** Every module URL or path the process loaded, once it answered SIGUSR2. */
-  async function loaded(file: string, pid: number): Promise<string[]> {
+  /** Every module URL or path the process loaded, once it answered its `nth` SIGUSR2 (the file keeps what earlier answers wrote). */
+  async function loaded(file: string, pid: number, nth = 1): Promise<string[]> {
     process.kill(pid, 'SIGUSR2');
     return poll(
       () => {
         const lines = readFileSync(file, 'utf8').split('\n');
-        return lines.includes('done') && lines;
+        return lines.filter((l) => l === 'done').length >= nth && lines;
       },
-      { timeoutMs: 5000, what: `${file} to end with "done"` },
+      { timeoutMs: 5000, what: `${file} to hold ${nth} "done" line(s)` },
     );
   }
+
+  /** The modules of dist/ among `modules`, as paths under it ("status/page.js"). */
+  const distModules = (modules: string[]) => modules.map((m) => /\/dist\/(.+\.js)$/.exec(m)?.[1]).filter((m): m is string => m !== undefined);
 
   it("a scraped server has loaded fastify and the app, but neither fastify's schema compilers, the inspect command nor the web config's bcrypt", async () => {
     const file = join(tmp, 'server-modules.txt');
@@ -148,6 +151,55 @@ describe('modules a server does not load until needed', () => {
     // gRPC (~20 MiB) only with a grpc check.
     expect(modules.filter((m) => /\/node_modules\/(@grpc|grpc-health-check|protobufjs)\//.test(m))).toEqual([]);
     expect(modules.filter((m) => m.includes('/node_modules/bcryptjs/') || m.endsWith('/dist/web-config/server.js'))).toEqual([]);
+  });
+
+  it('a sidecar only scraped holds neither the status page, the snapshot diff, node mode, the web config loader nor a check prober; the page loads its code when asked', async () => {
+    const file = join(tmp, 'sidecar-modules.txt');
+    writeFileSync(file, '');
+    const s = await startSockeye({ config: { logLevel: 'warn', stateDir: join(tmp, 'sidecar-state') }, env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file } });
+    try {
+      expect((await fetch(`${s.url}/metrics`)).status).toBe(200);
+      const scraped = distModules(await loaded(file, s.pid));
+      // The collection and the snapshots' capturing side did run.
+      expect(scraped).toEqual(expect.arrayContaining(['collectors/pipeline.js', 'snapshots/picture.js', 'snapshots/index.js', 'routes/status.js']));
+      const notYet = /^(status\/|web-config\/|snapshots\/(compare|diff)\.js$|deltas\.js$|collectors\/(resolve-node|kube-pods)\.js$|procfs\/pid\/cgroup-kube\.js$|checks\/(http|tcp|tls|dns|grpc)\.js$)/;
+      expect(scraped.filter((m) => notYet.test(m))).toEqual([]);
+
+      expect((await fetch(`${s.url}/`)).status).toBe(200);
+      const paged = distModules(await loaded(file, s.pid, 2));
+      expect(paged).toEqual(expect.arrayContaining(['status/page.js', 'status/gather.js', 'status/schema.js']));
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a dns check loads its prober; fastify and dns-packet are required, never ES-imported (which would make node scan their source for export names)', async () => {
+    const file = join(tmp, 'cjs-modules.txt');
+    writeFileSync(file, '');
+    // A dns check: its prober is what holds dns-packet.
+    const s = await startSockeye({
+      config: { logLevel: 'warn', targets: [], checks: [{ name: 'd', every: '1h', dns: { server: '127.0.0.1:1', name: 'example.org' } }] },
+      env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file },
+    });
+    const modules = await loaded(file, s.pid);
+    await s.stop();
+    expect(distModules(modules)).toContain('checks/dns.js');
+    // Required: in the require cache, as paths; ES imports would be file: URLs from the load hook.
+    for (const entry of ['fastify/fastify.js', 'dns-packet/index.js']) {
+      expect(modules.filter((m) => m.endsWith(`/node_modules/${entry}`))).toEqual([expect.stringMatching(/^\//)]);
+    }
+  });
+
+  it('a node agent does load node mode\'s resolution (the probe would see it)', async () => {
+    const file = join(tmp, 'node-modules.txt');
+    writeFileSync(file, '');
+    const s = await startSockeye({ config: { logLevel: 'warn', mode: 'node', stateDir: join(tmp, 'node-state') }, env: { NODE_OPTIONS: `--import=${PROBE}`, LOADED_MODULES_FILE: file } });
+    try {
+      expect((await fetch(`${s.url}/metrics`)).status).toBe(200);
+      expect(distModules(await loaded(file, s.pid))).toContain('collectors/resolve-node.js');
+    } finally {
+      await s.stop();
+    }
   });
 
   it('a grpc check does load grpc-js (the probe would see it)', async () => {
