@@ -43,6 +43,18 @@ static void job_complete(napi_env env, napi_status status, void *data) {
   job->destroy(job);
 }
 
+// A zeroed job of `size` bytes (a struct whose first member is the async_job)
+// with its functions set; NULL with a JS exception pending when out of memory.
+static inline void *job_new(napi_env env, size_t size, async_job fns) {
+  async_job *job = calloc(1, size);
+  if (!job) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  *job = fns;
+  return job;
+}
+
 // Queues the job; its promise, or NULL (the job destroyed, a JS exception pending).
 static inline napi_value job_start(napi_env env, async_job *job, const char *name) {
   napi_value promise, resource_name;

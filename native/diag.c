@@ -125,7 +125,7 @@ static int cmp_record(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static const tcp_record *record_find(const tcp_records *d, uint32_t inode) {
+static tcp_record *record_find(const tcp_records *d, uint32_t inode) {
   size_t lo = 0, hi = d->len;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -171,14 +171,13 @@ static void dump_job_destroy(async_job *job) {
 }
 
 napi_value diag_tcp_dump_async(napi_env env, napi_callback_info info) {
-  dump_job *t = calloc(1, sizeof *t);
-  if (t) t->d = calloc(1, sizeof *t->d);
-  if (!t || !t->d) {
-    if (t) free(t);
+  dump_job *t = job_new(env, sizeof *t, (async_job){.run = dump_job_run, .settle = dump_job_settle, .destroy = dump_job_destroy});
+  if (!t) return NULL;
+  if (!(t->d = calloc(1, sizeof *t->d))) {
+    free(t);
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  t->job = (async_job){.run = dump_job_run, .settle = dump_job_settle, .destroy = dump_job_destroy};
   return job_start(env, &t->job, "sockeye:tcpDump");
 }
 
@@ -238,7 +237,7 @@ napi_value diag_tcp_select(napi_env env, napi_callback_info info) {
   for (size_t i = 0; i < n && rc == 0; i++) {
     // sock_diag's inodes are 32-bit: a larger one is no socket it can report.
     if (!(wanted[i] >= 0 && wanted[i] <= UINT32_MAX)) continue;
-    tcp_record *r = (tcp_record *)record_find(d, (uint32_t)wanted[i]);
+    tcp_record *r = record_find(d, (uint32_t)wanted[i]);
     // A socket held by several fds is wanted several times: its record is marked taken with state 0, which no TCP state is.
     if (!r || r->state == 0) continue;
     rc = select_row(&s, r);

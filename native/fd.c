@@ -183,12 +183,8 @@ static void walk_destroy(async_job *job) {
 
 // A walk_job for the directory argument, or NULL (a JS exception pending).
 static walk_job *walk_new(napi_env env, napi_callback_info info) {
-  walk_job *w = calloc(1, sizeof *w);
-  if (!w) {
-    napi_throw_error(env, "ENOMEM", "out of memory");
-    return NULL;
-  }
-  w->job = (async_job){.run = walk_run, .settle = walk_settle, .destroy = walk_destroy};
+  walk_job *w = job_new(env, sizeof *w, (async_job){.run = walk_run, .settle = walk_settle, .destroy = walk_destroy});
+  if (!w) return NULL;
   if (get_string_arg(env, info, w->dir, sizeof w->dir) != 0) {
     free(w);
     return NULL;

@@ -72,12 +72,8 @@ static void read_destroy(async_job *job) {
 }
 
 napi_value read_file_async(napi_env env, napi_callback_info info) {
-  read_job *r = calloc(1, sizeof *r);
-  if (!r) {
-    napi_throw_error(env, "ENOMEM", "out of memory");
-    return NULL;
-  }
-  r->job = (async_job){.run = read_run, .settle = read_settle, .destroy = read_destroy};
+  read_job *r = job_new(env, sizeof *r, (async_job){.run = read_run, .settle = read_settle, .destroy = read_destroy});
+  if (!r) return NULL;
   if (get_string_arg(env, info, r->path, sizeof r->path) != 0) {
     free(r);
     return NULL;

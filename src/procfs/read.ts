@@ -32,17 +32,20 @@ export function readProcLines(path: string, lines: (buf: Buffer, start: number, 
   }
 }
 
+/** A buffer twice the size of `buf` holding its first `have` bytes: a full buffer grows, and is kept grown. */
+function doubled(buf: Buffer, have: number): Buffer {
+  const bigger = Buffer.allocUnsafe(buf.length * 2);
+  buf.copy(bigger, 0, 0, have);
+  return bigger;
+}
+
 /** readProcLines with a buffer of one's own; returns the buffer, grown if a line needed it. */
 export function readLinesThrough(path: string, buf: Buffer, lines: (buf: Buffer, start: number, end: number) => void): Buffer {
   const fd = openSync(path, 'r');
   try {
     let have = 0; // bytes at the start of buf not yet handed over: a partial line
     for (;;) {
-      if (have === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, have);
-        buf = bigger;
-      }
+      if (have === buf.length) buf = doubled(buf, have);
       const n = readSync(fd, buf, have, buf.length - have, null);
       if (n === 0) {
         if (have > 0) lines(buf, 0, have);
@@ -79,11 +82,7 @@ export function readProcText(path: string, encoding: 'latin1' | 'utf8'): string 
   try {
     let have = 0;
     for (;;) {
-      if (have === small.length) {
-        const bigger = Buffer.allocUnsafe(small.length * 2);
-        small.copy(bigger, 0, 0, have);
-        small = bigger;
-      }
+      if (have === small.length) small = doubled(small, have);
       const n = readSync(fd, small, have, small.length - have, null);
       if (n === 0) return small.toString(encoding, 0, have);
       have += n;

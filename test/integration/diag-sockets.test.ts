@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectTargets, pidTarget } from '../../src/collectors/pipeline.js';
 import { openSource, type SocketRead } from '../../src/collectors/sources/index.js';
-import { dumpTcp } from '../../src/collectors/sources/native.js';
+import { dumpTcp } from '../support/diag.js';
 import { requireAddon, type Addon } from '../../src/procfs/addon.js';
 import { decodeAddress, isZeroAddress, readInetTable } from '../../src/procfs/net/inet.js';
 import { inetSocketInfo, type SocketInfo } from '../../src/procfs/net/socket-info.js';

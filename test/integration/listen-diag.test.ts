@@ -3,7 +3,7 @@
 // asks), for a real process's listeners: both must report the backlog
 // listen() was given and the connections waiting in the accept queue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpTcp } from '../../src/collectors/sources/native.js';
+import { dumpTcp } from '../support/diag.js';
 import { requireAddon } from '../../src/procfs/addon.js';
 import { readSsListen } from '../../src/procfs/net/ss-listen.js';
 import { readPidFdSummary } from '../../src/procfs/pid/fd.js';

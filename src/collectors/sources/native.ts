@@ -16,18 +16,10 @@ const WALKS_AT_ONCE = 2;
 const DIAG_RETRY_MS = 5 * 60_000;
 
 /** The wanted sockets of a dump (which is then freed); `into` as for parseDiagTcp. */
-function selectTcp(addon: Addon, dump: TcpDump, wanted: Iterable<number>, into?: Map<number, SocketInfo>): Map<number, SocketInfo> {
+export function selectTcp(addon: Addon, dump: TcpDump, wanted: Iterable<number>, into?: Map<number, SocketInfo>): Map<number, SocketInfo> {
   // The native walk's own Float64Array is passed as it is (no copy).
   const r = addon.tcpSelect(dump, wanted instanceof Float64Array ? wanted : Float64Array.from(wanted));
   return parseDiagTcp(r.rows, new Uint8Array(r.peers), into);
-}
-
-/**
- * The wanted TCP sockets of sockeye's own network namespace through the
- * addon's sock_diag dump, on libuv's pool. Rejects when sock_diag fails.
- */
-export async function dumpTcp(addon: Addon, wanted: Iterable<number>): Promise<Map<number, SocketInfo>> {
-  return selectTcp(addon, await addon.tcpDumpAsync(), wanted);
 }
 
 /**
